@@ -1,0 +1,215 @@
+"""Input checks with messages that name the argument, what it got and what was expected."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import check_array
+
+from ._array import get_namespace, is_foreign_array, zero_pad_columns
+
+__all__ = [
+    "InvalidParameterError",
+    "check_representation",
+    "check_paired_samples",
+    "check_n_features",
+    "match_widths",
+    "check_finite",
+]
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """A constructor parameter has an invalid type or value.
+
+    Subclasses both ValueError and TypeError, as scikit-learn's error of the
+    same name does, so either ``except`` clause catches it.
+    """
+
+
+def _plural(count, word):
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _shape_str(shape):
+    return "(" + ", ".join(str(int(s)) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _as_float_array_api(X, name):
+    """Float dtype for torch tensors and other array-API arrays, left on their device."""
+    xp = get_namespace(X)
+    if xp.isdtype(X.dtype, "complex floating"):
+        raise ValueError(
+            f"Complex data not supported: {name} has dtype {X.dtype}; expected real numbers."
+        )
+    if X.dtype not in (xp.float32, xp.float64):
+        X = xp.astype(X, xp.float64)
+    return X
+
+
+def _as_float_numpy(X, name):
+    """Convert array-likes (lists, pandas, memmaps) with scikit-learn's check_array."""
+    try:
+        return check_array(
+            X,
+            dtype=[np.float64, np.float32],
+            ensure_2d=False,
+            allow_nd=True,
+            ensure_all_finite=False,
+            ensure_min_samples=0,
+            ensure_min_features=0,
+            input_name=name,
+        )
+    except (TypeError, ValueError) as exc:
+        # Keep the exception type (scikit-learn's conventions rely on it) and
+        # the original text, and say what the argument should have been.
+        raise type(exc)(
+            f"{name} could not be read as an array of real numbers: {exc} "
+            f"Expected a 2-D numeric array of shape (n_samples, n_features)."
+        ) from exc
+
+
+def check_finite(X, name):
+    """Raise a ValueError naming ``name`` if ``X`` holds NaN or infinity.
+
+    Parameters
+    ----------
+    X : ndarray or torch.Tensor
+        Floating-point array.
+    name : str
+        Argument name used in the message.
+    """
+    xp = get_namespace(X)
+    if bool(xp.all(xp.isfinite(X))):
+        return
+    n_nan = int(xp.sum(xp.astype(xp.isnan(X), xp.int64)))
+    n_inf = int(xp.sum(xp.astype(xp.isinf(X), xp.int64)))
+    raise ValueError(
+        f"{name} contains {n_nan} NaN and {n_inf} infinite value(s) "
+        f"(shape {_shape_str(X.shape)}); expected finite numbers only. "
+        "Remove or impute them before computing a distance."
+    )
+
+
+def check_representation(X, name, *, min_samples=2):
+    """Validate one representation: a 2-D finite array of real numbers.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features)
+        Activations, one row per stimulus (sample), one column per unit.
+    name : str
+        Argument name used in error messages (``"X"`` or ``"Y"``).
+    min_samples : int, default=2
+        Fewest rows accepted.
+
+    Returns
+    -------
+    ndarray or torch.Tensor
+        float64, or float32 when the input was float32. numpy array-likes
+        (lists, pandas frames) become numpy arrays; torch tensors stay on their
+        device.
+
+    Raises
+    ------
+    ValueError
+        Wrong number of dimensions, too few samples, no features, NaN or inf,
+        complex values or strings that are not numbers.
+    TypeError
+        Objects that are not numbers at all (e.g. dicts).
+    """
+    if X is None:
+        raise ValueError(
+            f"{name} is None; expected a 2-D array of shape (n_samples, n_features)."
+        )
+    if isinstance(X, (str, bytes)) or isinstance(X, numbers.Number):
+        raise ValueError(
+            f"{name} is a scalar {type(X).__name__} ({X!r}); expected a 2-D array of "
+            "shape (n_samples, n_features)."
+        )
+    X = _as_float_array_api(X, name) if is_foreign_array(X) else _as_float_numpy(X, name)
+
+    if X.ndim != 2:
+        hint = (
+            f" Reshape your data with {name}.reshape(-1, 1) if it holds a single "
+            f"feature, or {name}.reshape(1, -1) if it holds a single sample."
+            if X.ndim == 1
+            else ""
+        )
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_samples, n_features); got a "
+            f"{X.ndim}-D array of shape {_shape_str(X.shape)}.{hint}"
+        )
+    n_samples, n_features = X.shape
+    if n_samples < min_samples:
+        raise ValueError(
+            f"{name} has {_plural(n_samples, 'sample')} (shape {_shape_str(X.shape)}); "
+            f"expected at least {min_samples} samples (rows) to compare representations."
+        )
+    if n_features < 1:
+        raise ValueError(
+            f"{name} has 0 feature(s) (shape={_shape_str(X.shape)}) while a minimum of 1 "
+            "is required; expected at least one column (unit)."
+        )
+    check_finite(X, name)
+    return X
+
+
+def check_paired_samples(X, Y, names=("X", "Y")):
+    """Raise unless ``X`` and ``Y`` have the same number of rows.
+
+    Parameters
+    ----------
+    X, Y : arrays of shape (n_samples, ...)
+    names : tuple of str
+        Argument names used in the message.
+    """
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(
+            f"{names[0]} has {X.shape[0]} samples (rows) but {names[1]} has "
+            f"{Y.shape[0]}; expected the same number of rows, since row i of both "
+            "must hold the responses to the same stimulus."
+        )
+
+
+def check_n_features(X, expected, name, estimator_name):
+    """Raise unless ``X`` has the width seen during ``fit``.
+
+    The message follows scikit-learn's wording for ``n_features_in_``.
+    """
+    if X.shape[1] != expected:
+        raise ValueError(
+            f"{name} has {X.shape[1]} features, but {estimator_name} is expecting "
+            f"{expected} features as input."
+        )
+
+
+def match_widths(X, Y, *, zero_pad, estimator_name):
+    """Give ``X`` and ``Y`` the same number of columns.
+
+    Parameters
+    ----------
+    X, Y : arrays of shape (n_samples, n_features_x) and (n_samples, n_features_y)
+    zero_pad : bool
+        If True, the narrower array gets zero columns appended (netrep's
+        behaviour; it embeds the data in a higher dimension without changing
+        its geometry). If False, different widths are an error.
+    estimator_name : str
+        Used in the message.
+
+    Returns
+    -------
+    X, Y : arrays with the same number of columns
+    """
+    n_x, n_y = X.shape[1], Y.shape[1]
+    if n_x == n_y:
+        return X, Y
+    if not zero_pad:
+        raise ValueError(
+            f"X has {n_x} features and Y has {n_y}, but {estimator_name}(zero_pad=False) "
+            "expected the same number of features in both. Set zero_pad=True to "
+            "append zero columns to the narrower one, or reduce both to the same "
+            "width (e.g. preprocessor=PCA(n_components=k))."
+        )
+    width = max(n_x, n_y)
+    return zero_pad_columns(X, width), zero_pad_columns(Y, width)

@@ -1,0 +1,307 @@
+"""netrep drop-in: netrep's class signatures and its sign convention.
+
+A script written for netrep runs unchanged after replacing
+``from netrep.metrics import LinearMetric`` with
+``from skrep.compat.netrep import LinearMetric``. Here, as in netrep,
+``score(X, Y)`` returns the **distance** (lower is more similar).
+
+The main API (:mod:`skrep.metrics`) differs in two ways: ``score`` returns the
+*negative* distance (higher is better, so scikit-learn's model selection works
+without a custom ``scoring``), with ``distance`` returning the distance; and
+constructor arguments after ``alpha`` are keyword-only, with ``preprocessor``
+and ``device`` added. The numbers are the same.
+
+Note that with these classes ``GridSearchCV`` without ``scoring=`` would pick
+the *largest* distance, exactly as it would with netrep.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone
+
+from .._validation import check_representation
+from ..functional.ground_metrics import angular_distance
+from ..functional.linear import (
+    partial_whitening_matrix,
+    rotations_between,
+    whiten_representation,
+)
+from ..functional.centering import column_means
+from ..functional.permutation import fit_permutation_alignment
+from ..metrics import linear as _linear
+from ..metrics import permutation as _permutation
+
+__all__ = [
+    "LinearMetric",
+    "PermutationMetric",
+    "whiten",
+    "angular_distance",
+]
+
+
+def _check_score_method(score_method):
+    if score_method not in ("euclidean", "angular"):
+        raise ValueError(
+            "Expected `score_method` parameter to be in {'angular','euclidean'}. "
+            f"Found instead score_method == '{score_method}'."
+        )
+
+
+def _pair_distances(metric, X, Y, X_test, Y_test):
+    fitted = clone(metric).fit(X, Y)
+    train = fitted.distance(X, Y)
+    test = np.inf if X_test is None else fitted.distance(X_test, Y_test)
+    return train, test
+
+
+class _NetrepConventions:
+    """netrep's sign, no preprocessing, computation where the data is."""
+
+    # netrep has neither option; class attributes (not parameters) keep
+    # get_params equal to netrep's signature while the shared code reads them.
+    preprocessor = None
+    device = None
+
+    def score(self, X, Y):
+        """Distance between X and Y in the aligned space (netrep's sign).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features_x)
+        Y : ndarray of shape (n_samples, n_features_y)
+
+        Returns
+        -------
+        float
+            The distance, as netrep's ``score``; ``skrep.metrics`` returns its
+            negative.
+        """
+        return self.distance(X, Y)
+
+    def pairwise_distances(self, train_data, test_data=None, processes=None, verbose=True):
+        """Distances between all pairs of networks, as netrep computes them.
+
+        Parameters
+        ----------
+        train_data : list of ndarray of shape (n_samples, n_features_k)
+            One representation per network; each pair is fitted on these.
+        test_data : list of ndarray, default=None
+            Held-out representations (same order); each pair is scored on them
+            with the alignment fitted on the training data.
+        processes : int, default=None
+            Number of worker processes; None uses all CPUs (netrep's default).
+        verbose : bool, default=True
+            Print how many distances are computed.
+
+        Returns
+        -------
+        D_train : ndarray of shape (n_networks, n_networks)
+            Symmetric training distances, zero diagonal.
+        D_test : ndarray of shape (n_networks, n_networks)
+            Held-out distances; ``inf`` off the diagonal when ``test_data`` is None.
+        """
+        n_networks = len(train_data)
+        if test_data is not None and len(test_data) != n_networks:
+            raise ValueError(
+                f"test_data holds {len(test_data)} networks but train_data holds "
+                f"{n_networks}; expected one held-out array per training array."
+            )
+        pairs = list(itertools.combinations(range(n_networks), 2))
+        n_jobs = -1 if processes is None else processes
+        if verbose:
+            print(f"Computing {len(pairs)} distances with n_jobs={n_jobs}.")
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_pair_distances)(
+                self,
+                train_data[i],
+                train_data[j],
+                None if test_data is None else test_data[i],
+                None if test_data is None else test_data[j],
+            )
+            for i, j in pairs
+        )
+        D_train = np.zeros((n_networks, n_networks))
+        D_test = np.zeros((n_networks, n_networks))
+        for (i, j), (train, test) in zip(pairs, results):
+            D_train[i, j] = D_train[j, i] = train
+            D_test[i, j] = D_test[j, i] = test
+        return D_train, D_test
+
+    def transform_X(self, X):
+        """Transform X alone into the aligned space (netrep's ``transform_X``)."""
+        return self._transform_one(X, "x")
+
+    def transform_Y(self, Y):
+        """Transform Y alone into the aligned space (netrep's ``transform_Y``)."""
+        return self._transform_one(Y, "y")
+
+
+class LinearMetric(_NetrepConventions, _linear.LinearMetric):
+    """netrep's ``LinearMetric``: generalized shape metric, ``score`` = distance.
+
+    Same numbers as :class:`skrep.metrics.LinearMetric`, with netrep's
+    positional signature and sign. See :mod:`skrep.compat.netrep`.
+
+    Parameters
+    ----------
+    alpha : float in [0, 1], default=1.0
+        1 allows only rotations (Procrustes), 0 any invertible linear map.
+    center_columns : bool, default=True
+        Learn a mean-centering operation in addition to the alignment.
+    zero_pad : bool, default=True
+        Zero-pad the narrower representation; if False, different widths raise.
+    score_method : {"angular", "euclidean"}, default="angular"
+        Ground metric in the aligned space.
+
+    Attributes
+    ----------
+    mx_, my_ : ndarray of shape (n_aligned,)
+        Column means of X and Y.
+    Wx_, Wy_ : ndarray of shape (n_aligned, n_aligned)
+        Alignment maps: ``(X - mx_) @ Wx_``.
+    """
+
+    def __init__(self, alpha=1.0, center_columns=True, zero_pad=True, score_method="angular"):
+        if (alpha > 1) or (alpha < 0):
+            raise ValueError("Regularization parameter `alpha` must be between zero and one.")
+        _check_score_method(score_method)
+        self.alpha = alpha
+        self.center_columns = center_columns
+        self.zero_pad = zero_pad
+        self.score_method = score_method
+
+    def partial_fit(self, X):
+        """Centre and partially whiten one representation (the per-network step).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+
+        Returns
+        -------
+        mx : ndarray of shape (n_features,)
+            Column means (zeros if not ``center_columns``).
+        Xw : ndarray of shape (n_samples, n_features)
+            Centred, partially whitened data.
+        Zx : ndarray of shape (n_features, n_features)
+            Whitening matrix: ``Xw = (X - mx) @ Zx``.
+        """
+        X = check_representation(X, "X")
+        return tuple(
+            whiten_representation(X, self.alpha, center_columns=self.center_columns)
+        )
+
+    def finalize_fit(self, cache_X, cache_Y):
+        """Finish a fit from two :meth:`partial_fit` results (the per-pair step).
+
+        Parameters
+        ----------
+        cache_X, cache_Y : tuple
+            ``(mx, Xw, Zx)`` and ``(my, Yw, Zy)`` from :meth:`partial_fit`.
+
+        Returns
+        -------
+        self : LinearMetric
+        """
+        self.mx_, Xw, Zx = cache_X
+        self.my_, Yw, Zy = cache_Y
+        U, V = rotations_between(Xw, Yw)
+        self.Wx_ = Zx @ U
+        self.Wy_ = Zy @ V
+        self.n_features_in_ = Zx.shape[0]
+        self.n_features_y_ = Zy.shape[0]
+        return self
+
+
+class PermutationMetric(_NetrepConventions, _permutation.PermutationMetric):
+    """netrep's ``PermutationMetric``: units matched one to one, ``score`` = distance.
+
+    Parameters
+    ----------
+    center_columns : bool, default=True
+        Learn a mean-centering operation in addition to the alignment.
+    zero_pad : bool, default=True
+        Zero-pad the narrower representation; if False, different widths raise.
+    score_method : {"angular", "euclidean"}, default="angular"
+        Ground metric in the aligned space.
+
+    Attributes
+    ----------
+    mx_, my_ : ndarray of shape (n_aligned,)
+        Column means of X and Y.
+    Px_, Py_ : ndarray of int of shape (n_aligned,)
+        Column orders of the aligned X and Y.
+    """
+
+    def __init__(self, center_columns=True, zero_pad=True, score_method="angular"):
+        _check_score_method(score_method)
+        self.center_columns = center_columns
+        self.zero_pad = zero_pad
+        self.score_method = score_method
+
+    def partial_fit(self, X):
+        """Centre one representation (the per-network step).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+
+        Returns
+        -------
+        mx : ndarray of shape (n_features,)
+        Xphi : ndarray of shape (n_samples, n_features)
+            ``X - mx``.
+        """
+        X = check_representation(X, "X")
+        mx = column_means(X, self.center_columns)
+        return mx, X - mx
+
+    def finalize_fit(self, cache_X, cache_Y):
+        """Match units from two :meth:`partial_fit` results (the per-pair step).
+
+        Parameters
+        ----------
+        cache_X, cache_Y : tuple
+            ``(mx, Xphi)`` and ``(my, Yphi)`` from :meth:`partial_fit`.
+
+        Returns
+        -------
+        self : PermutationMetric
+        """
+        self.mx_, Xc = cache_X
+        self.my_, Yc = cache_Y
+        _, _, self.Px_, self.Py_ = fit_permutation_alignment(Xc, Yc, center_columns=False)
+        self.n_features_in_ = Xc.shape[1]
+        self.n_features_y_ = Yc.shape[1]
+        return self
+
+
+def whiten(X, alpha, preserve_variance=True, eigval_tol=1e-7):
+    """Partially whiten ``X`` (netrep's ``netrep.utils.whiten``).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Data with centred columns.
+    alpha : float in [0, 1]
+        0 whitens fully, 1 returns X unchanged.
+    preserve_variance : bool, default=True
+        Keep ``trace(X.T @ X)``.
+    eigval_tol : float, default=1e-7
+        Floor on the eigenvalues of ``X.T @ X``.
+
+    Returns
+    -------
+    X_whitened : ndarray of shape (n_samples, n_features)
+        ``X @ Z``.
+    Z : ndarray of shape (n_features, n_features)
+        The whitening matrix.
+    """
+    Z = partial_whitening_matrix(
+        X, alpha, preserve_variance=preserve_variance, eigval_tol=eigval_tol
+    )
+    return X @ Z, Z

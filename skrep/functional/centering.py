@@ -1,0 +1,28 @@
+"""Column centering shared by the alignment metrics."""
+
+from __future__ import annotations
+
+import array_api_compat
+
+from .._array import get_namespace
+
+__all__ = ["column_means"]
+
+
+def column_means(X, center_columns=True):
+    """Column means of ``X``, or zeros when ``center_columns`` is False.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+    center_columns : bool, default=True
+
+    Returns
+    -------
+    array of shape (n_features,)
+        The offset that the alignment subtracts from every row.
+    """
+    xp = get_namespace(X)
+    if center_columns:
+        return xp.mean(X, axis=0)
+    return xp.zeros(X.shape[1], dtype=X.dtype, device=array_api_compat.device(X))

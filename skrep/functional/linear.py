@@ -1,0 +1,194 @@
+"""Generalized shape metrics (Williams et al. 2021): partial whitening and alignment.
+
+With ``alpha = 1`` the alignment is a rotation (Procrustes); with ``alpha = 0``
+both representations are whitened first, so any invertible linear map is
+factored out (the metric is then a function of the canonical correlations).
+Values in between interpolate. All functions follow netrep's conventions so
+that results match it to machine precision, and take numpy arrays or torch
+tensors alike.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import array_api_compat
+
+from .._array import get_namespace
+from .centering import column_means
+
+__all__ = [
+    "partial_whitening_matrix",
+    "WhitenedRepresentation",
+    "whiten_representation",
+    "rotations_between",
+    "LinearAlignment",
+    "fit_linear_alignment",
+    "apply_alignment",
+]
+
+
+def partial_whitening_matrix(X, alpha, *, preserve_variance=True, eigval_tol=1e-7):
+    """Matrix ``Z`` such that ``X @ Z`` is partially whitened.
+
+    With ``X.T @ X = V diag(lam) V.T`` (the raw Gram matrix, not divided by the
+    number of samples), ``Z = V diag(d) V.T`` with
+    ``d = alpha + (1 - alpha) / sqrt(lam)``. Eigenvalues are clipped below at
+    ``eigval_tol``. This is netrep's ``whiten``.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        Data, normally with centred columns.
+    alpha : float in [0, 1]
+        0 whitens fully, 1 leaves the data unchanged (``Z`` is the identity).
+    preserve_variance : bool, default=True
+        Rescale ``d`` so that ``trace(Z.T X.T X Z) == trace(X.T X)``.
+    eigval_tol : float, default=1e-7
+        Floor on the eigenvalues of ``X.T @ X``. It is absolute, so for
+        0 < alpha < 1 the result depends on the data's global scale.
+
+    Returns
+    -------
+    Z : array of shape (n_features, n_features)
+        Symmetric whitening matrix, same namespace, device and dtype as ``X``.
+    """
+    xp = get_namespace(X)
+    n_features = X.shape[1]
+    if alpha > 1 - eigval_tol:
+        return xp.eye(n_features, dtype=X.dtype, device=array_api_compat.device(X))
+    lam, V = xp.linalg.eigh(X.T @ X)
+    lam = xp.clip(lam, min=eigval_tol)
+    d = alpha + (1 - alpha) * lam ** -0.5
+    if preserve_variance:
+        # Total variance of X @ Z before rescaling: sum of (d * sqrt(lam))^2.
+        new_var = xp.sum(
+            alpha**2 * lam + 2 * alpha * (1 - alpha) * xp.sqrt(lam) + (1 - alpha) ** 2
+        )
+        d = d * xp.sqrt(xp.sum(lam) / new_var)
+    return (V * d[None, :]) @ V.T
+
+
+class WhitenedRepresentation(NamedTuple):
+    """Result of :func:`whiten_representation`, the per-network half of a fit.
+
+    Attributes
+    ----------
+    mean : array of shape (n_features,)
+        Offset subtracted from the data (zeros without centering).
+    whitened : array of shape (n_samples, n_features)
+        ``(X - mean) @ whitening``.
+    whitening : array of shape (n_features, n_features)
+        The partial whitening matrix.
+    """
+
+    mean: object
+    whitened: object
+    whitening: object
+
+
+def whiten_representation(X, alpha, *, center_columns=True):
+    """Centre (optionally) and partially whiten one representation.
+
+    This is the part of a :class:`~skrep.metrics.LinearMetric` fit that depends
+    on one network only (netrep's ``partial_fit``).
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+    alpha : float in [0, 1]
+        Regularization, see :func:`partial_whitening_matrix`.
+    center_columns : bool, default=True
+        Subtract column means first.
+
+    Returns
+    -------
+    WhitenedRepresentation
+        ``(mean, whitened, whitening)``.
+    """
+    mean = column_means(X, center_columns)
+    Xc = X - mean
+    Z = partial_whitening_matrix(Xc, alpha)
+    return WhitenedRepresentation(mean=mean, whitened=Xc @ Z, whitening=Z)
+
+
+def rotations_between(Xw, Yw):
+    """Orthogonal maps that align two whitened representations.
+
+    With ``Xw.T @ Yw = U S V.T``, returns ``(U, V)``: ``Xw @ U`` and ``Yw @ V``
+    are the closest pair of rotated copies (the Procrustes solution split
+    symmetrically between the two sides).
+
+    Parameters
+    ----------
+    Xw, Yw : arrays of shape (n_samples, n_features)
+
+    Returns
+    -------
+    U, V : arrays of shape (n_features, n_features)
+    """
+    xp = get_namespace(Xw, Yw)
+    U, _, Vt = xp.linalg.svd(Xw.T @ Yw)
+    return U, Vt.T
+
+
+class LinearAlignment(NamedTuple):
+    """Result of :func:`fit_linear_alignment`.
+
+    Attributes
+    ----------
+    mx, my : arrays of shape (n_features,)
+        Offsets subtracted from X and Y (zeros without centering).
+    Wx, Wy : arrays of shape (n_features, n_features)
+        Maps into the shared aligned space: ``(X - mx) @ Wx``.
+    """
+
+    mx: object
+    my: object
+    Wx: object
+    Wy: object
+
+
+def fit_linear_alignment(X, Y, alpha, *, center_columns=True):
+    """Fit the generalized shape metric alignment between ``X`` and ``Y``.
+
+    Each representation is centred (optionally) and partially whitened with
+    :func:`whiten_representation`; the whitened pair is then aligned by
+    :func:`rotations_between`: ``Wx = Zx U``, ``Wy = Zy V``.
+
+    Parameters
+    ----------
+    X, Y : arrays of shape (n_samples, n_features)
+        Paired representations of the same width (zero-pad the narrower one
+        first if needed).
+    alpha : float in [0, 1]
+        Regularization: 0 allows any invertible linear map (CCA-like), 1 only
+        rotations (Procrustes).
+    center_columns : bool, default=True
+        Subtract column means before whitening and aligning.
+
+    Returns
+    -------
+    LinearAlignment
+        ``(mx, my, Wx, Wy)`` in the namespace and device of the inputs.
+    """
+    x = whiten_representation(X, alpha, center_columns=center_columns)
+    y = whiten_representation(Y, alpha, center_columns=center_columns)
+    U, V = rotations_between(x.whitened, y.whitened)
+    return LinearAlignment(mx=x.mean, my=y.mean, Wx=x.whitening @ U, Wy=y.whitening @ V)
+
+
+def apply_alignment(X, offset, W):
+    """Map ``X`` into the aligned space: ``(X - offset) @ W``.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+    offset : array of shape (n_features,)
+    W : array of shape (n_features, n_components)
+
+    Returns
+    -------
+    array of shape (n_samples, n_components)
+    """
+    return (X - offset) @ W

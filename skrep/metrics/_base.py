@@ -1,0 +1,349 @@
+"""The estimator contract shared by skrep's distance metrics.
+
+``fit(X, Y)`` learns from paired representations (row i of X and of Y are the
+responses to the same stimulus), ``distance(X, Y)`` returns the distance,
+``score(X, Y)`` its negative, so that higher is better as everywhere in
+scikit-learn (``cross_validate`` and ``GridSearchCV`` without ``scoring=``
+then prefer small distances). netrep's ``score`` returns the distance itself:
+:mod:`skrep.compat.netrep` keeps that sign for drop-in use.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils import TransformerTags
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+import array_api_compat
+
+from .._array import (
+    convert_like,
+    floating_dtype,
+    get_namespace,
+    move_to_device,
+    same_place,
+    zero_pad_columns,
+)
+from .._validation import (
+    InvalidParameterError,
+    check_n_features,
+    check_paired_samples,
+    check_representation,
+    match_widths,
+)
+from ..functional.ground_metrics import GROUND_METRICS
+
+__all__ = ["BaseMetric", "AlignmentMetric"]
+
+
+def _check_bool(value, name, estimator_name):
+    if not isinstance(value, (bool, numbers.Integral)) or value not in (0, 1):
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {estimator_name} must be True or False; "
+            f"got {value!r}."
+        )
+
+
+class BaseMetric(BaseEstimator):
+    """Base class of skrep's distance metrics between paired representations.
+
+    Subclasses implement ``_check_params``, ``_fit(X, Y)`` and
+    ``_distance(X, Y)`` on validated arrays in the compute namespace, and name
+    one fitted array in ``_reference_attribute`` (it tells where later calls
+    compute: the namespace, device and dtype of the fit).
+
+    Parameters shared by every metric
+    ---------------------------------
+    preprocessor : estimator with ``fit`` and ``transform``, default=None
+        Applied to each representation before the metric: cloned and fitted
+        once on X and once on Y during ``fit`` (attributes ``preprocessor_x_``
+        and ``preprocessor_y_``), then applied in ``transform``, ``distance``
+        and ``score``. Its parameters are searchable, e.g.
+        ``{"preprocessor__n_components": [5, 10]}`` in ``GridSearchCV``.
+    device : None, str or torch.device, default=None
+        Where to compute. None computes where the data is (numpy stays numpy;
+        a torch tensor X keeps its device and Y follows X). Anything else
+        (``"cpu"``, ``"cuda"``) moves the data to a torch tensor on that device.
+    """
+
+    _reference_attribute = None
+
+    # -- parameters -----------------------------------------------------------------
+    def _check_common_params(self):
+        name = type(self).__name__
+        pre = self.preprocessor
+        if pre is not None and not (hasattr(pre, "fit") and hasattr(pre, "transform")):
+            raise InvalidParameterError(
+                f"The 'preprocessor' parameter of {name} must be None or an estimator "
+                f"with fit and transform (e.g. StandardScaler(), PCA(10), a Pipeline); "
+                f"got {pre!r}."
+            )
+        device = self.device
+        if device is not None and not (
+            isinstance(device, str) or type(device).__name__ == "device"
+        ):
+            raise InvalidParameterError(
+                f"The 'device' parameter of {name} must be None, a string such as "
+                f"'cpu' or 'cuda', or a torch.device; got {device!r}."
+            )
+
+    def _check_params(self):
+        self._check_common_params()
+
+    # -- input handling ---------------------------------------------------------------
+    def _validate_x(self, X, *, reset):
+        # fit needs two samples to centre and align; held-out data may be one row.
+        X_checked = check_representation(X, "X", min_samples=2 if reset else 1)
+        # n_features_in_ and feature_names_in_ bookkeeping, scikit-learn's way.
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        return X_checked
+
+    def _validate_y(self, Y, *, reset):
+        if Y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is "
+                "None: Y is the second representation, an array of shape "
+                "(n_samples, n_features_y) whose rows are paired with the rows of X."
+            )
+        Y_checked = check_representation(Y, "Y", min_samples=2 if reset else 1)
+        if reset:
+            self.n_features_y_ = Y_checked.shape[1]
+        else:
+            check_n_features(Y_checked, self.n_features_y_, "Y", type(self).__name__)
+        return Y_checked
+
+    def _preprocess(self, A, side, *, fitting):
+        """Fit (when ``fitting``) and apply the preprocessor of one side."""
+        if self.preprocessor is None:
+            return A
+        attribute = f"preprocessor_{side}_"
+        if fitting:
+            setattr(self, attribute, clone(self.preprocessor).fit(A))
+        name = "X" if side == "x" else "Y"
+        return check_representation(
+            getattr(self, attribute).transform(A), f"the preprocessed {name}", min_samples=1
+        )
+
+    def _fit_namespace(self, X, Y):
+        """Move the pair to where ``fit`` computes and give it one float dtype."""
+        if self.device is not None:
+            X, Y = move_to_device(X, self.device), move_to_device(Y, self.device)
+        else:
+            Y = convert_like(Y, X)  # everything follows X
+        xp = get_namespace(X, Y)
+        dtype = floating_dtype(xp, X, Y)
+        return xp.astype(X, dtype, copy=False), xp.astype(Y, dtype, copy=False)
+
+    def _fitted_namespace(self, A, method):
+        """Bring ``A`` to the namespace, device and dtype of the fitted state.
+
+        With ``device=None`` the input must already be there (scikit-learn's
+        array API rule); with a device, it is moved there.
+        """
+        reference = getattr(self, self._reference_attribute)
+        if self.device is not None:
+            A = move_to_device(A, self.device)
+        elif not same_place(A, reference):
+            xp_ref, xp_in = get_namespace(reference), get_namespace(A)
+            raise ValueError(
+                f"Inputs passed to {type(self).__name__}.{method}() must use the same "
+                f"namespace and device as those passed to fit(): fit used "
+                f"{xp_ref.__name__} on {array_api_compat.device(reference)}, got "
+                f"{xp_in.__name__} on {array_api_compat.device(A)}. Convert the input, "
+                "or set the device parameter to let the estimator move the data."
+            )
+        xp = get_namespace(A)
+        return xp.astype(A, reference.dtype, copy=False)
+
+    def _prepare_pair(self, X, Y, *, fitting, method="fit"):
+        X = self._validate_x(X, reset=fitting)
+        Y = self._validate_y(Y, reset=fitting)
+        check_paired_samples(X, Y)
+        X = self._preprocess(X, "x", fitting=fitting)
+        Y = self._preprocess(Y, "y", fitting=fitting)
+        if fitting:
+            return self._fit_namespace(X, Y)
+        if self.device is None:
+            Y = convert_like(Y, X)  # everything follows X
+        return self._fitted_namespace(X, method), self._fitted_namespace(Y, method)
+
+    # -- the contract -----------------------------------------------------------------
+    def fit(self, X, Y):
+        """Fit the metric to paired representations.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+            First representation: one row per stimulus, one column per unit.
+        Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+            Second representation, rows paired with those of X.
+
+        Returns
+        -------
+        self : object
+            The fitted metric.
+        """
+        self._check_params()
+        X, Y = self._prepare_pair(X, Y, fitting=True)
+        self._fit(X, Y)
+        return self
+
+    def distance(self, X, Y):
+        """Distance between X and Y under the fitted metric.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+            May be held-out data (other stimuli than in ``fit``).
+
+        Returns
+        -------
+        float
+            The distance; 0 when the representations are equivalent.
+        """
+        check_is_fitted(self)
+        X, Y = self._prepare_pair(X, Y, fitting=False, method="distance")
+        return self._distance(X, Y)
+
+    def score(self, X, Y):
+        """Negative distance: higher is better, as everywhere in scikit-learn.
+
+        This is what ``cross_validate`` and ``GridSearchCV`` use when no
+        ``scoring`` is given, so a search picks the smallest held-out distance.
+        netrep's ``score`` returns the distance with the opposite sign; use
+        :meth:`distance` for it, or :mod:`skrep.compat.netrep` for netrep's sign.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+
+        Returns
+        -------
+        float
+            ``-self.distance(X, Y)``.
+        """
+        return -self.distance(X, Y)
+
+    def fit_score(self, X, Y):
+        """Fit on (X, Y), then score the same data: ``fit(X, Y).score(X, Y)``.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+
+        Returns
+        -------
+        float
+            The negative training distance (see :meth:`score`).
+        """
+        return self.fit(X, Y).score(X, Y)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True  # Y is the second representation
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        tags.input_tags.allow_nan = False
+        tags.array_api_support = True
+        return tags
+
+
+class AlignmentMetric(BaseMetric):
+    """A metric that maps both representations into a shared aligned space.
+
+    Subclasses implement ``_fit(X, Y)``, ``_align_x(X)`` and ``_align_y(Y)``;
+    the distance is the ground metric named by ``score_method`` between the
+    aligned representations. Narrower inputs are zero-padded when ``zero_pad``.
+    """
+
+    _reference_attribute = "mx_"
+
+    def _check_params(self):
+        super()._check_params()
+        name = type(self).__name__
+        if self.score_method not in GROUND_METRICS:
+            raise InvalidParameterError(
+                f"The 'score_method' parameter of {name} must be 'angular' or "
+                f"'euclidean'; got {self.score_method!r}."
+            )
+        _check_bool(self.center_columns, "center_columns", name)
+        _check_bool(self.zero_pad, "zero_pad", name)
+
+    def _prepare_pair(self, X, Y, *, fitting, method="fit"):
+        X, Y = super()._prepare_pair(X, Y, fitting=fitting, method=method)
+        X, Y = match_widths(X, Y, zero_pad=self.zero_pad, estimator_name=type(self).__name__)
+        if not fitting:
+            # Held-out data is padded to the width seen in fit.
+            X, Y = self._pad_to_fitted(X), self._pad_to_fitted(Y)
+        return X, Y
+
+    def _pad_to_fitted(self, A):
+        # The width check against n_features_in_ already ran, so A is at most
+        # as wide as the fitted (padded) width.
+        return zero_pad_columns(A, self.mx_.shape[0])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # transform(X) maps X alone into the aligned space; transform(X, Y)
+        # returns the aligned pair.
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float64", "float32"])
+        return tags
+
+    def _distance(self, X, Y):
+        ground_metric = GROUND_METRICS[self.score_method]
+        return ground_metric(self._align_x(X), self._align_y(Y))
+
+    def transform(self, X, Y=None):
+        """Map representations into the aligned space.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        Y : array-like or torch.Tensor of shape (n_samples, n_features_y), default=None
+            If given, both are transformed and returned as a pair (as in
+            scikit-learn's cross-decomposition estimators and netrep).
+
+        Returns
+        -------
+        X_aligned : array of shape (n_samples, n_aligned)
+            In the array type of the input (numpy in, numpy out; torch in, torch
+            on the same device out).
+        Y_aligned : array of shape (n_samples, n_aligned)
+            Only when Y is given.
+        """
+        check_is_fitted(self)
+        if Y is None:
+            return self._transform_one(X, "x")
+        A, B = self._prepare_pair(X, Y, fitting=False, method="transform")
+        return convert_like(self._align_x(A), X), convert_like(self._align_y(B), X)
+
+    def _transform_one(self, A, side):
+        """Map one representation (``side`` "x" or "y") into the aligned space."""
+        check_is_fitted(self)
+        if side == "x":
+            checked = self._validate_x(A, reset=False)
+        else:
+            checked = self._validate_y(A, reset=False)
+        B = self._preprocess(checked, side, fitting=False)
+        B = self._pad_to_fitted(self._fitted_namespace(B, "transform"))
+        aligned = self._align_x(B) if side == "x" else self._align_y(B)
+        return convert_like(aligned, A)
+
+    def fit_transform(self, X, Y):
+        """Fit on (X, Y) and return the aligned pair: ``fit(X, Y).transform(X, Y)``.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+
+        Returns
+        -------
+        X_aligned, Y_aligned : arrays of shape (n_samples, n_aligned)
+        """
+        return self.fit(X, Y).transform(X, Y)

@@ -1,0 +1,94 @@
+"""PermutationMetric: shape distance after the best one-to-one matching of units."""
+
+from __future__ import annotations
+
+from ..functional.permutation import apply_permutation, fit_permutation_alignment
+from ._base import AlignmentMetric
+
+__all__ = ["PermutationMetric"]
+
+
+class PermutationMetric(AlignmentMetric):
+    """Distance between representations aligned by a permutation of their units.
+
+    Units (columns) of Y are matched one to one with units of X so as to
+    maximize their summed covariance (the Hungarian algorithm); the distance
+    is then measured with ``score_method``. Invariant to permutations of the
+    units (and, with ``center_columns``, to offsets), but not to rotations.
+    Matches netrep's ``PermutationMetric``.
+
+    .. important:: ``score`` returns the *negative* distance (higher is
+       better); :meth:`distance` returns the distance, which is what netrep's
+       ``score`` returns (see :mod:`skrep.compat.netrep`).
+
+    Parameters
+    ----------
+    center_columns : bool, default=True
+        Subtract column means before matching units.
+    zero_pad : bool, default=True
+        If X and Y have different numbers of features, append zero columns to
+        the narrower one. If False, different widths raise an error.
+    score_method : {"angular", "euclidean"}, default="angular"
+        Ground metric in the aligned space.
+    preprocessor : estimator with fit and transform, default=None
+        Applied to each side before the metric (cloned per side).
+    device : None, str or torch.device, default=None
+        None computes where the data is; ``"cpu"`` or ``"cuda"`` compute with
+        torch on that device (the assignment itself runs on the CPU).
+
+    Attributes
+    ----------
+    mx_, my_ : array of shape (n_aligned,)
+        Column means subtracted from X and Y (zeros if not ``center_columns``).
+    Px_, Py_ : integer array of shape (n_aligned,)
+        Column orders: aligned X is ``(X - mx_)[:, Px_]``, aligned Y is
+        ``(Y - my_)[:, Py_]``.
+    n_features_in_ : int
+        Number of features of X seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names of X, when X was a pandas DataFrame with string names.
+    n_features_y_ : int
+        Number of features of Y seen in ``fit``.
+    preprocessor_x_, preprocessor_y_ : estimator
+        Fitted clones of ``preprocessor`` (only when it is not None).
+
+    See Also
+    --------
+    LinearMetric : alignment by rotations or linear maps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrep.metrics import PermutationMetric
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 6))
+    >>> Y = X[:, [3, 1, 0, 5, 2, 4]]
+    >>> PermutationMetric().fit(X, Y).distance(X, Y)
+    0.0
+    """
+
+    def __init__(
+        self,
+        *,
+        center_columns=True,
+        zero_pad=True,
+        score_method="angular",
+        preprocessor=None,
+        device=None,
+    ):
+        self.center_columns = center_columns
+        self.zero_pad = zero_pad
+        self.score_method = score_method
+        self.preprocessor = preprocessor
+        self.device = device
+
+    def _fit(self, X, Y):
+        self.mx_, self.my_, self.Px_, self.Py_ = fit_permutation_alignment(
+            X, Y, center_columns=bool(self.center_columns)
+        )
+
+    def _align_x(self, X):
+        return apply_permutation(X, self.mx_, self.Px_)
+
+    def _align_y(self, Y):
+        return apply_permutation(Y, self.my_, self.Py_)
