@@ -9,7 +9,10 @@ The main API (:mod:`skrep.metrics`) differs in two ways: ``score`` returns the
 *negative* distance (higher is better, so scikit-learn's model selection works
 without a custom ``scoring``), with ``distance`` returning the distance; and
 constructor arguments after ``alpha`` are keyword-only, with ``preprocessor``
-and ``device`` added. The numbers are the same.
+and ``device`` added. The numbers are the same. One behaviour differs from
+netrep on purpose: invalid parameters (``alpha`` outside [0, 1], an unknown
+``score_method``) raise in ``fit``, not in the constructor, as scikit-learn
+requires of estimators (so that ``clone`` and ``set_params`` work).
 
 Note that with these classes ``GridSearchCV`` without ``scoring=`` would pick
 the *largest* distance, exactly as it would with netrep.
@@ -41,14 +44,6 @@ __all__ = [
     "whiten",
     "angular_distance",
 ]
-
-
-def _check_score_method(score_method):
-    if score_method not in ("euclidean", "angular"):
-        raise ValueError(
-            "Expected `score_method` parameter to be in {'angular','euclidean'}. "
-            f"Found instead score_method == '{score_method}'."
-        )
 
 
 def _pair_distances(metric, X, Y, X_test, Y_test):
@@ -166,9 +161,6 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
     """
 
     def __init__(self, alpha=1.0, center_columns=True, zero_pad=True, score_method="angular"):
-        if (alpha > 1) or (alpha < 0):
-            raise ValueError("Regularization parameter `alpha` must be between zero and one.")
-        _check_score_method(score_method)
         self.alpha = alpha
         self.center_columns = center_columns
         self.zero_pad = zero_pad
@@ -238,7 +230,6 @@ class PermutationMetric(_NetrepConventions, _permutation.PermutationMetric):
     """
 
     def __init__(self, center_columns=True, zero_pad=True, score_method="angular"):
-        _check_score_method(score_method)
         self.center_columns = center_columns
         self.zero_pad = zero_pad
         self.score_method = score_method

@@ -1,0 +1,31 @@
+"""Shared fixtures: reference data and random representations."""
+
+import os
+
+# scikit-learn's array API estimator checks need scipy's array API mode, which
+# scipy reads when it is first imported.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+def load_reference(folder, name):
+    """Load ``tests/data/<folder>/<name>.npz`` (no pickles)."""
+    with np.load(DATA_DIR / folder / f"{name}.npz", allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261122)
+
+
+def random_orthogonal(rng, n):
+    """Haar-random orthogonal matrix."""
+    Q, R = np.linalg.qr(rng.standard_normal((n, n)))
+    return Q * np.sign(np.diag(R))

@@ -1,0 +1,25 @@
+"""The main job (python -m skrep.demo) on a small configuration."""
+
+import numpy as np
+
+from skrep.demo import format_table, layer_distance_table, main
+from skrep.metrics import LinearMetric
+
+
+def test_format_table():
+    text = format_table([[1.0, 2.5]], ["row"], ["a", "bb"], corner="x")
+    assert text.splitlines() == ["x        a     bb", "row  1.000  2.500"]
+
+
+def test_layer_distance_table_is_symmetric_with_zero_diagonal_for_identical_networks(rng):
+    layers = [rng.standard_normal((30, 4)), rng.standard_normal((30, 3))]
+    table = layer_distance_table([layers, layers], LinearMetric())
+    assert np.allclose(np.diag(table), 0.0, atol=1e-12)
+    np.testing.assert_allclose(table, table.T, atol=1e-12)
+
+
+def test_demo_prints_its_tables(capsys):
+    main(["--networks", "2", "--hidden", "16", "16", "--max-iter", "60"])
+    out = capsys.readouterr().out
+    assert "A \\ B" in out and "pixels" in out and "hidden2" in out
+    assert "alpha=0.00" in out and "best alpha" in out

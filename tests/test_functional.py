@@ -1,0 +1,114 @@
+"""The pure math in skrep.functional against closed forms."""
+
+import numpy as np
+import pytest
+from conftest import random_orthogonal
+
+from skrep.functional import (
+    angular_distance,
+    apply_alignment,
+    euclidean_distance,
+    fit_linear_alignment,
+    fit_permutation_alignment,
+    partial_whitening_matrix,
+)
+from skrep.metrics import LinearMetric
+
+
+@pytest.fixture
+def centered_pair(rng):
+    X = rng.standard_normal((80, 6)) @ rng.standard_normal((6, 6))
+    Y = rng.standard_normal((80, 6)) + 0.5 * X
+    return X - X.mean(0), Y - Y.mean(0)
+
+
+def test_full_whitening_gives_isotropic_data(centered_pair):
+    X, _ = centered_pair
+    Z = partial_whitening_matrix(X, 0.0)
+    C = (X @ Z).T @ (X @ Z)
+    # preserve_variance: X @ Z has orthogonal columns of equal norm, same total variance
+    np.testing.assert_allclose(C, np.trace(X.T @ X) / 6 * np.eye(6), atol=1e-9 * np.trace(C))
+    Z_raw = partial_whitening_matrix(X, 0.0, preserve_variance=False)
+    np.testing.assert_allclose((X @ Z_raw).T @ (X @ Z_raw), np.eye(6), atol=1e-10)
+
+
+@pytest.mark.parametrize("alpha", [0.1, 0.5, 0.9])
+def test_partial_whitening_preserves_total_variance(centered_pair, alpha):
+    X, _ = centered_pair
+    Z = partial_whitening_matrix(X, alpha)
+    np.testing.assert_allclose(np.sum((X @ Z) ** 2), np.sum(X**2), rtol=1e-12)
+    np.testing.assert_allclose(Z, Z.T, atol=1e-14)
+
+
+def test_no_whitening_at_alpha_one(centered_pair):
+    X, _ = centered_pair
+    np.testing.assert_array_equal(partial_whitening_matrix(X, 1.0), np.eye(6))
+
+
+def test_alpha_zero_is_arccos_of_mean_canonical_correlation(centered_pair):
+    X, Y = centered_pair
+    Qx, _ = np.linalg.qr(X)
+    Qy, _ = np.linalg.qr(Y)
+    canonical_correlations = np.linalg.svd(Qx.T @ Qy, compute_uv=False)
+    expected = np.arccos(np.mean(canonical_correlations))
+    assert abs(LinearMetric(alpha=0.0).fit(X, Y).distance(X, Y) - expected) < 1e-10
+
+
+def test_procrustes_closed_forms(centered_pair):
+    X, Y = centered_pair
+    nuclear = np.linalg.svd(X.T @ Y, compute_uv=False).sum()
+    nx, ny = np.linalg.norm(X), np.linalg.norm(Y)
+    angular = LinearMetric(alpha=1.0).fit(X, Y).distance(X, Y)
+    assert abs(angular - np.arccos(nuclear / (nx * ny))) < 1e-10
+    euclid = LinearMetric(alpha=1.0, score_method="euclidean").fit(X, Y).distance(X, Y)
+    assert abs(euclid - np.sqrt(nx**2 + ny**2 - 2 * nuclear)) < 1e-10 * euclid
+
+
+def test_alignment_maps_are_rotations_at_alpha_one(centered_pair):
+    X, Y = centered_pair
+    mx, my, Wx, Wy = fit_linear_alignment(X, Y, 1.0)
+    np.testing.assert_allclose(Wx.T @ Wx, np.eye(6), atol=1e-12)
+    # the aligned cross-covariance is symmetric positive semi-definite
+    C = apply_alignment(X, mx, Wx).T @ apply_alignment(Y, my, Wy)
+    np.testing.assert_allclose(C, C.T, atol=1e-9 * np.abs(C).max())
+    assert np.all(np.linalg.eigvalsh((C + C.T) / 2) > -1e-9 * np.abs(C).max())
+
+
+def test_principal_angles_of_orthonormal_bases(rng):
+    # netrep's own check: uncentered Procrustes between orthonormal bases is
+    # the arccos of the mean cosine of their principal angles.
+    X = random_orthogonal(rng, 30)[:, :5]
+    Y = random_orthogonal(rng, 30)[:, :5]
+    cosines = np.linalg.svd(X.T @ Y, compute_uv=False)
+    d = LinearMetric(alpha=1.0, center_columns=False).fit(X, Y).distance(X, Y)
+    assert abs(d - np.arccos(np.mean(cosines))) < 1e-10
+
+
+def test_ground_metrics(rng):
+    A = rng.standard_normal((10, 3))
+    B = rng.standard_normal((10, 3))
+    cosine = np.sum(A * B) / (np.linalg.norm(A) * np.linalg.norm(B))
+    assert abs(angular_distance(A, B) - np.arccos(cosine)) < 1e-12
+    assert angular_distance(A, 2.5 * A) < 1e-15
+    assert abs(angular_distance(A, -A) - np.pi) < 1e-15
+    assert euclidean_distance(A, B) == pytest.approx(np.sqrt(np.sum((A - B) ** 2)), rel=1e-14)
+    with pytest.raises(ValueError, match="all zeros"):
+        angular_distance(A, np.zeros_like(A))
+
+
+def test_angular_distance_is_accurate_near_zero(rng):
+    A = rng.standard_normal((50, 4))
+    E = rng.standard_normal((50, 4))
+    eps = 1e-9
+    # exact angle between A and A + eps*E to first order: eps*|E_perp|/|A|
+    E_perp = E - np.sum(A * E) / np.sum(A * A) * A
+    expected = eps * np.linalg.norm(E_perp) / np.linalg.norm(A)
+    assert abs(angular_distance(A, A + eps * E) - expected) < 1e-6 * expected
+
+
+def test_permutation_alignment_recovers_the_permutation(rng):
+    X = rng.standard_normal((40, 7))
+    order = rng.permutation(7)
+    _, _, Px, Py = fit_permutation_alignment(X, X[:, order])
+    np.testing.assert_array_equal(Px, np.arange(7))
+    np.testing.assert_array_equal(order[Py], np.arange(7))

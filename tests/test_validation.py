@@ -1,0 +1,163 @@
+"""Bad input gets a clear error naming the argument, what it got and what was expected."""
+
+import numpy as np
+import pytest
+
+from skrep._validation import InvalidParameterError, check_representation
+from skrep.compat import netrep as compat
+from skrep.metrics import LinearMetric, PermutationMetric
+
+METRICS = [LinearMetric, PermutationMetric]
+
+
+@pytest.fixture
+def pair(rng):
+    X = rng.standard_normal((20, 4))
+    return X, X @ rng.standard_normal((4, 4))
+
+
+@pytest.mark.parametrize("Metric", METRICS)
+def test_mismatched_rows(Metric, pair):
+    X, Y = pair
+    with pytest.raises(ValueError, match=r"X has 20 samples.*but Y has 15.*same number of rows"):
+        Metric().fit(X, Y[:15])
+
+
+@pytest.mark.parametrize("Metric", METRICS)
+@pytest.mark.parametrize("side", ["X", "Y"])
+def test_wrong_ndim(Metric, pair, side):
+    X, Y = pair
+    bad = {"X": X, "Y": Y}
+    bad[side] = bad[side][:, :, None]
+    with pytest.raises(ValueError, match=rf"{side} must be a 2-D array.*got a 3-D array of shape \(20, 4, 1\)"):
+        Metric().fit(bad["X"], bad["Y"])
+    bad[side] = pair[0][:, 0]
+    with pytest.raises(ValueError, match=rf"{side} must be a 2-D array.*1-D array of shape \(20,\).*Reshape"):
+        Metric().fit(bad["X"], bad["Y"])
+
+
+@pytest.mark.parametrize("Metric", METRICS)
+@pytest.mark.parametrize("side", ["X", "Y"])
+@pytest.mark.parametrize("value, word", [(np.nan, "1 NaN"), (np.inf, "1 infinite"), (-np.inf, "1 infinite")])
+def test_nan_and_inf(Metric, pair, side, value, word):
+    X, Y = (a.copy() for a in pair)
+    (X if side == "X" else Y)[3, 2] = value
+    with pytest.raises(ValueError, match=rf"{side} contains .*{word}.*expected finite"):
+        Metric().fit(X, Y)
+    # also on held-out data
+    clean = Metric().fit(*pair)
+    with pytest.raises(ValueError, match=rf"{side} contains"):
+        clean.score(X, Y)
+
+
+@pytest.mark.parametrize("Metric", METRICS)
+def test_one_sample(Metric, pair):
+    X, Y = pair
+    with pytest.raises(ValueError, match=r"X has 1 sample \(shape \(1, 4\)\); expected at least 2"):
+        Metric().fit(X[:1], Y[:1])
+
+
+@pytest.mark.parametrize("Metric", METRICS)
+def test_non_numeric(Metric, pair):
+    X, Y = pair
+    strings = np.array([["a", "b"], ["c", "d"], ["e", "f"]])
+    with pytest.raises(ValueError, match=r"X could not be read as an array of real numbers.*'a'.*Expected"):
+        Metric().fit(strings, Y[:3, :2])
+    objects = X.astype(object)
+    objects[0, 0] = {"not": "a number"}
+    with pytest.raises(TypeError, match=r"X could not be read as an array of real numbers"):
+        Metric().fit(objects, Y)
+    with pytest.raises(ValueError, match=r"Complex data not supported"):
+        Metric().fit(X, Y.astype(complex))
+    with pytest.raises(ValueError, match=r"Y is None"):
+        check_representation(None, "Y")
+
+
+@pytest.mark.parametrize("Metric", METRICS)
+def test_different_widths_without_zero_pad(Metric, pair):
+    X, Y = pair
+    with pytest.raises(ValueError, match=r"X has 4 features and Y has 3.*zero_pad=False.*same number"):
+        Metric(zero_pad=False).fit(X, Y[:, :3])
+    # zero_pad=True (the default) accepts them
+    Metric().fit(X, Y[:, :3])
+
+
+@pytest.mark.parametrize("alpha", [-0.1, 1.5, np.nan, "0.5", True, None])
+def test_alpha_out_of_range(pair, alpha):
+    with pytest.raises(InvalidParameterError, match=rf"'alpha' parameter of LinearMetric must be a number in \[0, 1\].*got alpha={alpha!r}"):
+        LinearMetric(alpha=alpha).fit(*pair)
+
+
+def test_alpha_checked_after_set_params(pair):
+    metric = LinearMetric()
+    metric.set_params(alpha=2.0)
+    with pytest.raises(ValueError, match="alpha=2.0"):
+        metric.fit(*pair)
+
+
+@pytest.mark.parametrize("Metric", METRICS)
+def test_bad_parameters(Metric, pair):
+    with pytest.raises(ValueError, match=r"'score_method' parameter.*'angular' or 'euclidean'; got 'cosine'"):
+        Metric(score_method="cosine").fit(*pair)
+    with pytest.raises(ValueError, match=r"'center_columns' parameter.*True or False; got 'yes'"):
+        Metric(center_columns="yes").fit(*pair)
+    with pytest.raises(TypeError, match=r"'preprocessor' parameter.*fit and transform.*got 3"):
+        Metric(preprocessor=3).fit(*pair)
+    with pytest.raises(ValueError, match=r"'device' parameter.*got 0"):
+        Metric(device=0).fit(*pair)
+
+
+def test_compat_validates_parameters_in_fit(pair):
+    # netrep raises in the constructor; scikit-learn requires raising in fit.
+    metric = compat.LinearMetric(alpha=1.5)
+    with pytest.raises(ValueError, match=r"'alpha' parameter of LinearMetric.*got alpha=1.5"):
+        metric.fit(*pair)
+    with pytest.raises(ValueError, match="score_method"):
+        compat.PermutationMetric(score_method="cosine").fit(*pair)
+
+
+@pytest.mark.parametrize("Metric", METRICS)
+def test_missing_y(Metric, pair):
+    with pytest.raises(ValueError, match=r"requires y to be passed.*Y is the second representation"):
+        Metric().fit(pair[0], None)
+
+
+@pytest.mark.parametrize("Metric", METRICS)
+def test_width_change_after_fit(Metric, pair):
+    X, Y = pair
+    metric = Metric().fit(X, Y)
+    with pytest.raises(ValueError, match=r"X has 3 features, but \w+ is expecting 4 features"):
+        metric.score(X[:, :3], Y)
+    with pytest.raises(ValueError, match=r"Y has 2 features, but \w+ is expecting 4 features"):
+        metric.transform(X, Y[:, :2])
+
+
+@pytest.mark.parametrize("Metric", METRICS)
+def test_unfitted(Metric, pair):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        Metric().score(*pair)
+    with pytest.raises(NotFittedError):
+        Metric().transform(*pair)
+
+
+def test_constant_representation_angular_is_an_error_not_nan(pair):
+    X, Y = pair
+    constant = np.ones_like(Y)
+    metric = LinearMetric()
+    with pytest.raises(ValueError, match=r"aligned Y is all zeros.*angular distance is undefined"):
+        metric.fit_score(X, constant)
+    # euclidean distance is defined: the distance to a point is the norm of X.
+    dist = LinearMetric(score_method="euclidean").fit(X, constant).distance(X, constant)
+    assert np.isclose(dist, np.linalg.norm(X - X.mean(0)))
+
+
+def test_lists_and_integers_are_accepted(pair):
+    X, Y = pair
+    ints = np.arange(40).reshape(20, 2) ** 2 % 7
+    d_int = LinearMetric().fit(ints, Y[:, :2]).distance(ints, Y[:, :2])
+    d_float = LinearMetric().fit(ints.astype(float), Y[:, :2]).distance(ints.astype(float), Y[:, :2])
+    assert d_int == d_float
+    d_list = LinearMetric().fit(X.tolist(), Y.tolist()).distance(X.tolist(), Y.tolist())
+    assert d_list == LinearMetric().fit(X, Y).distance(X, Y)
