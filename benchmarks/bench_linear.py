@@ -28,8 +28,12 @@ def make_pair(n_samples, n_features, seed=0):
     """Two related representations: a shared latent plus independent noise."""
     rng = np.random.default_rng(seed)
     latent = rng.standard_normal((n_samples, 20))
-    X = latent @ rng.standard_normal((20, n_features)) + rng.standard_normal((n_samples, n_features))
-    Y = latent @ rng.standard_normal((20, n_features)) + rng.standard_normal((n_samples, n_features))
+    X = latent @ rng.standard_normal((20, n_features)) + rng.standard_normal(
+        (n_samples, n_features)
+    )
+    Y = latent @ rng.standard_normal((20, n_features)) + rng.standard_normal(
+        (n_samples, n_features)
+    )
     return X, Y
 
 
@@ -89,7 +93,8 @@ def main(argv=None):
         f"# {stamp}  LinearMetric fit+score, X and Y {args.samples}x{args.features}, "
         f"median/min of {args.repeats}",
         f"# {environment()}",
-        f"{'backend':<10} {'dtype':<8} {'alpha':>5} {'median_ms':>10} {'min_ms':>8} {'distance':>10}",
+        f"{'backend':<10} {'dtype':<8} {'alpha':>5} {'median_ms':>10} {'min_ms':>8} "
+        f"{'distance':>10}",
     ]
     print("\n".join(lines))
     for dtype in (np.float64, np.float32):

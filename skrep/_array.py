@@ -149,7 +149,5 @@ def zero_pad_columns(x, n_columns):
     if n_missing == 0:
         return x
     xp = get_namespace(x)
-    zeros = xp.zeros(
-        (x.shape[0], n_missing), dtype=x.dtype, device=array_api_compat.device(x)
-    )
+    zeros = xp.zeros((x.shape[0], n_missing), dtype=x.dtype, device=array_api_compat.device(x))
     return xp.concat([x, zeros], axis=1)

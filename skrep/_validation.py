@@ -119,9 +119,7 @@ def check_representation(X, name, *, min_samples=2):
         Objects that are not numbers at all (e.g. dicts).
     """
     if X is None:
-        raise ValueError(
-            f"{name} is None; expected a 2-D array of shape (n_samples, n_features)."
-        )
+        raise ValueError(f"{name} is None; expected a 2-D array of shape (n_samples, n_features).")
     if isinstance(X, (str, bytes)) or isinstance(X, numbers.Number):
         raise ValueError(
             f"{name} is a scalar {type(X).__name__} ({X!r}); expected a 2-D array of "

@@ -44,14 +44,16 @@ def format_table(values, row_labels, column_labels, *, corner="", fmt="{:.3f}"):
     """
     cells = [[fmt.format(v) for v in row] for row in np.asarray(values)]
     first = max(len(corner), *(len(r) for r in row_labels))
-    widths = [
-        max(len(c), *(len(row[k]) for row in cells)) for k, c in enumerate(column_labels)
-    ]
+    widths = [max(len(c), *(len(row[k]) for row in cells)) for k, c in enumerate(column_labels)]
     lines = [
-        "  ".join([corner.ljust(first)] + [c.rjust(w) for c, w in zip(column_labels, widths)])
+        "  ".join(
+            [corner.ljust(first)] + [c.rjust(w) for c, w in zip(column_labels, widths, strict=True)]
+        )
     ]
-    for label, row in zip(row_labels, cells):
-        lines.append("  ".join([label.ljust(first)] + [c.rjust(w) for c, w in zip(row, widths)]))
+    for label, row in zip(row_labels, cells, strict=True):
+        lines.append(
+            "  ".join([label.ljust(first)] + [c.rjust(w) for c, w in zip(row, widths, strict=True)])
+        )
     return "\n".join(lines)
 
 
@@ -103,9 +105,9 @@ def alpha_sweep_table(networks, alphas, cv):
     for row, alpha in enumerate(alphas):
         for a in range(n_layers):
             scores = [
-                cross_validate(
-                    LinearMetric(alpha=alpha), networks[i][a], networks[j][a], cv=cv
-                )["test_score"].mean()
+                cross_validate(LinearMetric(alpha=alpha), networks[i][a], networks[j][a], cv=cv)[
+                    "test_score"
+                ].mean()
                 for i, j in pairs
             ]
             table[row, a] = -np.mean(scores)  # score is the negative distance
@@ -120,7 +122,9 @@ def main(argv=None):
     argv : list of str, optional
         Command-line arguments (``--networks``, ``--hidden``, ``--max-iter``).
     """
-    parser = argparse.ArgumentParser(prog="python -m skrep.demo", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m skrep.demo", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--networks", type=int, default=4, help="networks to train (seeds)")
     parser.add_argument(
         "--hidden", type=int, nargs="+", default=[64, 64, 64], help="hidden layer widths"
@@ -147,7 +151,7 @@ def main(argv=None):
     )
     print(format_table(table, names, names, corner="A \\ B"))
     closest = [names[int(np.argmin(row))] for row in table]
-    print(f"   closest layer B for each A: {dict(zip(names, closest))}\n")
+    print(f"   closest layer B for each A: {dict(zip(names, closest, strict=True))}\n")
 
     alphas = [0.0, 0.25, 0.5, 0.75, 1.0]
     cv = KFold(5, shuffle=True, random_state=0)

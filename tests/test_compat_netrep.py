@@ -12,19 +12,31 @@ from skrep.compat import netrep as compat
 
 # Signatures of netrep @ 0186b8a (netrep/metrics/linear.py and perm.py).
 NETREP_SIGNATURES = {
-    ("LinearMetric", "__init__"): "(self, alpha=1.0, center_columns=True, zero_pad=True, score_method='angular')",
+    (
+        "LinearMetric",
+        "__init__",
+    ): "(self, alpha=1.0, center_columns=True, zero_pad=True, score_method='angular')",
     ("LinearMetric", "fit"): "(self, X, Y)",
     ("LinearMetric", "score"): "(self, X, Y)",
     ("LinearMetric", "fit_score"): "(self, X, Y)",
     ("LinearMetric", "partial_fit"): "(self, X)",
     ("LinearMetric", "finalize_fit"): "(self, cache_X, cache_Y)",
-    ("LinearMetric", "pairwise_distances"): "(self, train_data, test_data=None, processes=None, verbose=True)",
-    ("PermutationMetric", "__init__"): "(self, center_columns=True, zero_pad=True, score_method='angular')",
+    (
+        "LinearMetric",
+        "pairwise_distances",
+    ): "(self, train_data, test_data=None, processes=None, verbose=True)",
+    (
+        "PermutationMetric",
+        "__init__",
+    ): "(self, center_columns=True, zero_pad=True, score_method='angular')",
     ("PermutationMetric", "fit"): "(self, X, Y)",
     ("PermutationMetric", "score"): "(self, X, Y)",
     ("PermutationMetric", "partial_fit"): "(self, X)",
     ("PermutationMetric", "finalize_fit"): "(self, cache_X, cache_Y)",
-    ("PermutationMetric", "pairwise_distances"): "(self, train_data, test_data=None, processes=None, verbose=True)",
+    (
+        "PermutationMetric",
+        "pairwise_distances",
+    ): "(self, train_data, test_data=None, processes=None, verbose=True)",
 }
 
 
@@ -46,10 +58,16 @@ def test_sign_is_the_only_difference(rng):
     skrep_like = metrics.LinearMetric(0.3, score_method="euclidean").fit(X, Y)
     assert netrep_like.score(X, Y) == -skrep_like.score(X, Y) == skrep_like.distance(X, Y)
     assert isinstance(netrep_like, metrics.LinearMetric)
-    assert sorted(netrep_like.get_params()) == ["alpha", "center_columns", "score_method", "zero_pad"]
+    assert sorted(netrep_like.get_params()) == [
+        "alpha",
+        "center_columns",
+        "score_method",
+        "zero_pad",
+    ]
 
 
 # netrep's own test cases (tests/test_metrics.py), run against the drop-in.
+
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_centered_procrustes_with_scaling_and_offset(seed):

@@ -15,9 +15,7 @@ from skrep.metrics import LinearMetric, PermutationMetric
 TOL = 1e-10
 
 LINEAR_FILES = [
-    (alpha, method)
-    for alpha in ("0p0", "0p5", "1p0")
-    for method in ("angular", "euclidean")
+    (alpha, method) for alpha in ("0p0", "0p5", "1p0") for method in ("angular", "euclidean")
 ]
 
 
@@ -60,8 +58,9 @@ def test_compat_linear_metric_returns_netrep_score(alpha_tag, method):
     split = compat.LinearMetric(float(ref["alpha"]), score_method=method)
     split.finalize_fit(split.partial_fit(X), split.partial_fit(Y))
     assert abs(split.score(X, Y) - ref["dist_centered"]) < TOL
-    _rel_close(split.transform_X(X) @ split.transform_Y(Y).T,
-               ref["tX_centered"] @ ref["tY_centered"].T)
+    _rel_close(
+        split.transform_X(X) @ split.transform_Y(Y).T, ref["tX_centered"] @ ref["tY_centered"].T
+    )
 
 
 def test_zero_padding_matches_netrep():
@@ -101,5 +100,7 @@ def test_whitening_matrix_matches_netrep(alpha_tag, preserve_variance):
 
 def test_raw_angular_distance_matches_netrep():
     ref = load_reference("netrep", "extras")
-    assert abs(compat.angular_distance(ref["perm_X"], ref["perm_Y"])
-               - ref["angular_distance_raw"]) < TOL
+    assert (
+        abs(compat.angular_distance(ref["perm_X"], ref["perm_Y"]) - ref["angular_distance_raw"])
+        < TOL
+    )

@@ -27,7 +27,8 @@ def representations(draw, count=2):
     log_scale = draw(st.floats(-2, 2))
     rng = np.random.default_rng(seed)
     return [
-        10.0**log_scale * rng.standard_normal((n_samples, n_features)) + rng.standard_normal(n_features)
+        10.0**log_scale * rng.standard_normal((n_samples, n_features))
+        + rng.standard_normal(n_features)
         for _ in range(count)
     ], rng
 
@@ -37,8 +38,11 @@ def fit_distance(metric, X, Y):
 
 
 @PROPERTY_SETTINGS
-@given(data=representations(count=1), alpha=st.sampled_from(ALPHAS),
-       method=st.sampled_from(["angular", "euclidean"]))
+@given(
+    data=representations(count=1),
+    alpha=st.sampled_from(ALPHAS),
+    method=st.sampled_from(["angular", "euclidean"]),
+)
 def test_distance_to_itself_is_zero(data, alpha, method):
     (X,), _ = data
     scale = 1.0 if method == "angular" else np.linalg.norm(X)
@@ -60,7 +64,9 @@ def test_symmetry(data, alpha):
 def test_triangle_inequality_angular(data, alpha):
     (X, Y, M), _ = data
     metric = LinearMetric(alpha=alpha)
-    assert fit_distance(metric, X, Y) <= fit_distance(metric, X, M) + fit_distance(metric, M, Y) + TOL
+    assert (
+        fit_distance(metric, X, Y) <= fit_distance(metric, X, M) + fit_distance(metric, M, Y) + TOL
+    )
 
 
 @PROPERTY_SETTINGS
@@ -92,8 +98,7 @@ def test_alpha_zero_invariant_to_invertible_linear_maps(data):
 
 
 @PROPERTY_SETTINGS
-@given(data=representations(count=2), alpha=st.sampled_from([0.0, 1.0]),
-       log_c=st.floats(-3, 3))
+@given(data=representations(count=2), alpha=st.sampled_from([0.0, 1.0]), log_c=st.floats(-3, 3))
 def test_angular_invariant_to_isotropic_scaling(data, alpha, log_c):
     # At 0 < alpha < 1 netrep's whitening uses the raw Gram matrix, so the
     # distance depends on scale there (documented); alpha in {0, 1} does not.
@@ -104,8 +109,11 @@ def test_angular_invariant_to_isotropic_scaling(data, alpha, log_c):
 
 
 @PROPERTY_SETTINGS
-@given(data=representations(count=2), method=st.sampled_from(["angular", "euclidean"]),
-       center=st.booleans())
+@given(
+    data=representations(count=2),
+    method=st.sampled_from(["angular", "euclidean"]),
+    center=st.booleans(),
+)
 def test_permutation_metric_invariant_to_permutations(data, method, center):
     (X, Y), rng = data
     order = rng.permutation(Y.shape[1])
@@ -116,8 +124,11 @@ def test_permutation_metric_invariant_to_permutations(data, method, center):
 
 
 @PROPERTY_SETTINGS
-@given(data=representations(count=2), alpha=st.sampled_from(ALPHAS),
-       method=st.sampled_from(["angular", "euclidean"]))
+@given(
+    data=representations(count=2),
+    alpha=st.sampled_from(ALPHAS),
+    method=st.sampled_from(["angular", "euclidean"]),
+)
 def test_numpy_and_torch_agree_in_float64(data, alpha, method):
     torch = pytest.importorskip("torch")
     (X, Y), _ = data

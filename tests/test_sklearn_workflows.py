@@ -36,7 +36,12 @@ def heldout_distances(make_metric, X, Y, cv, prepare=None):
         Xtr, Ytr, Xte, Yte = X[train], Y[train], X[test], Y[test]
         if prepare is not None:
             px, py = clone(prepare).fit(Xtr), clone(prepare).fit(Ytr)
-            Xtr, Xte, Ytr, Yte = px.transform(Xtr), px.transform(Xte), py.transform(Ytr), py.transform(Yte)
+            Xtr, Xte, Ytr, Yte = (
+                px.transform(Xtr),
+                px.transform(Xte),
+                py.transform(Ytr),
+                py.transform(Yte),
+            )
         metric = make_metric().fit(Xtr, Ytr)
         out.append(metric.distance(Xte, Yte))
     return np.array(out)
@@ -142,4 +147,6 @@ def test_pandas_feature_names(related_pair):
     frame = pd.DataFrame(X, columns=[f"unit{k}" for k in range(X.shape[1])])
     metric = LinearMetric().fit(frame, Y)
     assert list(metric.feature_names_in_) == list(frame.columns)
-    assert np.isclose(metric.distance(frame, Y), LinearMetric().fit(X, Y).distance(X, Y), rtol=1e-12)
+    assert np.isclose(
+        metric.distance(frame, Y), LinearMetric().fit(X, Y).distance(X, Y), rtol=1e-12
+    )

@@ -29,16 +29,22 @@ def test_wrong_ndim(Metric, pair, side):
     X, Y = pair
     bad = {"X": X, "Y": Y}
     bad[side] = bad[side][:, :, None]
-    with pytest.raises(ValueError, match=rf"{side} must be a 2-D array.*got a 3-D array of shape \(20, 4, 1\)"):
+    with pytest.raises(
+        ValueError, match=rf"{side} must be a 2-D array.*got a 3-D array of shape \(20, 4, 1\)"
+    ):
         Metric().fit(bad["X"], bad["Y"])
     bad[side] = pair[0][:, 0]
-    with pytest.raises(ValueError, match=rf"{side} must be a 2-D array.*1-D array of shape \(20,\).*Reshape"):
+    with pytest.raises(
+        ValueError, match=rf"{side} must be a 2-D array.*1-D array of shape \(20,\).*Reshape"
+    ):
         Metric().fit(bad["X"], bad["Y"])
 
 
 @pytest.mark.parametrize("Metric", METRICS)
 @pytest.mark.parametrize("side", ["X", "Y"])
-@pytest.mark.parametrize("value, word", [(np.nan, "1 NaN"), (np.inf, "1 infinite"), (-np.inf, "1 infinite")])
+@pytest.mark.parametrize(
+    "value, word", [(np.nan, "1 NaN"), (np.inf, "1 infinite"), (-np.inf, "1 infinite")]
+)
 def test_nan_and_inf(Metric, pair, side, value, word):
     X, Y = (a.copy() for a in pair)
     (X if side == "X" else Y)[3, 2] = value
@@ -61,7 +67,9 @@ def test_one_sample(Metric, pair):
 def test_non_numeric(Metric, pair):
     X, Y = pair
     strings = np.array([["a", "b"], ["c", "d"], ["e", "f"]])
-    with pytest.raises(ValueError, match=r"X could not be read as an array of real numbers.*'a'.*Expected"):
+    with pytest.raises(
+        ValueError, match=r"X could not be read as an array of real numbers.*'a'.*Expected"
+    ):
         Metric().fit(strings, Y[:3, :2])
     objects = X.astype(object)
     objects[0, 0] = {"not": "a number"}
@@ -76,7 +84,9 @@ def test_non_numeric(Metric, pair):
 @pytest.mark.parametrize("Metric", METRICS)
 def test_different_widths_without_zero_pad(Metric, pair):
     X, Y = pair
-    with pytest.raises(ValueError, match=r"X has 4 features and Y has 3.*zero_pad=False.*same number"):
+    with pytest.raises(
+        ValueError, match=r"X has 4 features and Y has 3.*zero_pad=False.*same number"
+    ):
         Metric(zero_pad=False).fit(X, Y[:, :3])
     # zero_pad=True (the default) accepts them
     Metric().fit(X, Y[:, :3])
@@ -84,7 +94,10 @@ def test_different_widths_without_zero_pad(Metric, pair):
 
 @pytest.mark.parametrize("alpha", [-0.1, 1.5, np.nan, "0.5", True, None])
 def test_alpha_out_of_range(pair, alpha):
-    with pytest.raises(InvalidParameterError, match=rf"'alpha' parameter of LinearMetric must be a number in \[0, 1\].*got alpha={alpha!r}"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=rf"'alpha' parameter of LinearMetric must be a number in \[0, 1\].*alpha={alpha!r}",
+    ):
         LinearMetric(alpha=alpha).fit(*pair)
 
 
@@ -97,7 +110,9 @@ def test_alpha_checked_after_set_params(pair):
 
 @pytest.mark.parametrize("Metric", METRICS)
 def test_bad_parameters(Metric, pair):
-    with pytest.raises(ValueError, match=r"'score_method' parameter.*'angular' or 'euclidean'; got 'cosine'"):
+    with pytest.raises(
+        ValueError, match=r"'score_method' parameter.*'angular' or 'euclidean'; got 'cosine'"
+    ):
         Metric(score_method="cosine").fit(*pair)
     with pytest.raises(ValueError, match=r"'center_columns' parameter.*True or False; got 'yes'"):
         Metric(center_columns="yes").fit(*pair)
@@ -118,7 +133,9 @@ def test_compat_validates_parameters_in_fit(pair):
 
 @pytest.mark.parametrize("Metric", METRICS)
 def test_missing_y(Metric, pair):
-    with pytest.raises(ValueError, match=r"requires y to be passed.*Y is the second representation"):
+    with pytest.raises(
+        ValueError, match=r"requires y to be passed.*Y is the second representation"
+    ):
         Metric().fit(pair[0], None)
 
 
@@ -157,7 +174,9 @@ def test_lists_and_integers_are_accepted(pair):
     X, Y = pair
     ints = np.arange(40).reshape(20, 2) ** 2 % 7
     d_int = LinearMetric().fit(ints, Y[:, :2]).distance(ints, Y[:, :2])
-    d_float = LinearMetric().fit(ints.astype(float), Y[:, :2]).distance(ints.astype(float), Y[:, :2])
+    d_float = (
+        LinearMetric().fit(ints.astype(float), Y[:, :2]).distance(ints.astype(float), Y[:, :2])
+    )
     assert d_int == d_float
     d_list = LinearMetric().fit(X.tolist(), Y.tolist()).distance(X.tolist(), Y.tolist())
     assert d_list == LinearMetric().fit(X, Y).distance(X, Y)

@@ -27,13 +27,13 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 
 from .._validation import check_representation
+from ..functional.centering import column_means
 from ..functional.ground_metrics import angular_distance
 from ..functional.linear import (
     partial_whitening_matrix,
     rotations_between,
     whiten_representation,
 )
-from ..functional.centering import column_means
 from ..functional.permutation import fit_permutation_alignment
 from ..metrics import linear as _linear
 from ..metrics import permutation as _permutation
@@ -121,7 +121,7 @@ class _NetrepConventions:
         )
         D_train = np.zeros((n_networks, n_networks))
         D_test = np.zeros((n_networks, n_networks))
-        for (i, j), (train, test) in zip(pairs, results):
+        for (i, j), (train, test) in zip(pairs, results, strict=True):
             D_train[i, j] = D_train[j, i] = train
             D_test[i, j] = D_test[j, i] = test
         return D_train, D_test
@@ -183,9 +183,7 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
             Whitening matrix: ``Xw = (X - mx) @ Zx``.
         """
         X = check_representation(X, "X")
-        return tuple(
-            whiten_representation(X, self.alpha, center_columns=self.center_columns)
-        )
+        return tuple(whiten_representation(X, self.alpha, center_columns=self.center_columns))
 
     def finalize_fit(self, cache_X, cache_Y):
         """Finish a fit from two :meth:`partial_fit` results (the per-pair step).

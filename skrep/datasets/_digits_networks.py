@@ -20,7 +20,7 @@ def _hidden_activations(classifier, X):
     # ReLU of affine maps with the fitted weights.
     activations = []
     hidden = X
-    for weights, bias in zip(classifier.coefs_[:-1], classifier.intercepts_[:-1]):
+    for weights, bias in zip(classifier.coefs_[:-1], classifier.intercepts_[:-1], strict=True):
         hidden = np.maximum(hidden @ weights + bias, 0.0)
         activations.append(hidden)
     return activations

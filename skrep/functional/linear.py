@@ -59,12 +59,10 @@ def partial_whitening_matrix(X, alpha, *, preserve_variance=True, eigval_tol=1e-
         return xp.eye(n_features, dtype=X.dtype, device=array_api_compat.device(X))
     lam, V = xp.linalg.eigh(X.T @ X)
     lam = xp.clip(lam, min=eigval_tol)
-    d = alpha + (1 - alpha) * lam ** -0.5
+    d = alpha + (1 - alpha) * lam**-0.5
     if preserve_variance:
         # Total variance of X @ Z before rescaling: sum of (d * sqrt(lam))^2.
-        new_var = xp.sum(
-            alpha**2 * lam + 2 * alpha * (1 - alpha) * xp.sqrt(lam) + (1 - alpha) ** 2
-        )
+        new_var = xp.sum(alpha**2 * lam + 2 * alpha * (1 - alpha) * xp.sqrt(lam) + (1 - alpha) ** 2)
         d = d * xp.sqrt(xp.sum(lam) / new_var)
     return (V * d[None, :]) @ V.T
 

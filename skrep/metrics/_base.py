@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import numbers
 
+import array_api_compat
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import TransformerTags
 from sklearn.utils.validation import check_is_fitted, validate_data
-
-import array_api_compat
 
 from .._array import (
     convert_like,
@@ -41,8 +40,7 @@ __all__ = ["BaseMetric", "AlignmentMetric"]
 def _check_bool(value, name, estimator_name):
     if not isinstance(value, (bool, numbers.Integral)) or value not in (0, 1):
         raise InvalidParameterError(
-            f"The {name!r} parameter of {estimator_name} must be True or False; "
-            f"got {value!r}."
+            f"The {name!r} parameter of {estimator_name} must be True or False; got {value!r}."
         )
 
 
@@ -54,18 +52,20 @@ class BaseMetric(BaseEstimator):
     one fitted array in ``_reference_attribute`` (it tells where later calls
     compute: the namespace, device and dtype of the fit).
 
-    Parameters shared by every metric
-    ---------------------------------
-    preprocessor : estimator with ``fit`` and ``transform``, default=None
-        Applied to each representation before the metric: cloned and fitted
-        once on X and once on Y during ``fit`` (attributes ``preprocessor_x_``
-        and ``preprocessor_y_``), then applied in ``transform``, ``distance``
-        and ``score``. Its parameters are searchable, e.g.
-        ``{"preprocessor__n_components": [5, 10]}`` in ``GridSearchCV``.
-    device : None, str or torch.device, default=None
-        Where to compute. None computes where the data is (numpy stays numpy;
-        a torch tensor X keeps its device and Y follows X). Anything else
-        (``"cpu"``, ``"cuda"``) moves the data to a torch tensor on that device.
+    Notes
+    -----
+    Every metric takes two parameters besides its own:
+
+    - ``preprocessor`` (an estimator with ``fit`` and ``transform``, or None):
+      applied to each representation before the metric, cloned and fitted once
+      on X and once on Y during ``fit`` (attributes ``preprocessor_x_`` and
+      ``preprocessor_y_``), then applied in ``transform``, ``distance`` and
+      ``score``. Its parameters are searchable, e.g.
+      ``{"preprocessor__n_components": [5, 10]}`` in ``GridSearchCV``.
+    - ``device`` (None, a string or a ``torch.device``): where to compute. None
+      computes where the data is (numpy stays numpy; a torch tensor X keeps its
+      device and Y follows X). Anything else (``"cpu"``, ``"cuda"``) moves the
+      data to a torch tensor on that device.
     """
 
     _reference_attribute = None

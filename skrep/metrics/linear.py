@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import numbers
 import math
+import numbers
 
 from .._validation import InvalidParameterError
 from ..functional.linear import apply_alignment, fit_linear_alignment
