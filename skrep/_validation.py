@@ -10,21 +10,12 @@ from sklearn.utils.validation import check_array
 from ._array import get_namespace, is_foreign_array, zero_pad_columns
 
 __all__ = [
-    "InvalidParameterError",
     "check_representation",
     "check_paired_samples",
     "check_n_features",
     "match_widths",
     "check_finite",
 ]
-
-
-class InvalidParameterError(ValueError, TypeError):
-    """A constructor parameter has an invalid type or value.
-
-    Subclasses both ValueError and TypeError, as scikit-learn's error of the
-    same name does, so either ``except`` clause catches it.
-    """
 
 
 def _plural(count, word):

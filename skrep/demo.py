@@ -32,7 +32,9 @@ def format_table(values, row_labels, column_labels, *, corner="", fmt="{:.3f}"):
     Parameters
     ----------
     values : array-like of shape (n_rows, n_columns)
+        Numbers to show.
     row_labels, column_labels : list of str
+        Labels of the rows and columns.
     corner : str, default=""
         Text in the top-left cell.
     fmt : str, default="{:.3f}"
@@ -41,6 +43,7 @@ def format_table(values, row_labels, column_labels, *, corner="", fmt="{:.3f}"):
     Returns
     -------
     str
+        The table, one line per row plus a header line.
     """
     cells = [[fmt.format(v) for v in row] for row in np.asarray(values)]
     first = max(len(corner), *(len(r) for r in row_labels))
@@ -92,7 +95,9 @@ def alpha_sweep_table(networks, alphas, cv):
     networks : list of list of ndarray
         ``networks[i][a]`` is layer a of network i.
     alphas : sequence of float
+        Values of LinearMetric's alpha, one table row each.
     cv : cross-validation splitter
+        Folds over stimuli (rows).
 
     Returns
     -------

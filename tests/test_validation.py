@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from skrep._validation import InvalidParameterError, check_representation
+from skrep._validation import check_representation
 from skrep.compat import netrep as compat
+from skrep.exceptions import InvalidParameterError
 from skrep.metrics import LinearMetric, PermutationMetric
 
 METRICS = [LinearMetric, PermutationMetric]

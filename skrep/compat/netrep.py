@@ -67,7 +67,9 @@ class _NetrepConventions:
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_features_x)
+            First representation, one row per stimulus.
         Y : ndarray of shape (n_samples, n_features_y)
+            Second representation, rows paired with those of X.
 
         Returns
         -------
@@ -127,16 +129,38 @@ class _NetrepConventions:
         return D_train, D_test
 
     def transform_X(self, X):
-        """Transform X alone into the aligned space (netrep's ``transform_X``)."""
+        """Transform X alone into the aligned space (netrep's ``transform_X``).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features_x)
+            First representation.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_aligned)
+            X in the aligned space.
+        """
         return self._transform_one(X, "x")
 
     def transform_Y(self, Y):
-        """Transform Y alone into the aligned space (netrep's ``transform_Y``)."""
+        """Transform Y alone into the aligned space (netrep's ``transform_Y``).
+
+        Parameters
+        ----------
+        Y : ndarray of shape (n_samples, n_features_y)
+            Second representation.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_aligned)
+            Y in the aligned space.
+        """
         return self._transform_one(Y, "y")
 
 
 class LinearMetric(_NetrepConventions, _linear.LinearMetric):
-    """netrep's ``LinearMetric``: generalized shape metric, ``score`` = distance.
+    """Generalized shape metric with netrep's signature and sign (``score`` = distance).
 
     Same numbers as :class:`skrep.metrics.LinearMetric`, with netrep's
     positional signature and sign. See :mod:`skrep.compat.netrep`.
@@ -172,6 +196,7 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_features)
+            One network's representation.
 
         Returns
         -------
@@ -196,6 +221,7 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
         Returns
         -------
         self : LinearMetric
+            The fitted metric.
         """
         self.mx_, Xw, Zx = cache_X
         self.my_, Yw, Zy = cache_Y
@@ -208,7 +234,7 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
 
 
 class PermutationMetric(_NetrepConventions, _permutation.PermutationMetric):
-    """netrep's ``PermutationMetric``: units matched one to one, ``score`` = distance.
+    """Permutation metric with netrep's signature and sign (``score`` = distance).
 
     Parameters
     ----------
@@ -238,10 +264,12 @@ class PermutationMetric(_NetrepConventions, _permutation.PermutationMetric):
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_features)
+            One network's representation.
 
         Returns
         -------
         mx : ndarray of shape (n_features,)
+            Column means (zeros if not ``center_columns``).
         Xphi : ndarray of shape (n_samples, n_features)
             ``X - mx``.
         """
@@ -260,6 +288,7 @@ class PermutationMetric(_NetrepConventions, _permutation.PermutationMetric):
         Returns
         -------
         self : PermutationMetric
+            The fitted metric.
         """
         self.mx_, Xc = cache_X
         self.my_, Yc = cache_Y

@@ -52,7 +52,8 @@ def load_digits_networks(
     test_size : float, default=0.5
         Fraction of the images held out; activations are computed on these.
     max_iter : int, default=400
-        Training epochs (Adam) per network.
+        Most training epochs (Adam) per network; training stops earlier once
+        the loss stops improving.
     random_state : int, default=0
         Seed of the split and of the first network.
 

@@ -15,7 +15,9 @@ def column_means(X, center_columns=True):
     Parameters
     ----------
     X : array of shape (n_samples, n_features)
+        One representation.
     center_columns : bool, default=True
+        If False, return zeros (no centering).
 
     Returns
     -------

@@ -58,10 +58,12 @@ def euclidean_distance(A, B):
     Parameters
     ----------
     A, B : arrays of the same shape
+        Aligned representations.
 
     Returns
     -------
     float
+        ``|A - B|_F``.
     """
     xp = get_namespace(A, B)
     return float(xp.linalg.vector_norm(A - B))

@@ -70,7 +70,7 @@ def partial_whitening_matrix(X, alpha, *, preserve_variance=True, eigval_tol=1e-
 class WhitenedRepresentation(NamedTuple):
     """Result of :func:`whiten_representation`, the per-network half of a fit.
 
-    Attributes
+    Parameters
     ----------
     mean : array of shape (n_features,)
         Offset subtracted from the data (zeros without centering).
@@ -94,6 +94,7 @@ def whiten_representation(X, alpha, *, center_columns=True):
     Parameters
     ----------
     X : array of shape (n_samples, n_features)
+        One representation, one row per stimulus.
     alpha : float in [0, 1]
         Regularization, see :func:`partial_whitening_matrix`.
     center_columns : bool, default=True
@@ -120,10 +121,12 @@ def rotations_between(Xw, Yw):
     Parameters
     ----------
     Xw, Yw : arrays of shape (n_samples, n_features)
+        Whitened (or any) paired representations of the same width.
 
     Returns
     -------
     U, V : arrays of shape (n_features, n_features)
+        Orthogonal matrices, ``Xw.T @ Yw = U diag(s) V.T``.
     """
     xp = get_namespace(Xw, Yw)
     U, _, Vt = xp.linalg.svd(Xw.T @ Yw)
@@ -133,7 +136,7 @@ def rotations_between(Xw, Yw):
 class LinearAlignment(NamedTuple):
     """Result of :func:`fit_linear_alignment`.
 
-    Attributes
+    Parameters
     ----------
     mx, my : arrays of shape (n_features,)
         Offsets subtracted from X and Y (zeros without centering).
@@ -182,11 +185,15 @@ def apply_alignment(X, offset, W):
     Parameters
     ----------
     X : array of shape (n_samples, n_features)
+        Representation to map.
     offset : array of shape (n_features,)
+        Column means learned in the fit.
     W : array of shape (n_features, n_components)
+        Alignment map learned in the fit.
 
     Returns
     -------
     array of shape (n_samples, n_components)
+        ``X`` in the aligned space.
     """
     return (X - offset) @ W

@@ -16,11 +16,11 @@ __all__ = ["PermutationAlignment", "fit_permutation_alignment", "apply_permutati
 class PermutationAlignment(NamedTuple):
     """Result of :func:`fit_permutation_alignment`.
 
-    Attributes
+    Parameters
     ----------
     mx, my : arrays of shape (n_features,)
         Offsets subtracted from X and Y (zeros without centering).
-    Px, Py : integer arrays of shape (n_features,)
+    Px, Py : int arrays of shape (n_features,)
         Column orders: column k of the aligned X is column ``Px[k]`` of X,
         matched with column ``Py[k]`` of Y.
     """
@@ -71,12 +71,16 @@ def apply_permutation(X, offset, order):
     Parameters
     ----------
     X : array of shape (n_samples, n_features)
+        Representation to reorder.
     offset : array of shape (n_features,)
-    order : integer array of shape (n_features,)
+        Column means learned in the fit.
+    order : int array of shape (n_features,)
+        Column order learned in the fit.
 
     Returns
     -------
     array of shape (n_samples, n_features)
+        ``X`` centred and reordered.
     """
     xp = get_namespace(X)
     return xp.take(X - offset, order, axis=1)

@@ -26,12 +26,12 @@ from .._array import (
     zero_pad_columns,
 )
 from .._validation import (
-    InvalidParameterError,
     check_n_features,
     check_paired_samples,
     check_representation,
     match_widths,
 )
+from ..exceptions import InvalidParameterError
 from ..functional.ground_metrics import GROUND_METRICS
 
 __all__ = ["BaseMetric", "AlignmentMetric"]
@@ -196,8 +196,10 @@ class BaseMetric(BaseEstimator):
         Parameters
         ----------
         X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+            First representation, one row per stimulus; may be held-out
+            stimuli (other than those seen in ``fit``).
         Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-            May be held-out data (other stimuli than in ``fit``).
+            Second representation, rows paired with those of X.
 
         Returns
         -------
@@ -219,7 +221,9 @@ class BaseMetric(BaseEstimator):
         Parameters
         ----------
         X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+            First representation, one row per stimulus.
         Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+            Second representation, rows paired with those of X.
 
         Returns
         -------
@@ -234,7 +238,9 @@ class BaseMetric(BaseEstimator):
         Parameters
         ----------
         X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+            First representation, one row per stimulus.
         Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+            Second representation, rows paired with those of X.
 
         Returns
         -------
@@ -304,9 +310,11 @@ class AlignmentMetric(BaseMetric):
         Parameters
         ----------
         X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+            First representation, one row per stimulus.
         Y : array-like or torch.Tensor of shape (n_samples, n_features_y), default=None
-            If given, both are transformed and returned as a pair (as in
-            scikit-learn's cross-decomposition estimators and netrep).
+            Second representation. If given, both are transformed and returned
+            as a pair (as in scikit-learn's cross-decomposition estimators and
+            netrep).
 
         Returns
         -------
@@ -340,10 +348,15 @@ class AlignmentMetric(BaseMetric):
         Parameters
         ----------
         X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+            First representation, one row per stimulus.
         Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+            Second representation, rows paired with those of X.
 
         Returns
         -------
-        X_aligned, Y_aligned : arrays of shape (n_samples, n_aligned)
+        X_aligned : array of shape (n_samples, n_aligned)
+            X in the aligned space, in the array type of the input.
+        Y_aligned : array of shape (n_samples, n_aligned)
+            Y in the aligned space.
         """
         return self.fit(X, Y).transform(X, Y)

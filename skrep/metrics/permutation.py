@@ -54,7 +54,7 @@ class PermutationMetric(AlignmentMetric):
 
     See Also
     --------
-    LinearMetric : alignment by rotations or linear maps.
+    LinearMetric : Alignment by rotations or linear maps.
 
     Examples
     --------
