@@ -16,6 +16,7 @@ __all__ = [
     "get_namespace",
     "is_torch_array",
     "is_foreign_array",
+    "import_torch",
     "move_to_device",
     "to_numpy",
     "same_place",
@@ -51,7 +52,8 @@ def is_foreign_array(x) -> bool:
     return array_api_compat.is_array_api_obj(x) and not array_api_compat.is_numpy_array(x)
 
 
-def _import_torch(device):
+def import_torch(device):
+    """Import torch, or explain how to install it for ``device``."""
     try:
         import torch
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -82,10 +84,11 @@ def move_to_device(x, device):
     """
     if device is None:
         return x
-    torch = _import_torch(device)
+    torch = import_torch(device)
     if is_torch_array(x):
         return x.to(device)
-    return torch.as_tensor(np.ascontiguousarray(to_numpy(x)), device=device)
+    # torch wants writeable, C-ordered memory (read-only memmaps are copied).
+    return torch.as_tensor(np.require(to_numpy(x), requirements=["C", "W"]), device=device)
 
 
 def to_numpy(x):

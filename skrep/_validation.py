@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 from sklearn.utils.validation import check_array
 
-from ._array import get_namespace, is_foreign_array, zero_pad_columns
+from ._array import get_namespace, is_foreign_array, is_torch_array, zero_pad_columns
 
 __all__ = [
     "check_representation",
@@ -28,6 +28,16 @@ def _shape_str(shape):
 
 def _as_float_array_api(X, name):
     """Float dtype for torch tensors and other array-API arrays, left on their device."""
+    if is_torch_array(X):
+        import torch  # already imported: X is a tensor
+
+        if X.layout != torch.strided:
+            raise ValueError(
+                f"Sparse data not supported: {name} is a torch tensor with layout "
+                f"{X.layout}; expected a dense tensor (use {name}.to_dense())."
+            )
+        # Distances are reported as floats, not differentiated: drop the graph.
+        X = X.detach()
     xp = get_namespace(X)
     if xp.isdtype(X.dtype, "complex floating"):
         raise ValueError(
@@ -38,8 +48,30 @@ def _as_float_array_api(X, name):
     return X
 
 
+_NON_NUMERIC_KINDS = {"U": "strings", "S": "bytes", "M": "datetimes", "m": "timedeltas"}
+
+
+def _reject_non_numeric_dtypes(X, name):
+    """Strings and dates would be converted to floats silently by check_array."""
+    dtypes = getattr(X, "dtypes", None)  # pandas DataFrame
+    if dtypes is not None and not isinstance(dtypes, np.dtype):
+        kinds = {np.dtype(d).kind for d in dtypes if isinstance(d, np.dtype)}
+    elif hasattr(X, "dtype"):
+        kinds = {np.dtype(X.dtype).kind} if isinstance(X.dtype, np.dtype) else set()
+    elif isinstance(X, (list, tuple)):
+        kinds = {np.asarray(X).dtype.kind}
+    else:
+        kinds = set()
+    for kind in kinds & set(_NON_NUMERIC_KINDS):
+        raise ValueError(
+            f"{name} holds {_NON_NUMERIC_KINDS[kind]}; expected a 2-D numeric array of "
+            "shape (n_samples, n_features). Convert it to numbers first."
+        )
+
+
 def _as_float_numpy(X, name):
     """Convert array-likes (lists, pandas, memmaps) with scikit-learn's check_array."""
+    _reject_non_numeric_dtypes(X, name)
     try:
         return check_array(
             X,

@@ -136,6 +136,8 @@ def main(argv=None):
     )
     parser.add_argument("--max-iter", type=int, default=400, help="training epochs")
     args = parser.parse_args(argv)
+    if args.networks < 2:
+        parser.error(f"--networks must be at least 2 to compare networks; got {args.networks}")
 
     start = time.perf_counter()
     data = load_digits_networks(args.networks, tuple(args.hidden), max_iter=args.max_iter)
@@ -169,9 +171,9 @@ def main(argv=None):
     print(format_table(sweep, [f"alpha={a:.2f}" for a in alphas], data.layer_names))
 
     search = GridSearchCV(LinearMetric(), {"alpha": alphas}, cv=cv)
-    search.fit(networks[0][2], networks[1][2])
+    search.fit(networks[0][-1], networks[1][-1])
     print(
-        f"   GridSearchCV over alpha for hidden2, network 0 vs 1: best alpha = "
+        f"   GridSearchCV over alpha for {names[-1]}, network 0 vs 1: best alpha = "
         f"{search.best_params_['alpha']:.2f}, held-out distance = {-search.best_score_:.3f}\n"
     )
     print(f"Done in {time.perf_counter() - start:.1f} s.")

@@ -23,3 +23,15 @@ def test_demo_prints_its_tables(capsys):
     out = capsys.readouterr().out
     assert "A \\ B" in out and "pixels" in out and "hidden2" in out
     assert "alpha=0.00" in out and "best alpha" in out
+
+
+def test_demo_with_one_hidden_layer(capsys):
+    main(["--networks", "2", "--hidden", "8", "--max-iter", "30"])
+    assert "GridSearchCV over alpha for hidden1" in capsys.readouterr().out
+
+
+def test_demo_needs_two_networks():
+    import pytest
+
+    with pytest.raises(SystemExit):
+        main(["--networks", "1"])

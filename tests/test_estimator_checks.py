@@ -6,6 +6,7 @@ scikit-learn assuming that ``y`` is a label or target vector, whereas skrep's
 """
 
 import pytest
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skrep.compat import netrep as compat
@@ -29,6 +30,8 @@ EXPECTED_FAILED_CHECKS = {
 
 ESTIMATORS = [
     LinearMetric(),
+    LinearMetric(device="cpu"),
+    LinearMetric(preprocessor=StandardScaler()),
     LinearMetric(alpha=0.0),
     LinearMetric(alpha=0.5, score_method="euclidean", center_columns=False),
     PermutationMetric(),
@@ -46,10 +49,21 @@ NETREP_PARTIAL_FIT = {
 }
 
 
+EXPLICIT_DEVICE = {
+    "check_array_api_same_namespace": (
+        "with an explicit device, the estimator moves inputs from any namespace to "
+        "that device on purpose instead of requiring the namespace used in fit"
+    ),
+}
+
+
 def _expected_failed_checks(estimator):
+    expected = dict(EXPECTED_FAILED_CHECKS)
     if type(estimator).__module__ == compat.__name__:
-        return {**EXPECTED_FAILED_CHECKS, **NETREP_PARTIAL_FIT}
-    return EXPECTED_FAILED_CHECKS
+        expected.update(NETREP_PARTIAL_FIT)
+    if getattr(estimator, "device", None) is not None:
+        expected.update(EXPLICIT_DEVICE)
+    return expected
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)

@@ -26,7 +26,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from .._validation import check_representation
+from .._validation import check_paired_samples, check_representation
 from ..functional.centering import column_means
 from ..functional.ground_metrics import angular_distance
 from ..functional.linear import (
@@ -128,6 +128,22 @@ class _NetrepConventions:
             D_test[i, j] = D_test[j, i] = test
         return D_train, D_test
 
+    def _start_split_fit(self, X, Y):
+        """Checks and bookkeeping of ``finalize_fit`` (what ``fit`` does itself)."""
+        self._clear_fitted_state()
+        self._check_params()
+        check_paired_samples(X, Y, names=("cache_X", "cache_Y"))
+        if X.shape[1] != Y.shape[1]:
+            raise ValueError(
+                f"cache_X holds {X.shape[1]} features and cache_Y {Y.shape[1]}; "
+                "finalize_fit expects partial_fit results of equally wide arrays "
+                "(zero-pad the narrower array before partial_fit, as netrep's "
+                "pairwise code does)."
+            )
+        self.n_features_in_ = X.shape[1]
+        self.n_features_y_ = Y.shape[1]
+        self._preprocessed_widths_ = (X.shape[1], Y.shape[1])
+
     def transform_X(self, X):
         """Transform X alone into the aligned space (netrep's ``transform_X``).
 
@@ -207,6 +223,7 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
         Zx : ndarray of shape (n_features, n_features)
             Whitening matrix: ``Xw = (X - mx) @ Zx``.
         """
+        self._check_params()
         X = check_representation(X, "X")
         return tuple(whiten_representation(X, self.alpha, center_columns=self.center_columns))
 
@@ -223,13 +240,12 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
         self : LinearMetric
             The fitted metric.
         """
+        self._start_split_fit(cache_X[1], cache_Y[1])
         self.mx_, Xw, Zx = cache_X
         self.my_, Yw, Zy = cache_Y
         U, V = rotations_between(Xw, Yw)
         self.Wx_ = Zx @ U
         self.Wy_ = Zy @ V
-        self.n_features_in_ = Zx.shape[0]
-        self.n_features_y_ = Zy.shape[0]
         return self
 
 
@@ -273,6 +289,7 @@ class PermutationMetric(_NetrepConventions, _permutation.PermutationMetric):
         Xphi : ndarray of shape (n_samples, n_features)
             ``X - mx``.
         """
+        self._check_params()
         X = check_representation(X, "X")
         mx = column_means(X, self.center_columns)
         return mx, X - mx
@@ -290,11 +307,10 @@ class PermutationMetric(_NetrepConventions, _permutation.PermutationMetric):
         self : PermutationMetric
             The fitted metric.
         """
+        self._start_split_fit(cache_X[1], cache_Y[1])
         self.mx_, Xc = cache_X
         self.my_, Yc = cache_Y
         _, _, self.Px_, self.Py_ = fit_permutation_alignment(Xc, Yc, center_columns=False)
-        self.n_features_in_ = Xc.shape[1]
-        self.n_features_y_ = Yc.shape[1]
         return self
 
 

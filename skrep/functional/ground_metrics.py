@@ -11,6 +11,30 @@ from .._array import get_namespace
 __all__ = ["angular_distance", "euclidean_distance", "GROUND_METRICS"]
 
 
+def _unit(A, xp, name):
+    """``A / |A|_F``, computed without overflow or underflow in the norm."""
+    # vector_norm squares the entries: 1e170 (float64) or 1e19 (float32)
+    # overflows. Dividing by the largest entry first keeps it in range.
+    largest = xp.max(xp.abs(A))
+    if not float(largest) > 0.0:
+        raise ValueError(
+            f"The aligned {name} is all zeros (for example, every column of {name} "
+            "is constant and center_columns=True removed it), so the angular "
+            "distance is undefined; expected a representation with nonzero "
+            "variance. Use score_method='euclidean' or check the input."
+        )
+    scaled = A / largest
+    return scaled / xp.linalg.vector_norm(scaled)
+
+
+def _safe_norm(A, xp):
+    """Frobenius norm of ``A`` without overflow in the squares."""
+    largest = xp.max(xp.abs(A))
+    if not float(largest) > 0.0:
+        return largest
+    return xp.linalg.vector_norm(A / largest) * largest
+
+
 def angular_distance(A, B):
     """Angle between ``A`` and ``B`` under the Frobenius inner product.
 
@@ -18,7 +42,7 @@ def angular_distance(A, B):
     ``2 * atan2(|a - b|, |a + b|)`` with ``a = A / |A|_F``, ``b = B / |B|_F``
     (Kahan's formula). The arccos form loses half the digits near 0 and pi
     (an error of 1e-16 in the cosine is an error of 1e-8 in the angle); this one
-    stays accurate to machine precision everywhere.
+    stays accurate to machine precision everywhere, and at any scale of the data.
 
     Parameters
     ----------
@@ -37,18 +61,8 @@ def angular_distance(A, B):
         removed): the angle is then undefined.
     """
     xp = get_namespace(A, B)
-    norm_a = xp.linalg.vector_norm(A)
-    norm_b = xp.linalg.vector_norm(B)
-    for name, norm in (("X", norm_a), ("Y", norm_b)):
-        if not float(norm) > 0.0:
-            raise ValueError(
-                f"The aligned {name} is all zeros (for example, every column of {name} "
-                "is constant and center_columns=True removed it), so the angular "
-                "distance is undefined; expected a representation with nonzero "
-                "variance. Use score_method='euclidean' or check the input."
-            )
-    a = A / norm_a
-    b = B / norm_b
+    a = _unit(A, xp, "X")
+    b = _unit(B, xp, "Y")
     return float(2.0 * xp.atan2(xp.linalg.vector_norm(a - b), xp.linalg.vector_norm(a + b)))
 
 
@@ -64,9 +78,20 @@ def euclidean_distance(A, B):
     -------
     float
         ``|A - B|_F``.
+
+    Raises
+    ------
+    ValueError
+        If the difference overflows (values near the largest float).
     """
     xp = get_namespace(A, B)
-    return float(xp.linalg.vector_norm(A - B))
+    distance = float(_safe_norm(A - B, xp))
+    if distance == float("inf"):
+        raise ValueError(
+            f"The euclidean distance overflowed in {A.dtype}: the aligned "
+            "representations are too large to subtract; rescale the data."
+        )
+    return distance
 
 
 GROUND_METRICS = {"angular": angular_distance, "euclidean": euclidean_distance}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import array_api_compat
+import numpy as np
 
 from .._array import get_namespace
 from .centering import column_means
@@ -26,6 +27,24 @@ __all__ = [
     "fit_linear_alignment",
     "apply_alignment",
 ]
+
+
+def _largest(A, xp):
+    """Largest absolute entry of ``A``, or 1 for an all-zero array."""
+    largest = xp.max(xp.abs(A))
+    return largest if float(largest) > 0.0 else xp.ones_like(largest)
+
+
+def _check_finite_gram(gram, X):
+    """Raise instead of eigendecomposing a Gram matrix that overflowed."""
+    xp = get_namespace(gram)
+    if not bool(xp.all(xp.isfinite(gram))):
+        hint = " or compute in float64" if X.dtype == xp.float32 else ""
+        raise ValueError(
+            f"X.T @ X overflowed in {X.dtype} (largest |value| in the data is "
+            f"{float(xp.max(xp.abs(X))):.3g}), so the whitening (alpha < 1) cannot be "
+            f"computed; rescale the representations (e.g. standardize them){hint}."
+        )
 
 
 def partial_whitening_matrix(X, alpha, *, preserve_variance=True, eigval_tol=1e-7):
@@ -57,7 +76,10 @@ def partial_whitening_matrix(X, alpha, *, preserve_variance=True, eigval_tol=1e-
     n_features = X.shape[1]
     if alpha > 1 - eigval_tol:
         return xp.eye(n_features, dtype=X.dtype, device=array_api_compat.device(X))
-    lam, V = xp.linalg.eigh(X.T @ X)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+        gram = X.T @ X
+    _check_finite_gram(gram, X)
+    lam, V = xp.linalg.eigh(gram)
     lam = xp.clip(lam, min=eigval_tol)
     d = alpha + (1 - alpha) * lam**-0.5
     if preserve_variance:
@@ -129,7 +151,10 @@ def rotations_between(Xw, Yw):
         Orthogonal matrices, ``Xw.T @ Yw = U diag(s) V.T``.
     """
     xp = get_namespace(Xw, Yw)
-    U, _, Vt = xp.linalg.svd(Xw.T @ Yw)
+    # Singular vectors do not depend on positive scalings of Xw and Yw;
+    # dividing each by its largest entry keeps the product from overflowing.
+    cross = (Xw / _largest(Xw, xp)).T @ (Yw / _largest(Yw, xp))
+    U, _, Vt = xp.linalg.svd(cross)
     return U, Vt.T
 
 

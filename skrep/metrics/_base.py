@@ -13,6 +13,9 @@ from __future__ import annotations
 import numbers
 
 import array_api_compat
+import numpy as np
+import scipy.sparse
+from sklearn import get_config
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import TransformerTags
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -21,8 +24,11 @@ from .._array import (
     convert_like,
     floating_dtype,
     get_namespace,
+    import_torch,
+    is_foreign_array,
     move_to_device,
     same_place,
+    to_numpy,
     zero_pad_columns,
 )
 from .._validation import (
@@ -38,9 +44,37 @@ __all__ = ["BaseMetric", "AlignmentMetric"]
 
 
 def _check_bool(value, name, estimator_name):
-    if not isinstance(value, (bool, numbers.Integral)) or value not in (0, 1):
+    if isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, numbers.Integral) and value in (0, 1)
+    ):
+        return
+    raise InvalidParameterError(
+        f"The {name!r} parameter of {estimator_name} must be True or False; got {value!r}."
+    )
+
+
+def _check_device(device, estimator_name):
+    """Parse ``device`` with torch; raise InvalidParameterError naming it if unusable."""
+    if device is None:
+        return
+    if not (isinstance(device, str) or type(device).__name__ == "device"):
         raise InvalidParameterError(
-            f"The {name!r} parameter of {estimator_name} must be True or False; got {value!r}."
+            f"The 'device' parameter of {estimator_name} must be None, a string such as "
+            f"'cpu' or 'cuda', or a torch.device; got {device!r}."
+        )
+    torch = import_torch(device)
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"The 'device' parameter of {estimator_name} must name a torch device such "
+            f"as 'cpu', 'cuda' or 'cuda:1'; got {device!r} ({exc})."
+        ) from exc
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidParameterError(
+            f"The 'device' parameter of {estimator_name} is {device!r}, but PyTorch sees "
+            "no CUDA device here (torch.cuda.is_available() is False); use device='cpu' "
+            "to compute with torch on the CPU, or device=None to compute with numpy."
         )
 
 
@@ -74,23 +108,30 @@ class BaseMetric(BaseEstimator):
     def _check_common_params(self):
         name = type(self).__name__
         pre = self.preprocessor
-        if pre is not None and not (hasattr(pre, "fit") and hasattr(pre, "transform")):
+        if pre is not None and (
+            isinstance(pre, type) or not (hasattr(pre, "fit") and hasattr(pre, "transform"))
+        ):
+            hint = (
+                f" (a class: pass an instance, {pre.__name__}())" if isinstance(pre, type) else ""
+            )
             raise InvalidParameterError(
                 f"The 'preprocessor' parameter of {name} must be None or an estimator "
                 f"with fit and transform (e.g. StandardScaler(), PCA(10), a Pipeline); "
-                f"got {pre!r}."
+                f"got {pre!r}{hint}."
             )
-        device = self.device
-        if device is not None and not (
-            isinstance(device, str) or type(device).__name__ == "device"
-        ):
-            raise InvalidParameterError(
-                f"The 'device' parameter of {name} must be None, a string such as "
-                f"'cpu' or 'cuda', or a torch.device; got {device!r}."
-            )
+        _check_device(self.device, name)
 
     def _check_params(self):
         self._check_common_params()
+
+    # -- fitted state -----------------------------------------------------------------
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, self._reference_attribute)
+
+    def _clear_fitted_state(self):
+        """Forget everything a previous fit learned (attributes ending in ``_``)."""
+        for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+            delattr(self, attribute)
 
     # -- input handling ---------------------------------------------------------------
     def _validate_x(self, X, *, reset):
@@ -114,38 +155,12 @@ class BaseMetric(BaseEstimator):
             check_n_features(Y_checked, self.n_features_y_, "Y", type(self).__name__)
         return Y_checked
 
-    def _preprocess(self, A, side, *, fitting):
-        """Fit (when ``fitting``) and apply the preprocessor of one side."""
-        if self.preprocessor is None:
-            return A
-        attribute = f"preprocessor_{side}_"
-        if fitting:
-            setattr(self, attribute, clone(self.preprocessor).fit(A))
-        name = "X" if side == "x" else "Y"
-        return check_representation(
-            getattr(self, attribute).transform(A), f"the preprocessed {name}", min_samples=1
-        )
-
-    def _fit_namespace(self, X, Y):
-        """Move the pair to where ``fit`` computes and give it one float dtype."""
+    def _check_fitted_place(self, A, method):
+        """With ``device=None``, inputs after fit must be where the fit ran."""
         if self.device is not None:
-            X, Y = move_to_device(X, self.device), move_to_device(Y, self.device)
-        else:
-            Y = convert_like(Y, X)  # everything follows X
-        xp = get_namespace(X, Y)
-        dtype = floating_dtype(xp, X, Y)
-        return xp.astype(X, dtype, copy=False), xp.astype(Y, dtype, copy=False)
-
-    def _fitted_namespace(self, A, method):
-        """Bring ``A`` to the namespace, device and dtype of the fitted state.
-
-        With ``device=None`` the input must already be there (scikit-learn's
-        array API rule); with a device, it is moved there.
-        """
+            return  # an explicit device moves the data on purpose
         reference = getattr(self, self._reference_attribute)
-        if self.device is not None:
-            A = move_to_device(A, self.device)
-        elif not same_place(A, reference):
+        if not same_place(A, reference):
             xp_ref, xp_in = get_namespace(reference), get_namespace(A)
             raise ValueError(
                 f"Inputs passed to {type(self).__name__}.{method}() must use the same "
@@ -154,20 +169,78 @@ class BaseMetric(BaseEstimator):
                 f"{xp_in.__name__} on {array_api_compat.device(A)}. Convert the input, "
                 "or set the device parameter to let the estimator move the data."
             )
-        xp = get_namespace(A)
-        return xp.astype(A, reference.dtype, copy=False)
+
+    def _preprocess(self, A, side, *, fitting):
+        """Fit (when ``fitting``) and apply the preprocessor of one side.
+
+        The output is returned in the namespace and on the device of ``A``.
+        Without scikit-learn's array API dispatch, torch and other array-API
+        inputs go through the preprocessor as numpy arrays (a host copy).
+        """
+        if self.preprocessor is None:
+            return A
+        name = "X" if side == "x" else "Y"
+        attribute = f"preprocessor_{side}_"
+        data = A
+        if is_foreign_array(A) and not get_config()["array_api_dispatch"]:
+            data = to_numpy(A)
+        try:
+            if fitting:
+                setattr(self, attribute, clone(self.preprocessor).fit(data))
+            out = getattr(self, attribute).transform(data)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(
+                f"The preprocessor failed on {name} (shape {tuple(A.shape)}): {exc}"
+            ) from exc
+        if scipy.sparse.issparse(out):
+            out = out.toarray()
+        out = check_representation(out, f"the preprocessed {name}", min_samples=1)
+        return convert_like(out, A)
+
+    def _check_preprocessed_width(self, A, side):
+        expected = self._preprocessed_widths_[0 if side == "x" else 1]
+        if A.shape[1] != expected:
+            name = "X" if side == "x" else "Y"
+            raise ValueError(
+                f"The preprocessed {name} has {A.shape[1]} features, but the preprocessed "
+                f"{name} had {expected} in fit; expected the preprocessor to give the "
+                "same width on every call (e.g. no data-dependent column selection)."
+            )
+
+    def _to_compute(self, A, dtype=None):
+        """Move ``A`` to the compute device (if one is set) and cast it to ``dtype``."""
+        A = move_to_device(A, self.device)
+        if dtype is None:
+            dtype = getattr(self, self._reference_attribute).dtype
+        return get_namespace(A).astype(A, dtype, copy=False)
+
+    def _prepare_one(self, A, side, *, method):
+        """Validate, preprocess and place one side after fit (for ``transform``)."""
+        A = self._validate_x(A, reset=False) if side == "x" else self._validate_y(A, reset=False)
+        self._check_fitted_place(A, method)
+        A = self._preprocess(A, side, fitting=False)
+        self._check_preprocessed_width(A, side)
+        return self._to_compute(A)
 
     def _prepare_pair(self, X, Y, *, fitting, method="fit"):
+        """Validate, preprocess and place a pair: the shared path of every method."""
         X = self._validate_x(X, reset=fitting)
         Y = self._validate_y(Y, reset=fitting)
         check_paired_samples(X, Y)
+        if self.device is None:
+            Y = convert_like(Y, X)  # everything follows X
+            if not fitting:
+                self._check_fitted_place(X, method)
         X = self._preprocess(X, "x", fitting=fitting)
         Y = self._preprocess(Y, "y", fitting=fitting)
         if fitting:
-            return self._fit_namespace(X, Y)
-        if self.device is None:
-            Y = convert_like(Y, X)  # everything follows X
-        return self._fitted_namespace(X, method), self._fitted_namespace(Y, method)
+            self._preprocessed_widths_ = (X.shape[1], Y.shape[1])
+            X, Y = move_to_device(X, self.device), move_to_device(Y, self.device)
+            dtype = floating_dtype(get_namespace(X, Y), X, Y)
+            return self._to_compute(X, dtype), self._to_compute(Y, dtype)
+        self._check_preprocessed_width(X, "x")
+        self._check_preprocessed_width(Y, "y")
+        return self._to_compute(X), self._to_compute(Y)
 
     # -- the contract -----------------------------------------------------------------
     def fit(self, X, Y):
@@ -185,9 +258,14 @@ class BaseMetric(BaseEstimator):
         self : object
             The fitted metric.
         """
-        self._check_params()
-        X, Y = self._prepare_pair(X, Y, fitting=True)
-        self._fit(X, Y)
+        self._clear_fitted_state()
+        try:
+            self._check_params()
+            X, Y = self._prepare_pair(X, Y, fitting=True)
+            self._fit(X, Y)
+        except BaseException:
+            self._clear_fitted_state()  # a failed fit leaves the estimator unfitted
+            raise
         return self
 
     def distance(self, X, Y):
@@ -272,7 +350,7 @@ class AlignmentMetric(BaseMetric):
     def _check_params(self):
         super()._check_params()
         name = type(self).__name__
-        if self.score_method not in GROUND_METRICS:
+        if not isinstance(self.score_method, str) or self.score_method not in GROUND_METRICS:
             raise InvalidParameterError(
                 f"The 'score_method' parameter of {name} must be 'angular' or "
                 f"'euclidean'; got {self.score_method!r}."
@@ -333,12 +411,7 @@ class AlignmentMetric(BaseMetric):
     def _transform_one(self, A, side):
         """Map one representation (``side`` "x" or "y") into the aligned space."""
         check_is_fitted(self)
-        if side == "x":
-            checked = self._validate_x(A, reset=False)
-        else:
-            checked = self._validate_y(A, reset=False)
-        B = self._preprocess(checked, side, fitting=False)
-        B = self._pad_to_fitted(self._fitted_namespace(B, "transform"))
+        B = self._pad_to_fitted(self._prepare_one(A, side, method="transform"))
         aligned = self._align_x(B) if side == "x" else self._align_y(B)
         return convert_like(aligned, A)
 

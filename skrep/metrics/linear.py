@@ -96,7 +96,7 @@ class LinearMetric(AlignmentMetric):
     >>> X = rng.standard_normal((100, 10))
     >>> Q, _ = np.linalg.qr(rng.standard_normal((10, 10)))
     >>> metric = LinearMetric(alpha=1.0).fit(X, X @ Q)
-    >>> round(metric.distance(X, X @ Q), 8)
+    >>> round(metric.distance(X, X @ Q), 12)
     0.0
     """
 
