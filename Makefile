@@ -10,7 +10,7 @@ PIP := $(PY) -m pip
 PIP_INSTALL := $(PIP) install --quiet --constraint constraints.txt
 PYTEST_ARGS ?= -n 2 -m "not slow"
 
-.PHONY: demo test test-all bench doc lint clean
+.PHONY: demo test test-slow bench doc clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,8 @@ demo: $(VENV)/.demo-installed
 test: $(VENV)/.test-installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-all: $(VENV)/.test-installed
-	$(PY) -m pytest -n 2
+test-slow: $(VENV)/.test-installed
+	$(PY) -m pytest -n 2 -m slow
 
 bench: $(VENV)/.test-installed
 	$(PY) benchmarks/bench_linear.py
