@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 from sklearn.utils.validation import check_array
 
-from ._array import get_namespace, is_foreign_array, is_torch_array, zero_pad_columns
+from ._array import (
+    convert_like,
+    get_namespace,
+    is_foreign_array,
+    is_torch_array,
+    zero_pad_columns,
+)
+from .exceptions import InvalidParameterError
 
 __all__ = [
     "check_representation",
@@ -15,6 +23,9 @@ __all__ = [
     "check_n_features",
     "match_widths",
     "check_finite",
+    "check_matrix",
+    "check_matching_pair",
+    "check_alpha",
 ]
 
 
@@ -234,3 +245,84 @@ def match_widths(X, Y, *, zero_pad, estimator_name):
         )
     width = max(n_x, n_y)
     return zero_pad_columns(X, width), zero_pad_columns(Y, width)
+
+
+def check_matrix(A, name):
+    """Validate a 2-D finite real array of any size (one row is enough).
+
+    Used by the public functions of :mod:`skrep.functional`.
+
+    Parameters
+    ----------
+    A : array-like or array-API array of shape (n_rows, n_columns)
+        Array to check.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    ndarray or array-API array
+        ``A`` as a float64 (or float32) array in its own namespace.
+    """
+    return check_representation(A, name, min_samples=1)
+
+
+def check_matching_pair(A, B, names):
+    """Validate two 2-D finite arrays of the same shape.
+
+    Parameters
+    ----------
+    A, B : arrays of shape (n_rows, n_columns)
+        Arrays to check.
+    names : tuple of str
+        Argument names used in error messages.
+
+    Returns
+    -------
+    A, B : arrays
+        Validated, in the namespace of ``A`` (B follows A).
+    """
+    A = check_matrix(A, names[0])
+    B = convert_like(check_matrix(B, names[1]), A)
+    check_paired_samples(A, B, names)
+    if A.shape[1] != B.shape[1]:
+        raise ValueError(
+            f"{names[0]} has {A.shape[1]} columns but {names[1]} has {B.shape[1]}; "
+            "expected the same width (zero-pad the narrower one first, or reduce "
+            "both to the same number of columns)."
+        )
+    return A, B
+
+
+def check_alpha(alpha, owner="alpha"):
+    """Validate the regularization ``alpha`` of the linear shape metrics.
+
+    Parameters
+    ----------
+    alpha : object
+        Value to check: a real number in [0, 1].
+    owner : str, default="alpha"
+        How the message names the parameter, e.g.
+        "The 'alpha' parameter of LinearMetric".
+
+    Returns
+    -------
+    float
+        ``alpha`` as a Python float.
+
+    Raises
+    ------
+    InvalidParameterError
+        Not a real number, not finite, or outside [0, 1].
+    """
+    if (
+        isinstance(alpha, (bool, np.bool_))
+        or not isinstance(alpha, numbers.Real)
+        or not math.isfinite(alpha)
+        or not 0.0 <= alpha <= 1.0
+    ):
+        raise InvalidParameterError(
+            f"{owner} must be a number in [0, 1] (0: any invertible linear map, "
+            f"CCA-like; 1: rotations only, Procrustes); got alpha={alpha!r}."
+        )
+    return float(alpha)

@@ -112,3 +112,37 @@ def test_permutation_alignment_recovers_the_permutation(rng):
     _, _, Px, Py = fit_permutation_alignment(X, X[:, order])
     np.testing.assert_array_equal(Px, np.arange(7))
     np.testing.assert_array_equal(order[Py], np.arange(7))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda X, Y: partial_whitening_matrix(X, 0.5),
+        lambda X, Y: fit_linear_alignment(X, Y, 0.5),
+        lambda X, Y: fit_permutation_alignment(X, Y),
+        lambda X, Y: angular_distance(X, Y),
+        lambda X, Y: euclidean_distance(X, Y),
+    ],
+)
+def test_public_functions_reject_bad_input(call, rng):
+    X = rng.standard_normal((10, 3))
+    bad = X.copy()
+    bad[2, 1] = np.nan
+    with pytest.raises(ValueError, match=r"contains 1 NaN.*expected finite"):
+        call(bad, X)
+    with pytest.raises(ValueError, match=r"must be a 2-D array.*1-D array of shape \(10,\)"):
+        call(X[:, 0], X)
+    with pytest.raises(ValueError, match=r"holds strings"):
+        call([["a", "b"]] * 10, X[:, :2])
+
+
+def test_pair_functions_reject_mismatched_shapes(rng):
+    X = rng.standard_normal((10, 3))
+    with pytest.raises(ValueError, match=r"X has 3 columns but Y has 2; expected the same width"):
+        fit_linear_alignment(X, X[:, :2], 1.0)
+    with pytest.raises(ValueError, match=r"A has 10 samples \(rows\) but B has 4"):
+        angular_distance(X, X[:4])
+    with pytest.raises(ValueError, match=r"alpha must be a number in \[0, 1\].*alpha=1.5"):
+        fit_linear_alignment(X, X, 1.5)
+    with pytest.raises(ValueError, match=r"X has 3 columns, but the alignment expects 4"):
+        apply_alignment(X, np.zeros(4), np.eye(4))

@@ -26,7 +26,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from .._validation import check_paired_samples, check_representation
+from .._validation import check_matrix, check_paired_samples, check_representation
 from ..functional.centering import column_means
 from ..functional.ground_metrics import angular_distance
 from ..functional.linear import (
@@ -225,7 +225,11 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
         """
         self._check_params()
         X = check_representation(X, "X")
-        return tuple(whiten_representation(X, self.alpha, center_columns=self.center_columns))
+        return tuple(
+            whiten_representation(
+                X, self.alpha, center_columns=self.center_columns, check_input=False
+            )
+        )
 
     def finalize_fit(self, cache_X, cache_Y):
         """Finish a fit from two :meth:`partial_fit` results (the per-pair step).
@@ -243,7 +247,7 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
         self._start_split_fit(cache_X[1], cache_Y[1])
         self.mx_, Xw, Zx = cache_X
         self.my_, Yw, Zy = cache_Y
-        U, V = rotations_between(Xw, Yw)
+        U, V = rotations_between(Xw, Yw)  # validates the caches
         self.Wx_ = Zx @ U
         self.Wy_ = Zy @ V
         return self
@@ -291,7 +295,7 @@ class PermutationMetric(_NetrepConventions, _permutation.PermutationMetric):
         """
         self._check_params()
         X = check_representation(X, "X")
-        mx = column_means(X, self.center_columns)
+        mx = column_means(X, self.center_columns, check_input=False)
         return mx, X - mx
 
     def finalize_fit(self, cache_X, cache_Y):
@@ -335,6 +339,7 @@ def whiten(X, alpha, preserve_variance=True, eigval_tol=1e-7):
     Z : ndarray of shape (n_features, n_features)
         The whitening matrix.
     """
+    X = check_matrix(X, "X")
     Z = partial_whitening_matrix(
         X, alpha, preserve_variance=preserve_variance, eigval_tol=eigval_tol
     )

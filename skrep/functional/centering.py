@@ -5,11 +5,12 @@ from __future__ import annotations
 import array_api_compat
 
 from .._array import get_namespace
+from .._validation import check_matrix
 
 __all__ = ["column_means"]
 
 
-def column_means(X, center_columns=True):
+def column_means(X, center_columns=True, *, check_input=True):
     """Column means of ``X``, or zeros when ``center_columns`` is False.
 
     Parameters
@@ -19,11 +20,17 @@ def column_means(X, center_columns=True):
     center_columns : bool, default=True
         If False, return zeros (no centering).
 
+    check_input : bool, default=True
+        Validate the arrays (2-D, finite, real, matching shapes). Callers that
+        already did, such as the estimators, pass False.
+
     Returns
     -------
     array of shape (n_features,)
         The offset that the alignment subtracts from every row.
     """
+    if check_input:
+        X = check_matrix(X, "X")
     xp = get_namespace(X)
     if center_columns:
         return xp.mean(X, axis=0)

@@ -7,6 +7,7 @@ vectors (Frobenius inner product), and the Frobenius norm of their difference.
 from __future__ import annotations
 
 from .._array import get_namespace
+from .._validation import check_matching_pair
 
 __all__ = ["angular_distance", "euclidean_distance", "GROUND_METRICS"]
 
@@ -35,7 +36,7 @@ def _safe_norm(A, xp):
     return xp.linalg.vector_norm(A / largest) * largest
 
 
-def angular_distance(A, B):
+def angular_distance(A, B, *, check_input=True):
     """Angle between ``A`` and ``B`` under the Frobenius inner product.
 
     Equal to ``arccos(<A, B>_F / (|A|_F |B|_F))``, computed as
@@ -47,7 +48,11 @@ def angular_distance(A, B):
     Parameters
     ----------
     A, B : arrays of the same shape
-        Aligned representations, e.g. ``(n_samples, n_features)``.
+        Aligned representations, 2-D, e.g. ``(n_samples, n_features)``.
+
+    check_input : bool, default=True
+        Validate the arrays (2-D, finite, real, matching shapes). Callers that
+        already did, such as the estimators, pass False.
 
     Returns
     -------
@@ -60,19 +65,25 @@ def angular_distance(A, B):
         If either matrix is all zeros (e.g. constant columns that centering
         removed): the angle is then undefined.
     """
+    if check_input:
+        A, B = check_matching_pair(A, B, ("A", "B"))
     xp = get_namespace(A, B)
     a = _unit(A, xp, "X")
     b = _unit(B, xp, "Y")
     return float(2.0 * xp.atan2(xp.linalg.vector_norm(a - b), xp.linalg.vector_norm(a + b)))
 
 
-def euclidean_distance(A, B):
+def euclidean_distance(A, B, *, check_input=True):
     """Frobenius norm of ``A - B`` (netrep's euclidean score, not divided by sqrt(n)).
 
     Parameters
     ----------
     A, B : arrays of the same shape
         Aligned representations.
+
+    check_input : bool, default=True
+        Validate the arrays (2-D, finite, real, matching shapes). Callers that
+        already did, such as the estimators, pass False.
 
     Returns
     -------
@@ -84,6 +95,8 @@ def euclidean_distance(A, B):
     ValueError
         If the difference overflows (values near the largest float).
     """
+    if check_input:
+        A, B = check_matching_pair(A, B, ("A", "B"))
     xp = get_namespace(A, B)
     distance = float(_safe_norm(A - B, xp))
     if distance == float("inf"):

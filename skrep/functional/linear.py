@@ -16,6 +16,7 @@ import array_api_compat
 import numpy as np
 
 from .._array import get_namespace
+from .._validation import check_alpha, check_matching_pair, check_matrix
 from .centering import column_means
 
 __all__ = [
@@ -47,7 +48,9 @@ def _check_finite_gram(gram, X):
         )
 
 
-def partial_whitening_matrix(X, alpha, *, preserve_variance=True, eigval_tol=1e-7):
+def partial_whitening_matrix(
+    X, alpha, *, preserve_variance=True, eigval_tol=1e-7, check_input=True
+):
     """Matrix ``Z`` such that ``X @ Z`` is partially whitened.
 
     With ``X.T @ X = V diag(lam) V.T`` (the raw Gram matrix, not divided by the
@@ -67,11 +70,18 @@ def partial_whitening_matrix(X, alpha, *, preserve_variance=True, eigval_tol=1e-
         Floor on the eigenvalues of ``X.T @ X``. It is absolute, so for
         0 < alpha < 1 the result depends on the data's global scale.
 
+    check_input : bool, default=True
+        Validate the arrays (2-D, finite, real, matching shapes). Callers that
+        already did, such as the estimators, pass False.
+
     Returns
     -------
     Z : array of shape (n_features, n_features)
         Symmetric whitening matrix, same namespace, device and dtype as ``X``.
     """
+    if check_input:
+        X = check_matrix(X, "X")
+        alpha = check_alpha(alpha)
     xp = get_namespace(X)
     n_features = X.shape[1]
     if alpha > 1 - eigval_tol:
@@ -107,7 +117,7 @@ class WhitenedRepresentation(NamedTuple):
     whitening: object
 
 
-def whiten_representation(X, alpha, *, center_columns=True):
+def whiten_representation(X, alpha, *, center_columns=True, check_input=True):
     """Centre (optionally) and partially whiten one representation.
 
     This is the part of a :class:`~skrep.metrics.LinearMetric` fit that depends
@@ -122,18 +132,25 @@ def whiten_representation(X, alpha, *, center_columns=True):
     center_columns : bool, default=True
         Subtract column means first.
 
+    check_input : bool, default=True
+        Validate the arrays (2-D, finite, real, matching shapes). Callers that
+        already did, such as the estimators, pass False.
+
     Returns
     -------
     WhitenedRepresentation
         ``(mean, whitened, whitening)``.
     """
-    mean = column_means(X, center_columns)
+    if check_input:
+        X = check_matrix(X, "X")
+        alpha = check_alpha(alpha)
+    mean = column_means(X, center_columns, check_input=False)
     Xc = X - mean
-    Z = partial_whitening_matrix(Xc, alpha)
+    Z = partial_whitening_matrix(Xc, alpha, check_input=False)
     return WhitenedRepresentation(mean=mean, whitened=Xc @ Z, whitening=Z)
 
 
-def rotations_between(Xw, Yw):
+def rotations_between(Xw, Yw, *, check_input=True):
     """Orthogonal maps that align two whitened representations.
 
     With ``Xw.T @ Yw = U S V.T``, returns ``(U, V)``: ``Xw @ U`` and ``Yw @ V``
@@ -145,11 +162,17 @@ def rotations_between(Xw, Yw):
     Xw, Yw : arrays of shape (n_samples, n_features)
         Whitened (or any) paired representations of the same width.
 
+    check_input : bool, default=True
+        Validate the arrays (2-D, finite, real, matching shapes). Callers that
+        already did, such as the estimators, pass False.
+
     Returns
     -------
     U, V : arrays of shape (n_features, n_features)
         Orthogonal matrices, ``Xw.T @ Yw = U diag(s) V.T``.
     """
+    if check_input:
+        Xw, Yw = check_matching_pair(Xw, Yw, ("Xw", "Yw"))
     xp = get_namespace(Xw, Yw)
     # Singular vectors do not depend on positive scalings of Xw and Yw;
     # dividing each by its largest entry keeps the product from overflowing.
@@ -175,7 +198,7 @@ class LinearAlignment(NamedTuple):
     Wy: object
 
 
-def fit_linear_alignment(X, Y, alpha, *, center_columns=True):
+def fit_linear_alignment(X, Y, alpha, *, center_columns=True, check_input=True):
     """Fit the generalized shape metric alignment between ``X`` and ``Y``.
 
     Each representation is centred (optionally) and partially whitened with
@@ -193,18 +216,25 @@ def fit_linear_alignment(X, Y, alpha, *, center_columns=True):
     center_columns : bool, default=True
         Subtract column means before whitening and aligning.
 
+    check_input : bool, default=True
+        Validate the arrays (2-D, finite, real, matching shapes). Callers that
+        already did, such as the estimators, pass False.
+
     Returns
     -------
     LinearAlignment
         ``(mx, my, Wx, Wy)`` in the namespace and device of the inputs.
     """
-    x = whiten_representation(X, alpha, center_columns=center_columns)
-    y = whiten_representation(Y, alpha, center_columns=center_columns)
-    U, V = rotations_between(x.whitened, y.whitened)
+    if check_input:
+        X, Y = check_matching_pair(X, Y, ("X", "Y"))
+        alpha = check_alpha(alpha)
+    x = whiten_representation(X, alpha, center_columns=center_columns, check_input=False)
+    y = whiten_representation(Y, alpha, center_columns=center_columns, check_input=False)
+    U, V = rotations_between(x.whitened, y.whitened, check_input=False)
     return LinearAlignment(mx=x.mean, my=y.mean, Wx=x.whitening @ U, Wy=y.whitening @ V)
 
 
-def apply_alignment(X, offset, W):
+def apply_alignment(X, offset, W, *, check_input=True):
     """Map ``X`` into the aligned space: ``(X - offset) @ W``.
 
     Parameters
@@ -216,9 +246,21 @@ def apply_alignment(X, offset, W):
     W : array of shape (n_features, n_components)
         Alignment map learned in the fit.
 
+    check_input : bool, default=True
+        Validate the arrays (2-D, finite, real, matching shapes). Callers that
+        already did, such as the estimators, pass False.
+
     Returns
     -------
     array of shape (n_samples, n_components)
         ``X`` in the aligned space.
     """
+    if check_input:
+        X = check_matrix(X, "X")
+        if X.shape[1] != W.shape[0] or offset.shape[0] != W.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[1]} columns, but the alignment expects "
+                f"{W.shape[0]} (offset of length {offset.shape[0]}, W of shape "
+                f"{tuple(W.shape)})."
+            )
     return (X - offset) @ W

@@ -8,6 +8,7 @@ import array_api_compat
 from scipy.optimize import linear_sum_assignment
 
 from .._array import get_namespace, to_numpy
+from .._validation import check_matching_pair, check_matrix
 from .centering import column_means
 
 __all__ = ["PermutationAlignment", "fit_permutation_alignment", "apply_permutation"]
@@ -31,7 +32,7 @@ class PermutationAlignment(NamedTuple):
     Py: object
 
 
-def fit_permutation_alignment(X, Y, *, center_columns=True):
+def fit_permutation_alignment(X, Y, *, center_columns=True, check_input=True):
     """Find the one-to-one matching of units that best aligns ``X`` with ``Y``.
 
     Maximizes ``trace(P.T Xc.T Yc)`` over permutation matrices ``P`` with
@@ -46,14 +47,20 @@ def fit_permutation_alignment(X, Y, *, center_columns=True):
     center_columns : bool, default=True
         Subtract column means first.
 
+    check_input : bool, default=True
+        Validate the arrays (2-D, finite, real, matching shapes). Callers that
+        already did, such as the estimators, pass False.
+
     Returns
     -------
     PermutationAlignment
         ``(mx, my, Px, Py)``, index arrays in the namespace and device of X.
     """
+    if check_input:
+        X, Y = check_matching_pair(X, Y, ("X", "Y"))
     xp = get_namespace(X, Y)
-    mx = column_means(X, center_columns)
-    my = column_means(Y, center_columns)
+    mx = column_means(X, center_columns, check_input=False)
+    my = column_means(Y, center_columns, check_input=False)
     cross = to_numpy((X - mx).T @ (Y - my))
     rows, cols = linear_sum_assignment(cross, maximize=True)
     device = array_api_compat.device(X)
@@ -65,7 +72,7 @@ def fit_permutation_alignment(X, Y, *, center_columns=True):
     )
 
 
-def apply_permutation(X, offset, order):
+def apply_permutation(X, offset, order, *, check_input=True):
     """Centre ``X`` with ``offset`` and reorder its columns: ``(X - offset)[:, order]``.
 
     Parameters
@@ -77,10 +84,22 @@ def apply_permutation(X, offset, order):
     order : int array of shape (n_features,)
         Column order learned in the fit.
 
+    check_input : bool, default=True
+        Validate the arrays (2-D, finite, real, matching shapes). Callers that
+        already did, such as the estimators, pass False.
+
     Returns
     -------
     array of shape (n_samples, n_features)
         ``X`` centred and reordered.
     """
+    if check_input:
+        X = check_matrix(X, "X")
+        if X.shape[1] != offset.shape[0] or order.shape[0] != offset.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[1]} columns, but the alignment expects "
+                f"{offset.shape[0]} (offset of length {offset.shape[0]}, order of "
+                f"length {order.shape[0]})."
+            )
     xp = get_namespace(X)
     return xp.take(X - offset, order, axis=1)

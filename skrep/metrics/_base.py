@@ -189,6 +189,10 @@ class BaseMetric(BaseEstimator):
                 setattr(self, attribute, clone(self.preprocessor).fit(data))
             out = getattr(self, attribute).transform(data)
         except (ValueError, TypeError) as exc:
+            # Say which side failed. Only plain ValueError/TypeError are rebuilt:
+            # subclasses may need other constructor arguments, so they pass as is.
+            if type(exc) not in (ValueError, TypeError):
+                raise
             raise type(exc)(
                 f"The preprocessor failed on {name} (shape {tuple(A.shape)}): {exc}"
             ) from exc
@@ -207,11 +211,10 @@ class BaseMetric(BaseEstimator):
                 "same width on every call (e.g. no data-dependent column selection)."
             )
 
-    def _to_compute(self, A, dtype=None):
-        """Move ``A`` to the compute device (if one is set) and cast it to ``dtype``."""
+    def _to_compute(self, A):
+        """Move ``A`` to the compute device (if one is set) and the fitted dtype."""
         A = move_to_device(A, self.device)
-        if dtype is None:
-            dtype = getattr(self, self._reference_attribute).dtype
+        dtype = getattr(self, self._reference_attribute).dtype
         return get_namespace(A).astype(A, dtype, copy=False)
 
     def _prepare_one(self, A, side, *, method):
@@ -236,8 +239,9 @@ class BaseMetric(BaseEstimator):
         if fitting:
             self._preprocessed_widths_ = (X.shape[1], Y.shape[1])
             X, Y = move_to_device(X, self.device), move_to_device(Y, self.device)
-            dtype = floating_dtype(get_namespace(X, Y), X, Y)
-            return self._to_compute(X, dtype), self._to_compute(Y, dtype)
+            xp = get_namespace(X, Y)
+            dtype = floating_dtype(xp, X, Y)
+            return xp.astype(X, dtype, copy=False), xp.astype(Y, dtype, copy=False)
         self._check_preprocessed_width(X, "x")
         self._check_preprocessed_width(Y, "y")
         return self._to_compute(X), self._to_compute(Y)
@@ -380,7 +384,7 @@ class AlignmentMetric(BaseMetric):
 
     def _distance(self, X, Y):
         ground_metric = GROUND_METRICS[self.score_method]
-        return ground_metric(self._align_x(X), self._align_y(Y))
+        return ground_metric(self._align_x(X), self._align_y(Y), check_input=False)
 
     def transform(self, X, Y=None):
         """Map representations into the aligned space.

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import math
-import numbers
-
-from ..exceptions import InvalidParameterError
+from .._validation import check_alpha
 from ..functional.linear import apply_alignment, fit_linear_alignment
 from ._base import AlignmentMetric
 
@@ -119,26 +116,15 @@ class LinearMetric(AlignmentMetric):
 
     def _check_params(self):
         super()._check_params()
-        alpha = self.alpha
-        if (
-            isinstance(alpha, bool)
-            or not isinstance(alpha, numbers.Real)
-            or not math.isfinite(alpha)
-            or not 0.0 <= alpha <= 1.0
-        ):
-            raise InvalidParameterError(
-                f"The 'alpha' parameter of {type(self).__name__} must be a number in "
-                f"[0, 1] (0: any invertible linear map, CCA-like; 1: rotations only, "
-                f"Procrustes); got alpha={alpha!r}."
-            )
+        check_alpha(self.alpha, f"The 'alpha' parameter of {type(self).__name__}")
 
     def _fit(self, X, Y):
         self.mx_, self.my_, self.Wx_, self.Wy_ = fit_linear_alignment(
-            X, Y, float(self.alpha), center_columns=bool(self.center_columns)
+            X, Y, float(self.alpha), center_columns=bool(self.center_columns), check_input=False
         )
 
     def _align_x(self, X):
-        return apply_alignment(X, self.mx_, self.Wx_)
+        return apply_alignment(X, self.mx_, self.Wx_, check_input=False)
 
     def _align_y(self, Y):
-        return apply_alignment(Y, self.my_, self.Wy_)
+        return apply_alignment(Y, self.my_, self.Wy_, check_input=False)

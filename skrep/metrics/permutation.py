@@ -84,11 +84,11 @@ class PermutationMetric(AlignmentMetric):
 
     def _fit(self, X, Y):
         self.mx_, self.my_, self.Px_, self.Py_ = fit_permutation_alignment(
-            X, Y, center_columns=bool(self.center_columns)
+            X, Y, center_columns=bool(self.center_columns), check_input=False
         )
 
     def _align_x(self, X):
-        return apply_permutation(X, self.mx_, self.Px_)
+        return apply_permutation(X, self.mx_, self.Px_, check_input=False)
 
     def _align_y(self, Y):
-        return apply_permutation(Y, self.my_, self.Py_)
+        return apply_permutation(Y, self.my_, self.Py_, check_input=False)
