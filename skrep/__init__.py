@@ -6,7 +6,8 @@ better: the negative distance for distance metrics) and, where it aligns,
 """
 
 from .metrics import LinearMetric, PermutationMetric
+from .multiset import pairwise_distances
 
 __version__ = "0.1.0"
 
-__all__ = ["LinearMetric", "PermutationMetric", "__version__"]
+__all__ = ["LinearMetric", "PermutationMetric", "pairwise_distances", "__version__"]

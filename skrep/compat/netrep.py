@@ -20,11 +20,7 @@ the *largest* distance, exactly as it would with netrep.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
-from joblib import Parallel, delayed
-from sklearn.base import clone
 
 from .._validation import check_matrix, check_paired_samples, check_representation
 from ..functional.centering import column_means
@@ -37,6 +33,7 @@ from ..functional.linear import (
 from ..functional.permutation import fit_permutation_alignment
 from ..metrics import linear as _linear
 from ..metrics import permutation as _permutation
+from ..multiset import _pairwise_distances
 
 __all__ = [
     "LinearMetric",
@@ -44,13 +41,6 @@ __all__ = [
     "whiten",
     "angular_distance",
 ]
-
-
-def _pair_distances(metric, X, Y, X_test, Y_test):
-    fitted = clone(metric).fit(X, Y)
-    train = fitted.distance(X, Y)
-    test = np.inf if X_test is None else fitted.distance(X_test, Y_test)
-    return train, test
 
 
 class _NetrepConventions:
@@ -92,7 +82,7 @@ class _NetrepConventions:
         processes : int, default=None
             Number of worker processes; None uses all CPUs (netrep's default).
         verbose : bool, default=True
-            Print how many distances are computed.
+            Print how many distances are computed and show a progress bar.
 
         Returns
         -------
@@ -101,31 +91,21 @@ class _NetrepConventions:
         D_test : ndarray of shape (n_networks, n_networks)
             Held-out distances; ``inf`` off the diagonal when ``test_data`` is None.
         """
-        n_networks = len(train_data)
-        if test_data is not None and len(test_data) != n_networks:
-            raise ValueError(
-                f"test_data holds {len(test_data)} networks but train_data holds "
-                f"{n_networks}; expected one held-out array per training array."
-            )
-        pairs = list(itertools.combinations(range(n_networks), 2))
         n_jobs = -1 if processes is None else processes
         if verbose:
-            print(f"Computing {len(pairs)} distances with n_jobs={n_jobs}.")
-        results = Parallel(n_jobs=n_jobs)(
-            delayed(_pair_distances)(
-                self,
-                train_data[i],
-                train_data[j],
-                None if test_data is None else test_data[i],
-                None if test_data is None else test_data[j],
-            )
-            for i, j in pairs
+            n_networks = len(train_data)
+            print(f"Computing {n_networks * (n_networks - 1) // 2} distances with n_jobs={n_jobs}.")
+        D_train, D_test = _pairwise_distances(
+            self,
+            train_data,
+            test_data,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            arg_names=("train_data", "test_data"),
         )
-        D_train = np.zeros((n_networks, n_networks))
-        D_test = np.zeros((n_networks, n_networks))
-        for (i, j), (train, test) in zip(pairs, results, strict=True):
-            D_train[i, j] = D_train[j, i] = train
-            D_test[i, j] = D_test[j, i] = test
+        if D_test is None:
+            D_test = np.full_like(D_train, np.inf)  # netrep's value without test data
+            np.fill_diagonal(D_test, 0.0)
         return D_train, D_test
 
     def _start_split_fit(self, X, Y):

@@ -21,6 +21,7 @@ from .centering import column_means
 
 __all__ = [
     "partial_whitening_matrix",
+    "padding_rescale",
     "WhitenedRepresentation",
     "whiten_representation",
     "rotations_between",
@@ -82,21 +83,74 @@ def partial_whitening_matrix(
     if check_input:
         X = check_matrix(X, "X")
         alpha = check_alpha(alpha)
+    Z, _, _ = _partial_whitening(
+        X, alpha, preserve_variance=preserve_variance, eigval_tol=eigval_tol
+    )
+    return Z
+
+
+def _partial_whitening(X, alpha, *, preserve_variance=True, eigval_tol=1e-7):
+    """:func:`partial_whitening_matrix` and the two sums behind its rescaling.
+
+    Returns ``(Z, total_eigval, total_variance)``: the sum of the clipped
+    eigenvalues of ``X.T @ X`` and the total variance of ``X @ Z`` before the
+    ``preserve_variance`` rescaling (both None when ``Z`` is the identity).
+    :func:`padding_rescale` uses them to whiten a zero-padded copy of ``X``
+    without recomputing anything.
+    """
     xp = get_namespace(X)
     n_features = X.shape[1]
     if alpha > 1 - eigval_tol:
-        return xp.eye(n_features, dtype=X.dtype, device=array_api_compat.device(X))
+        return xp.eye(n_features, dtype=X.dtype, device=array_api_compat.device(X)), None, None
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
         gram = X.T @ X
     _check_finite_gram(gram, X)
     lam, V = xp.linalg.eigh(gram)
     lam = xp.clip(lam, min=eigval_tol)
     d = alpha + (1 - alpha) * lam**-0.5
+    total_eigval = xp.sum(lam)
+    # Total variance of X @ Z before rescaling: sum of (d * sqrt(lam))^2.
+    total_variance = xp.sum(
+        alpha**2 * lam + 2 * alpha * (1 - alpha) * xp.sqrt(lam) + (1 - alpha) ** 2
+    )
     if preserve_variance:
-        # Total variance of X @ Z before rescaling: sum of (d * sqrt(lam))^2.
-        new_var = xp.sum(alpha**2 * lam + 2 * alpha * (1 - alpha) * xp.sqrt(lam) + (1 - alpha) ** 2)
-        d = d * xp.sqrt(xp.sum(lam) / new_var)
-    return (V * d[None, :]) @ V.T
+        d = d * xp.sqrt(total_eigval / total_variance)
+    return (V * d[None, :]) @ V.T, float(total_eigval), float(total_variance)
+
+
+def padding_rescale(total_eigval, total_variance, n_padded, alpha, *, eigval_tol=1e-7):
+    """Factor between the whitened data of ``X`` and of ``X`` zero-padded.
+
+    Appending ``n_padded`` zero columns to ``X`` adds ``n_padded`` eigenvalues
+    (clipped to ``eigval_tol``) to ``X.T @ X``. They leave the whitening of
+    the original columns unchanged except through the ``preserve_variance``
+    rescaling, which this factor corrects: the whitened padded data equals the
+    whitened data times the factor, with zero columns appended.
+
+    Parameters
+    ----------
+    total_eigval, total_variance : float or None
+        The sums returned alongside the whitening of ``X`` (None when the
+        whitening is the identity, i.e. ``alpha`` is 1).
+    n_padded : int
+        Number of zero columns appended.
+    alpha : float in [0, 1]
+        The regularization the whitening used.
+    eigval_tol : float, default=1e-7
+        The eigenvalue floor the whitening used.
+
+    Returns
+    -------
+    float
+        1.0 when nothing is padded or the whitening is the identity.
+    """
+    if n_padded == 0 or total_eigval is None:
+        return 1.0
+    padded_variance = (
+        alpha**2 * eigval_tol + 2 * alpha * (1 - alpha) * eigval_tol**0.5 + (1 - alpha) ** 2
+    )
+    padded = (total_eigval + n_padded * eigval_tol) / (total_variance + n_padded * padded_variance)
+    return float((padded / (total_eigval / total_variance)) ** 0.5)
 
 
 class WhitenedRepresentation(NamedTuple):

@@ -38,6 +38,7 @@ from .._validation import (
     match_widths,
 )
 from ..exceptions import InvalidParameterError
+from ..functional.batched import PreparedNetwork
 from ..functional.ground_metrics import GROUND_METRICS
 
 __all__ = ["BaseMetric", "AlignmentMetric"]
@@ -170,7 +171,7 @@ class BaseMetric(BaseEstimator):
                 "or set the device parameter to let the estimator move the data."
             )
 
-    def _preprocess(self, A, side, *, fitting):
+    def _preprocess(self, A, side, *, fitting, name=None):
         """Fit (when ``fitting``) and apply the preprocessor of one side.
 
         The output is returned in the namespace and on the device of ``A``.
@@ -179,7 +180,7 @@ class BaseMetric(BaseEstimator):
         """
         if self.preprocessor is None:
             return A
-        name = "X" if side == "x" else "Y"
+        name = name or ("X" if side == "x" else "Y")
         attribute = f"preprocessor_{side}_"
         data = A
         if is_foreign_array(A) and not get_config()["array_api_dispatch"]:
@@ -245,6 +246,98 @@ class BaseMetric(BaseEstimator):
         self._check_preprocessed_width(X, "x")
         self._check_preprocessed_width(Y, "y")
         return self._to_compute(X), self._to_compute(Y)
+
+    # -- many networks ----------------------------------------------------------------
+    def pairwise_distances(
+        self, Xs, Xs_test=None, n_jobs=None, verbose=False, *, cache_dir=None, block_size=None
+    ):
+        """Distances between all pairs of networks, on training and held-out data.
+
+        Each pair ``(i, j)`` is fitted on ``Xs[i]`` and ``Xs[j]`` and scored on
+        them; with ``Xs_test`` the fitted alignment is also scored on
+        ``Xs_test[i]`` and ``Xs_test[j]``. Work that depends on one network
+        only is done once per network. See :func:`skrep.pairwise_distances`
+        for the details (parallelism, caching, memory).
+
+        Parameters
+        ----------
+        Xs : sequence of arrays of shape (n_samples, n_features_k), or a 3-D array
+            One representation per network, rows paired across networks.
+        Xs_test : sequence of arrays of shape (n_samples_test, n_features_k), default=None
+            Held-out representations of the same networks, in the same order.
+        n_jobs : int, default=None
+            Number of joblib workers; None means 1 unless in a
+            ``joblib.parallel_config`` context, -1 means all CPUs.
+        verbose : bool, default=False
+            Show a progress bar (tqdm).
+        cache_dir : str or path-like, default=None
+            Directory where finished blocks of pairs are stored, so that an
+            interrupted run resumes without recomputing them.
+        block_size : int, default=None
+            Networks per block of pairs; None sizes blocks from scikit-learn's
+            ``working_memory`` setting.
+
+        Returns
+        -------
+        D_train : ndarray of shape (n_networks, n_networks)
+            Symmetric training distances, zero diagonal.
+        D_test : ndarray of shape (n_networks, n_networks) or None
+            Held-out distances (None without ``Xs_test``).
+        """
+        from ..multiset import pairwise_distances
+
+        return pairwise_distances(
+            self,
+            Xs,
+            Xs_test,
+            n_jobs=n_jobs,
+            verbose=verbose,
+            cache_dir=cache_dir,
+            block_size=block_size,
+        )
+
+    def _pairwise_prepare(self, X, X_test, name, test_name):
+        """Per-network work of :meth:`pairwise_distances`: place and preprocess.
+
+        ``X`` and ``X_test`` were validated by :func:`skrep.pairwise_distances`
+        (``name`` and ``test_name`` say which inputs they are). Subclasses may
+        extend it (e.g. whiten once per network) and return any picklable object
+        that their ``_pairwise_block`` understands.
+        """
+        X = move_to_device(X, self.device)
+        if X_test is not None:
+            X_test = move_to_device(X_test, self.device)
+        if self.preprocessor is not None:
+            helper = clone(self)
+            X = helper._preprocess(X, "x", fitting=True, name=name)
+            if X_test is not None:
+                X_test = helper._preprocess(X_test, "x", fitting=False, name=test_name)
+        return PreparedNetwork(X, X_test, None, None)
+
+    def _pairwise_check_prepared(self, networks, names):
+        """Hook to reject prepared networks that cannot be paired (no-op here)."""
+
+    def _pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+        """Distances for ``pairs`` of prepared networks: (train, test or None).
+
+        The default fits a copy of this metric on each pair (the preprocessing
+        was applied once per network); metrics with a batched form override it.
+        """
+        pair_metric = clone(self)
+        if "preprocessor" in pair_metric.get_params(deep=False):
+            pair_metric.set_params(preprocessor=None)  # applied once per network already
+        has_test = nets_a[0].test is not None
+        train, test = np.zeros(len(pairs)), np.zeros(len(pairs))
+        for k, (a, b) in enumerate(pairs):
+            fitted = clone(pair_metric).fit(nets_a[a].train, nets_b[b].train)
+            train[k] = fitted.distance(nets_a[a].train, nets_b[b].train)
+            if has_test:
+                test[k] = fitted.distance(nets_a[a].test, nets_b[b].test)
+        return train, (test if has_test else None)
+
+    def _pairwise_block_size(self, networks, budget_bytes):
+        """Most networks per block of pairs; small blocks for per-pair fits."""
+        return 4
 
     # -- the contract -----------------------------------------------------------------
     def fit(self, X, Y):
@@ -369,6 +462,20 @@ class AlignmentMetric(BaseMetric):
             # Held-out data is padded to the width seen in fit.
             X, Y = self._pad_to_fitted(X), self._pad_to_fitted(Y)
         return X, Y
+
+    def _pairwise_check_prepared(self, networks, names):
+        if self.zero_pad:
+            return
+        widths = {net.train.shape[1] for net in networks}
+        if len(widths) > 1:
+            first = networks[0].train.shape[1]
+            k = next(i for i, net in enumerate(networks) if net.train.shape[1] != first)
+            raise ValueError(
+                f"{names[k]} has {networks[k].train.shape[1]} features (after any "
+                f"preprocessing) but {names[0]} has {first}, and zero_pad=False in "
+                f"{type(self).__name__}; expected networks of equal width, or "
+                "zero_pad=True to append zero columns to the narrower ones."
+            )
 
     def _pad_to_fitted(self, A):
         # The width check against n_features_in_ already ran, so A is at most

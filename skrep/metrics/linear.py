@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from .._validation import check_alpha
+from ..functional.batched import (
+    gram_block_size,
+    linear_block_distances,
+    prepare_linear_network,
+)
 from ..functional.linear import apply_alignment, fit_linear_alignment
 from ._base import AlignmentMetric
 
@@ -128,3 +133,23 @@ class LinearMetric(AlignmentMetric):
 
     def _align_y(self, Y):
         return apply_alignment(Y, self.my_, self.Wy_, check_input=False)
+
+    # -- many networks: whiten once per network, then one Gram product per block ------
+    def _pairwise_prepare(self, X, X_test, name, test_name):
+        net = super()._pairwise_prepare(X, X_test, name, test_name)
+        return prepare_linear_network(
+            net.train, float(self.alpha), net.test, center_columns=bool(self.center_columns)
+        )
+
+    def _pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+        return linear_block_distances(
+            nets_a,
+            nets_b,
+            pairs,
+            alpha=float(self.alpha),
+            score_method=self.score_method,
+            same_block=same_block,
+        )
+
+    def _pairwise_block_size(self, networks, budget_bytes):
+        return gram_block_size(networks, budget_bytes)

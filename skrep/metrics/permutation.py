@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from ..functional.batched import (
+    gram_block_size,
+    permutation_block_distances,
+    prepare_centred_network,
+)
 from ..functional.permutation import apply_permutation, fit_permutation_alignment
 from ._base import AlignmentMetric
 
@@ -92,3 +97,18 @@ class PermutationMetric(AlignmentMetric):
 
     def _align_y(self, Y):
         return apply_permutation(Y, self.my_, self.Py_, check_input=False)
+
+    # -- many networks: centre once per network, cross-products from one Gram product --
+    def _pairwise_prepare(self, X, X_test, name, test_name):
+        net = super()._pairwise_prepare(X, X_test, name, test_name)
+        return prepare_centred_network(
+            net.train, net.test, center_columns=bool(self.center_columns)
+        )
+
+    def _pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+        return permutation_block_distances(
+            nets_a, nets_b, pairs, score_method=self.score_method, same_block=same_block
+        )
+
+    def _pairwise_block_size(self, networks, budget_bytes):
+        return gram_block_size(networks, budget_bytes)
