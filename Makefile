@@ -17,7 +17,7 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml constraints.txt | $(PY)
-	$(PIP_INSTALL) -e .
+	$(PIP_INSTALL) -e ".[plot]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml constraints.txt | $(PY)

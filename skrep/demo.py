@@ -8,7 +8,12 @@ networks on scikit-learn's digits with different seeds
    another, for every pair of layers (Procrustes, alpha=1): corresponding
    layers should be closest;
 2. the cross-validated distance between corresponding layers as alpha goes from
-   0 (CCA-like) to 1 (Procrustes), and the alpha that ``GridSearchCV`` picks.
+   0 (CCA-like) to 1 (Procrustes), and the alpha that ``GridSearchCV`` picks;
+3. the model zoo as a whole: the matrix of held-out distances between every
+   layer of every network (:func:`skrep.pairwise_distances`), how often a
+   layer's nearest neighbour in another network is the corresponding layer,
+   and a figure of the matrix and its 2-D MDS embedding
+   (``skrep_demo_zoo.png`` unless ``--figure`` says otherwise).
 """
 
 from __future__ import annotations
@@ -22,8 +27,16 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
 from .datasets import load_digits_networks
 from .metrics import LinearMetric
+from .multiset import pairwise_distances
 
-__all__ = ["layer_distance_table", "alpha_sweep_table", "format_table", "main"]
+__all__ = [
+    "layer_distance_table",
+    "alpha_sweep_table",
+    "zoo_distances",
+    "nearest_layer_accuracy",
+    "format_table",
+    "main",
+]
 
 
 def format_table(values, row_labels, column_labels, *, corner="", fmt="{:.3f}"):
@@ -119,6 +132,96 @@ def alpha_sweep_table(networks, alphas, cv):
     return table
 
 
+def zoo_distances(networks, metric, *, random_state=0):
+    """Held-out distances between every layer of every network.
+
+    Parameters
+    ----------
+    networks : list of list of ndarray
+        ``networks[i][a]`` is layer a of network i, shape (n_samples, width).
+    metric : skrep metric
+        Fitted on half of the stimuli for every pair, scored on the other half.
+    random_state : int, default=0
+        Seed of the split of stimuli.
+
+    Returns
+    -------
+    D_test : ndarray of shape (n_networks * n_layers, n_networks * n_layers)
+        Held-out distances, representations ordered network by network.
+    """
+    n_samples = networks[0][0].shape[0]
+    order = np.random.default_rng(random_state).permutation(n_samples)
+    train, test = order[: n_samples // 2], order[n_samples // 2 :]
+    layers = [layer for network in networks for layer in network]
+    _, D_test = pairwise_distances(
+        metric, [layer[train] for layer in layers], [layer[test] for layer in layers]
+    )
+    return D_test
+
+
+def nearest_layer_accuracy(D, n_networks, n_layers):
+    """How often a layer's nearest layer in another network is the same layer.
+
+    Parameters
+    ----------
+    D : ndarray of shape (n_networks * n_layers, n_networks * n_layers)
+        Distances, representations ordered network by network.
+    n_networks, n_layers : int
+        Shape of the model zoo.
+
+    Returns
+    -------
+    float
+        Fraction of (layer, other network) pairs where the closest layer of the
+        other network is the corresponding one (Kornblith et al. 2019's test).
+    """
+    hits, trials = 0, 0
+    for i, j in itertools.permutations(range(n_networks), 2):
+        block = D[i * n_layers : (i + 1) * n_layers, j * n_layers : (j + 1) * n_layers]
+        hits += int(np.sum(np.argmin(block, axis=1) == np.arange(n_layers)))
+        trials += n_layers
+    return hits / trials
+
+
+def _zoo_section(data, hidden, figure):
+    n_networks, n_layers = len(hidden), len(hidden[0])
+    D = zoo_distances(hidden, LinearMetric(alpha=1.0))
+    layer_of = np.tile(np.arange(n_layers), n_networks)
+    network_of = np.repeat(np.arange(n_networks), n_layers)
+    different = network_of[:, None] != network_of[None, :]
+    same_layer = different & (layer_of[:, None] == layer_of[None, :])
+    print(
+        f"3. Model zoo: held-out Procrustes distances between all {n_networks * n_layers} "
+        "hidden layers\n   (skrep.pairwise_distances, fitted on half of the images, "
+        "measured on the other half):"
+    )
+    summary = f"   same layer, different networks: {D[same_layer].mean():.3f}"
+    if n_layers > 1:
+        accuracy = nearest_layer_accuracy(D, n_networks, n_layers)
+        summary += (
+            f"; different layers: {D[different & ~same_layer].mean():.3f}; the nearest layer in "
+            f"another network is the same layer {accuracy:.0%} of the time."
+        )
+    print(summary)
+    if figure is None:
+        return
+    try:
+        from .plotting import plot_distance_matrix
+    except ImportError:  # pragma: no cover - matplotlib is optional
+        print("   (matplotlib is not installed: no figure)\n")
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    labels = [f"net{i}/{name}" for i in range(n_networks) for name in data.layer_names]
+    groups = [data.layer_names[a] for a in layer_of]
+    fig = plot_distance_matrix(
+        D, labels, groups=groups, title="digits MLPs: held-out LinearMetric(alpha=1) distances"
+    )
+    fig.savefig(figure, dpi=110)
+    print(f"   figure (matrix and 2-D MDS embedding): {figure}\n")
+
+
 def main(argv=None):
     """Run the demo and print its tables.
 
@@ -135,6 +238,10 @@ def main(argv=None):
         "--hidden", type=int, nargs="+", default=[64, 64, 64], help="hidden layer widths"
     )
     parser.add_argument("--max-iter", type=int, default=400, help="training epochs")
+    parser.add_argument(
+        "--figure", default="skrep_demo_zoo.png", help="where to save the model-zoo figure"
+    )
+    parser.add_argument("--no-figure", action="store_true", help="do not draw the figure")
     args = parser.parse_args(argv)
     if args.networks < 2:
         parser.error(f"--networks must be at least 2 to compare networks; got {args.networks}")
@@ -176,6 +283,7 @@ def main(argv=None):
         f"   GridSearchCV over alpha for {names[-1]}, network 0 vs 1: best alpha = "
         f"{search.best_params_['alpha']:.2f}, held-out distance = {-search.best_score_:.3f}\n"
     )
+    _zoo_section(data, hidden, None if args.no_figure else args.figure)
     print(f"Done in {time.perf_counter() - start:.1f} s.")
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from skrep.demo import format_table, layer_distance_table, main
+from skrep.demo import format_table, layer_distance_table, main, nearest_layer_accuracy
 from skrep.metrics import LinearMetric
 
 
@@ -18,15 +18,18 @@ def test_layer_distance_table_is_symmetric_with_zero_diagonal_for_identical_netw
     np.testing.assert_allclose(table, table.T, atol=1e-12)
 
 
-def test_demo_prints_its_tables(capsys):
-    main(["--networks", "2", "--hidden", "16", "16", "--max-iter", "60"])
+def test_demo_prints_its_tables_and_writes_the_zoo_figure(capsys, tmp_path):
+    figure = tmp_path / "zoo.png"
+    main(["--networks", "2", "--hidden", "16", "16", "--max-iter", "60", "--figure", str(figure)])
     out = capsys.readouterr().out
     assert "A \\ B" in out and "pixels" in out and "hidden2" in out
     assert "alpha=0.00" in out and "best alpha" in out
+    assert "Model zoo" in out and "nearest layer" in out
+    assert figure.stat().st_size > 1000
 
 
 def test_demo_with_one_hidden_layer(capsys):
-    main(["--networks", "2", "--hidden", "8", "--max-iter", "30"])
+    main(["--networks", "2", "--hidden", "8", "--max-iter", "30", "--no-figure"])
     assert "GridSearchCV over alpha for hidden1" in capsys.readouterr().out
 
 
@@ -35,3 +38,16 @@ def test_demo_needs_two_networks():
 
     with pytest.raises(SystemExit):
         main(["--networks", "1"])
+
+
+def test_nearest_layer_accuracy_closed_form():
+    # Two networks of two layers: network 1's layer 0 is nearest to network 0's layer 1.
+    D = np.array(
+        [
+            [0.0, 0.0, 2.0, 1.0],
+            [0.0, 0.0, 3.0, 1.0],
+            [2.0, 3.0, 0.0, 0.0],
+            [1.0, 1.0, 0.0, 0.0],
+        ]
+    )
+    assert nearest_layer_accuracy(D, 2, 2) == 0.5

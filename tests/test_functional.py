@@ -146,3 +146,18 @@ def test_pair_functions_reject_mismatched_shapes(rng):
         fit_linear_alignment(X, X, 1.5)
     with pytest.raises(ValueError, match=r"X has 3 columns, but the alignment expects 4"):
         apply_alignment(X, np.zeros(4), np.eye(4))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 0.5, 1.0])
+def test_padding_rescale_equals_whitening_the_padded_data(alpha, rng):
+    from skrep.functional import padding_rescale, partial_whitening_matrix
+    from skrep.functional.linear import _partial_whitening
+
+    X = rng.standard_normal((30, 4)) * [1.0, 2.0, 0.5, 3.0]
+    padded = np.hstack([X, np.zeros((30, 3))])
+    Z, total_eigval, total_variance = _partial_whitening(X, alpha)
+    factor = padding_rescale(total_eigval, total_variance, 3, alpha)
+    expected = padded @ partial_whitening_matrix(padded, alpha)
+    np.testing.assert_allclose(expected[:, :4], factor * (X @ Z), atol=1e-10)
+    np.testing.assert_allclose(expected[:, 4:], 0.0, atol=1e-10)
+    assert padding_rescale(total_eigval, total_variance, 0, alpha) == 1.0

@@ -15,7 +15,10 @@ def _loaded_after(statement):
 def test_import_does_not_load_optional_libraries():
     # scikit-learn itself imports pandas when it is installed; skrep must add nothing.
     baseline = _loaded_after("import sklearn.base, sklearn.model_selection, scipy.optimize")
-    loaded = _loaded_after("import skrep, skrep.metrics, skrep.compat.netrep, skrep.functional")
+    loaded = _loaded_after(
+        "import skrep, skrep.metrics, skrep.compat.netrep, skrep.functional, skrep.multiset, "
+        "skrep.cli"
+    )
     assert loaded <= baseline
     assert "torch" not in loaded and "matplotlib" not in loaded and "dask" not in loaded
 
@@ -26,4 +29,5 @@ def test_public_names():
 
     assert skrep.LinearMetric is LinearMetric
     assert skrep.PermutationMetric is PermutationMetric
+    assert callable(skrep.pairwise_distances)
     assert isinstance(skrep.__version__, str)

@@ -37,7 +37,6 @@ from .ground_metrics import GROUND_METRICS
 from .linear import _partial_whitening, padding_rescale, rotations_between
 
 __all__ = [
-    "REFINE_ANGLE",
     "PreparedNetwork",
     "prepare_linear_network",
     "prepare_centred_network",

@@ -1,0 +1,7 @@
+"""``python -m skrep``: the ``skrep`` command (see :mod:`skrep.cli`)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
