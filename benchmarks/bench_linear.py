@@ -72,6 +72,20 @@ def environment():
     return "; ".join(parts)
 
 
+def header_lines(title, columns):
+    """The first lines of a result block: time stamp and title, machine, column names."""
+    stamp = datetime.datetime.now().isoformat(timespec="seconds")
+    return [f"# {stamp}  {title}", f"# {environment()}", columns]
+
+
+def append_results(lines, path):
+    """Append a block of result lines (and a blank line) to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n\n")
+    print(f"appended to {path}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=1000)
@@ -88,14 +102,12 @@ def main(argv=None):
     except ImportError:
         backends = [("numpy", None)]
 
-    stamp = datetime.datetime.now().isoformat(timespec="seconds")
-    lines = [
-        f"# {stamp}  LinearMetric fit+score, X and Y {args.samples}x{args.features}, "
+    lines = header_lines(
+        f"LinearMetric fit+score, X and Y {args.samples}x{args.features}, "
         f"median/min of {args.repeats}",
-        f"# {environment()}",
         f"{'backend':<10} {'dtype':<8} {'alpha':>5} {'median_ms':>10} {'min_ms':>8} "
         f"{'distance':>10}",
-    ]
+    )
     print("\n".join(lines))
     for dtype in (np.float64, np.float32):
         Xd, Yd = X.astype(dtype), Y.astype(dtype)
@@ -109,10 +121,7 @@ def main(argv=None):
                 )
                 print(line)
                 lines.append(line)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.output, "a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n\n")
-    print(f"appended to {args.output}")
+    append_results(lines, args.output)
 
 
 if __name__ == "__main__":
