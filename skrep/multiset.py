@@ -251,7 +251,7 @@ class _BlasLimit:
 
 
 def pairwise_distances(
-    metric, Xs, Xs_test=None, *, n_jobs=None, verbose=False, cache_dir=None, block_size=None
+    metric, Xs, Xs_test=None, n_jobs=None, verbose=False, *, cache_dir=None, block_size=None
 ):
     """Distances between all pairs of K networks, on training and held-out data.
 

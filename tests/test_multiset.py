@@ -438,3 +438,12 @@ def test_check_distance_matrix_errors():
         check_distance_matrix(np.array([[0.0, -1.0], [-1.0, 0.0]]))
     with pytest.raises(ValueError, match="NaN"):
         check_distance_matrix(np.array([[0.0, np.nan], [np.nan, 0.0]]))
+
+
+def test_positional_arguments_follow_netreps_order(rng):
+    Xs = [rng.standard_normal((15, 3)) for _ in range(3)]
+    metric = LinearMetric()
+    expected = pairwise_distances(metric, Xs, Xs)
+    for got in (pairwise_distances(metric, Xs, Xs, 1, False), metric.pairwise_distances(Xs, Xs, 1)):
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_array_equal(got[1], expected[1])
