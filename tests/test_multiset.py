@@ -223,6 +223,8 @@ def test_clear_errors(rng):
         pairwise_distances(metric, [X[0], X[0]])
     with pytest.raises(ValueError, match=r"Xs\[1\] has 3 features .* zero_pad=False"):
         pairwise_distances(LinearMetric(zero_pad=False), [X, X[:, :3]])
+    with pytest.raises(ValueError, match=r"Xs\[1\] is all zeros after centering"):
+        pairwise_distances(PermutationMetric(), [X, np.ones_like(X), X])
     with pytest.raises(InvalidParameterError, match="block_size must be None or a positive"):
         pairwise_distances(metric, [X, X], block_size=0)
     with pytest.raises(InvalidParameterError, match="got the class LinearMetric"):

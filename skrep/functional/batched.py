@@ -206,6 +206,21 @@ def _distances_from_inner(inner, sq_a, sq_b, score_method):
     return distance, reliable
 
 
+def _padding_scales(networks, indices, widths, alpha):
+    """Factor of each network's whitened data when zero-padded to each pair's width."""
+    return np.array(
+        [
+            padding_rescale(
+                networks[i].total_eigval,
+                networks[i].total_variance,
+                width - networks[i].train.shape[1],
+                alpha,
+            )
+            for i, width in zip(indices, widths, strict=True)
+        ]
+    )
+
+
 def _pair_widths(nets_a, nets_b, pairs):
     return [max(nets_a[a].train.shape[1], nets_b[b].train.shape[1]) for a, b in pairs]
 
@@ -243,20 +258,8 @@ def linear_block_distances(
     width = max(net.train.shape[1] for net in (*nets_a, *nets_b))
     # Rescale factors of each side for the zero padding of each pair (1 when equal widths).
     widths = _pair_widths(nets_a, nets_b, pairs)
-    scale_a, scale_b = (
-        np.array(
-            [
-                padding_rescale(
-                    nets[i].total_eigval,
-                    nets[i].total_variance,
-                    q - nets[i].train.shape[1],
-                    alpha,
-                )
-                for (i, q) in zip(side, widths, strict=True)
-            ]
-        )
-        for nets, side in ((nets_a, [a for a, _ in pairs]), (nets_b, [b for _, b in pairs]))
-    )
+    scale_a = _padding_scales(nets_a, [a for a, _ in pairs], widths, alpha)
+    scale_b = _padding_scales(nets_b, [b for _, b in pairs], widths, alpha)
     cross = _cross_products(
         [n.train for n in nets_a], [n.train for n in nets_b], pairs, width, same_block
     )

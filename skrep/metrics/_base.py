@@ -464,6 +464,14 @@ class AlignmentMetric(BaseMetric):
         return X, Y
 
     def _pairwise_check_prepared(self, networks, names):
+        if self.score_method == "angular":
+            for net, name in zip(networks, names, strict=True):
+                if net.sq_norm == 0.0:
+                    raise ValueError(
+                        f"{name} is all zeros after centering (every column is constant), so "
+                        "its angular distance to any network is undefined; expected a "
+                        "representation with nonzero variance, or score_method='euclidean'."
+                    )
         if self.zero_pad:
             return
         widths = {net.train.shape[1] for net in networks}
