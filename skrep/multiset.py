@@ -298,6 +298,16 @@ def pairwise_distances(
     D_test : ndarray of shape (n_networks, n_networks) or None
         Held-out distances; None when ``Xs_test`` is None.
 
+    Notes
+    -----
+    With fewer training stimuli than units (after centring, rank below the
+    width), the training data leave part of each alignment undetermined: the
+    rotation of the directions that no training stimulus spans is arbitrary
+    (here, in a single-pair fit and in netrep alike). Training distances are
+    unaffected, but held-out distances then depend on that arbitrary choice
+    and may differ from a single-pair fit. Reduce such networks first, e.g.
+    ``preprocessor=PCA(k)`` with ``k`` below the number of training stimuli.
+
     See Also
     --------
     embed_distances : 2-D embedding of the distance matrix (MDS).

@@ -449,3 +449,19 @@ def test_positional_arguments_follow_netreps_order(rng):
     for got in (pairwise_distances(metric, Xs, Xs, 1, False), metric.pairwise_distances(Xs, Xs, 1)):
         np.testing.assert_array_equal(got[0], expected[0])
         np.testing.assert_array_equal(got[1], expected[1])
+
+
+def test_fewer_samples_than_units_keeps_training_distances_exact(rng):
+    # The held-out alignment is then not unique (documented); training distances are.
+    Xs = [rng.standard_normal((30, 50)) for _ in range(4)]
+    for alpha in (0.0, 0.5, 1.0):
+        metric = LinearMetric(alpha=alpha)
+        D, _ = pairwise_distances(metric, Xs)
+        np.testing.assert_allclose(D, pair_loop(metric, Xs)[0], atol=1e-10)
+    # With a PCA below the number of samples the held-out distances are determined again.
+    Xs_test = [rng.standard_normal((10, 50)) for _ in range(4)]
+    reduced = LinearMetric(alpha=1.0, preprocessor=PCA(20))
+    D, T = pairwise_distances(reduced, Xs, Xs_test)
+    R, R_test = pair_loop(reduced, Xs, Xs_test)
+    np.testing.assert_allclose(D, R, atol=1e-10)
+    np.testing.assert_allclose(T, R_test, atol=1e-10)
