@@ -326,3 +326,26 @@ def check_alpha(alpha, owner="alpha"):
             f"CCA-like; 1: rotations only, Procrustes); got alpha={alpha!r}."
         )
     return float(alpha)
+
+
+def check_columns_match(X, n_columns, name, expected, detail=""):
+    """Raise unless ``X`` has ``n_columns`` columns.
+
+    Parameters
+    ----------
+    X : array of shape (n_rows, n_columns_x)
+        Validated array.
+    n_columns : int
+        Expected number of columns.
+    name : str
+        Argument name used in the message.
+    expected : str
+        What fixes the width, e.g. "the alignment".
+    detail : str, default=""
+        Added in parentheses after the expected width.
+    """
+    if X.shape[1] != n_columns:
+        detail = f" ({detail})" if detail else ""
+        raise ValueError(
+            f"{name} has {X.shape[1]} columns, but {expected} expects {n_columns}{detail}."
+        )

@@ -110,6 +110,12 @@ def write_distance_csv(path, D, names):
     names : sequence of str
         Network names, in the order of ``D``'s rows.
     """
+    D = np.asarray(D)
+    if D.ndim != 2 or D.shape != (len(names), len(names)):
+        raise ValueError(
+            f"D has shape {D.shape} but {len(names)} names were given; expected a square "
+            f"matrix of shape ({len(names)}, {len(names)})."
+        )
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["network", *names])
@@ -190,7 +196,7 @@ def _split(arrays, fraction, seed):
 
 
 def _pairwise(args):
-    from .multiset import pairwise_distances
+    from .multiset import _pairwise_distances
 
     names, arrays = load_networks(args.inputs)
     if len(arrays) < 2:
@@ -200,7 +206,7 @@ def _pairwise(args):
         arrays, tests = _split(arrays, args.test_fraction, args.seed)
     try:
         metric = _make_metric(args)
-        D_train, D_test = pairwise_distances(
+        D_train, D_test = _pairwise_distances(
             metric,
             arrays,
             tests,
@@ -208,13 +214,10 @@ def _pairwise(args):
             verbose=not args.quiet,
             cache_dir=args.cache_dir,
             block_size=args.block_size,
+            network_names=names,  # errors name the files, not list positions
         )
     except (ValueError, TypeError) as exc:
-        message = str(exc)
-        for k, name in enumerate(names):  # say which file, not which list index
-            message = message.replace(f"Xs_test[{k}]", f"{name} (held out)")
-            message = message.replace(f"Xs[{k}]", name)
-        raise CLIError(message) from None
+        raise CLIError(str(exc)) from None
     write_distance_csv(args.output, D_train, names)
     written = [args.output]
     if D_test is not None:

@@ -43,6 +43,7 @@ import inspect
 import math
 import os
 from collections.abc import Mapping
+from contextlib import nullcontext
 
 import numpy as np
 from joblib import Memory, Parallel, delayed, effective_n_jobs
@@ -51,8 +52,16 @@ from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.spatial.distance import squareform
 from sklearn import get_config
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
-from ._array import convert_like, floating_dtype, get_namespace, is_foreign_array, to_numpy
+from ._array import (
+    convert_like,
+    floating_dtype,
+    get_namespace,
+    is_foreign_array,
+    move_to_device,
+    to_numpy,
+)
 from ._validation import check_representation
 from .exceptions import InvalidParameterError
 
@@ -114,58 +123,46 @@ def _check_block_size(block_size):
         )
 
 
-def _validate_networks(metric, Xs, Xs_test, arg_names):
-    """Validate every network, bring them to one namespace and dtype."""
-    train_arg, test_arg = arg_names
-    names = [f"{train_arg}[{k}]" for k in range(len(Xs))]
+def _validate_networks(metric, Xs, Xs_test, names, test_names):
+    """Validate every network; bring all to the compute namespace, device and one dtype.
+
+    The common dtype is float32 only if every array is float32 (as in a
+    single-pair fit), and it is applied before any per-network work.
+    """
     trains = [check_representation(X, name) for X, name in zip(Xs, names, strict=True)]
     tests = [None] * len(Xs)
     if Xs_test is not None:
         tests = [
-            check_representation(X, f"{test_arg}[{k}]", min_samples=1)
-            for k, X in enumerate(Xs_test)
+            check_representation(X, name, min_samples=1)
+            for X, name in zip(Xs_test, test_names, strict=True)
         ]
-    for group, label in ((trains, train_arg), (tests if Xs_test is not None else [], test_arg)):
-        for k, X in enumerate(group):
+    for group, labels in ((trains, names), (tests if Xs_test is not None else [], test_names)):
+        for X, label in zip(group, labels, strict=False):
             if X.shape[0] != group[0].shape[0]:
                 raise ValueError(
-                    f"{label}[{k}] has {X.shape[0]} samples (rows) but {label}[0] has "
+                    f"{label} has {X.shape[0]} samples (rows) but {labels[0]} has "
                     f"{group[0].shape[0]}; expected every network's responses to the same "
                     "stimuli, one row per stimulus in the same order."
                 )
-    for k, (X, Xt) in enumerate(zip(trains, tests, strict=True)):
+    for X, Xt, name, test_name in zip(trains, tests, names, test_names, strict=True):
         if Xt is not None and Xt.shape[1] != X.shape[1]:
             raise ValueError(
-                f"{test_arg}[{k}] has {Xt.shape[1]} features but {train_arg}[{k}] has "
-                f"{X.shape[1]}; "
+                f"{test_name} has {Xt.shape[1]} features but {name} has {X.shape[1]}; "
                 "expected the held-out data of each network to have its training width."
             )
-    if metric.device is None:
-        # Everything follows the first network, as Y follows X in fit.
-        trains = [convert_like(X, trains[0]) for X in trains]
-        tests = [None if X is None else convert_like(X, trains[0]) for X in tests]
-    present = [X for X in (*trains, *tests) if X is not None]
-    xp = get_namespace(present[0])
-    dtype = floating_dtype(xp, *present) if metric.device is None else None
-    if dtype is not None:
-        trains = [xp.astype(X, dtype, copy=False) for X in trains]
-        tests = [None if X is None else xp.astype(X, dtype, copy=False) for X in tests]
-    return trains, tests, names
-
-
-def _unify_dtypes(networks):
-    """Cast prepared networks to one dtype (the widest) after moving to a device."""
-    dtypes = {net.train.dtype for net in networks}
-    if len(dtypes) == 1:
-        return networks
-    xp = get_namespace(networks[0].train)
-    return [
-        net._replace(
-            train=xp.astype(net.train, xp.float64),
-            test=None if net.test is None else xp.astype(net.test, xp.float64),
-        )
-        for net in networks
+    # Everything goes where the first network computes (as Y follows X in fit).
+    reference = move_to_device(trains[0], metric.device)
+    trains = [convert_like(move_to_device(X, metric.device), reference) for X in trains]
+    tests = [
+        None if X is None else convert_like(move_to_device(X, metric.device), reference)
+        for X in tests
     ]
+    present = [X for X in (*trains, *tests) if X is not None]
+    xp = get_namespace(reference)
+    dtype = floating_dtype(xp, *present)
+    trains = [xp.astype(X, dtype, copy=False) for X in trains]
+    tests = [None if X is None else xp.astype(X, dtype, copy=False) for X in tests]
+    return trains, tests
 
 
 # -- tasks ----------------------------------------------------------------------------------
@@ -197,15 +194,9 @@ def _compute_block(key, block_a, block_b, metric, nets_a, nets_b, pairs, blas_th
     and ``pairs`` identify the result in the cache; the other arguments are
     ignored by ``joblib.Memory``.
     """
-    if os.getpid() != parent_pid and blas_threads is not None:
-        # In a worker process (loky, dask): keep workers x BLAS threads <= cores.
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=blas_threads, user_api="blas"):
-            train, test = metric._pairwise_block(
-                nets_a, nets_b, pairs, same_block=block_a == block_b
-            )
-    else:
+    in_worker_process = os.getpid() != parent_pid and blas_threads is not None
+    # In a worker process (loky, dask): keep workers x BLAS threads <= cores.
+    with _blas_limit(blas_threads if in_worker_process else None):
         train, test = metric._pairwise_block(nets_a, nets_b, pairs, same_block=block_a == block_b)
     return block_a, block_b, np.asarray(train, dtype=np.float64), test
 
@@ -230,24 +221,11 @@ def _fingerprint(metric, trains, tests, blocks):
     )
 
 
-class _BlasLimit:
-    """Limit BLAS threads in this process while in-process workers (threads) run."""
-
-    def __init__(self, threads):
-        self.threads = threads
-        self._limiter = None
-
-    def __enter__(self):
-        if self.threads is not None:
-            from threadpoolctl import threadpool_limits
-
-            self._limiter = threadpool_limits(limits=self.threads, user_api="blas")
-        return self
-
-    def __exit__(self, *exc):
-        if self._limiter is not None:
-            self._limiter.restore_original_limits()
-        return False
+def _blas_limit(threads):
+    """threadpoolctl's BLAS limit as a context manager, or nothing when ``threads`` is None."""
+    if threads is None:
+        return nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
 
 
 def pairwise_distances(
@@ -347,8 +325,13 @@ def _pairwise_distances(
     cache_dir=None,
     block_size=None,
     arg_names=("Xs", "Xs_test"),
+    network_names=None,
 ):
-    """:func:`pairwise_distances`, with the argument names used in error messages."""
+    """:func:`pairwise_distances`, with the names used in error messages.
+
+    ``arg_names`` name the two arguments; ``network_names`` (one per network,
+    e.g. file names) replace ``Xs[k]`` when given.
+    """
     train_arg, test_arg = arg_names
     _check_metric(metric)
     _check_block_size(block_size)
@@ -364,12 +347,17 @@ def _pairwise_distances(
             )
     metric = clone(metric)
     metric._check_params()
-    trains, tests, names = _validate_networks(metric, Xs, Xs_test, arg_names)
+    if network_names is None:
+        names = [f"{train_arg}[{k}]" for k in range(len(Xs))]
+        test_names = [f"{test_arg}[{k}]" for k in range(len(Xs))]
+    else:
+        names = list(network_names)
+        test_names = [f"{name} (held out)" for name in names]
+    trains, tests = _validate_networks(metric, Xs, Xs_test, names, test_names)
     networks = [
-        metric._pairwise_prepare(X, Xt, name, f"{test_arg}[{k}]")
-        for k, (X, Xt, name) in enumerate(zip(trains, tests, names, strict=True))
+        metric._pairwise_prepare(X, Xt, name, test_name)
+        for X, Xt, name, test_name in zip(trains, tests, names, test_names, strict=True)
     ]
-    networks = _unify_dtypes(networks)
     metric._pairwise_check_prepared(networks, names)
 
     n_networks = len(networks)
@@ -419,7 +407,7 @@ def _pairwise_distances(
         unit="pair",
     ) as progress:
         progress.update(sum(_n_pairs(r) for r in results))
-        with _BlasLimit(blas_threads):
+        with _blas_limit(blas_threads):
             parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
             for result in parallel(delayed(compute)(*arguments(task)) for task in pending):
                 results.append(result)
@@ -458,9 +446,7 @@ def check_distance_matrix(D, name="D", *, atol=1e-8):
     ndarray of shape (n, n)
         ``D`` as float64, symmetrized exactly.
     """
-    D = to_numpy(D) if is_foreign_array(D) else D
-    D = check_representation(D, name, min_samples=1)
-    D = np.asarray(to_numpy(D), dtype=np.float64)
+    D = np.asarray(to_numpy(check_representation(D, name, min_samples=1)), dtype=np.float64)
     if D.shape[0] != D.shape[1]:
         raise ValueError(f"{name} must be a square distance matrix; got shape {D.shape}.")
     if np.any(D < -atol):

@@ -148,3 +148,10 @@ def test_console_entry_point(tmp_path, networks):
     )
     assert result.returncode == 0, result.stderr
     assert read_csv(tmp_path / "d.csv")[0] == ["a", "b"]
+
+
+def test_write_distance_csv_checks_the_shape(tmp_path):
+    from skrep.cli import write_distance_csv
+
+    with pytest.raises(ValueError, match=r"D has shape \(2, 3\) but 2 names were given"):
+        write_distance_csv(tmp_path / "d.csv", np.zeros((2, 3)), ["a", "b"])

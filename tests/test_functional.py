@@ -161,3 +161,43 @@ def test_padding_rescale_equals_whitening_the_padded_data(alpha, rng):
     np.testing.assert_allclose(expected[:, :4], factor * (X @ Z), atol=1e-10)
     np.testing.assert_allclose(expected[:, 4:], 0.0, atol=1e-10)
     assert padding_rescale(total_eigval, total_variance, 0, alpha) == 1.0
+
+
+def test_batched_functions_reject_bad_input(rng):
+    from skrep.exceptions import InvalidParameterError
+    from skrep.functional import padding_rescale
+    from skrep.functional.batched import (
+        linear_block_distances,
+        permutation_block_distances,
+        prepare_centred_network,
+        prepare_linear_network,
+    )
+
+    X = rng.standard_normal((10, 3))
+    with pytest.raises(ValueError, match="X contains 1 NaN"):
+        prepare_linear_network(np.where(X == X[0, 0], np.nan, X), 0.5)
+    with pytest.raises(ValueError, match="X must be a 2-D array"):
+        prepare_centred_network(X[0])
+    with pytest.raises(ValueError, match="X_test has 2 columns, but the training data X expects 3"):
+        prepare_centred_network(X, X[:, :2])
+    with pytest.raises(InvalidParameterError, match=r"alpha=2"):
+        prepare_linear_network(X, 2)
+    with pytest.raises(ValueError, match="n_padded must be a non-negative integer; got -1"):
+        padding_rescale(1.0, 1.0, -1, 0.5)
+    nets = [prepare_centred_network(X), prepare_centred_network(X, X)]
+    with pytest.raises(ValueError, match="held-out data and some without"):
+        permutation_block_distances(nets, nets, [(0, 1)])
+    with pytest.raises(ValueError, match=r"pairs holds \(0, 5\), but nets_a has 2"):
+        permutation_block_distances(nets[:1] * 2, nets[:1] * 2, [(0, 5)])
+    with pytest.raises(TypeError, match="PreparedNetwork objects"):
+        linear_block_distances([X, X], [X, X], [(0, 1)], alpha=1.0)
+
+
+def test_batched_functions_equal_a_single_fit(rng):
+    from skrep.functional.batched import linear_block_distances, prepare_linear_network
+
+    X, Y = rng.standard_normal((30, 4)), rng.standard_normal((30, 6))
+    nets = [prepare_linear_network(A, 0.5) for A in (X, Y)]
+    train, test = linear_block_distances(nets, nets, [(0, 1)], alpha=0.5, same_block=True)
+    assert test is None
+    assert train[0] == pytest.approx(LinearMetric(alpha=0.5).fit(X, Y).distance(X, Y), abs=1e-12)

@@ -31,7 +31,8 @@ import array_api_compat
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .._array import get_namespace, to_numpy, zero_pad_columns
+from .._array import convert_like, get_namespace, to_numpy, zero_pad_columns
+from .._validation import check_alpha, check_columns_match, check_matrix
 from .centering import column_means
 from .ground_metrics import GROUND_METRICS
 from .linear import _partial_whitening, padding_rescale, rotations_between
@@ -84,7 +85,16 @@ def _sq_norm(A):
     return float(xp.sum(A * A))
 
 
-def prepare_centred_network(X, X_test=None, *, center_columns=True):
+def _check_network(X, X_test):
+    """Validate a network and its held-out data (same width, same namespace)."""
+    X = check_matrix(X, "X")
+    if X_test is not None:
+        X_test = convert_like(check_matrix(X_test, "X_test"), X)
+        check_columns_match(X_test, X.shape[1], "X_test", "the training data X")
+    return X, X_test
+
+
+def prepare_centred_network(X, X_test=None, *, center_columns=True, check_input=True):
     """Centre one network (training and held-out data with the training means).
 
     Parameters
@@ -95,19 +105,24 @@ def prepare_centred_network(X, X_test=None, *, center_columns=True):
         Held-out data.
     center_columns : bool, default=True
         Subtract the column means of ``X``.
+    check_input : bool, default=True
+        Validate the arrays (2-D, finite, real, equal widths). Callers that
+        already did pass False.
 
     Returns
     -------
     PreparedNetwork
         Centred data and squared norms.
     """
+    if check_input:
+        X, X_test = _check_network(X, X_test)
     mean = column_means(X, center_columns, check_input=False)
     train = X - mean
     test = None if X_test is None else X_test - mean
     return PreparedNetwork(train, test, _sq_norm(train), _sq_norm(test))
 
 
-def prepare_linear_network(X, alpha, X_test=None, *, center_columns=True):
+def prepare_linear_network(X, alpha, X_test=None, *, center_columns=True, check_input=True):
     """Centre and partially whiten one network, as a LinearMetric fit would.
 
     Parameters
@@ -121,12 +136,18 @@ def prepare_linear_network(X, alpha, X_test=None, *, center_columns=True):
         Held-out data, mapped with the training mean and whitening.
     center_columns : bool, default=True
         Subtract the column means of ``X``.
+    check_input : bool, default=True
+        Validate the arrays (2-D, finite, real, equal widths) and ``alpha``.
+        Callers that already did pass False.
 
     Returns
     -------
     PreparedNetwork
         Whitened data, squared norms and the sums needed for zero padding.
     """
+    if check_input:
+        X, X_test = _check_network(X, X_test)
+        alpha = check_alpha(alpha)
     mean = column_means(X, center_columns, check_input=False)
     Xc = X - mean
     Z, total_eigval, total_variance = _partial_whitening(Xc, alpha)
@@ -137,18 +158,23 @@ def prepare_linear_network(X, alpha, X_test=None, *, center_columns=True):
     )
 
 
-def _cross_products(mats_a, mats_b, pairs, width, same_block):
-    """Stack ``mats_a[a].T @ mats_b[b]`` for each (a, b) in ``pairs``, zero-padded.
+def _cross_products(nets_a, nets_b, pairs, width, same_block, attribute="train"):
+    """Stack ``A.T @ B`` for each pair (a, b), zero-padded to ``width``.
 
-    One matrix product of the side-by-side stacks; the blocks are sliced out of it.
+    ``A`` and ``B`` are the ``attribute`` ("train" or "test") of ``nets_a[a]``
+    and ``nets_b[b]``. One matrix product of the side-by-side stacks; the
+    blocks are sliced out of it.
     """
-    xp = get_namespace(mats_a[0])
-    stack_a = xp.concat([zero_pad_columns(M, width) for M in mats_a], axis=1)
-    stack_b = (
-        stack_a if same_block else xp.concat([zero_pad_columns(M, width) for M in mats_b], axis=1)
-    )
+
+    def stack(nets):
+        mats = [zero_pad_columns(getattr(net, attribute), width) for net in nets]
+        return get_namespace(mats[0]).concat(mats, axis=1)
+
+    stack_a = stack(nets_a)
+    stack_b = stack_a if same_block else stack(nets_b)
     # stack_a.T @ stack_a runs as one SYRK in numpy (half the flops of a GEMM).
     gram = stack_a.T @ stack_b
+    xp = get_namespace(gram)
     return xp.stack(
         [gram[a * width : (a + 1) * width, b * width : (b + 1) * width] for a, b in pairs]
     )
@@ -221,6 +247,62 @@ def _padding_scales(networks, indices, widths, alpha):
     )
 
 
+def _distances_with_refinement(
+    nets_a, nets_b, pairs, inner, test_inner, score_method, refine_pair, scale_a=1.0, scale_b=1.0
+):
+    """Distances from the aligned inner products; unreliable pairs recomputed.
+
+    ``inner`` and ``test_inner`` (or None) hold one aligned inner product per
+    pair of the unscaled prepared data; ``scale_a`` and ``scale_b`` rescale the
+    two sides (zero padding). ``refine_pair(k)`` returns pair ``k``'s
+    ``(train, test)`` distances computed from the data.
+    """
+
+    def as_float64(values):
+        return np.asarray(to_numpy(values), dtype=np.float64) * scale_a * scale_b
+
+    def squared_norms(attribute):
+        sq_a = np.array([getattr(nets_a[a], attribute) for a, _ in pairs]) * scale_a**2
+        sq_b = np.array([getattr(nets_b[b], attribute) for _, b in pairs]) * scale_b**2
+        return sq_a, sq_b
+
+    train, reliable = _distances_from_inner(
+        as_float64(inner), *squared_norms("sq_norm"), score_method
+    )
+    test = None
+    if test_inner is not None:
+        test, test_reliable = _distances_from_inner(
+            as_float64(test_inner), *squared_norms("sq_norm_test"), score_method
+        )
+        reliable &= test_reliable
+    for k in np.flatnonzero(~reliable):
+        train[k], refined_test = refine_pair(k)
+        if test is not None:
+            test[k] = refined_test
+    return train, test
+
+
+def _check_block(nets_a, nets_b, pairs):
+    """Pairs must index the two sequences; all networks with held-out data, or none."""
+    networks = (*nets_a, *nets_b)
+    if not all(isinstance(net, PreparedNetwork) for net in networks):
+        raise TypeError(
+            "nets_a and nets_b must hold PreparedNetwork objects (from "
+            "prepare_linear_network or prepare_centred_network)."
+        )
+    if len({net.test is None for net in networks}) > 1:
+        raise ValueError(
+            "Some networks were prepared with held-out data and some without; expected "
+            "all of them with X_test, or none."
+        )
+    for a, b in pairs:
+        if not (0 <= a < len(nets_a) and 0 <= b < len(nets_b)):
+            raise ValueError(
+                f"pairs holds ({a}, {b}), but nets_a has {len(nets_a)} networks and nets_b "
+                f"{len(nets_b)}; expected indices into both."
+            )
+
+
 def _pair_widths(nets_a, nets_b, pairs):
     return [max(nets_a[a].train.shape[1], nets_b[b].train.shape[1]) for a, b in pairs]
 
@@ -251,6 +333,7 @@ def linear_block_distances(
     test : ndarray of shape (n_pairs,) or None
         Distances on the held-out data with the training alignment.
     """
+    _check_block(nets_a, nets_b, pairs)
     if not pairs:
         return np.zeros(0), None if nets_a[0].test is None else np.zeros(0)
     xp = get_namespace(nets_a[0].train)
@@ -260,36 +343,33 @@ def linear_block_distances(
     widths = _pair_widths(nets_a, nets_b, pairs)
     scale_a = _padding_scales(nets_a, [a for a, _ in pairs], widths, alpha)
     scale_b = _padding_scales(nets_b, [b for _, b in pairs], widths, alpha)
-    cross = _cross_products(
-        [n.train for n in nets_a], [n.train for n in nets_b], pairs, width, same_block
-    )
-    sq_a = np.array([nets_a[a].sq_norm for a, _ in pairs]) * scale_a**2
-    sq_b = np.array([nets_b[b].sq_norm for _, b in pairs]) * scale_b**2
+    cross = _cross_products(nets_a, nets_b, pairs, width, same_block)
+    test_inner = None
     if has_test:
         U, singular, Vt = _batched_svd(cross, compute_uv=True)
-        held_out = _cross_products(
-            [n.test for n in nets_a], [n.test for n in nets_b], pairs, width, same_block
-        )
+        held_out = _cross_products(nets_a, nets_b, pairs, width, same_block, "test")
         # trace(U.T H V) for each pair, batched.
-        test_inner = to_numpy(xp.sum(U * (held_out @ xp.matrix_transpose(Vt)), axis=(-2, -1)))
-        test_inner = np.asarray(test_inner, dtype=np.float64) * scale_a * scale_b
-        tq_a = np.array([nets_a[a].sq_norm_test for a, _ in pairs]) * scale_a**2
-        tq_b = np.array([nets_b[b].sq_norm_test for _, b in pairs]) * scale_b**2
-        test, test_ok = _distances_from_inner(test_inner, tq_a, tq_b, score_method)
+        test_inner = xp.sum(U * (held_out @ xp.matrix_transpose(Vt)), axis=(-2, -1))
     else:
         singular = _batched_svd(cross, compute_uv=False)
-    inner = np.asarray(to_numpy(xp.sum(singular, axis=-1)), dtype=np.float64) * scale_a * scale_b
-    train, train_ok = _distances_from_inner(inner, sq_a, sq_b, score_method)
-    redo = ~train_ok if not has_test else ~(train_ok & test_ok)
-    for k in np.flatnonzero(redo):
-        a, b = pairs[k]
-        pair = _refine_linear_pair(
-            nets_a[a], nets_b[b], widths[k], scale_a[k], scale_b[k], score_method
-        )
-        train[k] = pair[0]
-        if has_test:
-            test[k] = pair[1]
-    return train, (test if has_test else None)
+    return _distances_with_refinement(
+        nets_a,
+        nets_b,
+        pairs,
+        xp.sum(singular, axis=-1),
+        test_inner,
+        score_method,
+        lambda k: _refine_linear_pair(
+            nets_a[pairs[k][0]],
+            nets_b[pairs[k][1]],
+            widths[k],
+            scale_a[k],
+            scale_b[k],
+            score_method,
+        ),
+        scale_a,
+        scale_b,
+    )
 
 
 def _refine_linear_pair(net_a, net_b, width, scale_a, scale_b, score_method):
@@ -331,29 +411,20 @@ def permutation_block_distances(nets_a, nets_b, pairs, *, score_method="angular"
     test : ndarray of shape (n_pairs,) or None
         Distances on the held-out data with the training matching.
     """
+    _check_block(nets_a, nets_b, pairs)
     if not pairs:
         return np.zeros(0), None if nets_a[0].test is None else np.zeros(0)
     has_test = nets_a[0].test is not None
     width = max(net.train.shape[1] for net in (*nets_a, *nets_b))
     widths = _pair_widths(nets_a, nets_b, pairs)
-    cross = np.asarray(
-        to_numpy(
-            _cross_products(
-                [n.train for n in nets_a], [n.train for n in nets_b], pairs, width, same_block
-            )
-        ),
-        dtype=np.float64,
-    )
-    held_out = None
-    if has_test:
-        held_out = np.asarray(
-            to_numpy(
-                _cross_products(
-                    [n.test for n in nets_a], [n.test for n in nets_b], pairs, width, same_block
-                )
-            ),
-            dtype=np.float64,
-        )
+
+    # The assignment runs in scipy, on host float64 copies of the cross-products.
+    def on_host(side):
+        products = _cross_products(nets_a, nets_b, pairs, width, same_block, side)
+        return np.asarray(to_numpy(products), dtype=np.float64)
+
+    cross = on_host("train")
+    held_out = on_host("test") if has_test else None
     inner = np.empty(len(pairs))
     test_inner = np.empty(len(pairs))
     for k, q in enumerate(widths):
@@ -362,35 +433,35 @@ def permutation_block_distances(nets_a, nets_b, pairs, *, score_method="angular"
         inner[k] = cross[k, rows, cols].sum()
         if has_test:
             test_inner[k] = held_out[k, rows, cols].sum()
-    sq_a = np.array([nets_a[a].sq_norm for a, _ in pairs])
-    sq_b = np.array([nets_b[b].sq_norm for _, b in pairs])
-    train, train_ok = _distances_from_inner(inner, sq_a, sq_b, score_method)
-    test = None
-    redo = ~train_ok
-    if has_test:
-        tq_a = np.array([nets_a[a].sq_norm_test for a, _ in pairs])
-        tq_b = np.array([nets_b[b].sq_norm_test for _, b in pairs])
-        test, test_ok = _distances_from_inner(test_inner, tq_a, tq_b, score_method)
-        redo |= ~test_ok
+    return _distances_with_refinement(
+        nets_a,
+        nets_b,
+        pairs,
+        inner,
+        test_inner if has_test else None,
+        score_method,
+        lambda k: _refine_permutation_pair(
+            nets_a[pairs[k][0]], nets_b[pairs[k][1]], widths[k], score_method
+        ),
+    )
+
+
+def _refine_permutation_pair(net_a, net_b, width, score_method):
+    """One pair computed from the data, as ``PermutationMetric.fit`` + ``distance`` do."""
     ground_metric = GROUND_METRICS[score_method]
-    for k in np.flatnonzero(redo):
-        a, b = pairs[k]
-        q = widths[k]
-        A = zero_pad_columns(nets_a[a].train, q)
-        B = zero_pad_columns(nets_b[b].train, q)
-        xp = get_namespace(A)
-        rows, cols = linear_sum_assignment(to_numpy(A.T @ B), maximize=True)
-        rows, cols = (xp.asarray(i, device=array_api_compat.device(A)) for i in (rows, cols))
-        train[k] = ground_metric(
-            xp.take(A, rows, axis=1), xp.take(B, cols, axis=1), check_input=False
-        )
-        if has_test:
-            At = zero_pad_columns(nets_a[a].test, q)
-            Bt = zero_pad_columns(nets_b[b].test, q)
-            test[k] = ground_metric(
-                xp.take(At, rows, axis=1), xp.take(Bt, cols, axis=1), check_input=False
-            )
-    return train, test
+    A = zero_pad_columns(net_a.train, width)
+    B = zero_pad_columns(net_b.train, width)
+    xp = get_namespace(A)
+    rows, cols = linear_sum_assignment(to_numpy(A.T @ B), maximize=True)
+    rows, cols = (xp.asarray(i, device=array_api_compat.device(A)) for i in (rows, cols))
+    train = ground_metric(xp.take(A, rows, axis=1), xp.take(B, cols, axis=1), check_input=False)
+    if net_a.test is None:
+        return train, None
+    At = zero_pad_columns(net_a.test, width)
+    Bt = zero_pad_columns(net_b.test, width)
+    return train, ground_metric(
+        xp.take(At, rows, axis=1), xp.take(Bt, cols, axis=1), check_input=False
+    )
 
 
 def gram_block_size(networks, budget_bytes):

@@ -10,13 +10,14 @@ tensors alike.
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import array_api_compat
 import numpy as np
 
 from .._array import get_namespace
-from .._validation import check_alpha, check_matching_pair, check_matrix
+from .._validation import check_alpha, check_columns_match, check_matching_pair, check_matrix
 from .centering import column_means
 
 __all__ = [
@@ -144,6 +145,9 @@ def padding_rescale(total_eigval, total_variance, n_padded, alpha, *, eigval_tol
     float
         1.0 when nothing is padded or the whitening is the identity.
     """
+    if isinstance(n_padded, bool) or not isinstance(n_padded, numbers.Integral) or n_padded < 0:
+        raise ValueError(f"n_padded must be a non-negative integer; got {n_padded!r}.")
+    alpha = check_alpha(alpha)
     if n_padded == 0 or total_eigval is None:
         return 1.0
     padded_variance = (
@@ -311,10 +315,12 @@ def apply_alignment(X, offset, W, *, check_input=True):
     """
     if check_input:
         X = check_matrix(X, "X")
-        if X.shape[1] != W.shape[0] or offset.shape[0] != W.shape[0]:
-            raise ValueError(
-                f"X has {X.shape[1]} columns, but the alignment expects "
-                f"{W.shape[0]} (offset of length {offset.shape[0]}, W of shape "
-                f"{tuple(W.shape)})."
+        for n_columns in (W.shape[0], offset.shape[0]):
+            check_columns_match(
+                X,
+                n_columns,
+                "X",
+                "the alignment",
+                f"offset of length {offset.shape[0]}, W of shape {tuple(W.shape)}",
             )
     return (X - offset) @ W

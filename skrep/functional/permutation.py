@@ -8,7 +8,7 @@ import array_api_compat
 from scipy.optimize import linear_sum_assignment
 
 from .._array import get_namespace, to_numpy
-from .._validation import check_matching_pair, check_matrix
+from .._validation import check_columns_match, check_matching_pair, check_matrix
 from .centering import column_means
 
 __all__ = ["PermutationAlignment", "fit_permutation_alignment", "apply_permutation"]
@@ -95,11 +95,13 @@ def apply_permutation(X, offset, order, *, check_input=True):
     """
     if check_input:
         X = check_matrix(X, "X")
-        if X.shape[1] != offset.shape[0] or order.shape[0] != offset.shape[0]:
-            raise ValueError(
-                f"X has {X.shape[1]} columns, but the alignment expects "
-                f"{offset.shape[0]} (offset of length {offset.shape[0]}, order of "
-                f"length {order.shape[0]})."
+        for n_columns in (offset.shape[0], order.shape[0]):
+            check_columns_match(
+                X,
+                n_columns,
+                "X",
+                "the alignment",
+                f"offset of length {offset.shape[0]}, order of length {order.shape[0]}",
             )
     xp = get_namespace(X)
     return xp.take(X - offset, order, axis=1)

@@ -287,26 +287,18 @@ class BaseMetric(BaseEstimator):
         from ..multiset import pairwise_distances
 
         return pairwise_distances(
-            self,
-            Xs,
-            Xs_test,
-            n_jobs=n_jobs,
-            verbose=verbose,
-            cache_dir=cache_dir,
-            block_size=block_size,
+            self, Xs, Xs_test, n_jobs, verbose, cache_dir=cache_dir, block_size=block_size
         )
 
     def _pairwise_prepare(self, X, X_test, name, test_name):
-        """Per-network work of :meth:`pairwise_distances`: place and preprocess.
+        """Per-network work of :meth:`pairwise_distances`: preprocess.
 
-        ``X`` and ``X_test`` were validated by :func:`skrep.pairwise_distances`
+        ``X`` and ``X_test`` were validated, placed on the compute device and
+        given a common dtype by :func:`skrep.pairwise_distances`
         (``name`` and ``test_name`` say which inputs they are). Subclasses may
         extend it (e.g. whiten once per network) and return any picklable object
         that their ``_pairwise_block`` understands.
         """
-        X = move_to_device(X, self.device)
-        if X_test is not None:
-            X_test = move_to_device(X_test, self.device)
         if self.preprocessor is not None:
             helper = clone(self)
             X = helper._preprocess(X, "x", fitting=True, name=name)

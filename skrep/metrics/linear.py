@@ -138,7 +138,11 @@ class LinearMetric(AlignmentMetric):
     def _pairwise_prepare(self, X, X_test, name, test_name):
         net = super()._pairwise_prepare(X, X_test, name, test_name)
         return prepare_linear_network(
-            net.train, float(self.alpha), net.test, center_columns=bool(self.center_columns)
+            net.train,
+            float(self.alpha),
+            net.test,
+            center_columns=bool(self.center_columns),
+            check_input=False,
         )
 
     def _pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
