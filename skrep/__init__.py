@@ -5,9 +5,21 @@ better: the negative distance for distance metrics) and, where it aligns,
 ``transform(X, Y)``. See :mod:`skrep.metrics`.
 """
 
-from .metrics import LinearMetric, PermutationMetric
+from .metrics import (
+    EnergyStochasticMetric,
+    GaussianStochasticMetric,
+    LinearMetric,
+    PermutationMetric,
+)
 from .multiset import pairwise_distances
 
 __version__ = "0.1.0"
 
-__all__ = ["LinearMetric", "PermutationMetric", "pairwise_distances", "__version__"]
+__all__ = [
+    "LinearMetric",
+    "PermutationMetric",
+    "GaussianStochasticMetric",
+    "EnergyStochasticMetric",
+    "pairwise_distances",
+    "__version__",
+]

@@ -349,3 +349,59 @@ def check_columns_match(X, n_columns, name, expected, detail=""):
         raise ValueError(
             f"{name} has {X.shape[1]} columns, but {expected} expects {n_columns}{detail}."
         )
+
+
+def check_responses(X, name, *, allow_repeats=True):
+    """Validate stochastic responses: (n_classes, n_repeats, n_features) or (n_classes, n_features).
+
+    Parameters
+    ----------
+    X : array-like or array-API array
+        Responses to repeated presentations of each stimulus class (3-D), or
+        one deterministic response per class (2-D).
+    name : str
+        Argument name used in error messages.
+    allow_repeats : bool, default=True
+        Accept 3-D arrays.
+
+    Returns
+    -------
+    ndarray or array-API array
+        float64 (float32 stays float32), finite, in its own namespace.
+    """
+    expected = (
+        "a 3-D array of shape (n_classes, n_repeats, n_features) or a 2-D array of "
+        "shape (n_classes, n_features)"
+        if allow_repeats
+        else "a 2-D array of shape (n_classes, n_features)"
+    )
+    if X is None or isinstance(X, (str, bytes)) or isinstance(X, numbers.Number):
+        raise ValueError(f"{name} is {X!r}; expected {expected}.")
+    X = _as_float_array_api(X, name) if is_foreign_array(X) else _as_float_numpy(X, name)
+    if X.ndim not in ((2, 3) if allow_repeats else (2,)):
+        hint = (
+            f" Reshape your data with {name}.reshape(1, -1) if it holds one class."
+            if X.ndim == 1
+            else ""
+        )
+        raise ValueError(
+            f"{name} must be {expected}; got a {X.ndim}-D array of shape "
+            f"{_shape_str(X.shape)}.{hint}"
+        )
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"{name} has 0 classes (shape {_shape_str(X.shape)}); expected at least one "
+            "class (0 sample(s), a minimum of 1 is required)."
+        )
+    if X.shape[-1] == 0:
+        raise ValueError(
+            f"{name} has 0 feature(s) (shape={_shape_str(X.shape)}) while a minimum of 1 "
+            "is required; expected at least one unit."
+        )
+    if X.ndim == 3 and X.shape[1] == 0:
+        raise ValueError(
+            f"{name} has 0 repeats (shape {_shape_str(X.shape)}); expected responses to "
+            "at least one presentation of each class."
+        )
+    check_finite(X, name)
+    return X

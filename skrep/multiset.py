@@ -79,11 +79,11 @@ def _as_network_list(Xs, name):
     if isinstance(Xs, Mapping):
         return list(Xs.values())
     if is_foreign_array(Xs) or isinstance(Xs, np.ndarray):
-        if Xs.ndim != 3:
+        if Xs.ndim < 3:
             raise ValueError(
                 f"{name} is a {Xs.ndim}-D array of shape {tuple(Xs.shape)}; expected a "
                 "sequence of 2-D arrays (one per network) or a 3-D array of shape "
-                "(n_networks, n_samples, n_features)."
+                "(n_networks, n_samples, n_features) (4-D for stochastic responses)."
             )
         return [Xs[k] for k in range(Xs.shape[0])]
     try:
@@ -214,11 +214,20 @@ def _fingerprint(metric, trains, tests, blocks):
             type(metric).__module__,
             type(metric).__qualname__,
             sorted((k, repr(v)) for k, v in params.items()),
-            [to_numpy(X) for X in trains],
-            [None if X is None else to_numpy(X) for X in tests],
+            [_on_host(X) for X in trains],
+            [_on_host(X) for X in tests],
             [tuple(int(i) for i in block) for block in blocks],
         )
     )
+
+
+def _on_host(data):
+    """numpy copies of an input (an array, or a tuple of arrays) for hashing."""
+    if data is None:
+        return None
+    if isinstance(data, tuple):
+        return tuple(_on_host(part) for part in data)
+    return to_numpy(data)
 
 
 def _blas_limit(threads):
@@ -353,7 +362,7 @@ def _pairwise_distances(
     else:
         names = list(network_names)
         test_names = [f"{name} (held out)" for name in names]
-    trains, tests = _validate_networks(metric, Xs, Xs_test, names, test_names)
+    trains, tests = metric._pairwise_validate(Xs, Xs_test, names, test_names)
     networks = [
         metric._pairwise_prepare(X, Xt, name, test_name)
         for X, Xt, name, test_name in zip(trains, tests, names, test_names, strict=True)

@@ -12,6 +12,7 @@ PUBLIC_MODULES = [
     "skrep.compat.netrep",
     "skrep.functional",
     "skrep.functional.batched",
+    "skrep.functional.stochastic",
     "skrep.multiset",
     "skrep.plotting",
     "skrep.cli",

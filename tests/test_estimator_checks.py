@@ -10,7 +10,12 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skrep.compat import netrep as compat
-from skrep.metrics import LinearMetric, PermutationMetric
+from skrep.metrics import (
+    EnergyStochasticMetric,
+    GaussianStochasticMetric,
+    LinearMetric,
+    PermutationMetric,
+)
 
 Y_IS_A_REPRESENTATION = (
     "the transformer checks fit with a 1-D y (a target vector); Y is a 2-D "
@@ -37,6 +42,13 @@ ESTIMATORS = [
     PermutationMetric(),
     compat.LinearMetric(),
     compat.PermutationMetric(),
+    GaussianStochasticMetric(),
+    GaussianStochasticMetric(alpha=0.5, group="perm"),
+    GaussianStochasticMetric(device="cpu"),
+    EnergyStochasticMetric(),
+    EnergyStochasticMetric(group="identity"),
+    compat.GaussianStochasticMetric(),
+    compat.EnergyStochasticMetric(),
 ]
 
 
@@ -57,9 +69,16 @@ EXPLICIT_DEVICE = {
 }
 
 
+STOCHASTIC_TRANSFORM = {
+    "check_transformer_n_iter": Y_IS_A_REPRESENTATION,
+}
+
+
 def _expected_failed_checks(estimator):
     expected = dict(EXPECTED_FAILED_CHECKS)
-    if type(estimator).__module__ == compat.__name__:
+    if isinstance(estimator, (GaussianStochasticMetric, EnergyStochasticMetric)):
+        expected.update(STOCHASTIC_TRANSFORM)
+    elif type(estimator).__module__ == compat.__name__:
         expected.update(NETREP_PARTIAL_FIT)
     if getattr(estimator, "device", None) is not None:
         expected.update(EXPLICIT_DEVICE)

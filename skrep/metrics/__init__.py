@@ -8,5 +8,13 @@ sign: ``score`` is the negative distance here (higher is better), and
 from ._base import AlignmentMetric, BaseMetric
 from .linear import LinearMetric
 from .permutation import PermutationMetric
+from .stochastic import EnergyStochasticMetric, GaussianStochasticMetric
 
-__all__ = ["BaseMetric", "AlignmentMetric", "LinearMetric", "PermutationMetric"]
+__all__ = [
+    "BaseMetric",
+    "AlignmentMetric",
+    "LinearMetric",
+    "PermutationMetric",
+    "GaussianStochasticMetric",
+    "EnergyStochasticMetric",
+]

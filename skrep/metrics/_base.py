@@ -290,6 +290,17 @@ class BaseMetric(BaseEstimator):
             self, Xs, Xs_test, n_jobs, verbose, cache_dir=cache_dir, block_size=block_size
         )
 
+    def _pairwise_validate(self, Xs, Xs_test, names, test_names):
+        """Validate every network for :meth:`pairwise_distances` and place them.
+
+        Returns the training and held-out inputs (None entries without
+        held-out data) in the compute namespace, on the device and in one
+        dtype. Metrics with other input forms override it.
+        """
+        from ..multiset import _validate_networks
+
+        return _validate_networks(self, Xs, Xs_test, names, test_names)
+
     def _pairwise_prepare(self, X, X_test, name, test_name):
         """Per-network work of :meth:`pairwise_distances`: preprocess.
 
