@@ -37,6 +37,7 @@ test-slow: $(VENV)/.test-installed
 bench: $(VENV)/.test-installed
 	$(PY) benchmarks/bench_linear.py
 	$(PY) benchmarks/bench_pairwise.py
+	$(PY) benchmarks/bench_stochastic.py
 
 doc: $(VENV)/.test-installed
 	$(PIP_INSTALL) -e ".[doc,test,torch]"
