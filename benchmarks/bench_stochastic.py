@@ -81,7 +81,7 @@ def bench_gaussian(repeats, netrep_repeats):
     for related in (True, False):
         X, Y = gaussian_pair(related)
 
-        def netrep():
+        def netrep(X=X, Y=Y):
             T, history = netrep_gaussian_fit(*X, *Y, alpha=1.0)
             return np.sqrt(scored_sq_distance(*X, *Y, T, 1.0)), len(history)
 
@@ -89,7 +89,7 @@ def bench_gaussian(repeats, netrep_repeats):
             t_one, (d_netrep, it_netrep) = timed(netrep, netrep_repeats)
         t_default, _ = timed(netrep, netrep_repeats)
 
-        def skrep():
+        def skrep(X=X, Y=Y):
             metric = GaussianStochasticMetric().fit(X, Y)
             return metric.distance(X, Y), metric.n_iter_
 
