@@ -209,9 +209,24 @@ def check_n_features(X, expected, name, estimator_name):
 
     The message follows scikit-learn's wording for ``n_features_in_``.
     """
-    if X.shape[1] != expected:
+    check_width(X.shape[1], expected, name, estimator_name)
+
+
+def check_width(n_features, expected, name, estimator_name):
+    """Raise unless ``n_features`` (the units of any input form) is the fitted width.
+
+    Parameters
+    ----------
+    n_features : int
+        Units of the input (the last axis of stochastic responses).
+    expected : int
+        Units seen in ``fit``.
+    name, estimator_name : str
+        Used in scikit-learn's wording for ``n_features_in_``.
+    """
+    if n_features != expected:
         raise ValueError(
-            f"{name} has {X.shape[1]} features, but {estimator_name} is expecting "
+            f"{name} has {n_features} features, but {estimator_name} is expecting "
             f"{expected} features as input."
         )
 
@@ -294,6 +309,16 @@ def check_matching_pair(A, B, names):
     return A, B
 
 
+def _is_real_between(value, low, high=math.inf):
+    """Whether ``value`` is a finite real number (not a bool) in [low, high]."""
+    return (
+        not isinstance(value, (bool, np.bool_))
+        and isinstance(value, numbers.Real)
+        and math.isfinite(value)
+        and low <= value <= high
+    )
+
+
 def check_alpha(alpha, owner="alpha"):
     """Validate the regularization ``alpha`` of the linear shape metrics.
 
@@ -315,17 +340,67 @@ def check_alpha(alpha, owner="alpha"):
     InvalidParameterError
         Not a real number, not finite, or outside [0, 1].
     """
-    if (
-        isinstance(alpha, (bool, np.bool_))
-        or not isinstance(alpha, numbers.Real)
-        or not math.isfinite(alpha)
-        or not 0.0 <= alpha <= 1.0
-    ):
+    if not _is_real_between(alpha, 0.0, 1.0):
         raise InvalidParameterError(
             f"{owner} must be a number in [0, 1] (0: any invertible linear map, "
             f"CCA-like; 1: rotations only, Procrustes); got alpha={alpha!r}."
         )
     return float(alpha)
+
+
+def check_gaussian_alpha(alpha, owner):
+    """Validate ``alpha`` of the Gaussian stochastic metric: a real number in [0, 2].
+
+    Parameters
+    ----------
+    alpha : object
+        Value to check.
+    owner : str
+        How the message names the parameter.
+
+    Returns
+    -------
+    float
+        ``alpha`` as a Python float.
+    """
+    if not _is_real_between(alpha, 0.0, 2.0):
+        raise InvalidParameterError(
+            f"{owner} must be a number in [0, 2] (0: covariances only, 1: 2-Wasserstein, "
+            f"2: means only); got {alpha!r}."
+        )
+    return float(alpha)
+
+
+def check_positive_int(value, name, owner):
+    """Raise an InvalidParameterError unless ``value`` is an integer >= 1.
+
+    Parameters
+    ----------
+    value : object
+        Value to check.
+    name, owner : str
+        The parameter and who takes it, for the message.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {owner} must be an integer >= 1; got {value!r}."
+        )
+
+
+def check_tolerance(value, name, owner):
+    """Raise an InvalidParameterError unless ``value`` is a finite number >= 0.
+
+    Parameters
+    ----------
+    value : object
+        Value to check.
+    name, owner : str
+        The parameter and who takes it, for the message.
+    """
+    if not _is_real_between(value, 0.0):
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {owner} must be a finite number >= 0; got {value!r}."
+        )
 
 
 def check_columns_match(X, n_columns, name, expected, detail=""):

@@ -375,3 +375,47 @@ def test_compat_pairwise_regularises_like_netrep(rng):
     expected = GaussianStochasticMetric(tol=1e-8).fit(*regularised).distance(*regularised)
     assert D_train[i, j] == pytest.approx(expected, abs=1e-8)
     assert np.isinf(D_test[i, j]) and D_test[i, i] == 0
+
+
+def test_functions_name_bad_input(rng):
+    from skrep.functional.stochastic import (
+        align_to_group,
+        energy_cross_distances,
+        energy_within_mean,
+        fit_energy_alignment,
+        fit_gaussian_alignment,
+        gaussian_sq_distances,
+    )
+
+    good = rng.standard_normal((3, 4, 2))
+    nan = good.copy()
+    nan[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="responses contains 1 NaN"):
+        class_statistics(nan)
+    with pytest.raises(ValueError, match=r"responses must be a 3-D array .* got a 2-D"):
+        class_statistics(good[0])
+    with pytest.raises(ValueError, match=r"means must be a 2-D array"):
+        gaussian_statistics(np.ones(3), np.ones((3, 3, 3)))
+    with pytest.raises(ValueError, match=r"covariances_a .* and covariances_b \(2, 2, 2\)"):
+        sq_bures_distances(np.ones((3, 2, 2)), np.ones((2, 2, 2)))
+    with pytest.raises(ValueError, match=r"M has shape \(2, 3\); expected a square matrix"):
+        align_to_group(np.ones((2, 3)), "orth")
+    with pytest.raises(InvalidParameterError, match="'group' parameter of align_to_group"):
+        align_to_group(np.eye(2), "rotations")
+    stats = gaussian_statistics(*random_gaussians(rng, n_features=2))
+    with pytest.raises(TypeError, match="stats_y must be a GaussianStatistics"):
+        fit_gaussian_alignment(stats, (stats.means, stats.sqrt_covariances))
+    with pytest.raises(ValueError, match=r"T has shape \(3, 3\); expected shape \(2, 2\)"):
+        gaussian_sq_distances(stats, stats, np.eye(3), 1.0)
+    with pytest.raises(InvalidParameterError, match=r"alpha must be a number in \[0, 2\]"):
+        gaussian_sq_distances(stats, stats, np.eye(2), -1.0)
+    with pytest.raises(InvalidParameterError, match="init must be 'means' or 'rand'"):
+        fit_gaussian_alignment(stats, stats, init="zeros")
+    with pytest.raises(ValueError, match=r"X has shape \(3, 4, 2\) and Y has shape \(3, 4, 3\)"):
+        energy_cross_distances(good, np.ones((3, 4, 3)))
+    with pytest.raises(ValueError, match="X contains 1 NaN"):
+        energy_within_mean(nan)
+    with pytest.raises(ValueError, match="Y_aligned is None"):
+        energy_distance(good, None)
+    with pytest.raises(InvalidParameterError, match="'max_iter' parameter of fit_energy"):
+        fit_energy_alignment(good, good, max_iter=0)

@@ -21,7 +21,6 @@ Input forms
 from __future__ import annotations
 
 import math
-import numbers
 from typing import NamedTuple
 
 import array_api_compat
@@ -30,13 +29,18 @@ from sklearn.utils import TransformerTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._array import convert_like, floating_dtype, get_namespace, move_to_device
-from .._validation import check_n_features, check_responses
+from .._validation import (
+    check_gaussian_alpha,
+    check_positive_int,
+    check_responses,
+    check_tolerance,
+    check_width,
+)
 from ..exceptions import InvalidParameterError
 from ..functional.batched import PreparedNetwork
 from ..functional.stochastic import (
+    GaussianStatistics,
     check_group,
-    check_positive_int,
-    check_tolerance,
     class_statistics,
     energy_distance,
     fit_energy_alignment,
@@ -73,22 +77,26 @@ class _Responses(NamedTuple):
 
     def padded(self, width):
         """The same responses with zero units appended up to ``width``."""
-        missing = width - self.n_features
-        if missing <= 0:
-            return self
-        first = self.arrays[0]
-        xp = get_namespace(first)
-        device = array_api_compat.device(first)
-
-        def pad(a, axis):
-            shape = list(a.shape)
-            shape[axis] = missing
-            return xp.concat([a, xp.zeros(tuple(shape), dtype=a.dtype, device=device)], axis=axis)
-
         if self.kind == "moments":
             means, covariances = self.arrays
-            return _Responses("moments", (pad(means, -1), pad(pad(covariances, -1), -2)))
-        return self.map(lambda a: pad(a, -1))
+            return _Responses(
+                "moments", (_zero_pad(means, width), _zero_pad(covariances, width, axes=(-1, -2)))
+            )
+        return self.map(lambda a: _zero_pad(a, width))
+
+
+def _zero_pad(a, width, axes=(-1,)):
+    """Append zeros along ``axes`` (units) so that each has length ``width``."""
+    missing = width - a.shape[axes[0]]
+    if missing <= 0:
+        return a
+    xp = get_namespace(a)
+    for axis in axes:
+        shape = list(a.shape)
+        shape[axis] = missing
+        zeros = xp.zeros(tuple(shape), dtype=a.dtype, device=array_api_compat.device(a))
+        a = xp.concat([a, zeros], axis=axis)
+    return a
 
 
 def _is_moments_tuple(data):
@@ -162,15 +170,11 @@ class _StochasticMetric(BaseMetric):
             elif reset:
                 self.n_features_in_ = responses.n_features
             else:
-                check_n_features(
-                    _Width(responses.n_features), self.n_features_in_, "X", type(self).__name__
-                )
+                check_width(responses.n_features, self.n_features_in_, "X", type(self).__name__)
         elif reset:
             self.n_features_y_ = responses.n_features
         else:
-            check_n_features(
-                _Width(responses.n_features), self.n_features_y_, "Y", type(self).__name__
-            )
+            check_width(responses.n_features, self.n_features_y_, "Y", type(self).__name__)
 
     def _check_pair(self, x, y, names=("X", "Y")):
         if x.n_classes != y.n_classes:
@@ -308,40 +312,35 @@ class _StochasticMetric(BaseMetric):
         return placed[: len(trains)], placed[len(trains) :]
 
     def _pairwise_prepare(self, X, X_test, name, test_name):
-        # Summaries are computed per pair (after any zero padding to the
-        # partner's width); here the validated inputs are kept.
-        return PreparedNetwork(X, X_test, None, None)
+        # Per network, once: class statistics (Gaussian) or the response stack
+        # (energy). Zero padding to a wider partner is applied to these per pair.
+        return PreparedNetwork(
+            self._summarise(X), None if X_test is None else self._summarise(X_test), None, None
+        )
 
     def _pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
         has_test = nets_a[0].test is not None
         train, test = np.zeros(len(pairs)), np.zeros(len(pairs))
-        summaries = {}
-
-        def summary(side, index, attribute, width):
-            key = (side, index, attribute, width)
-            if key not in summaries:
-                nets = nets_a if side == "a" else nets_b
-                summaries[key] = self._summarise(getattr(nets[index], attribute).padded(width))
-            return summaries[key]
-
         for k, (a, b) in enumerate(pairs):
-            width = max(nets_a[a].train.n_features, nets_b[b].train.n_features)
-            alignment, train[k] = self._fit_summaries(
-                summary("a", a, "train", width), summary("b", b, "train", width)
-            )
+            net_a, net_b = nets_a[a], nets_b[b]
+            width = max(self._summary_width(net_a.train), self._summary_width(net_b.train))
+            x, y = self._pad_summary(net_a.train, width), self._pad_summary(net_b.train, width)
+            alignment, train[k], _ = self._fit_summaries(x, y)
             if has_test:
                 test[k] = self._distance_summaries(
-                    summary("a", a, "test", width), summary("b", b, "test", width), alignment
+                    self._pad_summary(net_a.test, width),
+                    self._pad_summary(net_b.test, width),
+                    alignment,
                 )
         return train, (test if has_test else None)
 
     def _pairwise_check_prepared(self, networks, names):
-        widths = {net.train.n_features for net in networks}
-        if len(widths) > 1 and not self.zero_pad:
-            first = networks[0].train.n_features
-            k = next(i for i, net in enumerate(networks) if net.train.n_features != first)
+        widths = [self._summary_width(net.train) for net in networks]
+        if len(set(widths)) > 1 and not self.zero_pad:
+            first = widths[0]
+            k = next(i for i, width in enumerate(widths) if width != first)
             raise ValueError(
-                f"{names[k]} has {networks[k].train.n_features} features but {names[0]} has "
+                f"{names[k]} has {widths[k]} features but {names[0]} has "
                 f"{first}, and zero_pad=False in {type(self).__name__}; expected networks "
                 "of equal width, or zero_pad=True."
             )
@@ -353,26 +352,6 @@ class _StochasticMetric(BaseMetric):
         tags.transformer_tags = TransformerTags(preserves_dtype=["float64", "float32"])
         tags.non_deterministic = getattr(self, "init", "means") == "rand"
         return tags
-
-
-class _Width:
-    """Stands in for an array in check_n_features (only ``shape[1]`` is read)."""
-
-    def __init__(self, n_features):
-        self.shape = (None, n_features)
-
-
-def _check_alpha_gaussian(alpha, owner):
-    if (
-        isinstance(alpha, bool)
-        or not isinstance(alpha, numbers.Real)
-        or not math.isfinite(alpha)
-        or not 0 <= alpha <= 2
-    ):
-        raise InvalidParameterError(
-            f"The 'alpha' parameter of {owner} must be a number in [0, 2] (0: covariances "
-            f"only, 1: 2-Wasserstein, 2: means only); got {alpha!r}."
-        )
 
 
 class GaussianStochasticMetric(_StochasticMetric):
@@ -498,7 +477,7 @@ class GaussianStochasticMetric(_StochasticMetric):
     def _check_params(self):
         super()._check_params()
         name = type(self).__name__
-        _check_alpha_gaussian(self.alpha, name)
+        check_gaussian_alpha(self.alpha, f"The 'alpha' parameter of {name}")
         if not isinstance(self.init, str) or self.init not in ("means", "rand"):
             raise InvalidParameterError(
                 f"The 'init' parameter of {name} must be 'means' (align the class means "
@@ -530,7 +509,21 @@ class GaussianStochasticMetric(_StochasticMetric):
             )
         return gaussian_statistics(means, covariances)
 
+    @staticmethod
+    def _summary_width(stats):
+        return stats.means.shape[1]
+
+    @staticmethod
+    def _pad_summary(stats, width):
+        # Zero units have zero mean and variance: padding the square roots is exact.
+        return GaussianStatistics(
+            _zero_pad(stats.means, width),
+            _zero_pad(stats.sqrt_covariances, width, axes=(-1, -2)),
+            stats.traces,
+        )
+
     def _fit_summaries(self, stats_x, stats_y):
+        """Fit on two summaries: (alignment, training distance, full result)."""
         result = fit_gaussian_alignment(
             stats_x,
             stats_y,
@@ -542,26 +535,24 @@ class GaussianStochasticMetric(_StochasticMetric):
             tol=self.tol,
             random_state=self.random_state,
         )
-        return result, math.sqrt(result.sq_distance)
+        return result.T, math.sqrt(result.sq_distance), result
 
-    def _distance_summaries(self, stats_x, stats_y, result):
-        xp = get_namespace(result.T)
-        terms = gaussian_sq_distances(stats_x, stats_y, result.T, float(self.alpha))
+    def _distance_summaries(self, stats_x, stats_y, T):
+        xp = get_namespace(T)
+        terms = gaussian_sq_distances(stats_x, stats_y, T, float(self.alpha), check_input=False)
         return math.sqrt(max(float(xp.mean(terms)), 0.0))
 
     def _fit(self, x, y):
-        result, _ = self._fit_summaries(self._summarise(x), self._summarise(y))
-        self.T_ = result.T
+        self.T_, _, result = self._fit_summaries(self._summarise(x), self._summarise(y))
         self.loss_history_ = list(result.loss_history)
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
-        self._result_ = result
 
     def _alignment(self):
         return self.T_
 
     def _distance(self, x, y):
-        return self._distance_summaries(self._summarise(x), self._summarise(y), self._result_)
+        return self._distance_summaries(self._summarise(x), self._summarise(y), self.T_)
 
 
 class EnergyStochasticMetric(_StochasticMetric):
@@ -646,24 +637,37 @@ class EnergyStochasticMetric(_StochasticMetric):
         A = responses.arrays[0]
         return A if A.ndim == 3 else A[:, None, :]
 
-    def _fit_summaries(self, X, Y):
-        result = fit_energy_alignment(X, Y, group=self.group, max_iter=self.max_iter, tol=self.tol)
-        return result, energy_distance(X, Y @ result.Q)
+    @staticmethod
+    def _summary_width(responses):
+        return responses.shape[-1]
 
     @staticmethod
-    def _distance_summaries(X, Y, result):
-        return energy_distance(X, Y @ result.Q)
+    def _pad_summary(responses, width):
+        return _zero_pad(responses, width)
+
+    def _fit_result(self, X, Y):
+        return fit_energy_alignment(
+            X, Y, group=self.group, max_iter=self.max_iter, tol=self.tol, check_input=False
+        )
+
+    def _fit_summaries(self, X, Y):
+        """Fit on two response stacks: (alignment, training distance, full result)."""
+        result = self._fit_result(X, Y)
+        return result.Q, self._distance_summaries(X, Y, result.Q), result
+
+    @staticmethod
+    def _distance_summaries(X, Y, Q):
+        return energy_distance(X, Y @ Q, check_input=False)
 
     def _fit(self, x, y):
-        result, _ = self._fit_summaries(self._summarise(x), self._summarise(y))
+        result = self._fit_result(self._summarise(x), self._summarise(y))
         self.Q_ = result.Q
         self.weights_ = result.weights
         self.loss_history_ = list(result.loss_history)
         self.n_iter_ = result.n_iter
-        self._result_ = result
 
     def _alignment(self):
         return self.Q_
 
     def _distance(self, x, y):
-        return self._distance_summaries(self._summarise(x), self._summarise(y), self._result_)
+        return self._distance_summaries(self._summarise(x), self._summarise(y), self.Q_)
