@@ -15,8 +15,10 @@ from sklearn.model_selection import KFold, cross_validate
 from skrep import EnergyStochasticMetric, GaussianStochasticMetric, LinearMetric, pairwise_distances
 from skrep.exceptions import InvalidParameterError
 from skrep.functional.stochastic import (
+    _GaussianObjective,
     class_statistics,
     energy_distance,
+    fit_gaussian_alignment,
     gaussian_statistics,
     sq_bures_distances,
 )
@@ -57,6 +59,8 @@ def test_gaussian_matches_netrep_reference(gaussian_ref):
     assert swapped == pytest.approx(float(ref["dist_swapped_means_init"]), abs=1e-8)
     rotated = (ref["means_Y_rot"], ref["covs_Y_rot"])
     assert GaussianStochasticMetric().fit(X, rotated).distance(X, rotated) < 1e-7
+    # Random starts in either component of O(4): the best optimum is reached
+    # only by crossing between rotations and reflections.
     restarts = GaussianStochasticMetric(init="rand", n_restarts=5, random_state=0).fit(X, Y)
     assert restarts.distance(X, Y) <= float(ref["dist_rand_init_5restarts_rs0"]) + 1e-8
     bures = sq_bures_distances(ref["covs_X"][:1], ref["covs_Y"][:1])
@@ -122,6 +126,54 @@ def test_distance_at_most_netreps(alpha, seed):
     assert fitted.distance(X, Y) ** 2 == pytest.approx(
         scored_sq_distance(*X, *Y, fitted.T_, alpha), abs=1e-10
     )
+
+
+# -- the fit: trust-region Newton after minorise-maximise ---------------------------------
+@pytest.mark.parametrize("rank", [4, 2])
+def test_gaussian_hessian_matches_finite_differences(rng, rank):
+    """The closed-form Hessian-vector product against central differences of the gradient."""
+    X = gaussian_statistics(*random_gaussians(rng, n_classes=5, n_features=4, rank=rank))
+    Y = gaussian_statistics(*random_gaussians(rng, n_classes=5, n_features=4, rank=4))
+    objective = _GaussianObjective(X, Y, 0.7, np)
+    T = random_orthogonal(rng, 4)
+    V = rng.standard_normal((4, 4))
+    h = 1e-6
+    difference = (
+        objective.evaluate(T + h * V).gradient - objective.evaluate(T - h * V).gradient
+    ) / (2 * h)
+    np.testing.assert_allclose(objective.hessian(objective.evaluate(T), V), difference, atol=1e-6)
+    # and the gradient against central differences of the value
+    value = lambda A: objective.evaluate(A).value  # noqa: E731
+    directional = (value(T + h * V) - value(T - h * V)) / (2 * h)
+    assert np.sum(objective.evaluate(T).gradient * V) == pytest.approx(directional, abs=1e-7)
+
+
+def test_gaussian_fit_reaches_a_critical_point_in_few_iterations():
+    """Newton's method ends where minorise-maximise would stay, in far fewer iterations."""
+    rng = np.random.default_rng(3)
+    n = 12
+    means_x = rng.standard_normal((10, n))
+    factors = rng.standard_normal((10, n, n)) / np.sqrt(n)
+    covs_x = factors @ factors.transpose(0, 2, 1)
+    rotation = random_orthogonal(rng, n)
+    noise = 0.3 * rng.standard_normal((10, n, n)) / np.sqrt(n)
+    X = (means_x, covs_x)
+    Y = (means_x @ rotation + 0.3 * rng.standard_normal((10, n)), rotation.T @ covs_x @ rotation)
+    Y = (Y[0], Y[1] + noise @ noise.transpose(0, 2, 1))
+    stats_x, stats_y = gaussian_statistics(*X), gaussian_statistics(*Y)
+    result = fit_gaussian_alignment(stats_x, stats_y)
+    netrep_T, netrep_history = netrep_gaussian_fit(*X, *Y, alpha=1.0, tol=1e-12)
+    assert result.converged
+    assert result.n_iter < len(netrep_history) / 2
+    assert result.sq_distance <= scored_sq_distance(*X, *Y, netrep_T, 1.0) + 1e-12
+    # First-order optimality on O(n): T' G is symmetric at a critical point.
+    objective = _GaussianObjective(stats_x, stats_y, 1.0, np)
+    gradient = objective.evaluate(result.T).gradient
+    projected = result.T.T @ gradient
+    np.testing.assert_allclose(projected, projected.T, atol=1e-7)
+    # and the minorise-maximise step from there goes nowhere.
+    step = objective.descent_step(objective.evaluate(result.T))
+    np.testing.assert_allclose(step, result.T, atol=1e-6)
 
 
 def test_rank_deficient_covariances(rng):

@@ -324,10 +324,12 @@ class GaussianStochasticMetric(_NetrepStochastic, _stochastic.GaussianStochastic
     """Gaussian stochastic metric with netrep's signature and sign (``score`` = distance).
 
     The fit minimises the scored objective (netrep's differs when alpha is not
-    0, 1 or 2), singular covariances work, and ``tol`` is relative (the
-    iteration stops when the squared distance falls by less than ``tol`` times
-    its value). ``score`` is never negative (netrep returns
-    ``sign(d2) sqrt(|d2|)``). See :class:`skrep.metrics.GaussianStochasticMetric`.
+    0, 1 or 2), singular covariances work, and ``tol`` is relative (the fit
+    stops when it predicts or makes a gain below ``tol`` times the squared
+    distance; see
+    :func:`skrep.functional.stochastic.fit_gaussian_alignment`). ``score`` is
+    never negative (netrep returns ``sign(d2) sqrt(|d2|)``). See
+    :class:`skrep.metrics.GaussianStochasticMetric`.
 
     Parameters
     ----------

@@ -387,10 +387,12 @@ class GaussianStochasticMetric(_StochasticMetric):
         Starts of the fit (after the first, random ones); the lowest
         distance wins.
     max_iter : int, default=1000
-        Iterations per start.
+        Iterations per start (each evaluates the objective once).
     tol : float, default=1e-10
-        Stop when two iterations in a row lower the squared distance by less
-        than ``tol`` times its value.
+        Relative tolerance on the squared distance: the fit stops when the
+        trust-region Newton model (rotations) or a minorise-maximise step
+        (permutations) gains less than ``tol`` times it. See
+        :func:`skrep.functional.stochastic.fit_gaussian_alignment`.
     random_state : int, RandomState instance or None, default=None
         Seed of the random starts.
     covariance_estimator : estimator from ``sklearn.covariance``, default=None
