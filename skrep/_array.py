@@ -26,6 +26,11 @@ __all__ = [
 ]
 
 
+def matrix_transpose(A, xp):
+    """Transpose of the last two axes of ``A`` in the namespace ``xp``."""
+    return xp.linalg.matrix_transpose(A)
+
+
 def get_namespace(*arrays):
     """Return the array-api-compat namespace shared by ``arrays``.
 

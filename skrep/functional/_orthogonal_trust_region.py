@@ -35,13 +35,11 @@ import math
 
 import array_api_compat
 
+from .._array import matrix_transpose as _mT
+
 _ACCEPT = 0.1  # least ratio of actual to predicted decrease that accepts a step
 _INITIAL_RADIUS = 0.3  # times sqrt(n), in the preconditioned norm
 _MAX_CG_FRACTION = 0.1  # inner solve: relative residual at most 0.1 (and r0^2)
-
-
-def _mT(A, xp):
-    return xp.linalg.matrix_transpose(A)
 
 
 def _skew(A, xp):
@@ -137,7 +135,7 @@ def _cayley(T, E, xp):
     return T @ xp.linalg.solve(identity - E / 2, identity + E / 2)
 
 
-def minimise_on_orthogonal_group(objective, T, *, max_iter, tol, noise, xp):
+def minimise_on_orthogonal_group(objective, T, *, max_iter, tol, noise, xp, start=None):
     """Minimise ``objective`` over orthogonal matrices from the start ``T``.
 
     Parameters
@@ -158,6 +156,8 @@ def minimise_on_orthogonal_group(objective, T, *, max_iter, tol, noise, xp):
         least this, so that a run whose objective reaches zero stops.
     xp : namespace
         Array namespace of ``T``.
+    start : point or None, default=None
+        ``objective.evaluate(T)`` when the caller already has it.
 
     Returns
     -------
@@ -174,7 +174,7 @@ def minimise_on_orthogonal_group(objective, T, *, max_iter, tol, noise, xp):
         region, which means rounding noise swamps the model) ended the run.
     """
     n = T.shape[0]
-    point = objective.evaluate(T)
+    point = objective.evaluate(T) if start is None else start
     history = [point.value]
     if n < 2:  # O(1) = {1, -1} has no tangent directions
         return T, point.value, history, 0, True

@@ -43,6 +43,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .._array import convert_like, get_namespace, is_foreign_array, to_numpy
+from .._array import matrix_transpose as _mT
 from .._validation import (
     _as_float_array_api,
     _as_float_numpy,
@@ -143,10 +144,6 @@ def _check_statistics_pair(stats_x, stats_y):
         stats_y.sqrt_covariances,
         ("stats_x.sqrt_covariances", "stats_y.sqrt_covariances"),
     )
-
-
-def _mT(A, xp):
-    return xp.linalg.matrix_transpose(A)
 
 
 def _eye_like(n, A, xp):
@@ -424,17 +421,13 @@ class GaussianAlignment(NamedTuple):
     converged: bool
 
 
-class _GaussianPoint(NamedTuple):
-    """The Gaussian objective at one alignment, with what its Hessian reuses."""
+class _GaussianPoint:
+    """The Gaussian objective at one alignment, with the SVDs its Hessian reuses."""
 
-    value: float
-    gradient: object  # Euclidean gradient of the squared distance
-    # For M_i = sY_i T sX_i = U_i S_i V_i', stored in the layouts the products use:
-    left_rows: object  # (C n, n): the U_i' sY_i stacked
-    left_columns: object  # (n, C n): [sY_1 U_1 ... sY_C U_C]
-    right: object  # (C, n, n): V_i' sX_i
-    right_t: object  # (C, n, n): sX_i V_i
-    inverse_sums: object  # 1 / (s_j + s_k) per class; 0 where both are numerically 0
+    def __init__(self, value, gradient, U, s, Vt):
+        self.value, self.gradient = value, gradient
+        self.U, self.s, self.Vt = U, s, Vt  # of M_i = sY_i T sX_i = U_i S_i V_i'
+        self.hessian_factors = None  # built on the first Hessian product only
 
 
 class _GaussianObjective:
@@ -469,15 +462,24 @@ class _GaussianObjective:
         # sum_i sY_i U_i V_i' sX_i as one product of side-by-side and stacked blocks.
         nuclear_gradient = left_columns @ xp.reshape(right, (C * n, n))
         gradient = -2 * (self.alpha * self.cross_means + (2 - self.alpha) * nuclear_gradient) / C
+        return _GaussianPoint(max(value, 0.0), gradient, U, s, Vt)
+
+    def _hessian_factors(self, point):
+        """Blocks in the layouts the Hessian products use (minorise-maximise needs none)."""
+        xp, C, n = self.xp, self.n_classes, self.n_features
+        sx, sy = self.stats_x.sqrt_covariances, self.stats_y.sqrt_covariances
+        s = point.s
         sums = s[:, :, None] + s[:, None, :]
         singular = sums <= n * self.eps * xp.max(s, axis=-1, keepdims=True)[:, :, None]
         safe = xp.where(singular, xp.ones_like(sums), sums)
-        inverse_sums = xp.where(singular, xp.zeros_like(sums), 1 / safe)
-        left_rows = xp.reshape(_mT(U, xp) @ sy, (C * n, n))
-        right_t = sx @ _mT(Vt, xp)
-        return _GaussianPoint(
-            max(value, 0.0), gradient, left_rows, left_columns, right, right_t, inverse_sums
-        )
+        return {
+            "left_rows": xp.reshape(_mT(point.U, xp) @ sy, (C * n, n)),  # U_i' sY_i stacked
+            "left_columns": _side_by_side(sy @ point.U, xp),  # [sY_1 U_1 ... sY_C U_C]
+            "right": point.Vt @ sx,  # V_i' sX_i
+            "right_t": sx @ _mT(point.Vt, xp),  # sX_i V_i
+            # 1 / (s_j + s_k), 0 where both singular values are numerically 0
+            "inverse_sums": xp.where(singular, xp.zeros_like(sums), 1 / safe),
+        }
 
     def descent_step(self, point, group="orth"):
         # Minorise-maximise: the nuclear norms are convex, so their linearisation
@@ -486,9 +488,12 @@ class _GaussianObjective:
 
     def hessian(self, point, V):
         xp, C, n = self.xp, self.n_classes, self.n_features
-        X = xp.reshape(point.left_rows @ V, (C, n, n)) @ point.right_t  # U' sY V sX V
-        omega = (X - _mT(X, xp)) * point.inverse_sums
-        product = point.left_columns @ xp.reshape(omega @ point.right, (C * n, n))
+        if point.hessian_factors is None:
+            point.hessian_factors = self._hessian_factors(point)
+        f = point.hessian_factors
+        X = xp.reshape(f["left_rows"] @ V, (C, n, n)) @ f["right_t"]  # U' sY V sX V
+        omega = (X - _mT(X, xp)) * f["inverse_sums"]
+        product = f["left_columns"] @ xp.reshape(omega @ f["right"], (C * n, n))
         return -2 * (2 - self.alpha) * product / C
 
 
@@ -540,7 +545,13 @@ def _fit_gaussian_from(objective, T, group, max_iter, tol):
     if n_iter == max_iter or (converged and tol >= _NEWTON_SWITCH):
         return T, point.value, history, n_iter, converged
     T, value, newton_history, newton_iter, converged = minimise_on_orthogonal_group(
-        objective, T, max_iter=max_iter - n_iter, tol=tol, noise=objective.noise, xp=objective.xp
+        objective,
+        T,
+        max_iter=max_iter - n_iter,
+        tol=tol,
+        noise=objective.noise,
+        xp=objective.xp,
+        start=point,
     )
     return T, value, history + newton_history[1:], n_iter + newton_iter, converged
 
