@@ -41,9 +41,11 @@ autosummary_generate = True
 autodoc_default_options = {
     "members": True,
     "inherited-members": True,
-    # Inherited from scikit-learn; its docstring links into scikit-learn's own
+    # Inherited from scikit-learn; their docstrings link into scikit-learn's own
     # user guide, which is not part of this documentation.
-    "exclude-members": "get_metadata_routing",
+    "exclude-members": (
+        "get_metadata_routing, set_fit_request, set_score_request, set_output"
+    ),
 }
 autodoc_typehints = "none"  # types are in the numpydoc docstrings
 

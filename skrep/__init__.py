@@ -5,13 +5,23 @@ better: the negative distance for distance metrics) and, where it aligns,
 ``transform(X, Y)``. See :mod:`skrep.metrics`.
 """
 
+from .functional.geometry import (
+    effective_dimensionality,
+    effective_rank,
+    group_averaged_cross_variance,
+    participation_ratio,
+    pca_cross_variance,
+    principal_angles,
+)
 from .metrics import (
     EnergyStochasticMetric,
     GaussianStochasticMetric,
     LinearMetric,
     PermutationMetric,
+    SubspaceOverlap,
 )
 from .multiset import pairwise_distances
+from .preprocessing import RelativeRepresentation
 
 __version__ = "0.1.0"
 
@@ -20,6 +30,14 @@ __all__ = [
     "PermutationMetric",
     "GaussianStochasticMetric",
     "EnergyStochasticMetric",
+    "SubspaceOverlap",
+    "RelativeRepresentation",
     "pairwise_distances",
+    "participation_ratio",
+    "effective_dimensionality",
+    "effective_rank",
+    "principal_angles",
+    "pca_cross_variance",
+    "group_averaged_cross_variance",
     "__version__",
 ]

@@ -159,7 +159,7 @@ def zoo_distances(networks, metric, *, random_state=0):
     return D_test
 
 
-def nearest_layer_accuracy(D, n_networks, n_layers):
+def nearest_layer_accuracy(D, n_networks, n_layers, *, per_layer=False):
     """How often a layer's nearest layer in another network is the same layer.
 
     Parameters
@@ -168,19 +168,22 @@ def nearest_layer_accuracy(D, n_networks, n_layers):
         Distances, representations ordered network by network.
     n_networks, n_layers : int
         Shape of the model zoo.
+    per_layer : bool, default=False
+        Return one accuracy per layer instead of their mean.
 
     Returns
     -------
-    float
+    float or ndarray of shape (n_layers,)
         Fraction of (layer, other network) pairs where the closest layer of the
-        other network is the corresponding one (Kornblith et al. 2019's test).
+        other network is the corresponding one (Kornblith et al. 2019's test),
+        overall or for each layer.
     """
-    hits, trials = 0, 0
+    hits = np.zeros(n_layers)
     for i, j in itertools.permutations(range(n_networks), 2):
         block = D[i * n_layers : (i + 1) * n_layers, j * n_layers : (j + 1) * n_layers]
-        hits += int(np.sum(np.argmin(block, axis=1) == np.arange(n_layers)))
-        trials += n_layers
-    return hits / trials
+        hits += np.argmin(block, axis=1) == np.arange(n_layers)
+    per_layer_accuracy = hits / (n_networks * (n_networks - 1))
+    return per_layer_accuracy if per_layer else float(per_layer_accuracy.mean())
 
 
 def _zoo_section(data, hidden, figure):

@@ -51,3 +51,14 @@ def test_nearest_layer_accuracy_closed_form():
         ]
     )
     assert nearest_layer_accuracy(D, 2, 2) == 0.5
+
+
+def test_nearest_layer_accuracy_per_layer():
+    # Three networks of two layers; only network 2's layer 1 is mistaken for layer 0.
+    D = np.full((6, 6), 5.0)
+    for i in range(3):
+        for j in range(3):
+            D[2 * i, 2 * j] = D[2 * i + 1, 2 * j + 1] = 1.0
+    D[5, 0] = D[5, 2] = 0.5  # network 2, layer 1 is nearest to layer 0 of the others
+    np.testing.assert_allclose(nearest_layer_accuracy(D, 3, 2, per_layer=True), [1.0, 4 / 6])
+    assert nearest_layer_accuracy(D, 3, 2) == (1.0 + 4 / 6) / 2

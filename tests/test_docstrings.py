@@ -13,6 +13,8 @@ PUBLIC_MODULES = [
     "skrep.functional",
     "skrep.functional.batched",
     "skrep.functional.stochastic",
+    "skrep.functional.geometry",
+    "skrep.preprocessing",
     "skrep.multiset",
     "skrep.plotting",
     "skrep.cli",

@@ -15,7 +15,9 @@ from skrep.metrics import (
     GaussianStochasticMetric,
     LinearMetric,
     PermutationMetric,
+    SubspaceOverlap,
 )
+from skrep.preprocessing import RelativeRepresentation
 
 Y_IS_A_REPRESENTATION = (
     "the transformer checks fit with a 1-D y (a target vector); Y is a 2-D "
@@ -49,6 +51,10 @@ ESTIMATORS = [
     EnergyStochasticMetric(group="identity"),
     compat.GaussianStochasticMetric(),
     compat.EnergyStochasticMetric(),
+    SubspaceOverlap(),
+    SubspaceOverlap(n_components=1, device="cpu"),
+    RelativeRepresentation(),
+    RelativeRepresentation(anchors=3, random_state=0),
 ]
 
 
@@ -74,7 +80,48 @@ STOCHASTIC_TRANSFORM = {
 }
 
 
+# The checks pass a (n_samples, 1) y to every multi-output estimator, while
+# SubspaceOverlap's Y must live in X's feature space (same units); fit rejects a
+# Y of another width with a clear error. What these checks cover (clone, pickle,
+# idempotent fit, sample order, float32, memmaps, n_features_in_) is tested with
+# a Y of X's width in test_geometry.py::test_subspace_overlap_contract.
+Y_IN_X_SPACE = (
+    "Y must have X's features (the same units) and the checks pass a 1-column Y; "
+    "covered with a proper Y in test_geometry.py::test_subspace_overlap_contract"
+)
+SUBSPACE_CHECKS = {
+    name: Y_IN_X_SPACE
+    for name in (
+        "check_fit_score_takes_y",
+        "check_estimators_overwrite_params",
+        "check_dont_overwrite_parameters",
+        "check_estimators_fit_returns_self",
+        "check_readonly_memmap_input",
+        "check_n_features_in_after_fitting",
+        "check_positive_only_tag_during_fit",
+        "check_estimators_dtypes",
+        "check_dtype_object",
+        "check_pipeline_consistency",
+        "check_estimators_nan_inf",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_dict_unchanged",
+        "check_fit_idempotent",
+        "check_fit_check_is_fitted",
+        "check_n_features_in",
+        "check_fit2d_predict1d",
+        "check_array_api_input",
+    )
+}
+
+
 def _expected_failed_checks(estimator):
+    if isinstance(estimator, RelativeRepresentation):
+        return {}
+    if isinstance(estimator, SubspaceOverlap):
+        return dict(SUBSPACE_CHECKS)
     expected = dict(EXPECTED_FAILED_CHECKS)
     if isinstance(estimator, (GaussianStochasticMetric, EnergyStochasticMetric)):
         expected.update(STOCHASTIC_TRANSFORM)

@@ -5,6 +5,15 @@ are thin shells over these functions.
 """
 
 from .centering import column_means
+from .geometry import (
+    effective_dimensionality,
+    effective_rank,
+    group_averaged_cross_variance,
+    participation_ratio,
+    pca_cross_variance,
+    principal_angles,
+    principal_components,
+)
 from .ground_metrics import angular_distance, euclidean_distance
 from .linear import (
     LinearAlignment,
@@ -37,4 +46,11 @@ __all__ = [
     "PermutationAlignment",
     "fit_permutation_alignment",
     "apply_permutation",
+    "participation_ratio",
+    "effective_dimensionality",
+    "effective_rank",
+    "principal_components",
+    "principal_angles",
+    "pca_cross_variance",
+    "group_averaged_cross_variance",
 ]

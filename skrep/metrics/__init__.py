@@ -9,6 +9,7 @@ from ._base import AlignmentMetric, BaseMetric
 from .linear import LinearMetric
 from .permutation import PermutationMetric
 from .stochastic import EnergyStochasticMetric, GaussianStochasticMetric
+from .subspace import SubspaceOverlap
 
 __all__ = [
     "BaseMetric",
@@ -17,4 +18,5 @@ __all__ = [
     "PermutationMetric",
     "GaussianStochasticMetric",
     "EnergyStochasticMetric",
+    "SubspaceOverlap",
 ]

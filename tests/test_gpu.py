@@ -1,0 +1,113 @@
+"""The torch path on a CUDA device gives the numpy path's numbers.
+
+Skipped where PyTorch sees no CUDA device (CI and most laptops); run on a GPU
+machine with ``pytest tests/test_gpu.py``. The reference is always the numpy
+computation on the same data (a second implementation of the same math).
+"""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+
+from skrep import (  # noqa: E402
+    EnergyStochasticMetric,
+    GaussianStochasticMetric,
+    LinearMetric,
+    PermutationMetric,
+    RelativeRepresentation,
+    SubspaceOverlap,
+    effective_rank,
+    group_averaged_cross_variance,
+    pairwise_distances,
+    participation_ratio,
+    pca_cross_variance,
+    principal_angles,
+)
+
+
+@pytest.fixture
+def pair(rng):
+    X = rng.standard_normal((300, 40))
+    Y = X @ rng.standard_normal((40, 30)) + 0.5 * rng.standard_normal((300, 30))
+    return X, Y
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [LinearMetric(alpha=a) for a in (1.0, 0.0, 0.5)] + [PermutationMetric()],
+    ids=["procrustes", "cca", "alpha0.5", "permutation"],
+)
+def test_alignment_metrics_on_cuda_match_numpy(metric, pair):
+    X, Y = pair
+    expected = metric.fit(X, Y).distance(X, Y)
+    on_gpu = metric.set_params(device="cuda").fit(X, Y)
+    assert on_gpu.mx_.device.type == "cuda"
+    assert on_gpu.distance(X, Y) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    X_aligned, _ = on_gpu.transform(X, Y)
+    assert isinstance(X_aligned, np.ndarray)  # numpy in, numpy out
+
+
+def test_cuda_tensors_in_cuda_tensors_out(pair):
+    X, Y = pair
+    tX, tY = torch.from_numpy(X).cuda(), torch.from_numpy(Y).cuda()
+    metric = LinearMetric().fit(tX, tY)
+    X_aligned, Y_aligned = metric.transform(tX, tY)
+    assert X_aligned.device.type == "cuda" and Y_aligned.device.type == "cuda"
+    assert metric.distance(tX, tY) == pytest.approx(LinearMetric().fit(X, Y).distance(X, Y))
+
+
+def test_float32_on_cuda(pair):
+    X, Y = pair
+    tX = torch.from_numpy(X).float().cuda()
+    tY = torch.from_numpy(Y).float().cuda()
+    expected = LinearMetric().fit(X, Y).distance(X, Y)
+    assert LinearMetric().fit(tX, tY).distance(tX, tY) == pytest.approx(expected, abs=1e-4)
+
+
+def test_pairwise_distances_on_cuda(rng):
+    networks = [rng.standard_normal((100, 20)) for _ in range(6)]
+    tests = [rng.standard_normal((50, 20)) for _ in range(6)]
+    expected = pairwise_distances(LinearMetric(alpha=0.5), networks, tests)
+    on_gpu = pairwise_distances(LinearMetric(alpha=0.5, device="cuda"), networks, tests)
+    for a, b in zip(on_gpu, expected, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+def test_stochastic_metrics_on_cuda(rng):
+    X = rng.standard_normal((8, 30, 6))
+    Y = X @ np.linalg.qr(rng.standard_normal((6, 6)))[0] + 0.3 * rng.standard_normal((8, 30, 6))
+    for Metric in (GaussianStochasticMetric, EnergyStochasticMetric):
+        expected = Metric().fit(X, Y).distance(X, Y)
+        on_gpu = Metric(device="cuda").fit(X, Y).distance(X, Y)
+        assert on_gpu == pytest.approx(expected, rel=1e-6, abs=1e-9), Metric.__name__
+
+
+def test_geometry_on_cuda(rng):
+    X = rng.standard_normal((200, 25)) @ rng.standard_normal((25, 25))
+    Y = rng.standard_normal((150, 25)) @ rng.standard_normal((25, 25))
+    tX, tY = torch.from_numpy(X).cuda(), torch.from_numpy(Y).cuda()
+    assert participation_ratio(tX) == pytest.approx(participation_ratio(X), rel=1e-10)
+    assert effective_rank(tX) == pytest.approx(effective_rank(X), rel=1e-10)
+    np.testing.assert_allclose(principal_angles(tX, tY, 5), principal_angles(X, Y, 5), atol=1e-9)
+    on_gpu, expected = pca_cross_variance(tX, tY, 10), pca_cross_variance(X, Y, 10)
+    for key, value in expected.items():
+        np.testing.assert_allclose(on_gpu[key], value, atol=1e-10, err_msg=key)
+    labels_x, labels_y = np.arange(200) % 3, np.arange(150) % 3
+    np.testing.assert_allclose(
+        group_averaged_cross_variance(tX, tY, (labels_x, labels_y), 4).cev_Y_mean,
+        group_averaged_cross_variance(X, Y, (labels_x, labels_y), 4).cev_Y_mean,
+        atol=1e-10,
+    )
+    overlap = SubspaceOverlap(5, device="cuda").fit(X, X[:150] + Y)
+    assert overlap.components_.device.type == "cuda"
+    assert overlap.score(X, Y) == pytest.approx(SubspaceOverlap(5).fit(X, Y).score(X, Y))
+    relative = RelativeRepresentation(anchors=10, random_state=0).fit(tX).transform(tX)
+    assert relative.device.type == "cuda"
+    np.testing.assert_allclose(
+        relative.cpu().numpy(),
+        RelativeRepresentation(anchors=10, random_state=0).fit(X).transform(X),
+        atol=1e-12,
+    )
