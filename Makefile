@@ -38,6 +38,7 @@ bench: $(VENV)/.test-installed
 	$(PY) benchmarks/bench_linear.py
 	$(PY) benchmarks/bench_pairwise.py
 	$(PY) benchmarks/bench_stochastic.py
+	$(PY) benchmarks/bench_geometry.py
 
 doc: $(VENV)/.test-installed
 	$(PIP_INSTALL) -e ".[doc,test,torch]"

@@ -85,7 +85,7 @@ class RelativeRepresentation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     def _choose_anchors(self, X):
         anchors = self.anchors
         if anchors is None:
-            return X, np.arange(X.shape[0])
+            return get_namespace(X).asarray(X, copy=True), np.arange(X.shape[0])
         if isinstance(anchors, numbers.Integral) and not isinstance(anchors, (bool, np.bool_)):
             if not 1 <= anchors <= X.shape[0]:
                 raise InvalidParameterError(
@@ -110,7 +110,10 @@ class RelativeRepresentation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 f"anchors has shape {_shape_str(given.shape)} but X has {X.shape[1]} "
                 "features; expected anchors of shape (n_anchors, n_features) in X's space."
             )
-        return convert_like(given, X), None
+        given = convert_like(given, X)
+        if given is anchors:
+            given = get_namespace(given).asarray(given, copy=True)  # not the parameter itself
+        return given, None
 
     def fit(self, X, y=None):
         """Choose the anchors.

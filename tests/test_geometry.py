@@ -472,3 +472,83 @@ def test_relative_representation_zero_rows_and_torch(rng):
 def test_relative_representation_bad_anchors(rng, anchors, match):
     with pytest.raises(ValueError, match=match):
         RelativeRepresentation(anchors=anchors).fit(rng.standard_normal((10, 4)))
+
+
+# -- review findings: mixed inputs, extreme scales, labels, state ------------------------
+def test_mixed_namespaces_and_dtypes(rng):
+    X, Y = rng.standard_normal((60, 8)), rng.standard_normal((60, 8))
+    tX, tY = torch.from_numpy(X), torch.from_numpy(Y)
+    expected = SubspaceOverlap(2).fit(X, Y).score(X, Y)
+    assert SubspaceOverlap(2).fit(tX, tY).score(X, Y) == pytest.approx(expected)
+    assert SubspaceOverlap(2).fit(X, Y).score(tX, tY) == pytest.approx(expected)
+    mixed = SubspaceOverlap(2).fit(tX.float(), tY).score(tX.float(), tY)
+    assert mixed == pytest.approx(expected, rel=1e-5)
+    np.testing.assert_allclose(
+        pca_cross_variance(tX.float(), Y, 2).cev_Y, pca_cross_variance(X, Y, 2).cev_Y, atol=1e-6
+    )
+    labels = torch.arange(60) % 3  # labels as a tensor too
+    np.testing.assert_allclose(
+        group_averaged_cross_variance(tX.float(), Y, labels, 2).cev_Y_mean,
+        group_averaged_cross_variance(X, Y, labels.numpy(), 2).cev_Y_mean,
+        atol=1e-6,
+    )
+
+
+@pytest.mark.parametrize("scale", [1e9, 1e-12])
+def test_participation_ratio_float32_at_extreme_scales(rng, scale):
+    X = rng.standard_normal((200, 10)) @ np.diag(np.linspace(0.2, 2.0, 10))
+    expected = participation_ratio(X)
+    assert participation_ratio((X * scale).astype(np.float32)) == pytest.approx(expected, rel=1e-4)
+    C = np.cov(X, rowvar=False) * scale
+    assert participation_ratio(C.astype(np.float32), covariance=True) == pytest.approx(
+        expected, rel=1e-4
+    )
+
+
+@pytest.mark.parametrize(
+    "labels, match",
+    [
+        (np.array([np.nan, 1.0] * 4), "NaN label"),
+        (np.array([None, 1] * 4, dtype=object), "cannot be sorted"),
+    ],
+)
+def test_bad_labels_are_named(rng, labels, match):
+    X, Y = rng.standard_normal((8, 5, 4)), rng.standard_normal((8, 5, 4))
+    with pytest.raises(ValueError, match=match):
+        group_averaged_cross_variance(X, Y, labels)
+
+
+def test_flattened_input_errors_name_the_original_shape(rng):
+    X = rng.standard_normal((4, 2, 6))
+    X[1, 1, 1] = np.nan
+    with pytest.raises(ValueError, match=r"flattened from shape \(4, 2, 6\)"):
+        participation_ratio(X)
+    with pytest.raises(ValueError, match="last axis"):
+        participation_ratio(np.zeros((2, 3, 0)))
+
+
+def test_covariance_argument_checks():
+    with pytest.raises(InvalidParameterError, match="'covariance'"):
+        participation_ratio(np.eye(3), covariance="no")
+    with pytest.raises(ValueError, match="not positive semidefinite"):
+        participation_ratio(-np.eye(3), covariance=True)
+
+
+def test_refit_forgets_the_previous_fit(rng):
+    X, Y = rng.standard_normal((60, 6)), rng.standard_normal((60, 6))
+    overlap = SubspaceOverlap(2).fit(X, Y).fit(X, Y, groups=np.arange(60) % 3)
+    assert not hasattr(overlap, "components_") and len(overlap.group_components_) == 3
+    overlap.fit(X, Y)
+    assert overlap.groups_ is None and not hasattr(overlap, "group_components_")
+
+
+def test_relative_representation_keeps_its_own_anchors(rng):
+    X, anchors = rng.standard_normal((10, 4)), rng.standard_normal((3, 4))
+    every = RelativeRepresentation().fit(X)
+    given = RelativeRepresentation(anchors=anchors).fit(X)
+    before = every.transform(X), given.transform(X)
+    X_copy = X.copy()
+    X[:] = 0.0
+    anchors[:] = 0.0
+    np.testing.assert_array_equal(every.transform(X_copy), before[0])
+    np.testing.assert_array_equal(given.transform(X_copy), before[1])

@@ -22,7 +22,9 @@ linear algebra (centring, SVD, Gram products) runs in the input's namespace
 and on its device, and the small summaries come back as Python floats and
 numpy arrays. Arrays with more than two axes, such as (trials, time, units),
 are read as samples by features: every axis but the last is flattened into
-samples, as the script does.
+samples, as the script does for its "hidden" data. Data with several feature
+axes (the script's "modulation" matrices, (trials, time, N, N)) must be
+flattened to (..., N * N) first, e.g. ``M.reshape(*M.shape[:2], -1)``.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ import numpy as np
 import scipy.linalg
 from sklearn.utils import Bunch
 
-from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
-from .._validation import _plural, _shape_str, check_positive_int, check_representation
+from .._array import convert_like, floating_dtype, get_namespace, matrix_transpose, to_numpy
+from .._validation import _shape_str, check_positive_int, check_representation
 from ..exceptions import InvalidParameterError
 
 __all__ = [
@@ -56,8 +58,25 @@ def _as_samples_by_features(X, name, *, min_samples=2):
     if isinstance(X, (list, tuple)):
         X = np.asarray(X)
     if getattr(X, "ndim", 0) > 2 and getattr(X, "dtype", None) is not None:
-        X = X.reshape(-1, X.shape[-1])
+        if X.shape[-1] == 0:
+            raise ValueError(
+                f"{name} has shape {_shape_str(X.shape)}: its last axis (the features) is "
+                "empty; expected at least one feature."
+            )
+        shape = _shape_str(X.shape)
+        try:
+            return check_representation(X.reshape(-1, X.shape[-1]), name, min_samples=min_samples)
+        except ValueError as exc:
+            raise ValueError(f"{exc} ({name} was flattened from shape {shape}.)") from exc
     return check_representation(X, name, min_samples=min_samples)
+
+
+def _common_float(X, Y):
+    """X and Y in X's namespace and on its device, in one floating dtype."""
+    Y = convert_like(Y, X)
+    xp = get_namespace(X)
+    dtype = floating_dtype(xp, X, Y)
+    return xp.astype(X, dtype, copy=False), xp.astype(Y, dtype, copy=False)
 
 
 def _check_same_features(X, Y, names=("X", "Y")):
@@ -120,8 +139,15 @@ def _participation_ratio_of_centred(Xc, xp):
     samples x 40 000 features costs an n x n product, not 40 000 x 40 000).
     """
     n, p = Xc.shape
+    if Xc.dtype == xp.float32:
+        # The ratio does not depend on scale; dividing by the largest entry first
+        # keeps float32 products from overflowing (data around 1e9) or underflowing.
+        largest = float(xp.max(xp.abs(Xc)))
+        if largest == 0.0:
+            return 0.0
+        Xc = Xc / largest
     gram = matrix_transpose(Xc, xp) @ Xc if p <= n else Xc @ matrix_transpose(Xc, xp)
-    total = float(xp.sum(Xc * Xc))
+    total = float(xp.linalg.trace(gram))
     squared = float(xp.sum(gram * gram))
     if total == 0.0 or squared == 0.0:
         return 0.0
@@ -142,7 +168,18 @@ def _participation_ratio_of_covariance(C, name):
             f"{name} is not symmetric (largest |C - C.T| is {asymmetry:.3g}, largest "
             f"|C| is {scale:.3g}); expected a covariance matrix when covariance=True."
         )
-    eigenvalues = xp.clip(xp.linalg.eigvalsh(C), min=0.0)  # rounding can make some < 0
+    if scale == 0.0:
+        return 0.0
+    eigenvalues = xp.linalg.eigvalsh(C / scale)
+    smallest, largest = float(xp.min(eigenvalues)), float(xp.max(eigenvalues))
+    # Rounding leaves eigenvalues of a PSD matrix within ~n eps of zero from below.
+    tolerance = 100 * C.shape[0] * float(xp.finfo(C.dtype).eps) * max(largest, 1.0)
+    if smallest < -tolerance:
+        raise ValueError(
+            f"{name} is not positive semidefinite (smallest eigenvalue {smallest * scale:.3g}); "
+            "expected a covariance matrix when covariance=True."
+        )
+    eigenvalues = xp.clip(eigenvalues, min=0.0)  # rounding can make some slightly < 0
     total = float(xp.sum(eigenvalues))
     squared = float(xp.sum(eigenvalues * eigenvalues))
     if total == 0.0 or squared == 0.0:
@@ -194,6 +231,11 @@ def participation_ratio(X, *, covariance=False):
     >>> round(participation_ratio(X), 1)
     4.0
     """
+    if not isinstance(covariance, (bool, np.bool_)):
+        raise InvalidParameterError(
+            "The 'covariance' parameter of participation_ratio must be True or False; got "
+            f"{covariance!r}."
+        )
     if covariance:
         C = check_representation(X, "X", min_samples=1)
         return _participation_ratio_of_covariance(C, "X")
@@ -490,17 +532,34 @@ def pca_cross_variance(X, Y, n_components=None, center_on="X"):
     X = _as_samples_by_features(X, "X")
     Y = _as_samples_by_features(Y, "Y")
     _check_same_features(X, Y)
-    return _cross_variance(X, convert_like(Y, X), n_components)
+    return _cross_variance(*_common_float(X, Y), n_components)
 
 
 def _label_array(groups, n_rows, name, data_name):
-    labels = np.asarray(groups)
+    labels = to_numpy(groups) if hasattr(groups, "__array_namespace__") else np.asarray(groups)
     if labels.ndim != 1 or labels.shape[0] != n_rows:
         raise ValueError(
             f"{name} must be a 1-D array with one label per entry of {data_name}'s first "
-            f"axis ({_plural(n_rows, 'entry')}); got shape {_shape_str(labels.shape)}."
+            f"axis ({n_rows} entries); got shape {_shape_str(labels.shape)}."
         )
+    if labels.dtype.kind == "f" and np.isnan(labels).any():
+        raise ValueError(
+            f"{name} contains {int(np.isnan(labels).sum())} NaN label(s); expected a "
+            f"condition label for every entry of {data_name}'s first axis."
+        )
+    try:
+        np.unique(labels)
+    except TypeError as exc:
+        raise ValueError(
+            f"{name} mixes labels that cannot be sorted together ({exc}); expected labels "
+            "of one kind, e.g. all integers or all strings."
+        ) from exc
     return labels
+
+
+def _label_text(labels):
+    """Labels as plain Python values for messages (no ``np.int64(0)``)."""
+    return np.asarray(labels)[:10].tolist()
 
 
 def _split_groups(groups, n_x, n_y):
@@ -589,8 +648,8 @@ def group_averaged_cross_variance(X, Y, groups, n_components=None):
     Y = _as_nd(Y, "Y")
     if X.shape[-1] != Y.shape[-1]:
         _check_same_features(X.reshape(-1, X.shape[-1]), Y.reshape(-1, Y.shape[-1]))
+    X, Y = _common_float(X, Y)
     xp = get_namespace(X)
-    Y = convert_like(Y, X)
     groups_x, groups_y = _split_groups(groups, X.shape[0], Y.shape[0])
     n_features = X.shape[-1]
     curves, self_curves, used = [], [], []
@@ -603,15 +662,15 @@ def group_averaged_cross_variance(X, Y, groups, n_components=None):
         try:
             result = _cross_variance(X_g, Y_g, k)
         except ValueError as exc:
-            raise ValueError(f"In the condition labelled {label!r}: {exc}") from exc
+            raise ValueError(f"In the condition labelled {label.item()!r}: {exc}") from exc
         curves.append(result.cev_Y)
         self_curves.append(result.cev_Y_self)
         used.append(label)
     if not curves:
         raise ValueError(
             "No condition label has at least 2 rows in both X and Y (labels of X: "
-            f"{np.unique(groups_x)[:10].tolist()}, labels of Y: "
-            f"{np.unique(groups_y)[:10].tolist()}); expected shared labels."
+            f"{_label_text(np.unique(groups_x))}, labels of Y: "
+            f"{_label_text(np.unique(groups_y))}); expected shared labels."
         )
     length = min(len(c) for c in curves)
     return Bunch(

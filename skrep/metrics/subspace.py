@@ -16,6 +16,8 @@ from .._array import convert_like, get_namespace, matrix_transpose, move_to_devi
 from .._validation import _plural, _shape_str, check_n_features, check_representation
 from ..functional.geometry import (
     _check_same_features,
+    _common_float,
+    _label_text,
     _principal_components,
     _rows,
     _split_groups,
@@ -40,6 +42,12 @@ def _variance_fraction(Y, components, xp, name):
     return float(xp.sum(projected * projected)) / total
 
 
+def _like_fitted(A, fitted):
+    """``A`` in the namespace, on the device and in the dtype of a fitted array."""
+    A = convert_like(A, fitted)
+    return get_namespace(A).astype(A, fitted.dtype, copy=False)
+
+
 class SubspaceOverlap(BaseEstimator):
     """Fraction of Y's variance captured by the top principal components of X.
 
@@ -47,10 +55,11 @@ class SubspaceOverlap(BaseEstimator):
     e.g. one task condition); ``score(X, Y)`` is the fraction of Y's variance
     (the target data, e.g. another condition, about its own mean) that lies in
     their span: 1 when Y varies only within X's principal subspace, near 0
-    when it is orthogonal to it. It is the last point of the cross-variance
-    curve ``cev_Y`` of :func:`skrep.functional.pca_cross_variance` (Driscoll et
-    al. 2024). In ``cross_validate`` the components come from the training
-    rows of X and the fraction is measured on the held-out rows of Y.
+    when it is orthogonal to it. With the same number of components, it is the
+    last point of the cross-variance curve ``cev_Y`` of
+    :func:`skrep.functional.pca_cross_variance` (Driscoll et al. 2024). In
+    ``cross_validate`` the components come from the training rows of X and the
+    fraction is measured on the held-out rows of Y.
 
     Parameters
     ----------
@@ -58,7 +67,10 @@ class SubspaceOverlap(BaseEstimator):
         Number of components of X: an int, a float in (0, 1) (the fewest
         components explaining that fraction of X's variance, as in
         :class:`sklearn.decomposition.PCA`), or None for all of them,
-        ``min(n_samples - 1, n_features)`` (the rank of centred X at most).
+        ``min(n_samples - 1, n_features)`` (the rank of centred X at most; PCA
+        and :func:`~skrep.functional.pca_cross_variance` keep
+        ``min(n_samples, n_features)``, whose last is an arbitrary direction
+        outside X's span when ``n_samples <= n_features``).
     device : None, str or torch.device, default=None
         Where to compute: None computes where the data is (numpy stays numpy),
         anything else (``"cpu"``, ``"cuda"``) moves the data to a torch tensor
@@ -98,7 +110,8 @@ class SubspaceOverlap(BaseEstimator):
     components within each condition label and averages the fractions over
     conditions: pass ``groups`` to ``fit`` and ``score``. Within each condition
     the number of components is reduced to ``min(n_components,
-    n_rows - 1, n_features)``, as the script does. In ``cross_validate`` the
+    n_rows - 1, n_features)`` (rows of X in that condition; the script's
+    function also caps it by Y's rows, which ``fit`` does not see). In ``cross_validate`` the
     labels reach ``fit`` and ``score`` through scikit-learn's metadata routing::
 
         sklearn.set_config(enable_metadata_routing=True)
@@ -136,7 +149,7 @@ class SubspaceOverlap(BaseEstimator):
         if not reset:
             check_n_features(Y_checked, self.n_features_in_, "Y", name)
         X_checked = move_to_device(X_checked, self.device)
-        return X_checked, convert_like(move_to_device(Y_checked, self.device), X_checked)
+        return _common_float(X_checked, move_to_device(Y_checked, self.device))
 
     def fit(self, X, Y, groups=None):
         """Learn the principal components of X (within each condition with ``groups``).
@@ -160,9 +173,9 @@ class SubspaceOverlap(BaseEstimator):
         name = type(self).__name__
         check_n_components(self.n_components, name)
         _check_device(self.device, name)
+        for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
+            delattr(self, attribute)  # forget a previous fit (pooled or grouped)
         X, Y = self._validate_pair(X, Y, reset=True)
-        for attribute in ("groups_", "group_means_", "group_components_", "mean_"):
-            self.__dict__.pop(attribute, None)
         if groups is None:
             self._fit_pooled(X)
         else:
@@ -204,7 +217,7 @@ class SubspaceOverlap(BaseEstimator):
             try:
                 pca = _principal_components(X_g, n_components, "X")
             except ValueError as exc:
-                raise ValueError(f"In the condition labelled {label!r}: {exc}") from exc
+                raise ValueError(f"In the condition labelled {label.item()!r}: {exc}") from exc
             k = min(pca.components.shape[0], limit)
             kept.append(label)
             means.append(pca.mean)
@@ -241,15 +254,14 @@ class SubspaceOverlap(BaseEstimator):
         """
         check_is_fitted(self)
         X, Y = self._validate_pair(X, Y, reset=False)
-        xp = get_namespace(Y)
         if self.groups_ is None:
             if groups is not None:
                 raise ValueError(
                     "groups was passed to score, but the estimator was fitted without "
                     "groups; pass the same kind of groups to fit and score."
                 )
-            Y = convert_like(Y, self.components_)
-            return _variance_fraction(Y, self.components_, xp, "Y")
+            Y = _like_fitted(Y, self.components_)
+            return _variance_fraction(Y, self.components_, get_namespace(Y), "Y")
         if groups is None:
             raise ValueError(
                 "The estimator was fitted with groups, so score needs the condition labels "
@@ -261,15 +273,15 @@ class SubspaceOverlap(BaseEstimator):
         for label, components in zip(self.groups_, self.group_components_, strict=True):
             if np.count_nonzero(labels == label) < 2:
                 continue
-            Y_g = convert_like(_rows(Y, labels == label, xp), components)
+            Y_g = _like_fitted(_rows(Y, labels == label, get_namespace(Y)), components)
             try:
-                fractions.append(_variance_fraction(Y_g, components, xp, "Y"))
+                fractions.append(_variance_fraction(Y_g, components, get_namespace(Y_g), "Y"))
             except ValueError as exc:
-                raise ValueError(f"In the condition labelled {label!r}: {exc}") from exc
+                raise ValueError(f"In the condition labelled {label.item()!r}: {exc}") from exc
         if not fractions:
             raise ValueError(
                 "No condition fitted on X has at least 2 rows of Y in score (fitted "
-                f"labels: {self.groups_[:10].tolist()}); expected shared labels."
+                f"labels: {_label_text(self.groups_)}); expected shared labels."
             )
         return float(np.mean(fractions))
 
