@@ -101,6 +101,16 @@ def test_geometry_on_cuda(rng):
         group_averaged_cross_variance(X, Y, (labels_x, labels_y), 4).cev_Y_mean,
         atol=1e-10,
     )
+    cuda_labels = torch.arange(200, device="cuda") % 3  # labels on the GPU too
+    np.testing.assert_allclose(
+        group_averaged_cross_variance(tX, tX, cuda_labels, 4).cev_Y_mean,
+        group_averaged_cross_variance(X, X, labels_x, 4).cev_Y_mean,
+        atol=1e-10,
+    )
+    fitted = SubspaceOverlap(3).fit(tX, tX, groups=cuda_labels)
+    assert fitted.score(X, X, groups=labels_x) == pytest.approx(
+        SubspaceOverlap(3).fit(X, X, groups=labels_x).score(X, X, groups=labels_x)
+    )
     overlap = SubspaceOverlap(5, device="cuda").fit(X, X[:150] + Y)
     assert overlap.components_.device.type == "cuda"
     assert overlap.score(X, Y) == pytest.approx(SubspaceOverlap(5).fit(X, Y).score(X, Y))

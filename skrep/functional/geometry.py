@@ -37,7 +37,14 @@ import numpy as np
 import scipy.linalg
 from sklearn.utils import Bunch
 
-from .._array import convert_like, floating_dtype, get_namespace, matrix_transpose, to_numpy
+from .._array import (
+    convert_like,
+    floating_dtype,
+    get_namespace,
+    is_foreign_array,
+    matrix_transpose,
+    to_numpy,
+)
 from .._validation import _shape_str, check_positive_int, check_representation
 from ..exceptions import InvalidParameterError
 
@@ -536,7 +543,7 @@ def pca_cross_variance(X, Y, n_components=None, center_on="X"):
 
 
 def _label_array(groups, n_rows, name, data_name):
-    labels = to_numpy(groups) if hasattr(groups, "__array_namespace__") else np.asarray(groups)
+    labels = to_numpy(groups) if is_foreign_array(groups) else np.asarray(groups)
     if labels.ndim != 1 or labels.shape[0] != n_rows:
         raise ValueError(
             f"{name} must be a 1-D array with one label per entry of {data_name}'s first "
