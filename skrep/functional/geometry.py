@@ -87,9 +87,10 @@ def _common_float(X, Y):
 
 
 def _check_same_features(X, Y, names=("X", "Y")):
-    if X.shape[1] != Y.shape[1]:
+    """Raise unless the last axes (the features) of X and Y have the same length."""
+    if X.shape[-1] != Y.shape[-1]:
         raise ValueError(
-            f"{names[0]} has {X.shape[1]} features but {names[1]} has {Y.shape[1]}; "
+            f"{names[0]} has {X.shape[-1]} features but {names[1]} has {Y.shape[-1]}; "
             "expected two data sets in the same feature space (the same units, in the "
             "same order): the principal subspaces of one are compared with the other."
         )
@@ -457,10 +458,11 @@ def _cross_variance(X, Y, n_components):
     pca_x = _principal_components(X, n_components, "X")
     pca_y = _principal_components(Y, n_components, "Y")
     # Y in X's principal basis. Variances are taken about Y's own mean (as the
-    # script's np.var does), so where Y is centred does not change them.
-    Y_projected = (Y - pca_x.mean) @ matrix_transpose(pca_x.components, xp)
-    Y_projected = _centred(Y_projected, xp)
-    total_y = float(xp.sum(_centred(Y, xp) ** 2))
+    # script's np.var does), so Y is centred on its own mean once, whatever
+    # center_on says: centring before or after the projection is the same.
+    Y_centred = _centred(Y, xp)
+    Y_projected = Y_centred @ matrix_transpose(pca_x.components, xp)
+    total_y = float(xp.sum(Y_centred * Y_centred))
     explained_y = to_numpy(xp.sum(Y_projected**2, axis=0)).astype(np.float64) / total_y
     return Bunch(
         evr_X=pca_x.explained_variance_ratio,
@@ -469,8 +471,8 @@ def _cross_variance(X, Y, n_components):
         cev_Y_self=np.cumsum(pca_y.explained_variance_ratio),
         evr_Y=explained_y,
         cev_Y=np.cumsum(explained_y),
-        PR_X=_participation_ratio_of_centred(_centred(X, xp), xp),
-        PR_Y=_participation_ratio_of_centred(_centred(Y, xp), xp),
+        PR_X=_participation_ratio_of_centred(X - pca_x.mean, xp),
+        PR_Y=_participation_ratio_of_centred(Y_centred, xp),
         PR_Y_in_Xbasis=_participation_ratio_of_centred(Y_projected, xp),
     )
 
@@ -653,8 +655,7 @@ def group_averaged_cross_variance(X, Y, groups, n_components=None):
         check_positive_int(n_components, "n_components", "group_averaged_cross_variance")
     X = _as_nd(X, "X")
     Y = _as_nd(Y, "Y")
-    if X.shape[-1] != Y.shape[-1]:
-        _check_same_features(X.reshape(-1, X.shape[-1]), Y.reshape(-1, Y.shape[-1]))
+    _check_same_features(X, Y)
     X, Y = _common_float(X, Y)
     xp = get_namespace(X)
     groups_x, groups_y = _split_groups(groups, X.shape[0], Y.shape[0])
