@@ -13,12 +13,20 @@ from .functional.geometry import (
     pca_cross_variance,
     principal_angles,
 )
+from .layerwise import layer_similarity
 from .metrics import (
+    CCAEstimator,
+    CKAEstimator,
     EnergyStochasticMetric,
     GaussianStochasticMetric,
+    JaccardKNNEstimator,
     LinearMetric,
+    MutualKNNEstimator,
     PermutationMetric,
+    PWCCAEstimator,
+    RegressionR2Estimator,
     SubspaceOverlap,
+    SVCCAEstimator,
 )
 from .multiset import pairwise_distances
 from .preprocessing import RelativeRepresentation
@@ -31,6 +39,14 @@ __all__ = [
     "GaussianStochasticMetric",
     "EnergyStochasticMetric",
     "SubspaceOverlap",
+    "CKAEstimator",
+    "CCAEstimator",
+    "SVCCAEstimator",
+    "PWCCAEstimator",
+    "MutualKNNEstimator",
+    "JaccardKNNEstimator",
+    "RegressionR2Estimator",
+    "layer_similarity",
     "RelativeRepresentation",
     "pairwise_distances",
     "participation_ratio",

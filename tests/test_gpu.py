@@ -121,3 +121,44 @@ def test_geometry_on_cuda(rng):
         RelativeRepresentation(anchors=10, random_state=0).fit(X).transform(X),
         atol=1e-12,
     )
+
+
+SIMILARITY_ESTIMATORS = [
+    "CKAEstimator()",
+    "CKAEstimator('rbf')",
+    "CKAEstimator(debiased=True)",
+    "CCAEstimator()",
+    "CCAEstimator('r2')",
+    "SVCCAEstimator()",
+    "PWCCAEstimator()",
+    "MutualKNNEstimator()",
+    "JaccardKNNEstimator()",
+    "RegressionR2Estimator()",
+]
+
+
+@pytest.mark.parametrize("expression", SIMILARITY_ESTIMATORS)
+def test_similarity_estimators_on_cuda(expression, pair):
+    import skrep
+
+    X, Y = pair
+    estimator = eval(expression, vars(skrep))  # noqa: S307 (a fixed list above)
+    expected = estimator.fit(X, Y).score(X, Y)
+    on_device = estimator.set_params(device="cuda").fit(X, Y).score(X, Y)
+    assert on_device == pytest.approx(expected, abs=1e-9)
+    tensors = torch.from_numpy(X).cuda(), torch.from_numpy(Y).cuda()
+    assert estimator.set_params(device=None).fit(*tensors).score(*tensors) == pytest.approx(
+        expected, abs=1e-9
+    )
+
+
+@pytest.mark.parametrize("measure", ["linear_cka", "debiased_linear_cka", "rbf_cka", "svcca"])
+def test_layer_similarity_on_cuda(rng, measure):
+    from skrep import layer_similarity
+
+    layers = [rng.standard_normal((600, w)) for w in (30, 50, 700)]  # feature and Gram routes
+    expected = layer_similarity(measure, layers)
+    on_device = layer_similarity(measure, layers, device="cuda")
+    np.testing.assert_allclose(on_device, expected, atol=1e-9)
+    float32 = [torch.from_numpy(A).float().cuda() for A in layers]
+    np.testing.assert_allclose(layer_similarity(measure, float32), expected, atol=1e-4)

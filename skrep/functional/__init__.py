@@ -4,6 +4,7 @@ One module per family of measures; the estimators in :mod:`skrep.metrics`
 are thin shells over these functions.
 """
 
+from .cca import canonical_correlations, mean_cca, pwcca, r2_cca, svcca
 from .centering import column_means
 from .geometry import (
     effective_dimensionality,
@@ -15,6 +16,7 @@ from .geometry import (
     principal_components,
 )
 from .ground_metrics import angular_distance, euclidean_distance
+from .kernel import cka, cka_matrix, gram_matrix, hsic, linear_cka, rbf_bandwidth, rbf_cka
 from .linear import (
     LinearAlignment,
     WhitenedRepresentation,
@@ -25,11 +27,13 @@ from .linear import (
     rotations_between,
     whiten_representation,
 )
+from .neighbors import jaccard_knn, mutual_knn, nearest_neighbors
 from .permutation import (
     PermutationAlignment,
     apply_permutation,
     fit_permutation_alignment,
 )
+from .regression import linear_regression_r2
 
 __all__ = [
     "column_means",
@@ -53,4 +57,20 @@ __all__ = [
     "principal_angles",
     "pca_cross_variance",
     "group_averaged_cross_variance",
+    "cka",
+    "linear_cka",
+    "rbf_cka",
+    "cka_matrix",
+    "hsic",
+    "gram_matrix",
+    "rbf_bandwidth",
+    "canonical_correlations",
+    "mean_cca",
+    "r2_cca",
+    "svcca",
+    "pwcca",
+    "nearest_neighbors",
+    "mutual_knn",
+    "jaccard_knn",
+    "linear_regression_r2",
 ]

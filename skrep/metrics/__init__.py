@@ -1,13 +1,22 @@
 """Distance metrics between neural representations, as scikit-learn estimators.
 
+Distance metrics have ``distance(X, Y)`` and ``score = -distance``;
+similarity estimators (CKA, the CCA family, neighbour overlap, linear
+predictivity) have ``score`` = the similarity.
+
 ``from skrep.metrics import LinearMetric`` works as in netrep, but note the
 sign: ``score`` is the negative distance here (higher is better), and
 ``distance`` is the distance. :mod:`skrep.compat.netrep` keeps netrep's sign.
 """
 
-from ._base import AlignmentMetric, BaseMetric
+from ._base import AlignmentMetric, BaseMetric, PairedEstimator
+from ._similarity import SimilarityEstimator
+from .cca import CCAEstimator, PWCCAEstimator, SVCCAEstimator
+from .cka import CKAEstimator
 from .linear import LinearMetric
+from .neighbors import JaccardKNNEstimator, MutualKNNEstimator
 from .permutation import PermutationMetric
+from .regression import RegressionR2Estimator
 from .stochastic import EnergyStochasticMetric, GaussianStochasticMetric
 from .subspace import SubspaceOverlap
 
@@ -19,4 +28,13 @@ __all__ = [
     "GaussianStochasticMetric",
     "EnergyStochasticMetric",
     "SubspaceOverlap",
+    "PairedEstimator",
+    "SimilarityEstimator",
+    "CKAEstimator",
+    "CCAEstimator",
+    "SVCCAEstimator",
+    "PWCCAEstimator",
+    "MutualKNNEstimator",
+    "JaccardKNNEstimator",
+    "RegressionR2Estimator",
 ]

@@ -41,7 +41,7 @@ from ..exceptions import InvalidParameterError
 from ..functional.batched import PreparedNetwork
 from ..functional.ground_metrics import GROUND_METRICS
 
-__all__ = ["BaseMetric", "AlignmentMetric"]
+__all__ = ["PairedEstimator", "BaseMetric", "AlignmentMetric"]
 
 
 def _check_bool(value, name, estimator_name):
@@ -79,28 +79,13 @@ def _check_device(device, estimator_name):
         )
 
 
-class BaseMetric(BaseEstimator):
-    """Base class of skrep's distance metrics between paired representations.
+class PairedEstimator(BaseEstimator):
+    """Input handling shared by every estimator of paired representations.
 
-    Subclasses implement ``_check_params``, ``_fit(X, Y)`` and
-    ``_distance(X, Y)`` on validated arrays in the compute namespace, and name
-    one fitted array in ``_reference_attribute`` (it tells where later calls
-    compute: the namespace, device and dtype of the fit).
-
-    Notes
-    -----
-    Every metric takes two parameters besides its own:
-
-    - ``preprocessor`` (an estimator with ``fit`` and ``transform``, or None):
-      applied to each representation before the metric, cloned and fitted once
-      on X and once on Y during ``fit`` (attributes ``preprocessor_x_`` and
-      ``preprocessor_y_``), then applied in ``transform``, ``distance`` and
-      ``score``. Its parameters are searchable, e.g.
-      ``{"preprocessor__n_components": [5, 10]}`` in ``GridSearchCV``.
-    - ``device`` (None, a string or a ``torch.device``): where to compute. None
-      computes where the data is (numpy stays numpy; a torch tensor X keeps its
-      device and Y follows X). Anything else (``"cpu"``, ``"cuda"``) moves the
-      data to a torch tensor on that device.
+    Validation of X and Y (rows paired), the ``preprocessor`` fitted once per
+    side, the ``device`` parameter and the fitted-state bookkeeping; the
+    distance metrics (:class:`BaseMetric`) and the similarity estimators
+    (:class:`~skrep.metrics.SimilarityEstimator`) build on it.
     """
 
     _reference_attribute = None
@@ -211,6 +196,40 @@ class BaseMetric(BaseEstimator):
                 f"{name} had {expected} in fit; expected the preprocessor to give the "
                 "same width on every call (e.g. no data-dependent column selection)."
             )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True  # Y is the second representation
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        tags.input_tags.allow_nan = False
+        tags.array_api_support = True
+        return tags
+
+
+class BaseMetric(PairedEstimator):
+    """Base class of skrep's distance metrics between paired representations.
+
+    Subclasses implement ``_check_params``, ``_fit(X, Y)`` and
+    ``_distance(X, Y)`` on validated arrays in the compute namespace, and name
+    one fitted array in ``_reference_attribute`` (it tells where later calls
+    compute: the namespace, device and dtype of the fit).
+
+    Notes
+    -----
+    Every metric takes two parameters besides its own:
+
+    - ``preprocessor`` (an estimator with ``fit`` and ``transform``, or None):
+      applied to each representation before the metric, cloned and fitted once
+      on X and once on Y during ``fit`` (attributes ``preprocessor_x_`` and
+      ``preprocessor_y_``), then applied in ``transform``, ``distance`` and
+      ``score``. Its parameters are searchable, e.g.
+      ``{"preprocessor__n_components": [5, 10]}`` in ``GridSearchCV``.
+    - ``device`` (None, a string or a ``torch.device``): where to compute. None
+      computes where the data is (numpy stays numpy; a torch tensor X keeps its
+      device and Y follows X). Anything else (``"cpu"``, ``"cuda"``) moves the
+      data to a torch tensor on that device.
+    """
 
     def _to_compute(self, A):
         """Move ``A`` to the compute device (if one is set) and the fitted dtype."""
@@ -426,15 +445,6 @@ class BaseMetric(BaseEstimator):
             The negative training distance (see :meth:`score`).
         """
         return self.fit(X, Y).score(X, Y)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True  # Y is the second representation
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False
-        tags.input_tags.allow_nan = False
-        tags.array_api_support = True
-        return tags
 
 
 class AlignmentMetric(BaseMetric):

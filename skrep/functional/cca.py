@@ -1,0 +1,275 @@
+"""Canonical correlation analysis (CCA) similarities: mean CCA, R2_CCA, SVCCA and PWCCA.
+
+All start from the canonical correlations ``rho_1 >= rho_2 >= ...`` of the
+centred representations: the singular values of ``Qx' Qy``, where ``Qx`` and
+``Qy`` are orthonormal bases of the column spaces of X and Y (directions of
+numerically zero variance dropped), so there are ``min(rank X, rank Y)`` of
+them.
+
+- mean CCA: the mean of all of them (google's ``get_cca_similarity()["mean"]``
+  averages only the leading coefficients that hold 98% of their sum);
+- R2_CCA (Kornblith et al. 2019): the mean of their squares;
+- SVCCA (Raghu et al. 2017): mean CCA after keeping each representation's
+  top principal components (99% of the variance by default);
+- PWCCA (Morcos et al. 2018): a weighted mean, weights from how much of the
+  narrower representation's activity each canonical direction accounts for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
+from .._validation import _shape_str, check_paired_samples, check_representation
+from ..exceptions import InvalidParameterError
+from .geometry import _principal_components, check_n_components
+
+__all__ = [
+    "canonical_correlations",
+    "mean_cca",
+    "r2_cca",
+    "svcca",
+    "pwcca",
+]
+
+
+def _validated_pair(X, Y):
+    X = check_representation(X, "X")
+    Y = check_representation(Y, "Y")
+    check_paired_samples(X, Y)
+    Y = convert_like(Y, X)
+    xp = get_namespace(X)
+    dtype = xp.float32 if X.dtype == Y.dtype == xp.float32 else xp.float64
+    return xp.astype(X, dtype, copy=False), xp.astype(Y, dtype, copy=False)
+
+
+def _column_basis(Xc, name):
+    """Orthonormal basis of the column space of centred data (rank-revealing SVD)."""
+    xp = get_namespace(Xc)
+    U, s, _ = xp.linalg.svd(Xc, full_matrices=False)
+    s = to_numpy(s)
+    if s.size == 0 or s[0] == 0.0:
+        raise ValueError(
+            f"{name} has no variance: every column is constant (shape "
+            f"{_shape_str(Xc.shape)}), so its canonical correlations are undefined; expected "
+            "a representation that varies across samples."
+        )
+    # numpy.linalg.matrix_rank's tolerance.
+    tolerance = s[0] * max(Xc.shape) * np.finfo(s.dtype).eps
+    rank = int(np.sum(s > tolerance))
+    return U[:, :rank]
+
+
+def _centred_basis(X, name):
+    """Orthonormal basis of the centred columns of validated X (once per representation)."""
+    xp = get_namespace(X)
+    return _column_basis(X - xp.mean(X, axis=0, keepdims=True), name)
+
+
+def _basis_correlations(Qx, Qy):
+    """Canonical correlations from two orthonormal bases: the singular values of Qx'Qy."""
+    xp = get_namespace(Qx)
+    if Qx.dtype != Qy.dtype:
+        Qx, Qy = xp.astype(Qx, xp.float64), xp.astype(Qy, xp.float64)
+    rho = xp.linalg.svdvals(matrix_transpose(Qx, xp) @ Qy)
+    # Rounding can push a correlation of 1 slightly above it.
+    return np.clip(to_numpy(rho).astype(np.float64), 0.0, 1.0)
+
+
+def _correlations(X, Y):
+    """Canonical correlations of validated X and Y (same namespace and dtype)."""
+    return _basis_correlations(_centred_basis(X, "X"), _centred_basis(Y, "Y"))
+
+
+def canonical_correlations(X, Y):
+    """Canonical correlations between two representations, in decreasing order.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        First representation, one row per stimulus.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Second representation, rows paired with those of X.
+
+    Returns
+    -------
+    ndarray of shape (min(rank X, rank Y),)
+        The correlations, in [0, 1], as float64 numpy.
+    """
+    X, Y = _validated_pair(X, Y)
+    return _correlations(X, Y)
+
+
+def mean_cca(X, Y):
+    """Mean of all canonical correlations (Raghu et al. 2017's mean CCA similarity).
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        First representation.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Second representation, rows paired with those of X.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+    """
+    return float(np.mean(canonical_correlations(X, Y)))
+
+
+def r2_cca(X, Y):
+    """Mean squared canonical correlation, R2_CCA (Kornblith et al. 2019).
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        First representation.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Second representation, rows paired with those of X.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+    """
+    rho = canonical_correlations(X, Y)
+    return float(np.mean(rho * rho))
+
+
+def _reduced(X, n_components, name):
+    pcs = _principal_components(X, n_components, name)
+    xp = get_namespace(X)
+    return (X - pcs.mean) @ matrix_transpose(pcs.components, xp)
+
+
+def _svcca_basis(X, n_components, name):
+    """Orthonormal basis of the top principal components of validated X."""
+    return _centred_basis(_reduced(X, n_components, name), name)
+
+
+def svcca(X, Y, n_components=0.99):
+    """SVCCA (Raghu et al. 2017): mean CCA of the top principal components.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        First representation.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Second representation, rows paired with those of X.
+    n_components : float, int or None, default=0.99
+        Components kept on each side: a float in (0, 1) keeps the fewest
+        whose cumulative explained variance (squared singular values) exceeds
+        it, as in :class:`sklearn.decomposition.PCA`; an int keeps that many;
+        None keeps all (plain mean CCA). (ReSi's SVCCA keeps a single
+        component by mistake.)
+
+    Returns
+    -------
+    float
+        In [0, 1].
+    """
+    check_n_components(n_components, "svcca")
+    X, Y = _validated_pair(X, Y)
+    basis_x = _svcca_basis(X, n_components, "X")
+    basis_y = _svcca_basis(Y, n_components, "Y")
+    return float(np.mean(_basis_correlations(basis_x, basis_y)))
+
+
+def _whitening_factors(Ac, name):
+    """Left singular vectors (in A's namespace) and right ones (float64 numpy) of the kept rank."""
+    xp = get_namespace(Ac)
+    U, s, Vt = xp.linalg.svd(Ac, full_matrices=False)
+    s = to_numpy(s)
+    if s.size == 0 or s[0] == 0.0:
+        raise ValueError(
+            f"{name} has no variance: every column is constant (shape "
+            f"{_shape_str(Ac.shape)}), so PWCCA is undefined; expected a representation "
+            "that varies across samples."
+        )
+    rank = int(np.sum(s > s[0] * max(Ac.shape) * np.finfo(s.dtype).eps))
+    return U[:, :rank], to_numpy(xp.astype(Vt[:rank, :], xp.float64)).T
+
+
+def pwcca(X, Y):
+    """Projection-weighted CCA (Morcos et al. 2018), as google/svcca computes it.
+
+    The canonical correlations are weighted by how much of the narrower
+    representation's activity (X when they are equally wide) each canonical
+    direction accounts for: ``alpha_i = sum_j |<h_i, z_j>|`` over that
+    representation's units ``z_j``, normalised to sum to 1, where ``h_i`` are
+    orthonormalised canonical directions in sample space.
+
+    It follows the published ``compute_pwcca`` (including its covariance
+    scaling and the unit means it adds back to the directions), with its
+    crash fixed: when X is wider than Y, google's code indexes X with Y's
+    units and raises IndexError; here Y's own activity is used. Because the
+    means are added back, the weights depend on the sign convention of the
+    SVD, so ``pwcca(X, Y)`` and ``pwcca(Y, X)`` differ slightly (by 5e-5 on
+    the reference data); the values agree with the published code.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        First representation.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Second representation, rows paired with those of X.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+    """
+    X, Y = _validated_pair(X, Y)
+    return _pwcca_pair(_prepare_pwcca(X, "X"), _prepare_pwcca(Y, "Y"))
+
+
+def _prepare_pwcca(X, name):
+    """Per-representation part of PWCCA: raw and centred activity, means, whitening factors."""
+    xp = get_namespace(X)
+    means = xp.mean(X, axis=0, keepdims=True)
+    centred = X - means
+    # google whitens with pinv(cov)^(1/2), which squares the condition number:
+    # near-dependent units (dead ReLUs, collinear features) then give
+    # correlations above 1 or an SVD that does not converge. The same matrix,
+    # Sxx^(-1/2) Sxy Syy^(-1/2) = Vx (Ux' Uy) Vy' from the thin SVDs Xc = Ux Sx Vx',
+    # is formed in _pwcca_pair from the data, with numpy's rank tolerance.
+    U, V = _whitening_factors(centred, name)
+    as_host = lambda A: to_numpy(xp.astype(A, xp.float64))  # noqa: E731
+    return {"U": U, "V": V, "raw": as_host(X), "centred": as_host(centred), "means": as_host(means)}
+
+
+def _pwcca_pair(x, y):
+    xp = get_namespace(x["U"])
+    Ux, Uy = x["U"], y["U"]
+    if Ux.dtype != Uy.dtype:
+        Ux, Uy = xp.astype(Ux, xp.float64), xp.astype(Uy, xp.float64)
+    cross = to_numpy(xp.astype(matrix_transpose(Ux, xp) @ Uy, xp.float64))
+    whitened = x["V"] @ cross @ y["V"].T
+    u, rho, vt = np.linalg.svd(whitened)
+    # The narrower side's units weight the correlations (X when equally wide).
+    rotation, side = (u.T, x) if x["raw"].shape[1] <= y["raw"].shape[1] else (vt, y)
+    # As published: the unit means are added back to the rotated centred activity.
+    directions = side["centred"] @ rotation.T + side["means"]
+    basis, _ = np.linalg.qr(directions)
+    weights = np.sum(np.abs(basis.T @ side["raw"]), axis=1)
+    weights = weights / np.sum(weights)
+    k = min(weights.size, rho.size)  # fewer directions than units when n < width
+    return float(np.sum(weights[:k] * np.clip(rho[:k], 0.0, 1.0)))
+
+
+def check_cca_statistic(statistic, owner):
+    """Raise unless ``statistic`` is "mean" or "r2".
+
+    Parameters
+    ----------
+    statistic : object
+        The value to check.
+    owner : str
+        The estimator that received it, for the message.
+    """
+    if not (isinstance(statistic, str) and statistic in ("mean", "r2")):
+        raise InvalidParameterError(
+            f"The 'statistic' parameter of {owner} must be 'mean' (mean canonical "
+            f"correlation) or 'r2' (mean squared canonical correlation); got {statistic!r}."
+        )

@@ -1,0 +1,158 @@
+"""Nearest-neighbour similarities: mutual kNN and Jaccard kNN.
+
+Both ask whether a stimulus has the same nearest neighbours in the two
+representations, so they are local and invariant to any transformation that
+keeps each row's neighbour ranking (rotations, isotropic scaling):
+
+- mutual kNN (Huh et al. 2024, platonic-rep): rows are L2-normalised and
+  neighbours ranked by inner product; the score is the mean over stimuli of
+  ``|N_X(i) & N_Y(i)| / k``;
+- Jaccard kNN (ReSi, Klabunde et al.): neighbours by cosine similarity; the
+  mean of ``|N_X(i) & N_Y(i)| / |N_X(i) | N_Y(i)|``.
+
+A stimulus is never its own neighbour.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
+from .._validation import _shape_str, check_paired_samples, check_representation
+from ..exceptions import InvalidParameterError
+
+__all__ = ["nearest_neighbors", "mutual_knn", "jaccard_knn"]
+
+
+def check_n_neighbors(n_neighbors, owner):
+    """Raise unless ``n_neighbors`` is an int >= 1.
+
+    Parameters
+    ----------
+    n_neighbors : object
+        The value to check.
+    owner : str
+        The function or estimator that received it, for the message.
+    """
+    if isinstance(n_neighbors, (bool, np.bool_)) or not (
+        isinstance(n_neighbors, numbers.Integral) and n_neighbors >= 1
+    ):
+        raise InvalidParameterError(
+            f"The 'n_neighbors' parameter of {owner} must be an int >= 1; got {n_neighbors!r}."
+        )
+
+
+def _normalised_rows(X, name):
+    xp = get_namespace(X)
+    norms = xp.sqrt(xp.sum(X * X, axis=1, keepdims=True))
+    zero = np.flatnonzero(to_numpy(norms[:, 0]) == 0.0)
+    if zero.size:
+        raise ValueError(
+            f"Row {int(zero[0])} of {name} is all zeros ({zero.size} such rows), so its cosine "
+            "similarity to other rows is undefined; expected rows with a nonzero norm."
+        )
+    return X / norms
+
+
+def _neighbor_indices(X, n_neighbors, name):
+    """Indices (n, k) of each row's k most cosine-similar other rows."""
+    xp = get_namespace(X)
+    n = X.shape[0]
+    if n_neighbors > n - 1:
+        raise ValueError(
+            f"n_neighbors={n_neighbors} but {name} has {n} samples (shape "
+            f"{_shape_str(X.shape)}), so each sample has only {n - 1} other samples; "
+            f"expected n_neighbors <= {n - 1}."
+        )
+    Xn = _normalised_rows(X, name)
+    similarity = Xn @ matrix_transpose(Xn, xp)
+    if hasattr(similarity, "topk"):  # torch: selection on the device
+        similarity.fill_diagonal_(-float("inf"))  # a stimulus is never its own neighbour
+        return to_numpy(similarity.topk(n_neighbors, dim=1).indices)
+    similarity = np.array(to_numpy(similarity), copy=True)
+    np.fill_diagonal(similarity, -np.inf)
+    # argpartition selects the k largest in O(n) per row; their order is irrelevant.
+    return np.argpartition(-similarity, n_neighbors - 1, axis=1)[:, :n_neighbors]
+
+
+def nearest_neighbors(X, n_neighbors=10):
+    """Each row's nearest neighbours by cosine similarity (itself excluded).
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features)
+        The representation.
+    n_neighbors : int, default=10
+        Neighbours per row, at most n_samples - 1.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_neighbors)
+        Row indices (int), in no particular order within a row.
+    """
+    check_n_neighbors(n_neighbors, "nearest_neighbors")
+    X = check_representation(X, "X")
+    return _neighbor_indices(X, n_neighbors, "X")
+
+
+def _overlaps(X, Y, n_neighbors, owner):
+    check_n_neighbors(n_neighbors, owner)
+    X = check_representation(X, "X")
+    Y = check_representation(Y, "Y")
+    check_paired_samples(X, Y)
+    Y = convert_like(Y, X)
+    return _shared_counts(
+        _neighbor_indices(X, n_neighbors, "X"), _neighbor_indices(Y, n_neighbors, "Y")
+    )
+
+
+def _shared_counts(neighbors_x, neighbors_y):
+    """How many neighbours each row shares, from two (n, k) index arrays."""
+    n = neighbors_x.shape[0]
+    member = np.zeros((n, n), dtype=bool)
+    np.put_along_axis(member, neighbors_x, True, axis=1)
+    return np.take_along_axis(member, neighbors_y, axis=1).sum(axis=1)
+
+
+def mutual_knn(X, Y, n_neighbors=10):
+    """Mutual k-nearest-neighbour alignment (platonic-rep's ``mutual_knn``).
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        First representation.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Second representation, rows paired with those of X.
+    n_neighbors : int, default=10
+        Neighbours per stimulus (k).
+
+    Returns
+    -------
+    float
+        Mean over stimuli of the fraction of shared neighbours, in [0, 1].
+    """
+    shared = _overlaps(X, Y, n_neighbors, "mutual_knn")
+    return float(np.mean(shared / n_neighbors))
+
+
+def jaccard_knn(X, Y, n_neighbors=10):
+    """Jaccard similarity of the k-nearest-neighbour sets (ReSi's ``JaccardSimilarity``).
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+        First representation.
+    Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
+        Second representation, rows paired with those of X.
+    n_neighbors : int, default=10
+        Neighbours per stimulus (k).
+
+    Returns
+    -------
+    float
+        Mean over stimuli of ``|shared| / |union|``, in [0, 1].
+    """
+    shared = _overlaps(X, Y, n_neighbors, "jaccard_knn")
+    return float(np.mean(shared / (2 * n_neighbors - shared)))

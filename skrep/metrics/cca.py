@@ -1,0 +1,140 @@
+"""CCA-family similarity estimators: mean CCA / R2_CCA, SVCCA and PWCCA."""
+
+from __future__ import annotations
+
+from ..functional.cca import check_cca_statistic, mean_cca, pwcca, r2_cca, svcca
+from ..functional.geometry import check_n_components
+from ._similarity import SimilarityEstimator
+
+__all__ = ["CCAEstimator", "SVCCAEstimator", "PWCCAEstimator"]
+
+
+class CCAEstimator(SimilarityEstimator):
+    """Mean canonical correlation, or its square (R2_CCA), between two representations.
+
+    ``score(X, Y)`` is the mean of all ``min(rank X, rank Y)`` canonical
+    correlations (``statistic="mean"``), or the mean of their squares
+    (``statistic="r2"``, Kornblith et al. 2019's R2_CCA), on the data given.
+
+    Parameters
+    ----------
+    statistic : {"mean", "r2"}, default="mean"
+        Which summary of the canonical correlations.
+    preprocessor : estimator, default=None
+        Transformer fitted once on X and once on Y (e.g. ``StandardScaler()``).
+    device : None, str or torch.device, default=None
+        Where to compute: None where the data is; "cpu" or "cuda" with torch.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Width of X seen in fit.
+    n_features_y_ : int
+        Width of Y seen in fit.
+
+    See Also
+    --------
+    skrep.functional.canonical_correlations : The correlations themselves.
+    skrep.LinearMetric : ``alpha=0`` gives the CCA distance with the canonical
+        directions fitted on training stimuli and applied to held-out ones.
+
+    Notes
+    -----
+    google's ``get_cca_similarity()["mean"]`` averages only the leading
+    coefficients that hold 98% of their sum, which overstates mean CCA; here
+    every coefficient counts. The statistic is computed on the data passed to
+    ``score`` (see :class:`SimilarityEstimator`).
+    """
+
+    def __init__(self, statistic="mean", *, preprocessor=None, device=None):
+        self.statistic = statistic
+        self.preprocessor = preprocessor
+        self.device = device
+
+    def _check_params(self):
+        super()._check_params()
+        check_cca_statistic(self.statistic, type(self).__name__)
+
+    def _similarity(self, X, Y):
+        return mean_cca(X, Y) if self.statistic == "mean" else r2_cca(X, Y)
+
+
+class SVCCAEstimator(SimilarityEstimator):
+    """SVCCA (Raghu et al. 2017): mean CCA of each side's top principal components.
+
+    Parameters
+    ----------
+    n_components : float, int or None, default=0.99
+        Components kept on each side: a float in (0, 1) keeps the fewest
+        whose cumulative explained variance exceeds it (as in scikit-learn's
+        PCA), an int keeps that many, None keeps all.
+    preprocessor : estimator, default=None
+        Transformer fitted once on X and once on Y.
+    device : None, str or torch.device, default=None
+        Where to compute: None where the data is; "cpu" or "cuda" with torch.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Width of X seen in fit.
+    n_features_y_ : int
+        Width of Y seen in fit.
+
+    See Also
+    --------
+    skrep.functional.svcca : The function.
+
+    Notes
+    -----
+    The principal components are those of the data passed to ``score``.
+    """
+
+    def __init__(self, n_components=0.99, *, preprocessor=None, device=None):
+        self.n_components = n_components
+        self.preprocessor = preprocessor
+        self.device = device
+
+    def _check_params(self):
+        super()._check_params()
+        check_n_components(self.n_components, type(self).__name__)
+
+    def _similarity(self, X, Y):
+        return svcca(X, Y, self.n_components)
+
+
+class PWCCAEstimator(SimilarityEstimator):
+    """Projection-weighted CCA (Morcos et al. 2018), google/svcca's values.
+
+    The canonical correlations weighted by how much of the narrower
+    representation's activity each canonical direction accounts for. It is
+    asymmetric: ``score(X, Y)`` and ``score(Y, X)`` differ slightly (see
+    :func:`skrep.functional.pwcca`). X may be wider than Y (google's code
+    raises IndexError there).
+
+    Parameters
+    ----------
+    preprocessor : estimator, default=None
+        Transformer fitted once on X and once on Y.
+    device : None, str or torch.device, default=None
+        Where to compute the covariances: None where the data is; "cpu" or
+        "cuda" with torch. The small matrices are handled on the host in
+        float64.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Width of X seen in fit.
+    n_features_y_ : int
+        Width of Y seen in fit.
+
+    See Also
+    --------
+    skrep.functional.pwcca : The function.
+    """
+
+    def __init__(self, *, preprocessor=None, device=None):
+        self.preprocessor = preprocessor
+        self.device = device
+
+    def _similarity(self, X, Y):
+        return pwcca(X, Y)
