@@ -480,3 +480,51 @@ def check_responses(X, name, *, allow_repeats=True):
         )
     check_finite(X, name)
     return X
+
+
+def centre_and_scale(X, name, what="the measure"):
+    """Centred columns of ``X`` divided by their largest magnitude, or a no-variance error.
+
+    Scale-invariant measures (CKA, CCA, neighbours, regression R^2) use it so
+    that float32 products neither overflow (data around 1e9) nor underflow
+    (around 1e-12). Data whose centred values are all within rounding of zero
+    (a constant representation, whatever the constant) is rejected by name,
+    instead of giving a number made of rounding errors.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        A validated floating-point representation (numpy or torch).
+    name : str
+        Argument name for the message.
+    what : str, default="the measure"
+        What is undefined without variance, for the message.
+
+    Returns
+    -------
+    scaled : array of shape (n_samples, n_features)
+        ``(X - mean) / scale`` in X's namespace and dtype; the mean is
+        accumulated in float64.
+    mean : array of shape (1, n_features)
+        The column means (float64, X's namespace).
+    scale : float
+        ``max|X - mean|``.
+    """
+    xp = get_namespace(X)
+    mean = xp.sum(X, axis=0, keepdims=True, dtype=xp.float64) / X.shape[0]
+    # Subtracting the rounded mean leaves each column off by at most half an
+    # ulp of its mean, negligible against its spread; no float64 copy of X.
+    centred = X - xp.astype(mean, X.dtype)
+    largest = float(xp.max(xp.abs(centred)))
+    magnitude = float(xp.max(xp.abs(X)))
+    eps = float(xp.finfo(X.dtype).eps)
+    # Centring a constant column leaves at most a few ulps of the constant.
+    if not largest > 8.0 * eps * magnitude or largest == 0.0:
+        raise ValueError(
+            f"{name} has no variance: every column is constant (shape {_shape_str(X.shape)}), "
+            f"so {what} is undefined; expected a representation that varies across samples."
+        )
+    if isinstance(centred, np.ndarray):
+        centred *= 1.0 / largest  # in place: centred is a new array
+        return centred, mean, largest
+    return centred / largest, mean, largest

@@ -194,6 +194,12 @@ def layer_similarity(measure, layers_a, layers_b=None, *, n_jobs=None, device=No
     values = Parallel(n_jobs=n_jobs)(delayed(pair)(rows[i], columns[j]) for i, j in pairs)
     result = np.empty((len(rows), len(columns)))
     for (i, j), value in zip(pairs, values, strict=True):
+        if not np.isfinite(value):
+            second_name = f"layers_a[{j}]" if second is None else f"layers_b[{j}]"
+            raise ValueError(
+                f"The measure returned {value!r} for layers_a[{i}] and {second_name}; "
+                "expected a finite similarity."
+            )
         result[i, j] = value
         if second is None and symmetric:
             result[j, i] = value

@@ -239,6 +239,7 @@ def test_cka_needs_four_samples(rng, function):
 
 
 MEASURES = {
+    "mutual_knn": lambda X, Y: mutual_knn(X, Y, 3),
     "linear_cka": linear_cka,
     "rbf_cka": rbf_cka,
     "debiased": lambda X, Y: linear_cka(X, Y, debiased=True),
@@ -254,10 +255,11 @@ MEASURES = {
 @pytest.mark.parametrize("constant", ["X", "Y"])
 def test_constant_input_is_a_clear_error(rng, name, constant):
     X, Y = rng.standard_normal((20, 4)), rng.standard_normal((20, 3))
+    # 0.1 is not exactly representable: centring leaves rounding noise, not zeros.
     if constant == "X":
-        X = np.full_like(X, 2.5)
+        X = np.full_like(X, 0.1)
     else:
-        Y = np.full_like(Y, -1.0)
+        Y = np.tile(rng.random(3), (20, 1))  # each column constant
     with pytest.raises(ValueError, match=rf"{constant}.*(no variance|identical)"):
         MEASURES[name](X, Y)
 
@@ -554,3 +556,85 @@ def test_pwcca_survives_dead_and_collinear_units(rng):
         value = pwcca(a, b)
         assert 0.0 <= value <= 1.0
     np.testing.assert_array_less(canonical_correlations(X, Y), 1.0 + 1e-12)
+
+
+def test_procrustes_reference_values_through_linear_metric(dataset_a):
+    X, Y, reference = dataset_a
+    euclidean = skrep.LinearMetric(alpha=1.0, score_method="euclidean")
+    assert euclidean.fit(X, Y).distance(X, Y) == pytest.approx(
+        reference["procrustes_euclid_centered|A|netrep"], abs=1e-9
+    )
+    angular = skrep.LinearMetric(alpha=1.0)
+    assert angular.fit(X, Y).distance(X, Y) == pytest.approx(
+        reference["procrustes_angular|A|netrep"], abs=1e-12
+    )
+    # Ding et al. (2021): Procrustes between centred, Frobenius-normalised inputs.
+    Xn, Yn = X - X.mean(0), Y - Y.mean(0)
+    Xn, Yn = Xn / np.linalg.norm(Xn), Yn / np.linalg.norm(Yn)
+    assert euclidean.fit(Xn, Yn).distance(Xn, Yn) == pytest.approx(
+        reference["procrustes_centered_normalized|A|independent_numpy"], abs=1e-12
+    )
+
+
+def test_pwcca_of_a_rank_deficient_representation_with_itself_is_one(rng):
+    wide = rng.standard_normal((20, 50))  # n < p
+    base = rng.standard_normal((200, 10))
+    dead = np.hstack([base, np.zeros((200, 1))])
+    duplicated = np.hstack([base, base[:, :1]])
+    for A in (wide, dead, duplicated):
+        assert pwcca(A, A) == pytest.approx(1.0, abs=1e-10)
+        assert pwcca(A, np.asfortranarray(A)) == pytest.approx(1.0, abs=1e-10)
+        assert skrep.layer_similarity("pwcca", [A, A])[0, 1] == pytest.approx(1.0, abs=1e-10)
+
+
+@pytest.mark.parametrize("scale", [1e9, 1e-12])
+def test_float32_extreme_scales(rng, scale):
+    X = rng.standard_normal((30, 200))  # Gram route (n < p)
+    Y = X @ rng.standard_normal((200, 200)) + rng.standard_normal((30, 200))
+    X32, Y32 = (X * scale).astype(np.float32), (Y * scale).astype(np.float32)
+    assert abs(linear_cka(X32, Y32) - linear_cka(X, Y)) < 1e-5
+    assert abs(linear_cka(X32, Y32, debiased=True) - linear_cka(X, Y, debiased=True)) < 1e-5
+    for function in (mean_cca, linear_regression_r2, lambda A, B: mutual_knn(A, B, 3)):
+        assert abs(function(X32[:, :20], Y32[:, :10]) - function(X[:, :20], Y[:, :10])) < 1e-4
+
+
+def test_debiased_float32_gram_route_keeps_precision(rng):
+    X = rng.standard_normal((60, 5000))
+    Y = X[:, :2500] @ rng.standard_normal((2500, 1250)) / 30 + rng.standard_normal((60, 1250))
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    exact = linear_cka(X32.astype(np.float64), Y32.astype(np.float64), debiased=True)
+    assert abs(linear_cka(X32, Y32, debiased=True) - exact) < 1e-6
+
+
+def test_mixed_precision_layers_match_the_functions(rng):
+    Z = rng.standard_normal((60, 8))
+    low_rank32 = (Z @ rng.standard_normal((8, 20)) + 3.0).astype(np.float32)  # rank 8
+    other = Z @ rng.standard_normal((8, 15)) + 0.3 * rng.standard_normal((60, 15))
+    for name in ("mean_cca", "r2_cca", "pwcca", "linear_regression", "svcca"):
+        function = PAIR_FUNCTIONS[name]
+        value = skrep.layer_similarity(name, [low_rank32], [other])[0, 0]
+        assert value == pytest.approx(function(low_rank32, other), abs=1e-12)
+        # The float32 side's rank is judged in float32: 8 correlations, not 15.
+        assert function(low_rank32, other) == pytest.approx(
+            function(low_rank32, other.astype(np.float32)), abs=1e-3
+        )
+
+
+def test_float32_callable_kernel_and_asymmetric_hsic(rng):
+    torch = pytest.importorskip("torch")
+    X = torch.from_numpy(rng.standard_normal((30, 5))).float()
+    Y = torch.from_numpy(rng.standard_normal((30, 4))).float()
+    value = cka(X, Y, kernel=lambda M: torch.exp(-(torch.cdist(M, M) ** 2) / 5))
+    K = naive.rbf_gram(X.double().numpy(), sigma=np.sqrt(2.5))
+    L = naive.rbf_gram(Y.double().numpy(), sigma=np.sqrt(2.5))
+    assert value == pytest.approx(naive.cka_from_grams(K, L), abs=1e-5)
+    with pytest.raises(ValueError, match="K is not symmetric"):
+        hsic(np.triu(K), L)
+
+
+def test_layer_similarity_rejects_non_finite_values_and_single_arrays(rng):
+    layers = _layers(rng)
+    with pytest.raises(ValueError, match=r"returned nan for layers_a\[0\] and layers_a\[0\]"):
+        skrep.layer_similarity(lambda X, Y: float("nan"), layers)
+    with pytest.raises(ValueError, match="layers_a is a 2-D array of shape"):
+        skrep.layer_similarity("linear_cka", layers[0])

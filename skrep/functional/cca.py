@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
-from .._validation import _shape_str, check_paired_samples, check_representation
+from .._validation import centre_and_scale, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
 from .geometry import _principal_components, check_n_components
 
@@ -34,36 +34,32 @@ __all__ = [
 
 
 def _validated_pair(X, Y):
+    """Validated X and Y in X's namespace, each in its own dtype.
+
+    Each side keeps its dtype so that its numerical rank is judged with its
+    own precision (a float32 side promoted to float64 would count its
+    rounding noise as extra directions); products promote where they meet.
+    """
     X = check_representation(X, "X")
     Y = check_representation(Y, "Y")
     check_paired_samples(X, Y)
-    Y = convert_like(Y, X)
-    xp = get_namespace(X)
-    dtype = xp.float32 if X.dtype == Y.dtype == xp.float32 else xp.float64
-    return xp.astype(X, dtype, copy=False), xp.astype(Y, dtype, copy=False)
+    return X, convert_like(Y, X)
 
 
 def _column_basis(Xc, name):
-    """Orthonormal basis of the column space of centred data (rank-revealing SVD)."""
+    """Orthonormal basis of the column space of centred, scaled data (rank-revealing SVD)."""
     xp = get_namespace(Xc)
     U, s, _ = xp.linalg.svd(Xc, full_matrices=False)
     s = to_numpy(s)
-    if s.size == 0 or s[0] == 0.0:
-        raise ValueError(
-            f"{name} has no variance: every column is constant (shape "
-            f"{_shape_str(Xc.shape)}), so its canonical correlations are undefined; expected "
-            "a representation that varies across samples."
-        )
-    # numpy.linalg.matrix_rank's tolerance.
+    # numpy.linalg.matrix_rank's tolerance, in the data's own precision.
     tolerance = s[0] * max(Xc.shape) * np.finfo(s.dtype).eps
-    rank = int(np.sum(s > tolerance))
+    rank = max(int(np.sum(s > tolerance)), 1)
     return U[:, :rank]
 
 
 def _centred_basis(X, name):
     """Orthonormal basis of the centred columns of validated X (once per representation)."""
-    xp = get_namespace(X)
-    return _column_basis(X - xp.mean(X, axis=0, keepdims=True), name)
+    return _column_basis(centre_and_scale(X, name, "its canonical correlations")[0], name)
 
 
 def _basis_correlations(Qx, Qy):
@@ -145,7 +141,8 @@ def _reduced(X, n_components, name):
 
 def _svcca_basis(X, n_components, name):
     """Orthonormal basis of the top principal components of validated X."""
-    return _centred_basis(_reduced(X, n_components, name), name)
+    scaled = centre_and_scale(X, name, "SVCCA")[0]
+    return _centred_basis(_reduced(scaled, n_components, name), name)
 
 
 def svcca(X, Y, n_components=0.99):
@@ -181,13 +178,7 @@ def _whitening_factors(Ac, name):
     xp = get_namespace(Ac)
     U, s, Vt = xp.linalg.svd(Ac, full_matrices=False)
     s = to_numpy(s)
-    if s.size == 0 or s[0] == 0.0:
-        raise ValueError(
-            f"{name} has no variance: every column is constant (shape "
-            f"{_shape_str(Ac.shape)}), so PWCCA is undefined; expected a representation "
-            "that varies across samples."
-        )
-    rank = int(np.sum(s > s[0] * max(Ac.shape) * np.finfo(s.dtype).eps))
+    rank = max(int(np.sum(s > s[0] * max(Ac.shape) * np.finfo(s.dtype).eps)), 1)
     return U[:, :rank], to_numpy(xp.astype(Vt[:rank, :], xp.float64)).T
 
 
@@ -227,8 +218,10 @@ def pwcca(X, Y):
 def _prepare_pwcca(X, name):
     """Per-representation part of PWCCA: raw and centred activity, means, whitening factors."""
     xp = get_namespace(X)
-    means = xp.mean(X, axis=0, keepdims=True)
-    centred = X - means
+    # PWCCA does not change when a representation is scaled; scaling keeps
+    # float32 products in range.
+    centred, means, scale = centre_and_scale(X, name, "PWCCA")
+    means = means / scale
     # google whitens with pinv(cov)^(1/2), which squares the condition number:
     # near-dependent units (dead ReLUs, collinear features) then give
     # correlations above 1 or an SVD that does not converge. The same matrix,
@@ -236,7 +229,13 @@ def _prepare_pwcca(X, name):
     # is formed in _pwcca_pair from the data, with numpy's rank tolerance.
     U, V = _whitening_factors(centred, name)
     as_host = lambda A: to_numpy(xp.astype(A, xp.float64))  # noqa: E731
-    return {"U": U, "V": V, "raw": as_host(X), "centred": as_host(centred), "means": as_host(means)}
+    return {
+        "U": U,
+        "V": V,
+        "raw": as_host(centred) + as_host(means),
+        "centred": as_host(centred),
+        "means": as_host(means),
+    }
 
 
 def _pwcca_pair(x, y):
@@ -247,14 +246,19 @@ def _pwcca_pair(x, y):
     cross = to_numpy(xp.astype(matrix_transpose(Ux, xp) @ Uy, xp.float64))
     whitened = x["V"] @ cross @ y["V"].T
     u, rho, vt = np.linalg.svd(whitened)
-    # The narrower side's units weight the correlations (X when equally wide).
-    rotation, side = (u.T, x) if x["raw"].shape[1] <= y["raw"].shape[1] else (vt, y)
+    # The side of lower rank (X on a tie) weights the correlations; for inputs
+    # of full column rank that is google's narrower side. Only the rank's worth
+    # of canonical directions exists: beyond it the SVD returns zero
+    # correlations along arbitrary directions, which must not get weights.
+    rank_x, rank_y = Ux.shape[1], Uy.shape[1]
+    rank = min(rank_x, rank_y)
+    rotation, side = (u.T, x) if rank_x <= rank_y else (vt, y)
     # As published: the unit means are added back to the rotated centred activity.
-    directions = side["centred"] @ rotation.T + side["means"]
+    directions = side["centred"] @ rotation[:rank].T + side["means"][:, :rank]
     basis, _ = np.linalg.qr(directions)
     weights = np.sum(np.abs(basis.T @ side["raw"]), axis=1)
     weights = weights / np.sum(weights)
-    k = min(weights.size, rho.size)  # fewer directions than units when n < width
+    k = min(weights.size, rank)  # fewer directions than units when n < width
     return float(np.sum(weights[:k] * np.clip(rho[:k], 0.0, 1.0)))
 
 

@@ -32,7 +32,12 @@ import array_api_compat
 import numpy as np
 
 from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
-from .._validation import _shape_str, check_paired_samples, check_representation
+from .._validation import (
+    _shape_str,
+    centre_and_scale,
+    check_paired_samples,
+    check_representation,
+)
 from ..exceptions import InvalidParameterError
 
 __all__ = [
@@ -253,12 +258,13 @@ def _call_kernel(kernel, X, name):
             f"The kernel callable returned an array of shape {_shape_str(K.shape)} for {name} "
             f"of shape {_shape_str(X.shape)}; expected its ({n}, {n}) Gram matrix."
         )
+    eps = float(get_namespace(K).finfo(K.dtype).eps)
     K = get_namespace(K).astype(K, get_namespace(K).float64)
     if get_namespace(K) is not xp:
         K = convert_like(K, X)
     asymmetry = float(xp.max(xp.abs(K - matrix_transpose(K, xp))))
     scale = float(xp.max(xp.abs(K)))
-    if asymmetry > 1e-8 * max(scale, 1e-300):
+    if asymmetry > 1e3 * eps * max(scale, 1e-300):  # rounding of the kernel's own dtype
         raise ValueError(
             f"The Gram matrix the kernel returned for {name} is not symmetric (largest "
             f"|K - K.T| is {asymmetry:.3g}); expected a symmetric kernel."
@@ -283,6 +289,10 @@ def _hsic_from_statistics(traces, row_dots, totals, n, debiased):
 
 def _normalise(hsic_ab, hsic_aa, hsic_bb, names_a, names_b):
     """CKA from HSIC values; a non-positive self-HSIC is an error naming the input."""
+    if not (np.all(np.isfinite(hsic_ab)) and np.all(np.isfinite(hsic_aa))):
+        raise FloatingPointError(
+            "An HSIC value overflowed (it is not finite); rescale the inputs or pass float64."
+        )
     for values, names in ((hsic_aa, names_a), (hsic_bb, names_b)):
         bad = np.flatnonzero(~(values > 0.0))
         if bad.size:
@@ -313,7 +323,7 @@ def _linear_statistics(Xs, debiased, xp):
     return _linear_corrections(traces, Xs, debiased, xp)
 
 
-def _linear_corrections(traces, Xs, debiased, xp):
+def _linear_corrections(traces, Xs, debiased, xp, *, diagonal_in_traces=True):
     k = len(Xs)
     if not debiased:
         return traces, np.zeros((k, k)), np.zeros(k)
@@ -321,7 +331,9 @@ def _linear_corrections(traces, Xs, debiased, xp):
         [to_numpy(xp.sum(xp.astype(X, xp.float64) ** 2, axis=1)) for X in Xs]
     )  # (k, n)
     diagonal_dots = norms @ norms.T
-    return traces - diagonal_dots, diagonal_dots, -norms.sum(axis=1)
+    if diagonal_in_traces:
+        traces = traces - diagonal_dots
+    return traces, diagonal_dots, -norms.sum(axis=1)
 
 
 def _gram_statistics(grams, debiased, xp, *, owned=False):
@@ -386,6 +398,14 @@ def hsic(K, L, *, debiased=False):
             )
     check_paired_samples(K, L, names=("K", "L"))
     L = convert_like(L, K)
+    for name, G in (("K", K), ("L", get_namespace(K).astype(L, K.dtype))):
+        xp_g = get_namespace(G)
+        asymmetry = float(xp_g.max(xp_g.abs(G - matrix_transpose(G, xp_g))))
+        if asymmetry > 1e3 * float(xp_g.finfo(G.dtype).eps) * float(xp_g.max(xp_g.abs(G))):
+            raise ValueError(
+                f"{name} is not symmetric (largest |{name} - {name}.T| is {asymmetry:.3g}); "
+                "expected a symmetric kernel (Gram) matrix."
+            )
     xp = get_namespace(K)
     traces, row_dots, totals = _gram_statistics([K, L], debiased, xp)
     return float(_hsic_from_statistics(traces, row_dots, totals, K.shape[0], debiased)[0, 1])
@@ -398,21 +418,32 @@ def _statistics(Xs, names, kernel, sigma, threshold, debiased):
     n = Xs[0].shape[0]
     if kernel == "linear":
         dtype = _common_dtype(Xs, xp)
-        centred = [centred_features(xp.astype(X, dtype, copy=False)) for X in Xs]
+        # CKA does not change when one representation is scaled, so each is
+        # divided by its largest centred value: no float32 overflow or underflow.
+        centred = [
+            centre_and_scale(xp.astype(X, dtype, copy=False), name, "CKA")[0]
+            for X, name in zip(Xs, names, strict=True)
+        ]
         widths = [X.shape[1] for X in Xs]
-        # Feature route: one p_a x p_b product per pair; Gram route: one n x n
-        # product per representation, then n^2 per pair. Take the cheaper.
-        feature_cost = sum(a * b for i, a in enumerate(widths) for b in widths[i:]) * n
-        gram_cost = sum(widths) * n * n + len(Xs) * (len(Xs) + 1) // 2 * n * n
-        if feature_cost <= gram_cost:
+        if len(Xs) == 2:
+            use_features = n > max(widths)  # one pair: features when n > p
+        else:
+            # Feature route: one p_a x p_b product per pair; Gram route: one n x n
+            # product per representation, then n^2 per pair. Take the cheaper.
+            feature_cost = sum(a * b for i, a in enumerate(widths) for b in widths[i:]) * n
+            gram_cost = sum(widths) * n * n + len(Xs) * (len(Xs) + 1) // 2 * n * n
+            use_features = feature_cost <= gram_cost
+        if use_features:
             return _linear_statistics(centred, debiased, xp)
-        traces = _gram_traces(centred, xp)
-        return _linear_corrections(traces, centred, debiased, xp)
+        traces = _gram_traces(centred, xp, zero_diagonal=debiased)
+        return _linear_corrections(traces, centred, debiased, xp, diagonal_in_traces=False)
+    for X, name in zip(Xs, names, strict=True):
+        centre_and_scale(X, name, "CKA")  # a constant representation is an error
     grams = [_gram(X, kernel, sigma, threshold, name) for X, name in zip(Xs, names, strict=True)]
     return _gram_statistics(grams, debiased, xp, owned=not callable(kernel))
 
 
-def _gram_traces(centred, xp, slab_rows=256):
+def _gram_traces(centred, xp, slab_rows=256, *, zero_diagonal=False):
     """``tr(K_a K_b)`` for the linear Grams ``K = Xc Xc'`` of centred features.
 
     The Gram matrices are never stored whole. For each slab of rows I, every
@@ -423,7 +454,9 @@ def _gram_traces(centred, xp, slab_rows=256):
     stimuli counts twice and each diagonal one once. That is about half the
     multiplications of full Gram products, and memory holds one slab per
     representation. It is our own code because no library computes the
-    inner products of many Gram matrices.
+    inner products of many Gram matrices. With ``zero_diagonal`` the
+    diagonals of the Grams are left out (the debiased statistic), instead of
+    being subtracted afterwards, which would cancel most of a float32 sum.
     """
     k, n = len(centred), centred[0].shape[0]
     traces = np.zeros((k, k))
@@ -439,6 +472,9 @@ def _gram_traces(centred, xp, slab_rows=256):
                 [X[start : start + height, :] @ matrix_transpose(X[start:, :], xp) for X in centred]
             )
         slab[:, :, :height] *= half
+        if zero_diagonal:
+            inside = np.arange(height)
+            slab[:, inside, inside] = 0.0
         flat = xp.reshape(slab, (k, height * width))
         traces += 2.0 * to_numpy(xp.astype(flat @ matrix_transpose(flat, xp), xp.float64))
     return traces
@@ -448,6 +484,12 @@ def _validated_layers(layers, label):
     """Validate a sequence of representations; all share X's namespace, n and dtype rules."""
     if hasattr(layers, "ndim") and getattr(layers, "ndim", 0) == 3:
         layers = [layers[i] for i in range(layers.shape[0])]
+    elif hasattr(layers, "ndim") and hasattr(layers, "shape"):
+        raise ValueError(
+            f"{label} is a {layers.ndim}-D array of shape {_shape_str(layers.shape)}; expected "
+            "a list of 2-D arrays (one (n_samples, n_features) array per layer) or a 3-D "
+            "array (n_layers, n_samples, n_features). Wrap a single layer in a list."
+        )
     if isinstance(layers, dict):
         raise TypeError(
             f"{label} is a dict; pass a list of arrays (e.g. list(d.values())) so that the "

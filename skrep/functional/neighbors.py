@@ -10,7 +10,8 @@ keeps each row's neighbour ranking (rotations, isotropic scaling):
 - Jaccard kNN (ReSi, Klabunde et al.): neighbours by cosine similarity; the
   mean of ``|N_X(i) & N_Y(i)| / |N_X(i) | N_Y(i)|``.
 
-A stimulus is never its own neighbour.
+A stimulus is never its own neighbour. Ties (equal similarities) are broken
+arbitrarily, and not the same way by numpy and torch.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ import numbers
 import numpy as np
 
 from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
-from .._validation import _shape_str, check_paired_samples, check_representation
+from .._validation import (
+    _shape_str,
+    centre_and_scale,
+    check_paired_samples,
+    check_representation,
+)
 from ..exceptions import InvalidParameterError
 
 __all__ = ["nearest_neighbors", "mutual_knn", "jaccard_knn"]
@@ -66,7 +72,9 @@ def _neighbor_indices(X, n_neighbors, name):
             f"{_shape_str(X.shape)}), so each sample has only {n - 1} other samples; "
             f"expected n_neighbors <= {n - 1}."
         )
-    Xn = _normalised_rows(X, name)
+    # Neighbours do not change when X is scaled; scaling keeps row norms in range.
+    centre_and_scale(X, name, "its nearest neighbours")  # identical rows: an error
+    Xn = _normalised_rows(X / float(xp.max(xp.abs(X))), name)
     similarity = Xn @ matrix_transpose(Xn, xp)
     if hasattr(similarity, "topk"):  # torch: selection on the device
         similarity.fill_diagonal_(-float("inf"))  # a stimulus is never its own neighbour

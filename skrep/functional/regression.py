@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._array import get_namespace, matrix_transpose, to_numpy
+from .._validation import centre_and_scale
 from .cca import _column_basis, _validated_pair
 
 __all__ = ["linear_regression_r2"]
@@ -36,9 +37,9 @@ def linear_regression_r2(X, Y):
 def _prepare_regression(X, name):
     """(centred X, its total variance, orthonormal basis of its centred columns)."""
     xp = get_namespace(X)
-    Xc = X - xp.mean(X, axis=0, keepdims=True)
-    basis = _column_basis(Xc, name)  # raises the no-variance error naming X
-    return Xc, float(xp.sum(Xc * Xc)), basis
+    # R^2 does not change when either side is scaled; scaling keeps products in range.
+    Xc = centre_and_scale(X, name, "the regression R^2")[0]
+    return Xc, float(xp.sum(xp.astype(Xc, xp.float64) ** 2)), _column_basis(Xc, name)
 
 
 def _explained_fraction(target, predictors):
@@ -48,5 +49,5 @@ def _explained_fraction(target, predictors):
     xp = get_namespace(Xc)
     if basis.dtype != Xc.dtype:
         Xc, basis = xp.astype(Xc, xp.float64), xp.astype(basis, xp.float64)
-    explained = matrix_transpose(basis, xp) @ Xc
+    explained = xp.astype(matrix_transpose(basis, xp) @ Xc, xp.float64)
     return float(to_numpy(xp.sum(explained * explained))) / total
