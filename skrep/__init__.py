@@ -15,6 +15,7 @@ from .functional.geometry import (
 )
 from .layerwise import layer_similarity
 from .metrics import (
+    RSA,
     CCAEstimator,
     CKAEstimator,
     EnergyStochasticMetric,
@@ -46,6 +47,7 @@ __all__ = [
     "MutualKNNEstimator",
     "JaccardKNNEstimator",
     "RegressionR2Estimator",
+    "RSA",
     "layer_similarity",
     "RelativeRepresentation",
     "pairwise_distances",

@@ -11,6 +11,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skrep.compat import netrep as compat
 from skrep.metrics import (
+    RSA,
     CCAEstimator,
     CKAEstimator,
     EnergyStochasticMetric,
@@ -74,6 +75,8 @@ ESTIMATORS = [
     MutualKNNEstimator(n_neighbors=3),
     JaccardKNNEstimator(n_neighbors=3),
     RegressionR2Estimator(),
+    RSA(),
+    RSA("euclidean", "tau-a"),
 ]
 
 
@@ -150,6 +153,20 @@ KNN_CHECKS = {
 }
 
 
+# A one-column Y has one channel: centred across channels it is all zeros, so its
+# correlation RDM is undefined and RSA(rdm_method="correlation") says so by name.
+ONE_CHANNEL_HAS_NO_CORRELATION = (
+    "the checks pass a 1-column Y; a one-channel pattern is constant after centring, "
+    "so its correlation RDM is undefined and RSA raises a clear error"
+)
+RSA_CORRELATION_CHECKS = {
+    "check_fit_score_takes_y": ONE_CHANNEL_HAS_NO_CORRELATION,
+    "check_pipeline_consistency": ONE_CHANNEL_HAS_NO_CORRELATION,
+    "check_array_api_input": ONE_CHANNEL_HAS_NO_CORRELATION,
+    "check_array_api_mixed_inputs": ONE_CHANNEL_HAS_NO_CORRELATION,
+}
+
+
 def _expected_failed_checks(estimator):
     if isinstance(estimator, RelativeRepresentation):
         return {}
@@ -161,6 +178,8 @@ def _expected_failed_checks(estimator):
         }
         if isinstance(estimator, (MutualKNNEstimator, JaccardKNNEstimator)):
             expected.update(KNN_CHECKS)
+        if isinstance(estimator, RSA) and estimator.rdm_method == "correlation":
+            expected.update(RSA_CORRELATION_CHECKS)
         return expected
     if isinstance(estimator, SubspaceOverlap):
         return dict(SUBSPACE_CHECKS)

@@ -1,5 +1,6 @@
 """Embedded data: nothing here downloads anything at run time."""
 
 from ._digits_networks import load_digits_networks
+from ._kriegeskorte92 import load_kriegeskorte92
 
-__all__ = ["load_digits_networks"]
+__all__ = ["load_digits_networks", "load_kriegeskorte92"]

@@ -33,7 +33,10 @@ from .permutation import (
     apply_permutation,
     fit_permutation_alignment,
 )
+from .rdm import compute_rdm, condensed_to_square, square_to_condensed
+from .rdm_compare import compare_rdms
 from .regression import linear_regression_r2
+from .rsa_inference import bootstrap_comparisons, noise_ceiling, permutation_test, pool_rdms
 
 __all__ = [
     "column_means",
@@ -73,4 +76,12 @@ __all__ = [
     "mutual_knn",
     "jaccard_knn",
     "linear_regression_r2",
+    "compute_rdm",
+    "square_to_condensed",
+    "condensed_to_square",
+    "compare_rdms",
+    "pool_rdms",
+    "noise_ceiling",
+    "bootstrap_comparisons",
+    "permutation_test",
 ]

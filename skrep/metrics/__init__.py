@@ -17,6 +17,7 @@ from .linear import LinearMetric
 from .neighbors import JaccardKNNEstimator, MutualKNNEstimator
 from .permutation import PermutationMetric
 from .regression import RegressionR2Estimator
+from .rsa import RSA
 from .stochastic import EnergyStochasticMetric, GaussianStochasticMetric
 from .subspace import SubspaceOverlap
 
@@ -37,4 +38,5 @@ __all__ = [
     "MutualKNNEstimator",
     "JaccardKNNEstimator",
     "RegressionR2Estimator",
+    "RSA",
 ]

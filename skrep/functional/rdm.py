@@ -1,0 +1,304 @@
+"""Representational dissimilarity matrices (RDMs), as rsatoolbox computes them.
+
+An RDM holds the dissimilarity of the response patterns to every pair of
+conditions (stimuli). RDMs are returned condensed by default: the upper
+triangle, row by row, as :func:`scipy.spatial.distance.squareform` orders it
+(rsatoolbox's order too), or square with ``square=True``.
+
+Methods (``x_i`` is the mean pattern of condition i over its observations):
+
+- ``"correlation"``: ``1 - Pearson r`` of the patterns (centred across channels);
+- ``"cosine"``: ``1 - cosine similarity``;
+- ``"euclidean"``: ``|x_i - x_j|``;
+- ``"sqeuclidean"``: ``|x_i - x_j|^2``;
+- ``"mahalanobis"``: ``(x_i - x_j) P (x_i - x_j)'`` for a noise precision P;
+- ``"crossnobis"``: the cross-validated Mahalanobis distance: for each run r,
+  ``(a_i - a_j) P (b_i - b_j)'`` with ``a`` the condition means of the other runs
+  and ``b`` those of run r, averaged over runs; unbiased, so it can be negative.
+
+As in rsatoolbox, the squared distances (sqeuclidean, mahalanobis,
+crossnobis) are divided by the number of channels (``per_channel=None``);
+rsatoolbox's "euclidean" is this package's ``"sqeuclidean"``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._array import get_namespace, matrix_transpose, to_numpy
+from .._validation import _shape_str, check_finite
+from ..exceptions import InvalidParameterError
+
+__all__ = ["compute_rdm", "condensed_to_square", "square_to_condensed"]
+
+RDM_METHODS = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
+_SQUARED = ("sqeuclidean", "mahalanobis", "crossnobis")
+
+
+def square_to_condensed(rdms):
+    """Upper triangles (row by row, diagonal excluded) of square RDMs.
+
+    Parameters
+    ----------
+    rdms : array of shape (..., n_conditions, n_conditions)
+        Square RDMs.
+
+    Returns
+    -------
+    array of shape (..., n_conditions * (n_conditions - 1) / 2)
+        In the input's namespace.
+    """
+    xp = get_namespace(rdms)
+    n = rdms.shape[-1]
+    rows, columns = np.triu_indices(n, 1)
+    flat = xp.reshape(rdms, (*rdms.shape[:-2], n * n))
+    return xp.take(flat, xp.asarray(rows * n + columns, device=_device(rdms)), axis=-1)
+
+
+def condensed_to_square(vectors):
+    """Square, symmetric, zero-diagonal RDMs from condensed ones.
+
+    Parameters
+    ----------
+    vectors : array of shape (..., n_pairs)
+        Condensed RDMs (upper triangle, row by row).
+
+    Returns
+    -------
+    array of shape (..., n_conditions, n_conditions)
+        In the input's namespace.
+    """
+    xp = get_namespace(vectors)
+    n_pairs = vectors.shape[-1]
+    n = int(round((1 + np.sqrt(1 + 8 * n_pairs)) / 2))
+    if n * (n - 1) // 2 != n_pairs:
+        raise ValueError(
+            f"A condensed RDM has n (n - 1) / 2 entries; {n_pairs} is not such a number."
+        )
+    rows, columns = np.triu_indices(n, 1)
+    batch = vectors.shape[:-1]
+    square = xp.zeros((*batch, n * n), dtype=vectors.dtype, device=_device(vectors))
+    if isinstance(square, np.ndarray):
+        square[..., rows * n + columns] = vectors
+        square[..., columns * n + rows] = vectors
+        return square.reshape(*batch, n, n)
+    index_upper = xp.asarray(rows * n + columns, device=_device(vectors))
+    index_lower = xp.asarray(columns * n + rows, device=_device(vectors))
+    square[..., index_upper] = vectors
+    square[..., index_lower] = vectors
+    return xp.reshape(square, (*batch, n, n))
+
+
+def _device(A):
+    import array_api_compat
+
+    return array_api_compat.device(A)
+
+
+def _check_method(method, per_channel):
+    if not (isinstance(method, str) and method in RDM_METHODS):
+        raise InvalidParameterError(
+            f"The 'method' parameter of compute_rdm must be one of {list(RDM_METHODS)}; "
+            f"got {method!r}."
+        )
+    if per_channel is not None and not isinstance(per_channel, (bool, np.bool_)):
+        raise InvalidParameterError(
+            f"The 'per_channel' parameter of compute_rdm must be None, True or False; got "
+            f"{per_channel!r}."
+        )
+
+
+def _as_batch(X):
+    """(n_datasets, n_observations, n_channels) float array, and whether X was 2-D."""
+    if not hasattr(X, "ndim") or not hasattr(X, "dtype"):
+        X = np.asarray(X)
+    if X.dtype.kind in "USO" if isinstance(X, np.ndarray) else False:
+        raise ValueError(
+            f"X holds {X.dtype} values; expected a numeric array of shape "
+            "(n_observations, n_channels) or (n_datasets, n_observations, n_channels)."
+        )
+    xp = get_namespace(X)
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            f"X must have shape (n_observations, n_channels) or (n_datasets, "
+            f"n_observations, n_channels); got a {X.ndim}-D array of shape "
+            f"{_shape_str(X.shape)}."
+        )
+    if not xp.isdtype(X.dtype, "real floating"):
+        X = xp.astype(X, xp.float64)
+    check_finite(X, "X")
+    return (X[None, ...] if X.ndim == 2 else X), X.ndim == 2
+
+
+def _labels(labels, n, name):
+    if labels is None:
+        return None
+    labels = np.asarray(to_numpy(labels) if hasattr(labels, "__dlpack__") else labels)
+    if labels.shape != (n,):
+        raise ValueError(
+            f"{name} must have one label per observation, shape ({n},); got shape "
+            f"{_shape_str(labels.shape)}."
+        )
+    return labels
+
+
+def _condition_means(X, conditions, order, xp):
+    """(n_datasets, n_conditions, n_channels) means over each condition's rows."""
+    if conditions is None:
+        return X
+    means = []
+    for value in order:
+        rows = np.flatnonzero(conditions == value)
+        means.append(xp.mean(xp.take(X, xp.asarray(rows, device=_device(X)), axis=1), axis=1))
+    return xp.stack(means, axis=1)
+
+
+def _pairwise(A, B, P, xp):
+    """``(a_i - a_j) P (b_i - b_j)'`` for all pairs, condensed."""
+    kernel = A @ P @ matrix_transpose(B, xp) if P is not None else A @ matrix_transpose(B, xp)
+    diagonal = xp.linalg.diagonal(kernel)
+    square = diagonal[..., :, None] + diagonal[..., None, :] - kernel - matrix_transpose(kernel, xp)
+    return square_to_condensed(square)
+
+
+def compute_rdm(
+    X,
+    method="correlation",
+    *,
+    conditions=None,
+    runs=None,
+    precision=None,
+    per_channel=None,
+    square=False,
+):
+    """RDMs of response patterns, one per data set, as rsatoolbox's ``calc_rdm``.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape ([n_datasets,] n_observations, n_channels)
+        Responses: one row per observation (a stimulus presentation), one
+        column per channel (unit, voxel). A 3-D array gives one RDM per data
+        set (e.g. per subject), computed together.
+    method : str, default="correlation"
+        One of "correlation", "cosine", "euclidean", "sqeuclidean",
+        "mahalanobis", "crossnobis" (see the module notes).
+    conditions : array-like of shape (n_observations,), default=None
+        Condition label of each observation; patterns are averaged per
+        condition (conditions in sorted order). None: each row is a condition.
+    runs : array-like of shape (n_observations,), default=None
+        Run (or session) of each observation; required by "crossnobis", which
+        leaves one run out at a time.
+    precision : array of shape ([n_datasets,] n_channels, n_channels), default=None
+        Noise precision (inverse noise covariance) for "mahalanobis" and
+        "crossnobis"; None is the identity (e.g. the inverse of a
+        :class:`sklearn.covariance.LedoitWolf` fit to the residuals).
+    per_channel : bool, default=None
+        Divide by the number of channels; None does so for the squared
+        distances, as rsatoolbox does.
+    square : bool, default=False
+        Return square matrices instead of condensed vectors.
+
+    Returns
+    -------
+    array of shape (n_pairs,) or (n_datasets, n_pairs)
+        Condensed RDMs (``n_pairs = n_conditions (n_conditions - 1) / 2``), or
+        square ones with ``square=True``; in X's namespace.
+    """
+    _check_method(method, per_channel)
+    X, single = _as_batch(X)
+    xp = get_namespace(X)
+    n_observations = X.shape[1]
+    conditions = _labels(conditions, n_observations, "conditions")
+    runs = _labels(runs, n_observations, "runs")
+    order = None if conditions is None else np.unique(conditions)
+    n_conditions = n_observations if order is None else order.size
+    if n_conditions < 2:
+        raise ValueError(
+            f"An RDM needs at least 2 conditions; X has {n_conditions} (shape "
+            f"{_shape_str(X.shape)})."
+        )
+    P = None
+    if method in ("mahalanobis", "crossnobis") and precision is not None:
+        P = xp.asarray(precision, dtype=X.dtype, device=_device(X))
+        if tuple(P.shape[-2:]) != (X.shape[-1], X.shape[-1]):
+            raise ValueError(
+                f"precision has shape {_shape_str(P.shape)}; expected ({X.shape[-1]}, "
+                f"{X.shape[-1]}) or ({X.shape[0]}, {X.shape[-1]}, {X.shape[-1]}) for X with "
+                f"{X.shape[-1]} channels."
+            )
+    if method == "crossnobis":
+        if runs is None:
+            raise ValueError(
+                "method='crossnobis' needs runs: the run of each observation, so that "
+                "each run's condition means can be compared with those of the others."
+            )
+        rdm = _crossnobis(X, conditions, order, runs, P, xp)
+    else:
+        patterns = _condition_means(X, conditions, order, xp)
+        if method in ("correlation", "cosine"):
+            if method == "correlation":
+                patterns = patterns - xp.mean(patterns, axis=-1, keepdims=True)
+            norms = xp.sqrt(xp.sum(patterns * patterns, axis=-1, keepdims=True))
+            flat = np.flatnonzero(to_numpy(norms).ravel() == 0.0)
+            if flat.size:
+                raise ValueError(
+                    f"Condition {int(flat[0] % n_conditions)} has a constant pattern "
+                    f"(zero norm{' after centring' if method == 'correlation' else ''}), so "
+                    f"its {method} distance is undefined; expected patterns that vary "
+                    "across channels."
+                )
+            unit = patterns / norms
+            rdm = 1.0 - square_to_condensed(unit @ matrix_transpose(unit, xp))
+        else:
+            rdm = _pairwise(patterns, patterns, P, xp)
+            if method == "euclidean":
+                rdm = xp.sqrt(xp.clip(rdm, min=0.0))
+            else:
+                rdm = xp.clip(rdm, min=0.0)
+    if per_channel or (per_channel is None and method in _SQUARED):
+        rdm = rdm / X.shape[-1]
+    if square:
+        rdm = condensed_to_square(rdm)
+    return rdm[0, ...] if single else rdm
+
+
+def _crossnobis(X, conditions, order, runs, P, xp):
+    run_values = np.unique(runs)
+    if run_values.size < 2:
+        raise ValueError(
+            f"method='crossnobis' needs at least 2 runs; runs holds {run_values.size} "
+            f"distinct value ({run_values.tolist()})."
+        )
+    if conditions is None:
+        raise ValueError(
+            "method='crossnobis' needs conditions: the condition of each observation, "
+            "repeated in every run."
+        )
+    folds = []
+    for run in run_values:
+        held_out = runs == run
+        for value in order:
+            label, run_label = value.item(), run.item()  # plain Python values in messages
+            for part, where in (
+                (held_out, f"run {run_label!r}"),
+                (~held_out, f"the runs other than {run_label!r}"),
+            ):
+                if not np.any(part & (conditions == value)):
+                    raise ValueError(
+                        f"Condition {label!r} has no observation in {where}; crossnobis "
+                        "needs every condition in every run."
+                    )
+        train = _condition_means(
+            xp.take(X, xp.asarray(np.flatnonzero(~held_out), device=_device(X)), axis=1),
+            conditions[~held_out],
+            order,
+            xp,
+        )
+        test = _condition_means(
+            xp.take(X, xp.asarray(np.flatnonzero(held_out), device=_device(X)), axis=1),
+            conditions[held_out],
+            order,
+            xp,
+        )
+        folds.append(_pairwise(train, test, P, xp))
+    return sum(folds) / len(folds)

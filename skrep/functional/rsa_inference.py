@@ -1,0 +1,215 @@
+"""Inference for RSA: the noise ceiling, bootstrap intervals and permutation tests.
+
+The noise ceiling (Nili et al. 2014) bounds how well any model RDM can match
+a group of data RDMs (one per subject) under a comparison method:
+
+- upper bound: the mean over subjects of the comparison of the pooled RDM
+  of *all* subjects with each subject's RDM;
+- lower bound: the same with the pooled RDM of the *other* subjects.
+
+Pooling follows the comparison, as in rsatoolbox's ``pool_rdm``: mean of
+RMS-normalised RDMs for cosine, of z-scored RDMs for Pearson, of ranks for the
+rank-based methods.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.stats
+
+from .._validation import _shape_str, check_positive_int
+from .rdm_compare import _as_vectors, check_comparison, compare_rdms
+
+__all__ = ["pool_rdms", "noise_ceiling", "bootstrap_comparisons", "permutation_test"]
+
+
+def pool_rdms(rdms, method="spearman"):
+    """Average RDMs the way a comparison method sees them.
+
+    Parameters
+    ----------
+    rdms : array-like of shape (n_rdms, n_pairs)
+        Condensed RDMs.
+    method : str, default="spearman"
+        The comparison method (see :func:`compare_rdms`).
+
+    Returns
+    -------
+    ndarray of shape (n_pairs,)
+        The pooled RDM.
+    """
+    method = check_comparison(method, "pool_rdms")
+    vectors = _as_vectors(rdms, "rdms")
+    if method in ("cosine", "cosine_cov"):
+        vectors = vectors / np.sqrt(np.mean(vectors**2, axis=1, keepdims=True))
+    elif method in ("pearson", "corr_cov"):
+        vectors = vectors - vectors.mean(axis=1, keepdims=True)
+        vectors = vectors / vectors.std(axis=1, keepdims=True)
+    else:  # rank-based: spearman, rho-a, tau-a, tau-b
+        vectors = scipy.stats.rankdata(vectors, axis=1)
+    return vectors.mean(axis=0)
+
+
+def noise_ceiling(rdms, method="spearman"):
+    """Lower and upper bounds of the noise ceiling of a group of data RDMs.
+
+    Parameters
+    ----------
+    rdms : array-like of shape (n_subjects, n_pairs)
+        One condensed data RDM per subject (at least 2).
+    method : str, default="spearman"
+        The comparison method the models will be evaluated with.
+
+    Returns
+    -------
+    lower : float
+        Mean comparison of each subject's RDM with the pooled RDM of the
+        others (leave one subject out).
+    upper : float
+        Mean comparison of each subject's RDM with the pooled RDM of all.
+    """
+    method = check_comparison(method, "noise_ceiling")
+    vectors = _as_vectors(rdms, "rdms")
+    n = vectors.shape[0]
+    if n < 2:
+        raise ValueError(
+            f"The noise ceiling needs at least 2 data RDMs (one per subject); rdms has shape "
+            f"{_shape_str(vectors.shape)}."
+        )
+    pooled = pool_rdms(vectors, method)
+    upper = float(np.mean(compare_rdms(pooled, vectors, method)))
+    lower = float(
+        np.mean(
+            [
+                compare_rdms(pool_rdms(np.delete(vectors, k, axis=0), method), vectors[k], method)[
+                    0, 0
+                ]
+                for k in range(n)
+            ]
+        )
+    )
+    return lower, upper
+
+
+def _square_stack(rdms, name):
+    """(k, n, n) float64 numpy from condensed (k, n_pairs) or square (k, n, n) RDMs."""
+    from .rdm import condensed_to_square
+
+    array = np.asarray(rdms, dtype=np.float64)
+    if array.ndim == 1 or (array.ndim == 2 and array.shape[0] != array.shape[1]):
+        return condensed_to_square(_as_vectors(array, name))
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3 or array.shape[1] != array.shape[2]:
+        raise ValueError(
+            f"{name} must hold condensed RDMs (n_rdms, n_pairs) or square ones (n_rdms, n, n); "
+            f"got shape {_shape_str(array.shape)}."
+        )
+    return array
+
+
+def _models_and_data(model_rdms, data_rdms, method, owner):
+    """Checked method and square model and data RDMs over the same stimuli."""
+    method = check_comparison(method, owner)
+    models = _square_stack(model_rdms, "model_rdms")
+    data = _square_stack(data_rdms, "data_rdms")
+    if models.shape[1] != data.shape[1]:
+        raise ValueError(
+            f"model_rdms are over {models.shape[1]} stimuli but data_rdms over "
+            f"{data.shape[1]}; expected RDMs over the same stimuli."
+        )
+    return method, models, data
+
+
+def _subsampled_vectors(square, index):
+    """Condensed RDMs over the stimuli ``index`` (repeats allowed; self-pairs dropped)."""
+    first, second = np.triu_indices(index.size, 1)
+    keep = index[first] != index[second]
+    return square[:, index[first][keep], index[second][keep]]
+
+
+def bootstrap_comparisons(
+    model_rdms, data_rdms, method="spearman", *, n_bootstrap=1000, random_state=None
+):
+    """Bootstrap distribution, over stimuli, of each model's mean comparison with the data.
+
+    Stimuli are resampled with replacement; each resample's RDMs keep the
+    pairs of distinct stimuli (pairs of a stimulus with its own copy are
+    dropped, as in rsatoolbox). The statistic is the mean over data RDMs
+    (subjects) of the comparison with each model.
+
+    Parameters
+    ----------
+    model_rdms : array-like of shape (n_models, n_pairs) or (n_models, n, n)
+        Model RDMs, condensed or square.
+    data_rdms : array-like of shape (n_subjects, n_pairs) or (n_subjects, n, n)
+        Data RDMs over the same stimuli.
+    method : str, default="spearman"
+        Comparison method (see :func:`compare_rdms`).
+    n_bootstrap : int, default=1000
+        Number of resamples.
+    random_state : int, numpy Generator or None, default=None
+        Seed of the resampling.
+
+    Returns
+    -------
+    ndarray of shape (n_bootstrap, n_models)
+        The mean comparison of each model in each resample; percentiles of
+        it give confidence intervals, e.g.
+        ``np.percentile(samples, [2.5, 97.5], axis=0)``.
+    """
+    check_positive_int(n_bootstrap, "n_bootstrap", "bootstrap_comparisons")
+    method, models, data = _models_and_data(model_rdms, data_rdms, method, "bootstrap_comparisons")
+    rng = np.random.default_rng(random_state)
+    n = models.shape[1]
+    samples = np.empty((n_bootstrap, models.shape[0]))
+    for b in range(n_bootstrap):
+        index = rng.integers(0, n, size=n)
+        samples[b] = compare_rdms(
+            _subsampled_vectors(models, index), _subsampled_vectors(data, index), method
+        ).mean(axis=1)
+    return samples
+
+
+def permutation_test(
+    model_rdms, data_rdms, method="spearman", *, n_permutations=1000, random_state=None
+):
+    """One-sided permutation test of model-vs-data RSA over stimulus labels.
+
+    The null distribution comes from relabelling the stimuli of each model
+    RDM at random (permuting its rows and columns together) and comparing it
+    with the data RDMs (mean over subjects).
+
+    Parameters
+    ----------
+    model_rdms : array-like of shape (n_models, n_pairs) or (n_models, n, n)
+        Model RDMs, condensed or square.
+    data_rdms : array-like of shape (n_subjects, n_pairs) or (n_subjects, n, n)
+        Data RDMs over the same stimuli.
+    method : str, default="spearman"
+        Comparison method (see :func:`compare_rdms`).
+    n_permutations : int, default=1000
+        Number of relabellings.
+    random_state : int, numpy Generator or None, default=None
+        Seed of the permutations.
+
+    Returns
+    -------
+    observed : ndarray of shape (n_models,)
+        The mean comparison of each model with the data.
+    p_values : ndarray of shape (n_models,)
+        ``(1 + #{null >= observed}) / (1 + n_permutations)``.
+    """
+    check_positive_int(n_permutations, "n_permutations", "permutation_test")
+    method, models, data = _models_and_data(model_rdms, data_rdms, method, "permutation_test")
+    n = models.shape[1]
+    identity = np.arange(n)
+    data_vectors = _subsampled_vectors(data, identity)
+    observed = compare_rdms(_subsampled_vectors(models, identity), data_vectors, method).mean(1)
+    rng = np.random.default_rng(random_state)
+    exceed = np.zeros(models.shape[0])
+    for _ in range(n_permutations):
+        order = rng.permutation(n)
+        permuted = _subsampled_vectors(models[:, order][:, :, order], identity)
+        exceed += compare_rdms(permuted, data_vectors, method).mean(axis=1) >= observed
+    return observed, (1.0 + exceed) / (1.0 + n_permutations)
