@@ -20,8 +20,12 @@ def test_layer_distance_table_is_symmetric_with_zero_diagonal_for_identical_netw
 
 def test_demo_prints_its_tables_and_writes_the_zoo_figure(capsys, tmp_path):
     figure = tmp_path / "zoo.png"
-    main(["--networks", "2", "--hidden", "16", "16", "--max-iter", "60", "--figure", str(figure)])
+    main(
+        ["--networks", "2", "--hidden", "16", "16", "--max-iter", "60", "--figure", str(figure)]
+        + ["--bootstrap", "20"]
+    )
     out = capsys.readouterr().out
+    assert "Kriegeskorte" in out and "noise ceiling" in out and "animacy" in out
     assert "A \\ B" in out and "pixels" in out and "hidden2" in out
     assert "alpha=0.00" in out and "best alpha" in out
     assert "Model zoo" in out and "nearest layer" in out
@@ -29,7 +33,8 @@ def test_demo_prints_its_tables_and_writes_the_zoo_figure(capsys, tmp_path):
 
 
 def test_demo_with_one_hidden_layer(capsys):
-    main(["--networks", "2", "--hidden", "8", "--max-iter", "30", "--no-figure"])
+    arguments = ["--networks", "2", "--hidden", "8", "--max-iter", "30", "--no-figure"]
+    main([*arguments, "--bootstrap", "5"])
     assert "GridSearchCV over alpha for hidden1" in capsys.readouterr().out
 
 
@@ -62,3 +67,17 @@ def test_nearest_layer_accuracy_per_layer():
     D[5, 0] = D[5, 2] = 0.5  # network 2, layer 1 is nearest to layer 0 of the others
     np.testing.assert_allclose(nearest_layer_accuracy(D, 3, 2, per_layer=True), [1.0, 4 / 6])
     assert nearest_layer_accuracy(D, 3, 2) == (1.0 + 4 / 6) / 2
+
+
+def test_brain_model_ranking():
+    from skrep.datasets import load_kriegeskorte92
+    from skrep.demo import brain_model_ranking
+    from skrep.functional import compare_rdms, noise_ceiling
+
+    names, table, ceiling = brain_model_ranking(n_bootstrap=30, random_state=1)
+    data = load_kriegeskorte92(condensed=True)
+    expected = compare_rdms(data.model_rdms, data.brain_rdms, "spearman").mean(axis=1)
+    assert table[0, 0] == expected.max() and sorted(names) == sorted(data.model_names.tolist())
+    assert np.all(np.diff(table[:, 0]) <= 0)  # best first
+    assert np.all(table[:, 1] <= table[:, 2])
+    assert ceiling == noise_ceiling(data.brain_rdms, "spearman")

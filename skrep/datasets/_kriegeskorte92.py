@@ -52,6 +52,7 @@ def load_kriegeskorte92(*, condensed=False):
           image (``category_labels``: animate, inanim, human, nonhumani,
           body, face, natObj, artiObj, ...);
         - ``CITATION``: the paper to cite; ``DESCR``: a description.
+
         Square RDMs are symmetric with a zero diagonal, float64.
 
     Examples
