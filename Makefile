@@ -40,6 +40,7 @@ bench: $(VENV)/.test-installed
 	$(PY) benchmarks/bench_stochastic.py
 	$(PY) benchmarks/bench_geometry.py
 	$(PY) benchmarks/bench_similarity.py
+	$(PY) benchmarks/bench_rsa.py
 
 doc: $(VENV)/.test-installed
 	$(PIP_INSTALL) -e ".[doc,test,torch]"

@@ -29,6 +29,7 @@ from .metrics import (
     SubspaceOverlap,
     SVCCAEstimator,
 )
+from .model_selection import benchmark_layers, best_layer_scores
 from .multiset import pairwise_distances
 from .preprocessing import RelativeRepresentation
 
@@ -49,6 +50,8 @@ __all__ = [
     "RegressionR2Estimator",
     "RSA",
     "layer_similarity",
+    "benchmark_layers",
+    "best_layer_scores",
     "RelativeRepresentation",
     "pairwise_distances",
     "participation_ratio",

@@ -22,6 +22,7 @@ PUBLIC_MODULES = [
     "skrep.functional.rdm_compare",
     "skrep.functional.rsa_inference",
     "skrep.layerwise",
+    "skrep.model_selection",
     "skrep.preprocessing",
     "skrep.multiset",
     "skrep.plotting",

@@ -1,0 +1,96 @@
+"""Time RDMs and RDM comparisons (issue 7's benchmark, RSA part).
+
+Run by hand on a quiet machine (``python benchmarks/bench_rsa.py``); results
+are printed and appended to ``benchmarks/results/bench_rsa.txt``.
+
+Cases, as in the issue, with the figures of the public tools on a quiet
+2-core machine:
+
+- the correlation RDM of 1000 stimuli x 10 000 channels (rsatoolbox 4.2 s:
+  its einsum does not use BLAS);
+- Spearman comparison of 1 model RDM with 50 RDMs of 1000 stimuli
+  (499 500 dissimilarities each; rsatoolbox 3.4 s) and Kendall's tau-a
+  (rsatoolbox 6.4 s).
+
+The local baseline is the public route written in plain numpy/scipy:
+rsatoolbox's normalise-then-einsum correlation RDM, and scipy's
+``spearmanr`` / ``kendalltau`` one pair at a time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import scipy.stats
+from bench_linear import append_results, header_lines
+from bench_stochastic import timed
+
+from skrep.functional import compare_rdms, compute_rdm
+
+RESULTS = Path(__file__).parent / "results" / "bench_rsa.txt"
+
+
+def baseline_correlation_rdm(X):
+    """rsatoolbox's route: centre and normalise rows, then einsum (no BLAS)."""
+    X = X - X.mean(axis=1, keepdims=True)
+    X = X / np.sqrt(np.einsum("ij,ij->i", X, X))[:, None]
+    square = 1 - np.einsum("ik,jk", X, X)
+    return square[np.triu_indices(X.shape[0], 1)]
+
+
+def baseline_tau_a(model, data):
+    n = model.size
+    pairs = n * (n - 1) / 2
+
+    def ties(v):
+        _, counts = np.unique(v, return_counts=True)
+        return np.sum(counts * (counts - 1) / 2)
+
+    out = []
+    for v in data:
+        tau_b = scipy.stats.kendalltau(model, v).statistic
+        out.append(tau_b * np.sqrt((pairs - ties(model)) * (pairs - ties(v))) / pairs)
+    return np.array(out)
+
+
+def main(repeats=3):
+    rng = np.random.default_rng(0)
+    lines = header_lines(
+        "RSA: RDMs and comparisons (seconds, median); public-tool figures from the issue",
+        "case                                      baseline_s  skrep_s  speed-up  public_s  "
+        "|difference|",
+    )
+    X = rng.standard_normal((1000, 10_000))
+    t_base, reference = timed(lambda: baseline_correlation_rdm(X), repeats)
+    t_ours, ours = timed(lambda: compute_rdm(X, "correlation"), repeats)
+    lines.append(
+        f"correlation RDM 1000 x 10000               {t_base:10.3f} {t_ours:8.3f} "
+        f"{t_base / t_ours:8.1f}x  {4.2:8.1f}  {np.max(np.abs(ours - reference)):.1e}"
+    )
+    print(lines[-1])
+
+    patterns = rng.standard_normal((1000, 50))
+    model = compute_rdm(patterns)
+    data = np.stack([compute_rdm(patterns + rng.standard_normal((1000, 50))) for _ in range(50)])
+    t_base, reference = timed(
+        lambda: np.array([scipy.stats.spearmanr(model, v).statistic for v in data]), repeats
+    )
+    t_ours, ours = timed(lambda: compare_rdms(model, data, "spearman")[0], repeats)
+    lines.append(
+        f"spearman, 1 model vs 50 RDMs of 1000       {t_base:10.3f} {t_ours:8.3f} "
+        f"{t_base / t_ours:8.1f}x  {3.4:8.1f}  {np.max(np.abs(ours - reference)):.1e}"
+    )
+    print(lines[-1])
+    t_base, reference = timed(lambda: baseline_tau_a(model, data), 1)
+    t_ours, ours = timed(lambda: compare_rdms(model, data, "tau-a")[0], 1)
+    lines.append(
+        f"tau-a, 1 model vs 50 RDMs of 1000          {t_base:10.3f} {t_ours:8.3f} "
+        f"{t_base / t_ours:8.1f}x  {6.4:8.1f}  {np.max(np.abs(ours - reference)):.1e}"
+    )
+    print("\n".join(lines))
+    append_results(lines, RESULTS)
+
+
+if __name__ == "__main__":
+    main()

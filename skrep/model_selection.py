@@ -1,0 +1,154 @@
+"""Scoring many layers against many brain regions: the tidy table of a model benchmark."""
+
+from __future__ import annotations
+
+import numbers
+
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.model_selection import check_cv
+
+from ._validation import check_paired_samples, check_representation
+
+__all__ = ["benchmark_layers", "best_layer_scores"]
+
+
+def _named(mapping, label):
+    if not isinstance(mapping, dict) or not mapping:
+        raise TypeError(
+            f"{label} must be a non-empty dict of name -> array of shape (n_stimuli, "
+            f"n_features); got {type(mapping).__name__}."
+        )
+    return {str(k): check_representation(v, f"{label}[{k!r}]") for k, v in mapping.items()}
+
+
+def _named_metrics(metrics):
+    if isinstance(metrics, dict):
+        items = list(metrics.items())
+    else:
+        items = [(type(m).__name__, m) for m in metrics]
+    if not items:
+        raise ValueError("metrics is empty; expected at least one estimator with fit and score.")
+    names = [name for name, _ in items]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            f"metrics has repeated names {names}; pass a dict name -> estimator to tell "
+            "estimators of the same class apart."
+        )
+    for name, metric in items:
+        if not (hasattr(metric, "fit") and hasattr(metric, "score")):
+            raise TypeError(
+                f"metrics[{name!r}] is {metric!r}; expected an estimator with fit(X, Y) and "
+                "score(X, Y) (e.g. skrep.RSA(), skrep.CKAEstimator())."
+            )
+    return items
+
+
+def _score_task(metric, X, Y, train, test):
+    fitted = clone(metric).fit(X[train], Y[train])
+    return float(fitted.score(X[train], Y[train])), float(fitted.score(X[test], Y[test]))
+
+
+def benchmark_layers(layers, responses, metrics, cv=5, *, n_jobs=None):
+    """Score every layer against every region with every metric, split by split.
+
+    For each cross-validation split of the stimuli, each metric is fitted on
+    the training stimuli of a (layer, region) pair and scored on both the
+    training and the held-out stimuli. :func:`best_layer_scores` then picks,
+    per split, the layer with the best *training* score and reports its
+    held-out score, so the choice of layer never sees the test stimuli
+    (DeepJuice's max over layers).
+
+    Parameters
+    ----------
+    layers : dict of str -> array of shape (n_stimuli, n_features)
+        Model features, e.g. ``{"conv1": ..., "fc7": ...}``; rows are stimuli.
+    responses : dict of str -> array of shape (n_stimuli, n_channels)
+        Brain responses per region (voxels, neurons), the same stimuli.
+    metrics : dict of str -> estimator, or list of estimators
+        Estimators with ``fit(X, Y)`` and ``score(X, Y)`` (higher is better),
+        e.g. ``{"cRSA": RSA(), "CKA": CKAEstimator()}``; a list is named by
+        class.
+    cv : int, cross-validation splitter or iterable, default=5
+        Splits of the stimuli, as in :func:`sklearn.model_selection.cross_validate`.
+    n_jobs : int, default=None
+        Number of joblib workers over (split, layer, region, metric).
+
+    Returns
+    -------
+    pandas.DataFrame
+        (pandas is an optional dependency: ``pip install "skrep[table]"``.)
+        One row per split, region, metric and layer, with columns ``split``,
+        ``region``, ``metric``, ``layer``, ``train_score``, ``test_score`` and
+        ``best_on_train`` (whether this layer has the best training score of
+        its split, region and metric).
+    """
+    import pandas as pd
+
+    layers = _named(layers, "layers")
+    responses = _named(responses, "responses")
+    items = _named_metrics(metrics)
+    first_name, first = next(iter(layers.items()))
+    for label, mapping in (("layers", layers), ("responses", responses)):
+        for name, array in mapping.items():
+            names = (f"layers[{first_name!r}]", f"{label}[{name!r}]")
+            check_paired_samples(first, array, names=names)
+    if isinstance(cv, numbers.Integral) and cv > first.shape[0]:
+        raise ValueError(
+            f"cv={cv} splits but there are only {first.shape[0]} stimuli; expected cv <= "
+            "the number of stimuli."
+        )
+    splits = list(check_cv(cv).split(first))
+    tasks = [
+        (s, region, metric_name, layer, metric, train, test)
+        for s, (train, test) in enumerate(splits)
+        for region in responses
+        for metric_name, metric in items
+        for layer in layers
+    ]
+    scores = Parallel(n_jobs=n_jobs)(
+        delayed(_score_task)(metric, layers[layer], responses[region], train, test)
+        for _, region, _, layer, metric, train, test in tasks
+    )
+    table = pd.DataFrame(
+        [
+            {
+                "split": s,
+                "region": region,
+                "metric": metric_name,
+                "layer": layer,
+                "train_score": train_score,
+                "test_score": test_score,
+            }
+            for (s, region, metric_name, layer, *_), (train_score, test_score) in zip(
+                tasks, scores, strict=True
+            )
+        ]
+    )
+    keys = ["split", "region", "metric"]
+    best = table.groupby(keys, sort=False)["train_score"].transform("max")
+    first_best = table.assign(_is=table["train_score"] == best).groupby(keys, sort=False)["_is"]
+    table["best_on_train"] = (table["train_score"] == best) & (first_best.cumsum() == 1)
+    return table
+
+
+def best_layer_scores(table):
+    """Held-out score of the layer chosen on the training stimuli, per region and metric.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`benchmark_layers`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per region and metric: ``test_score`` (mean over splits of the
+        held-out score of each split's chosen layer), ``test_score_std`` and
+        ``layers`` (the chosen layer of each split, in split order).
+    """
+    chosen = table[table["best_on_train"]].sort_values("split")
+    grouped = chosen.groupby(["region", "metric"], sort=False)
+    result = grouped["test_score"].agg(test_score="mean", test_score_std="std")
+    result["layers"] = grouped["layer"].agg(list)
+    return result.reset_index()
