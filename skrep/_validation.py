@@ -515,8 +515,9 @@ def centre_and_scale(X, name, what="the measure"):
     # Subtracting the rounded mean leaves each column off by at most half an
     # ulp of its mean, negligible against its spread; no float64 copy of X.
     centred = X - xp.astype(mean, X.dtype)
-    largest = float(xp.max(xp.abs(centred)))
-    magnitude = float(xp.max(xp.abs(X)))
+    # Largest magnitudes from min and max: two reductions, no |X| temporary.
+    largest = max(-float(xp.min(centred)), float(xp.max(centred)))
+    magnitude = max(-float(xp.min(X)), float(xp.max(X)))
     eps = float(xp.finfo(X.dtype).eps)
     # Centring a constant column leaves at most a few ulps of the constant.
     if not largest > 8.0 * eps * magnitude or largest == 0.0:

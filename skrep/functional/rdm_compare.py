@@ -80,8 +80,30 @@ def _as_vectors(rdms, name):
     return rdms
 
 
+def _rank_row(v):
+    """Ranks of one vector (ties get their mean rank), as scipy's rankdata.
+
+    Data RDMs rarely have ties: then one argsort and an inverse permutation
+    give the ranks, about twice as fast as rankdata; rows with ties go to
+    rankdata.
+    """
+    order = np.argsort(v)
+    ordered = v[order]
+    if np.any(ordered[1:] == ordered[:-1]):
+        return scipy.stats.rankdata(v)
+    ranks = np.empty(v.size)
+    ranks[order] = np.arange(1.0, v.size + 1.0)
+    return ranks
+
+
 def _ranks(rdms):
-    return scipy.stats.rankdata(rdms, axis=1)
+    if rdms.shape[0] == 1 or rdms.shape[1] < 10_000:
+        return np.stack([_rank_row(v) for v in rdms])
+    # numpy's sort releases the GIL: rows are ranked in parallel threads.
+    from joblib import Parallel, delayed
+
+    rows = Parallel(n_jobs=-1, prefer="threads")(delayed(_rank_row)(v) for v in rdms)
+    return np.stack(rows)
 
 
 def _cosine(a, b, names):
