@@ -21,6 +21,7 @@ PUBLIC_MODULES = [
     "skrep.functional.rdm",
     "skrep.functional.rdm_compare",
     "skrep.functional.rsa_inference",
+    "skrep.functional.ridge",
     "skrep.layerwise",
     "skrep.model_selection",
     "skrep.preprocessing",

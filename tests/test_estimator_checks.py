@@ -14,6 +14,8 @@ from skrep.metrics import (
     RSA,
     CCAEstimator,
     CKAEstimator,
+    EncodingRegression,
+    EncodingRSA,
     EnergyStochasticMetric,
     GaussianStochasticMetric,
     JaccardKNNEstimator,
@@ -77,6 +79,10 @@ ESTIMATORS = [
     RegressionR2Estimator(),
     RSA(),
     RSA("euclidean", "tau-a"),
+    EncodingRegression(),
+    EncodingRegression(cv=3, scoring="r2", random_projection=2, random_state=0),
+    EncodingRSA(rdm_method="euclidean"),
+    EncodingRSA(),
 ]
 
 
@@ -170,6 +176,16 @@ RSA_CORRELATION_CHECKS = {
 def _expected_failed_checks(estimator):
     if isinstance(estimator, RelativeRepresentation):
         return {}
+    if isinstance(estimator, EncodingRegression):
+        expected = {
+            "check_n_features_in_after_fitting": EXPECTED_FAILED_CHECKS[
+                "check_n_features_in_after_fitting"
+            ]
+        }
+        if isinstance(estimator, EncodingRSA) and estimator.rdm_method == "correlation":
+            expected.update(RSA_CORRELATION_CHECKS)
+            expected["check_regressors_train"] = ONE_CHANNEL_HAS_NO_CORRELATION
+        return expected
     if isinstance(estimator, SimilarityEstimator):
         expected = {
             "check_n_features_in_after_fitting": EXPECTED_FAILED_CHECKS[

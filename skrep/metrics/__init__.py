@@ -13,6 +13,7 @@ from ._base import AlignmentMetric, BaseMetric, PairedEstimator
 from ._similarity import SimilarityEstimator
 from .cca import CCAEstimator, PWCCAEstimator, SVCCAEstimator
 from .cka import CKAEstimator
+from .encoding import EncodingRegression, EncodingRSA
 from .linear import LinearMetric
 from .neighbors import JaccardKNNEstimator, MutualKNNEstimator
 from .permutation import PermutationMetric
@@ -39,4 +40,6 @@ __all__ = [
     "JaccardKNNEstimator",
     "RegressionR2Estimator",
     "RSA",
+    "EncodingRegression",
+    "EncodingRSA",
 ]

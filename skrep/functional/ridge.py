@@ -1,0 +1,248 @@
+"""Ridge regression with a regularisation strength chosen per target by cross-validation.
+
+One eigendecomposition per fold serves every alpha: with more training
+samples than features, of ``X'X`` (the primal form); otherwise of the kernel
+``XX'`` (the dual form, as himalaya's KernelRidgeCV), so the cost follows the
+smaller of the two. For each alpha the held-out predictions are
+``A diag(1 / (l + alpha)) B`` with ``A`` and ``B`` computed once per fold.
+Alphas are chosen per target from the mean held-out score over folds, with
+himalaya's tie-break towards larger alphas (a slope of ``1e-10 log10 alpha``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._array import get_namespace, matrix_transpose, to_numpy
+from ..exceptions import InvalidParameterError
+
+__all__ = [
+    "ridge_cv_scores",
+    "ridge_loo_scores",
+    "ridge_coefficients",
+    "select_alphas",
+    "score_predictions",
+]
+
+SCORINGS = ("neg_mse", "r2", "pearson")
+
+
+def check_scoring(scoring, owner):
+    """Raise unless ``scoring`` is "neg_mse", "r2" or "pearson".
+
+    Parameters
+    ----------
+    scoring : object
+        The value to check.
+    owner : str
+        The function or estimator that received it, for the message.
+    """
+    if not (isinstance(scoring, str) and scoring in SCORINGS):
+        raise InvalidParameterError(
+            f"The 'scoring' parameter of {owner} must be one of {list(SCORINGS)}; got {scoring!r}."
+        )
+
+
+def score_predictions(Y, P, scoring="pearson"):
+    """Score predictions per target (column).
+
+    Parameters
+    ----------
+    Y : array of shape (n_samples, n_targets) or (..., n_samples, n_targets)
+        Measured responses.
+    P : array of the same shape
+        Predictions.
+    scoring : {"neg_mse", "r2", "pearson"}, default="pearson"
+        Negative mean squared error, coefficient of determination, or Pearson
+        correlation. A target (or prediction) without variance has r = 0 and,
+        for R^2, the score ``-inf`` is replaced by 0 when it is predicted exactly.
+
+    Returns
+    -------
+    array of shape (n_targets,) or (..., n_targets)
+        In the inputs' namespace.
+    """
+    xp = get_namespace(Y, P)
+    if scoring == "neg_mse":
+        return -xp.mean((Y - P) ** 2, axis=-2)
+    centred_y = Y - xp.mean(Y, axis=-2, keepdims=True)
+    if scoring == "r2":
+        residual = xp.sum((Y - P) ** 2, axis=-2)
+        total = xp.sum(centred_y**2, axis=-2)
+        safe = xp.where(total > 0, total, xp.ones_like(total))
+        return xp.where(total > 0, 1.0 - residual / safe, xp.zeros_like(total))
+    centred_p = P - xp.mean(P, axis=-2, keepdims=True)
+    product = xp.sum(centred_y * centred_p, axis=-2)
+    norms = xp.sqrt(xp.sum(centred_y**2, axis=-2) * xp.sum(centred_p**2, axis=-2))
+    safe = xp.where(norms > 0, norms, xp.ones_like(norms))
+    return xp.where(norms > 0, product / safe, xp.zeros_like(norms))
+
+
+def _fold_factors(X_train, Y_train, X_test, xp):
+    """``A`` (n_test x r), eigenvalues ``l`` (r,) and ``B`` (r x n_targets) of one fold."""
+    n, p = X_train.shape
+    if n >= p:  # primal: X'X = V diag(l) V'
+        eigenvalues, V = xp.linalg.eigh(matrix_transpose(X_train, xp) @ X_train)
+        return (
+            X_test @ V,
+            eigenvalues,
+            matrix_transpose(V, xp) @ (matrix_transpose(X_train, xp) @ Y_train),
+        )
+    # dual: XX' = U diag(l) U'; predictions X_test X' U diag(1/(l+a)) U' Y
+    eigenvalues, U = xp.linalg.eigh(X_train @ matrix_transpose(X_train, xp))
+    return (
+        (X_test @ matrix_transpose(X_train, xp)) @ U,
+        eigenvalues,
+        matrix_transpose(U, xp) @ Y_train,
+    )
+
+
+def ridge_cv_scores(X, Y, alphas, splits, *, scoring="neg_mse", fit_intercept=False):
+    """Mean held-out score of every alpha for every target.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        Features (numpy or torch).
+    Y : array of shape (n_samples, n_targets)
+        Targets.
+    alphas : array-like of shape (n_alphas,)
+        Positive regularisation strengths.
+    splits : iterable of (train, test) index arrays
+        Cross-validation splits.
+    scoring : {"neg_mse", "r2", "pearson"}, default="neg_mse"
+        How held-out predictions are scored (see :func:`score_predictions`).
+    fit_intercept : bool, default=False
+        Centre X and Y on each training fold's means.
+
+    Returns
+    -------
+    ndarray of shape (n_alphas, n_targets)
+        Scores averaged over folds (float64 numpy).
+    """
+    xp = get_namespace(X, Y)
+    alphas = np.asarray(alphas, dtype=np.float64)
+    total = np.zeros((alphas.size, Y.shape[1]))
+    n_folds = 0
+    for train, test in splits:
+        train_index = xp.asarray(np.asarray(train), device=_device(X))
+        test_index = xp.asarray(np.asarray(test), device=_device(X))
+        X_train, Y_train = xp.take(X, train_index, axis=0), xp.take(Y, train_index, axis=0)
+        X_test, Y_test = xp.take(X, test_index, axis=0), xp.take(Y, test_index, axis=0)
+        if fit_intercept:
+            mean_x, mean_y = xp.mean(X_train, axis=0), xp.mean(Y_train, axis=0)
+            X_train, X_test, Y_train = X_train - mean_x, X_test - mean_x, Y_train - mean_y
+        A, eigenvalues, B = _fold_factors(X_train, Y_train, X_test, xp)
+        eigenvalues = xp.clip(eigenvalues, min=0.0)  # rounding can leave tiny negatives
+        for k, alpha in enumerate(alphas):
+            P = (A / (eigenvalues + float(alpha))) @ B
+            if fit_intercept:
+                P = P + mean_y
+            total[k] += to_numpy(xp.astype(score_predictions(Y_test, P, scoring), xp.float64))
+        n_folds += 1
+    return total / n_folds
+
+
+def ridge_coefficients(X, Y, alphas_per_target):
+    """Ridge weights with one alpha per target, from one decomposition.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        Features (centre them first for an intercept).
+    Y : array of shape (n_samples, n_targets)
+        Targets.
+    alphas_per_target : array-like of shape (n_targets,)
+        The alpha of each target.
+
+    Returns
+    -------
+    array of shape (n_features, n_targets)
+        ``(X'X + alpha_t I)^-1 X' y_t`` for each target t, in X's namespace.
+    """
+    xp = get_namespace(X, Y)
+    alphas = xp.asarray(
+        np.asarray(alphas_per_target, dtype=np.float64), dtype=X.dtype, device=_device(X)
+    )
+    n, p = X.shape
+    if n >= p:
+        eigenvalues, V = xp.linalg.eigh(matrix_transpose(X, xp) @ X)
+        eigenvalues = xp.clip(eigenvalues, min=0.0)
+        projected = matrix_transpose(V, xp) @ (matrix_transpose(X, xp) @ Y)
+        return V @ (projected / (eigenvalues[:, None] + alphas[None, :]))
+    eigenvalues, U = xp.linalg.eigh(X @ matrix_transpose(X, xp))
+    eigenvalues = xp.clip(eigenvalues, min=0.0)
+    dual = U @ ((matrix_transpose(U, xp) @ Y) / (eigenvalues[:, None] + alphas[None, :]))
+    return matrix_transpose(X, xp) @ dual
+
+
+def select_alphas(scores, alphas):
+    """Best alpha per target, ties broken towards larger alphas (as himalaya).
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_alphas, n_targets)
+        Mean held-out scores.
+    alphas : array-like of shape (n_alphas,)
+        The alphas.
+
+    Returns
+    -------
+    ndarray of shape (n_targets,)
+        The chosen alpha of each target.
+    """
+    alphas = np.asarray(alphas, dtype=np.float64)
+    return alphas[np.argmax(scores + 1e-10 * np.log10(alphas)[:, None], axis=0)]
+
+
+def _device(A):
+    import array_api_compat
+
+    return array_api_compat.device(A)
+
+
+def ridge_loo_scores(X, Y, alphas, *, scoring="pearson"):
+    """Score of the leave-one-out predictions of every alpha for every target.
+
+    From one eigendecomposition (of ``X'X`` or of ``XX'``, whichever is
+    smaller): the hat matrix of alpha is ``H = X (X'X + alpha I)^-1 X'`` and
+    the leave-one-out prediction of sample i is
+    ``y_i - (y_i - (HY)_i) / (1 - H_ii)``. Centre X and Y first for an
+    intercept (the mean is then not left out, as in common practice).
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        Features (numpy or torch).
+    Y : array of shape (n_samples, n_targets)
+        Targets.
+    alphas : array-like of shape (n_alphas,)
+        Positive regularisation strengths.
+    scoring : {"neg_mse", "r2", "pearson"}, default="pearson"
+        How the leave-one-out predictions are scored.
+
+    Returns
+    -------
+    ndarray of shape (n_alphas, n_targets)
+        Scores (float64 numpy).
+    """
+    xp = get_namespace(X, Y)
+    n, p = X.shape
+    if n >= p:
+        eigenvalues, V = xp.linalg.eigh(matrix_transpose(X, xp) @ X)
+        A = X @ V  # H = A diag(1/(l+a)) A'
+        B = matrix_transpose(A, xp) @ Y
+    else:
+        eigenvalues, U = xp.linalg.eigh(X @ matrix_transpose(X, xp))
+        A = U * xp.sqrt(xp.clip(eigenvalues, min=0.0))  # H = U diag(l/(l+a)) U'
+        B = matrix_transpose(A, xp) @ Y
+    eigenvalues = xp.clip(eigenvalues, min=0.0)
+    squares = A * A
+    scores = []
+    for alpha in np.asarray(alphas, dtype=np.float64):
+        weights = 1.0 / (eigenvalues + float(alpha))
+        fitted = (A * weights) @ B
+        leverage = xp.sum(squares * weights, axis=1)[:, None]
+        loo = Y - (Y - fitted) / (1.0 - leverage)
+        scores.append(to_numpy(xp.astype(score_predictions(Y, loo, scoring), xp.float64)))
+    return np.stack(scores)

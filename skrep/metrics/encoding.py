@@ -1,0 +1,393 @@
+"""Encoding models: ridge regression from model features to brain responses (eReg, eRSA)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.model_selection import check_cv
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._array import convert_like, get_namespace, is_foreign_array, move_to_device, to_numpy
+from .._validation import check_n_features, check_paired_samples, check_representation
+from ..exceptions import InvalidParameterError
+from ..functional.rdm import compute_rdm
+from ..functional.rdm_compare import check_comparison, compare_rdms
+from ..functional.ridge import (
+    check_scoring,
+    ridge_coefficients,
+    ridge_cv_scores,
+    ridge_loo_scores,
+    score_predictions,
+    select_alphas,
+)
+from ._base import _check_device
+
+__all__ = ["EncodingRegression", "EncodingRSA"]
+
+DEEPJUICE_ALPHAS = tuple(float(a) for a in np.logspace(-1, 5, 7))
+
+
+class EncodingRegression(RegressorMixin, BaseEstimator):
+    """Ridge encoding model with the regularisation chosen per target (voxel, neuron).
+
+    ``fit(X, Y)`` maps model features X to responses Y by ridge regression,
+    choosing each target's alpha by cross-validation on the training
+    stimuli, from one eigendecomposition per fold (the kernel form when
+    features outnumber samples); ``score(X, Y)`` is the mean Pearson r over
+    targets between the predictions and held-out responses.
+    ``score_targets`` gives each target's r.
+
+    The defaults follow DeepJuice's published eReg: alphas
+    ``logspace(-1, 5, 7)``, each alpha chosen per target by the Pearson r of
+    the leave-one-out predictions, and optionally a sparse random projection
+    of the features to ``johnson_lindenstrauss_min_dim(n_stimuli, eps=0.1)``
+    dimensions.
+
+    Parameters
+    ----------
+    alphas : sequence of float, default=logspace(-1, 5, 7)
+        Candidate regularisation strengths.
+    cv : None, int, cross-validation splitter or iterable, default=None
+        None: efficient leave-one-out. Otherwise the folds of the training
+        stimuli (an int is KFold without shuffling, as himalaya).
+    scoring : {"pearson", "r2", "neg_mse"}, default="pearson"
+        How held-out predictions are scored to choose alpha.
+    fit_intercept : bool, default=True
+        Centre features and responses on the training means.
+    random_projection : None, "auto" or int, default=None
+        Project the features with :class:`sklearn.random_projection.SparseRandomProjection`
+        first: "auto" to the Johnson-Lindenstrauss dimension for the number
+        of training stimuli (eps=0.1), an int to that many dimensions;
+        skipped when that is not fewer than the features.
+    random_state : int or None, default=None
+        Seed of the random projection.
+    device : None, str or torch.device, default=None
+        Where to compute: None where the data is; "cpu" or "cuda" with torch.
+
+    Attributes
+    ----------
+    alpha_ : ndarray of shape (n_targets,)
+        The chosen alpha of each target.
+    cv_scores_ : ndarray of shape (n_alphas, n_targets)
+        Mean held-out score of every alpha for every target.
+    coef_ : array of shape (n_features_used, n_targets)
+        Ridge weights (on the projected features when projecting).
+    intercept_ : array of shape (n_targets,)
+        Intercepts.
+    projection_ : SparseRandomProjection or None
+        The fitted projection.
+    n_features_in_ : int
+        Width of X seen in fit.
+    """
+
+    def __init__(
+        self,
+        alphas=DEEPJUICE_ALPHAS,
+        *,
+        cv=None,
+        scoring="pearson",
+        fit_intercept=True,
+        random_projection=None,
+        random_state=None,
+        device=None,
+    ):
+        self.alphas = alphas
+        self.cv = cv
+        self.scoring = scoring
+        self.fit_intercept = fit_intercept
+        self.random_projection = random_projection
+        self.random_state = random_state
+        self.device = device
+
+    # -- parameters and inputs ---------------------------------------------------------
+    def _check_params(self):
+        name = type(self).__name__
+        try:
+            alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            alphas = np.empty(0)
+        if (
+            np.ndim(self.alphas) != 1
+            or alphas.size == 0
+            or not np.all(np.isfinite(alphas))
+            or np.any(alphas <= 0)
+        ):
+            raise InvalidParameterError(
+                f"The 'alphas' parameter of {name} must be a non-empty sequence of positive "
+                f"numbers; got {self.alphas!r}."
+            )
+        check_scoring(self.scoring, name)
+        rp = self.random_projection
+        if not (
+            rp is None
+            or rp == "auto"
+            or (isinstance(rp, numbers.Integral) and not isinstance(rp, bool) and rp >= 1)
+        ):
+            raise InvalidParameterError(
+                f"The 'random_projection' parameter of {name} must be None, 'auto' or an int "
+                f">= 1; got {rp!r}."
+            )
+        if not isinstance(self.fit_intercept, (bool, np.bool_)):
+            raise InvalidParameterError(
+                f"The 'fit_intercept' parameter of {name} must be True or False; got "
+                f"{self.fit_intercept!r}."
+            )
+        _check_device(self.device, name)
+        return alphas
+
+    def _targets(self, Y, *, reset):
+        if Y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None: y "
+                "holds the responses to predict, shape (n_stimuli, n_targets) or (n_stimuli,)."
+            )
+        if not is_foreign_array(Y):
+            Y = np.asarray(Y)  # lists and other array-likes
+        one_target = Y.ndim == 1
+        if one_target:
+            Y = Y[:, None]
+        Y = check_representation(Y, "Y", min_samples=2 if reset else 1)
+        if reset:
+            self._one_target = one_target
+            self.n_targets_ = Y.shape[1]
+        else:
+            check_n_features(Y, self.n_targets_, "Y", type(self).__name__)
+        return Y
+
+    def _features(self, X, *, reset):
+        X_checked = check_representation(X, "X", min_samples=2 if reset else 1)
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        if self.projection_ is not None:
+            X_checked = convert_like(
+                self.projection_.transform(to_numpy(X_checked)).astype(
+                    to_numpy(X_checked[:1]).dtype, copy=False
+                ),
+                X_checked,
+            )
+        X_checked = move_to_device(X_checked, self.device)
+        return X_checked
+
+    # -- fit / predict ---------------------------------------------------------------------
+    def fit(self, X, Y):
+        """Choose each target's alpha on the training stimuli and fit the ridge weights.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_stimuli, n_features)
+            Model features.
+        Y : array-like or torch.Tensor of shape (n_stimuli, n_targets) or (n_stimuli,)
+            Responses (voxels, neurons).
+
+        Returns
+        -------
+        self : object
+            The fitted model.
+        """
+        alphas = self._check_params()
+        X_checked = check_representation(X, "X")
+        Y = self._targets(Y, reset=True)
+        check_paired_samples(X_checked, Y)
+        self.projection_ = None
+        n, p = X_checked.shape
+        target_dim = self.random_projection
+        if target_dim == "auto":
+            from sklearn.random_projection import johnson_lindenstrauss_min_dim
+
+            target_dim = int(johnson_lindenstrauss_min_dim(n, eps=0.1))
+        if target_dim is not None and target_dim < p:
+            from sklearn.random_projection import SparseRandomProjection
+
+            self.projection_ = SparseRandomProjection(
+                n_components=target_dim, random_state=self.random_state
+            ).fit(to_numpy(X_checked))
+        X = self._features(X, reset=True)
+        Y = move_to_device(convert_like(Y, X), self.device) if self.device else convert_like(Y, X)
+        xp = get_namespace(X)
+        dtype = xp.float32 if X.dtype == Y.dtype == xp.float32 else xp.float64
+        X, Y = xp.astype(X, dtype, copy=False), xp.astype(Y, dtype, copy=False)
+        if self.fit_intercept:
+            self._mean_x, mean_y = xp.mean(X, axis=0), xp.mean(Y, axis=0)
+            Xc, Yc = X - self._mean_x, Y - mean_y
+        else:
+            self._mean_x, mean_y = None, xp.zeros(Y.shape[1], dtype=dtype)
+            Xc, Yc = X, Y
+        if self.cv is None:
+            self.cv_scores_ = ridge_loo_scores(Xc, Yc, alphas, scoring=self.scoring)
+        else:
+            splits = list(check_cv(self.cv).split(to_numpy(X)))
+            self.cv_scores_ = ridge_cv_scores(
+                X, Y, alphas, splits, scoring=self.scoring, fit_intercept=self.fit_intercept
+            )
+        self.alpha_ = select_alphas(self.cv_scores_, alphas)
+        self.coef_ = ridge_coefficients(Xc, Yc, self.alpha_)
+        mean_x = self._mean_x
+        self.intercept_ = mean_y - (mean_x @ self.coef_ if mean_x is not None else 0.0)
+        return self
+
+    def predict(self, X):
+        """Predicted responses.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_stimuli, n_features)
+            Model features.
+
+        Returns
+        -------
+        array of shape (n_stimuli, n_targets), or (n_stimuli,) for a 1-D Y in fit
+            In X's array type.
+        """
+        check_is_fitted(self, "coef_")
+        X_in = X
+        X = self._features(X, reset=False)
+        X = get_namespace(X).astype(X, self.coef_.dtype, copy=False)
+        X = convert_like(X, self.coef_)
+        prediction = X @ self.coef_ + self.intercept_
+        if self._one_target:
+            prediction = prediction[:, 0]
+        return convert_like(prediction, X_in) if hasattr(X_in, "shape") else to_numpy(prediction)
+
+    def score_targets(self, X, Y):
+        """Pearson r between predicted and measured responses, per target.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_stimuli, n_features)
+            Model features of held-out stimuli.
+        Y : array-like or torch.Tensor of shape (n_stimuli, n_targets) or (n_stimuli,)
+            Their measured responses.
+
+        Returns
+        -------
+        ndarray of shape (n_targets,)
+            One r per target (0 where a target or its prediction is constant).
+        """
+        check_is_fitted(self, "coef_")
+        Y = self._targets(Y, reset=False)
+        prediction = self.predict(X)
+        prediction = prediction[:, None] if self._one_target else prediction
+        check_paired_samples(prediction, Y, names=("X", "Y"))
+        prediction = to_numpy(prediction).astype(np.float64)
+        return to_numpy(score_predictions(to_numpy(Y).astype(np.float64), prediction, "pearson"))
+
+    def score(self, X, Y):
+        """Mean Pearson r over targets on (held-out) stimuli.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_stimuli, n_features)
+            Model features.
+        Y : array-like or torch.Tensor of shape (n_stimuli, n_targets) or (n_stimuli,)
+            Measured responses.
+
+        Returns
+        -------
+        float
+            The mean over targets of ``score_targets(X, Y)``.
+        """
+        return float(np.mean(self.score_targets(X, Y)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+class EncodingRSA(EncodingRegression):
+    """Encoding RSA: the RDM of the encoding model's predictions vs the measured RDM.
+
+    Fits the ridge encoding model of :class:`EncodingRegression` on the
+    training stimuli; ``score(X, Y)`` compares the RDM of the predicted
+    responses to held-out stimuli with the RDM of their measured responses
+    (DeepJuice's eRSA).
+
+    Parameters
+    ----------
+    alphas : sequence of float, default=logspace(-1, 5, 7)
+        Candidate regularisation strengths.
+    cv : None, int, cross-validation splitter or iterable, default=None
+        Folds for choosing alpha (None: leave-one-out).
+    scoring : {"pearson", "r2", "neg_mse"}, default="pearson"
+        How alpha is chosen.
+    fit_intercept : bool, default=True
+        Centre features and responses on the training means.
+    random_projection : None, "auto" or int, default=None
+        Sparse random projection of the features first.
+    random_state : int or None, default=None
+        Seed of the random projection.
+    device : None, str or torch.device, default=None
+        Where to compute.
+    rdm_method : str, default="correlation"
+        RDM of the predicted and measured responses.
+    comparison : str, default="pearson"
+        How the two RDMs are compared (see :func:`skrep.functional.compare_rdms`).
+
+    Attributes
+    ----------
+    alpha_ : ndarray of shape (n_targets,)
+        The chosen alpha of each target.
+    coef_ : array of shape (n_features_used, n_targets)
+        Ridge weights.
+    """
+
+    def __init__(
+        self,
+        alphas=DEEPJUICE_ALPHAS,
+        *,
+        cv=None,
+        scoring="pearson",
+        fit_intercept=True,
+        random_projection=None,
+        random_state=None,
+        device=None,
+        rdm_method="correlation",
+        comparison="pearson",
+    ):
+        super().__init__(
+            alphas,
+            cv=cv,
+            scoring=scoring,
+            fit_intercept=fit_intercept,
+            random_projection=random_projection,
+            random_state=random_state,
+            device=device,
+        )
+        self.rdm_method = rdm_method
+        self.comparison = comparison
+
+    def _check_params(self):
+        check_comparison(self.comparison, type(self).__name__)
+        if self.rdm_method not in ("correlation", "cosine", "euclidean", "sqeuclidean"):
+            raise InvalidParameterError(
+                f"The 'rdm_method' parameter of {type(self).__name__} must be 'correlation', "
+                f"'cosine', 'euclidean' or 'sqeuclidean'; got {self.rdm_method!r}."
+            )
+        return super()._check_params()
+
+    def score(self, X, Y):
+        """Comparison of the RDMs of predicted and measured responses.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_stimuli, n_features)
+            Model features of (held-out) stimuli, at least 3.
+        Y : array-like or torch.Tensor of shape (n_stimuli, n_targets)
+            Their measured responses.
+
+        Returns
+        -------
+        float
+            E.g. the Pearson correlation of the two RDMs.
+        """
+        check_is_fitted(self, "coef_")
+        Y = self._targets(Y, reset=False)
+        prediction = self.predict(X)
+        prediction = prediction[:, None] if self._one_target else prediction
+        check_paired_samples(prediction, Y, names=("X", "Y"))
+        predicted = compute_rdm(to_numpy(prediction).astype(np.float64), self.rdm_method)
+        measured = compute_rdm(to_numpy(Y).astype(np.float64), self.rdm_method)
+        return float(compare_rdms(predicted, measured, self.comparison)[0, 0])

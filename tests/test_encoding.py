@@ -1,0 +1,142 @@
+"""Ridge encoding models (issue 7): himalaya's reference values, scikit-learn, closed forms."""
+
+import numpy as np
+import pytest
+from conftest import load_reference
+from sklearn.linear_model import Ridge, RidgeCV
+from sklearn.model_selection import KFold, LeaveOneOut, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.random_projection import SparseRandomProjection
+
+import skrep
+from skrep.exceptions import InvalidParameterError
+from skrep.functional import compare_rdms, compute_rdm
+from skrep.functional.ridge import ridge_coefficients, ridge_cv_scores, ridge_loo_scores
+
+
+@pytest.fixture(scope="module")
+def himalaya():
+    return load_reference("rsatoolbox", "himalaya_reference")
+
+
+@pytest.mark.parametrize(
+    "scoring, prefix", [("neg_mse", "ridgecv"), ("pearson", "ridgecv_corrscore")]
+)
+def test_matches_himalaya_ridgecv(himalaya, scoring, prefix):
+    model = skrep.EncodingRegression(
+        himalaya["alphas"], cv=5, scoring=scoring, fit_intercept=False
+    ).fit(himalaya["X_train"], himalaya["Y_train"])
+    np.testing.assert_allclose(model.alpha_, himalaya[f"{prefix}_numpy__best_alphas"], rtol=1e-12)
+    r = model.score_targets(himalaya["X_test"], himalaya["Y_test"])
+    np.testing.assert_allclose(r, himalaya[f"{prefix}_numpy__test_correlation"], atol=1e-12)
+    if scoring == "neg_mse":
+        np.testing.assert_allclose(model.coef_, himalaya["ridgecv_numpy__coef"], atol=1e-12)
+        np.testing.assert_allclose(
+            model.cv_scores_.max(axis=0), himalaya["ridgecv_numpy__cv_scores"], atol=1e-12
+        )
+    assert model.score(himalaya["X_test"], himalaya["Y_test"]) == pytest.approx(r.mean())
+
+
+@pytest.mark.parametrize("p", [8, 60])  # primal and dual (kernel) forms
+def test_coefficients_match_scikit_learn_ridge(rng, p):
+    X = rng.standard_normal((40, p))
+    Y = X[:, :4] @ rng.standard_normal((4, 3)) + rng.standard_normal((40, 3))
+    alphas = np.array([0.5, 5.0, 50.0])
+    coef = ridge_coefficients(X, Y, alphas)
+    for t, alpha in enumerate(alphas):
+        expected = Ridge(alpha=alpha, fit_intercept=False).fit(X, Y[:, t]).coef_
+        np.testing.assert_allclose(coef[:, t], expected, atol=1e-10)
+    # With an intercept, the fitted model predicts as scikit-learn's Ridge.
+    model = skrep.EncodingRegression([5.0], cv=3).fit(X, Y)
+    reference = Ridge(alpha=5.0).fit(X, Y)
+    np.testing.assert_allclose(model.predict(X), reference.predict(X), atol=1e-10)
+
+
+@pytest.mark.parametrize("p", [8, 60])
+def test_leave_one_out_scores_are_explicit_leave_one_out(rng, p):
+    X = rng.standard_normal((30, p))
+    Y = X[:, :3] @ rng.standard_normal((3, 4)) + rng.standard_normal((30, 4))
+    alphas = [0.1, 3.0, 100.0]
+    explicit = ridge_cv_scores(X, Y, alphas, LeaveOneOut().split(X), scoring="neg_mse")
+    np.testing.assert_allclose(
+        ridge_loo_scores(X, Y, alphas, scoring="neg_mse"), explicit, atol=1e-10
+    )
+    # scikit-learn's RidgeCV (efficient LOO, MSE, alpha per target) picks the same alphas.
+    sk = RidgeCV(alphas=alphas, fit_intercept=False, alpha_per_target=True).fit(X, Y)
+    ours = skrep.EncodingRegression(alphas, scoring="neg_mse", fit_intercept=False).fit(X, Y)
+    np.testing.assert_allclose(ours.alpha_, sk.alpha_)
+
+
+def test_random_projection_and_pipeline(rng):
+    X = rng.standard_normal((60, 500))
+    Y = X[:, :5] @ rng.standard_normal((5, 6)) + 0.5 * rng.standard_normal((60, 6))
+    model = skrep.EncodingRegression(random_projection="auto", random_state=0).fit(X, Y)
+    assert model.projection_ is None  # JL dimension for 60 stimuli exceeds 500 features
+    projected = skrep.EncodingRegression(random_projection=50, random_state=0).fit(X, Y)
+    assert projected.coef_.shape == (50, 6)
+    manual = SparseRandomProjection(50, random_state=0).fit(X)
+    by_hand = skrep.EncodingRegression().fit(manual.transform(X), Y)
+    np.testing.assert_allclose(
+        projected.predict(X), by_hand.predict(manual.transform(X)), atol=1e-10
+    )
+    pipeline = make_pipeline(SparseRandomProjection(50, random_state=0), skrep.EncodingRSA())
+    scores = cross_validate(pipeline, X, Y, cv=KFold(3))["test_score"]
+    assert np.all(np.isfinite(scores)) and np.all(scores <= 1.0)
+
+
+def test_encoding_rsa_compares_predicted_and_measured_rdms(rng):
+    X = rng.standard_normal((50, 10))
+    Y = X @ rng.standard_normal((10, 8)) + 0.3 * rng.standard_normal((50, 8))
+    model = skrep.EncodingRSA(comparison="spearman").fit(X[:35], Y[:35])
+    expected = compare_rdms(compute_rdm(model.predict(X[35:])), compute_rdm(Y[35:]), "spearman")[
+        0, 0
+    ]
+    assert model.score(X[35:], Y[35:]) == pytest.approx(expected, abs=1e-14)
+    assert expected > 0.5
+
+
+def test_cross_validate_and_one_target(rng):
+    X = rng.standard_normal((45, 6))
+    y = X @ rng.standard_normal(6) + 0.2 * rng.standard_normal(45)
+    model = skrep.EncodingRegression(cv=3).fit(X, y)
+    assert model.predict(X).shape == (45,)
+    scores = cross_validate(skrep.EncodingRegression(), X, y, cv=KFold(3))["test_score"]
+    assert np.all(scores > 0.9)
+
+
+def test_torch_matches_numpy(himalaya):
+    torch = pytest.importorskip("torch")
+    X, Y = himalaya["X_train"], himalaya["Y_train"]
+    ours = skrep.EncodingRegression(cv=5).fit(X, Y)
+    tensors = skrep.EncodingRegression(cv=5).fit(torch.from_numpy(X), torch.from_numpy(Y))
+    np.testing.assert_allclose(tensors.alpha_, ours.alpha_)
+    predicted = tensors.predict(torch.from_numpy(himalaya["X_test"]))
+    assert isinstance(predicted, torch.Tensor)
+    np.testing.assert_allclose(predicted.numpy(), ours.predict(himalaya["X_test"]), atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "model, match",
+    [
+        (skrep.EncodingRegression(alphas=[-1.0]), "'alphas' parameter"),
+        (skrep.EncodingRegression(alphas=[]), "'alphas' parameter"),
+        (skrep.EncodingRegression(scoring="mae"), "'scoring' parameter"),
+        (skrep.EncodingRegression(random_projection=0), "'random_projection' parameter"),
+        (skrep.EncodingRSA(comparison="dcor"), "'method' parameter of EncodingRSA"),
+    ],
+)
+def test_bad_parameters(rng, model, match):
+    X = rng.standard_normal((20, 3))
+    with pytest.raises(InvalidParameterError, match=match):
+        model.fit(X, X)
+
+
+def test_bad_input(rng):
+    X, Y = rng.standard_normal((20, 3)), rng.standard_normal((20, 2))
+    with pytest.raises(ValueError, match="X has 20 samples .* Y has 19"):
+        skrep.EncodingRegression().fit(X, Y[:19])
+    model = skrep.EncodingRegression().fit(X, Y)
+    with pytest.raises(ValueError, match="X has 4 features, but EncodingRegression is expecting 3"):
+        model.predict(rng.standard_normal((5, 4)))
+    with pytest.raises(ValueError, match="requires y"):
+        skrep.EncodingRegression().fit(X, None)
