@@ -50,6 +50,9 @@ def test_coefficients_match_scikit_learn_ridge(rng, p):
     model = skrep.EncodingRegression([5.0], cv=3).fit(X, Y)
     reference = Ridge(alpha=5.0).fit(X, Y)
     np.testing.assert_allclose(model.predict(X), reference.predict(X), atol=1e-10)
+    np.testing.assert_allclose(model.coef_, reference.coef_.T, atol=1e-10)
+    np.testing.assert_allclose(model.intercept_, reference.intercept_, atol=1e-10)
+    np.testing.assert_allclose(X @ model.coef_ + model.intercept_, model.predict(X), atol=1e-10)
 
 
 @pytest.mark.parametrize("p", [8, 60])

@@ -20,6 +20,7 @@ __all__ = [
     "ridge_cv_scores",
     "ridge_loo_scores",
     "ridge_coefficients",
+    "ridge_dual_coefficients",
     "select_alphas",
     "score_predictions",
 ]
@@ -97,6 +98,25 @@ def _fold_factors(X_train, Y_train, X_test, xp):
     )
 
 
+def _kernel_fold_factors(kernel, train, test, Y_train, centre, xp):
+    """Dual factors of one fold from the blocks of the kernel of all samples.
+
+    Centring the features on the training mean ``m`` turns the blocks into
+    ``(x_i - m).(x_j - m) = K_ij - K_i. m - m.K_.j + m.m``, all means of
+    kernel blocks, so the features are not needed again.
+    """
+    train_block = xp.take(xp.take(kernel, train, axis=0), train, axis=1)
+    test_block = xp.take(xp.take(kernel, test, axis=0), train, axis=1)
+    if centre:
+        column_means = xp.mean(train_block, axis=0)
+        grand_mean = xp.mean(column_means)
+        train_block = train_block - column_means[None, :] - column_means[:, None] + grand_mean
+        row_means = xp.mean(test_block, axis=1)
+        test_block = test_block - row_means[:, None] - column_means[None, :] + grand_mean
+    eigenvalues, U = xp.linalg.eigh(train_block)
+    return test_block @ U, eigenvalues, matrix_transpose(U, xp) @ Y_train
+
+
 def ridge_cv_scores(X, Y, alphas, splits, *, scoring="neg_mse", fit_intercept=False):
     """Mean held-out score of every alpha for every target.
 
@@ -124,15 +144,30 @@ def ridge_cv_scores(X, Y, alphas, splits, *, scoring="neg_mse", fit_intercept=Fa
     alphas = np.asarray(alphas, dtype=np.float64)
     total = np.zeros((alphas.size, Y.shape[1]))
     n_folds = 0
+    splits = [(np.asarray(train), np.asarray(test)) for train, test in splits]
+    n_train_smallest = min(train.size for train, _ in splits) if splits else 0
+    # Kernel (dual) form when features outnumber training samples: the kernel
+    # of all samples is computed once and each fold takes (and centres) its blocks.
+    kernel = X @ matrix_transpose(X, xp) if X.shape[1] > n_train_smallest else None
     for train, test in splits:
-        train_index = xp.asarray(np.asarray(train), device=_device(X))
-        test_index = xp.asarray(np.asarray(test), device=_device(X))
-        X_train, Y_train = xp.take(X, train_index, axis=0), xp.take(Y, train_index, axis=0)
-        X_test, Y_test = xp.take(X, test_index, axis=0), xp.take(Y, test_index, axis=0)
+        train_index = xp.asarray(train, device=_device(X))
+        test_index = xp.asarray(test, device=_device(X))
+        Y_train = xp.take(Y, train_index, axis=0)
+        Y_test = xp.take(Y, test_index, axis=0)
+        mean_y = xp.mean(Y_train, axis=0) if fit_intercept else None
         if fit_intercept:
-            mean_x, mean_y = xp.mean(X_train, axis=0), xp.mean(Y_train, axis=0)
-            X_train, X_test, Y_train = X_train - mean_x, X_test - mean_x, Y_train - mean_y
-        A, eigenvalues, B = _fold_factors(X_train, Y_train, X_test, xp)
+            Y_train = Y_train - mean_y
+        if kernel is not None:
+            A, eigenvalues, B = _kernel_fold_factors(
+                kernel, train_index, test_index, Y_train, fit_intercept, xp
+            )
+        else:
+            X_train = xp.take(X, train_index, axis=0)
+            X_test = xp.take(X, test_index, axis=0)
+            if fit_intercept:
+                mean_x = xp.mean(X_train, axis=0)
+                X_train, X_test = X_train - mean_x, X_test - mean_x
+            A, eigenvalues, B = _fold_factors(X_train, Y_train, X_test, xp)
         eigenvalues = xp.clip(eigenvalues, min=0.0)  # rounding can leave tiny negatives
         for k, alpha in enumerate(alphas):
             P = (A / (eigenvalues + float(alpha))) @ B
@@ -170,10 +205,36 @@ def ridge_coefficients(X, Y, alphas_per_target):
         eigenvalues = xp.clip(eigenvalues, min=0.0)
         projected = matrix_transpose(V, xp) @ (matrix_transpose(X, xp) @ Y)
         return V @ (projected / (eigenvalues[:, None] + alphas[None, :]))
+    return matrix_transpose(X, xp) @ ridge_dual_coefficients(X, Y, alphas_per_target)
+
+
+def ridge_dual_coefficients(X, Y, alphas_per_target):
+    """Dual ridge weights ``(XX' + alpha_t I)^-1 y_t``, one alpha per target.
+
+    The primal weights are ``X' dual``; predictions for new features ``Z``
+    are ``Z X' dual``, cheaper than forming the primal weights when
+    features outnumber samples.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        Features (centre them first for an intercept).
+    Y : array of shape (n_samples, n_targets)
+        Targets.
+    alphas_per_target : array-like of shape (n_targets,)
+        The alpha of each target.
+
+    Returns
+    -------
+    array of shape (n_samples, n_targets)
+        In X's namespace.
+    """
+    xp = get_namespace(X, Y)
+    alphas = np.asarray(alphas_per_target, dtype=np.float64)
+    alphas = xp.asarray(alphas, dtype=X.dtype, device=_device(X))
     eigenvalues, U = xp.linalg.eigh(X @ matrix_transpose(X, xp))
     eigenvalues = xp.clip(eigenvalues, min=0.0)
-    dual = U @ ((matrix_transpose(U, xp) @ Y) / (eigenvalues[:, None] + alphas[None, :]))
-    return matrix_transpose(X, xp) @ dual
+    return U @ ((matrix_transpose(U, xp) @ Y) / (eigenvalues[:, None] + alphas[None, :]))
 
 
 def select_alphas(scores, alphas):

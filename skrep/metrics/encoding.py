@@ -9,7 +9,14 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._array import convert_like, get_namespace, is_foreign_array, move_to_device, to_numpy
+from .._array import (
+    convert_like,
+    get_namespace,
+    is_foreign_array,
+    matrix_transpose,
+    move_to_device,
+    to_numpy,
+)
 from .._validation import check_n_features, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
 from ..functional.rdm import compute_rdm
@@ -18,6 +25,7 @@ from ..functional.ridge import (
     check_scoring,
     ridge_coefficients,
     ridge_cv_scores,
+    ridge_dual_coefficients,
     ridge_loo_scores,
     score_predictions,
     select_alphas,
@@ -75,7 +83,9 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
     coef_ : array of shape (n_features_used, n_targets)
         Ridge weights (on the projected features when projecting).
     intercept_ : array of shape (n_targets,)
-        Intercepts.
+        Intercepts: predictions are ``X @ coef_ + intercept_``.
+    dual_coef_ : array of shape (n_stimuli, n_targets) or None
+        Dual weights when features outnumber training stimuli (kernel form).
     projection_ : SparseRandomProjection or None
         The fitted projection.
     n_features_in_ : int
@@ -221,10 +231,31 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
                 X, Y, alphas, splits, scoring=self.scoring, fit_intercept=self.fit_intercept
             )
         self.alpha_ = select_alphas(self.cv_scores_, alphas)
-        self.coef_ = ridge_coefficients(Xc, Yc, self.alpha_)
-        mean_x = self._mean_x
-        self.intercept_ = mean_y - (mean_x @ self.coef_ if mean_x is not None else 0.0)
+        if Xc.shape[1] > Xc.shape[0]:
+            # Kernel form: keep the dual weights; the primal ones (features x
+            # targets, the costliest product) are formed only if coef_ is read.
+            self.dual_coef_ = ridge_dual_coefficients(Xc, Yc, self.alpha_)
+            self._fit_features = Xc
+            self._coef = None
+            # mean_x . coef = (Xc mean_x) . dual: no primal weights needed.
+            shift = (Xc @ self._mean_x) @ self.dual_coef_ if self._mean_x is not None else 0.0
+        else:
+            self.dual_coef_ = None
+            self._coef = ridge_coefficients(Xc, Yc, self.alpha_)
+            shift = self._mean_x @ self._coef if self._mean_x is not None else 0.0
+        self._mean_y = mean_y
+        self.intercept_ = mean_y - shift
         return self
+
+    @property
+    def coef_(self):
+        """Ridge weights, shape (n_features_used, n_targets) (formed on first use)."""
+        if not hasattr(self, "alpha_"):
+            raise AttributeError("coef_ exists after fit")
+        if self._coef is None:
+            xp = get_namespace(self._fit_features)
+            self._coef = matrix_transpose(self._fit_features, xp) @ self.dual_coef_
+        return self._coef
 
     def predict(self, X):
         """Predicted responses.
@@ -239,12 +270,19 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         array of shape (n_stimuli, n_targets), or (n_stimuli,) for a 1-D Y in fit
             In X's array type.
         """
-        check_is_fitted(self, "coef_")
+        check_is_fitted(self, "alpha_")
         X_in = X
         X = self._features(X, reset=False)
-        X = get_namespace(X).astype(X, self.coef_.dtype, copy=False)
-        X = convert_like(X, self.coef_)
-        prediction = X @ self.coef_ + self.intercept_
+        reference = self.intercept_
+        X = convert_like(get_namespace(X).astype(X, reference.dtype, copy=False), reference)
+        if self._mean_x is not None:
+            X = X - self._mean_x
+        if self.dual_coef_ is not None:
+            xp = get_namespace(X)
+            kernel = X @ matrix_transpose(self._fit_features, xp)
+            prediction = kernel @ self.dual_coef_ + self._mean_y
+        else:
+            prediction = X @ self._coef + self._mean_y
         if self._one_target:
             prediction = prediction[:, 0]
         return convert_like(prediction, X_in) if hasattr(X_in, "shape") else to_numpy(prediction)
@@ -264,7 +302,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         ndarray of shape (n_targets,)
             One r per target (0 where a target or its prediction is constant).
         """
-        check_is_fitted(self, "coef_")
+        check_is_fitted(self, "alpha_")
         Y = self._targets(Y, reset=False)
         prediction = self.predict(X)
         prediction = prediction[:, None] if self._one_target else prediction
@@ -383,7 +421,7 @@ class EncodingRSA(EncodingRegression):
         float
             E.g. the Pearson correlation of the two RDMs.
         """
-        check_is_fitted(self, "coef_")
+        check_is_fitted(self, "alpha_")
         Y = self._targets(Y, reset=False)
         prediction = self.predict(X)
         prediction = prediction[:, None] if self._one_target else prediction
