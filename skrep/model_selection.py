@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import check_cv
@@ -46,7 +47,13 @@ def _named_metrics(metrics):
 
 def _score_task(metric, X, Y, train, test):
     fitted = clone(metric).fit(X[train], Y[train])
-    return float(fitted.score(X[train], Y[train])), float(fitted.score(X[test], Y[test]))
+    train_score = float(fitted.score(X[train], Y[train]))
+    # Models that choose hyperparameters by an inner cross-validation (the
+    # encoding models' cv_scores_) are selected by that held-out score: their
+    # in-sample fit would favour the widest layer.
+    inner = getattr(fitted, "cv_scores_", None)
+    selection = float(np.mean(np.max(inner, axis=0))) if inner is not None else train_score
+    return train_score, float(fitted.score(X[test], Y[test])), selection
 
 
 def benchmark_layers(layers, responses, metrics, cv=5, *, n_jobs=None):
@@ -79,9 +86,14 @@ def benchmark_layers(layers, responses, metrics, cv=5, *, n_jobs=None):
     pandas.DataFrame
         (pandas is an optional dependency: ``pip install "skrep[table]"``.)
         One row per split, region, metric and layer, with columns ``split``,
-        ``region``, ``metric``, ``layer``, ``train_score``, ``test_score`` and
-        ``best_on_train`` (whether this layer has the best training score of
-        its split, region and metric).
+        ``region``, ``metric``, ``layer``, ``train_score`` (the score on the
+        training stimuli), ``test_score``, ``selection_score`` and
+        ``best_on_train`` (whether this layer has the best selection score of
+        its split, region and metric). The selection score is the training
+        score, except for models with an inner cross-validation (``cv_scores_``,
+        as :class:`~skrep.EncodingRegression`): there it is their mean
+        held-out score within the training stimuli, since an in-sample fit
+        would favour the widest layer.
     """
     import pandas as pd
 
@@ -119,16 +131,18 @@ def benchmark_layers(layers, responses, metrics, cv=5, *, n_jobs=None):
                 "layer": layer,
                 "train_score": train_score,
                 "test_score": test_score,
+                "selection_score": selection,
             }
-            for (s, region, metric_name, layer, *_), (train_score, test_score) in zip(
+            for (s, region, metric_name, layer, *_), (train_score, test_score, selection) in zip(
                 tasks, scores, strict=True
             )
         ]
     )
     keys = ["split", "region", "metric"]
-    best = table.groupby(keys, sort=False)["train_score"].transform("max")
-    first_best = table.assign(_is=table["train_score"] == best).groupby(keys, sort=False)["_is"]
-    table["best_on_train"] = (table["train_score"] == best) & (first_best.cumsum() == 1)
+    best = table.groupby(keys, sort=False)["selection_score"].transform("max")
+    is_best = table["selection_score"] == best
+    first_best = table.assign(_is=is_best).groupby(keys, sort=False)["_is"].cumsum() == 1
+    table["best_on_train"] = is_best & first_best
     return table
 
 

@@ -143,3 +143,44 @@ def test_bad_input(rng):
         model.predict(rng.standard_normal((5, 4)))
     with pytest.raises(ValueError, match="requires y"):
         skrep.EncodingRegression().fit(X, None)
+
+
+# -- review mends -------------------------------------------------------------------------------
+@pytest.mark.parametrize("n, p", [(40, 200), (60, 50)])
+def test_leave_one_out_with_an_intercept_matches_scikit_learn(rng, n, p):
+    X = rng.standard_normal((n, p)) + 5.0
+    Y = X @ rng.standard_normal((p, 3)) + 2.0 * rng.standard_normal((n, 3)) * [1, 30, 100] + 3.0
+    alphas = np.logspace(-1, 5, 7)
+    reference = RidgeCV(alphas=alphas, alpha_per_target=True).fit(X, Y)
+    ours = skrep.EncodingRegression(alphas, scoring="neg_mse").fit(X, Y)
+    np.testing.assert_allclose(ours.alpha_, reference.alpha_)
+
+
+def test_float32_kernel_folds_with_offset_features(rng):
+    X = rng.standard_normal((60, 400)) + 30.0
+    Y = (X - 30.0)[:, :10] @ rng.standard_normal((10, 5)) + rng.standard_normal((60, 5))
+    alphas = np.logspace(-1, 5, 7)
+    exact = skrep.EncodingRegression(alphas, cv=5).fit(X, Y)
+    single = skrep.EncodingRegression(alphas, cv=5).fit(X.astype(np.float32), Y.astype(np.float32))
+    np.testing.assert_allclose(single.cv_scores_, exact.cv_scores_, atol=1e-3)
+
+
+def test_predict_across_array_types(rng):
+    torch = pytest.importorskip("torch")
+    X, Y = rng.standard_normal((30, 5)), rng.standard_normal((30, 2))
+    model = skrep.EncodingRegression().fit(X, Y)
+    got = model.predict(torch.from_numpy(X).float())
+    assert isinstance(got, torch.Tensor)
+    np.testing.assert_allclose(got.numpy(), model.predict(X), atol=1e-5)
+    tensors = torch.from_numpy(X).float(), torch.from_numpy(Y).float()
+    on_torch = skrep.EncodingRegression().fit(*tensors)
+    np.testing.assert_allclose(on_torch.predict(X), model.predict(X), atol=1e-4)
+
+
+def test_single_stimulus_folds_and_scores_are_errors(rng):
+    X, Y = rng.standard_normal((12, 3)), rng.standard_normal((12, 2))
+    with pytest.raises(ValueError, match="test folds of 1 stimulus"):
+        skrep.EncodingRegression(cv=LeaveOneOut()).fit(X, Y)
+    model = skrep.EncodingRegression().fit(X, Y)
+    with pytest.raises(ValueError, match="needs at least 2 stimuli"):
+        model.score(X[:1], Y[:1])

@@ -30,8 +30,10 @@ def test_table_holds_every_score_and_the_layer_chosen_on_training_data(benchmark
     table = benchmark_layers(layers, responses, metrics, cv=cv)
     assert len(table) == 3 * 2 * 2 * 3
     assert list(table.columns) == [
-        "split", "region", "metric", "layer", "train_score", "test_score", "best_on_train"
+        "split", "region", "metric", "layer", "train_score", "test_score", "selection_score",
+        "best_on_train",
     ]  # fmt: skip
+    np.testing.assert_array_equal(table.selection_score, table.train_score)
     for s, (train, test) in enumerate(cv.split(layers["layer0"])):
         for region, Y in responses.items():
             for name, metric in metrics.items():
@@ -80,3 +82,17 @@ def test_benchmark_errors(benchmark):
         benchmark_layers(layers, responses, {"x": 3})
     with pytest.raises(ValueError, match="cv=100 splits but there are only 48 stimuli"):
         benchmark_layers(layers, responses, [skrep.RSA()], cv=100)
+
+
+def test_encoding_models_are_selected_by_their_inner_cross_validation(rng):
+    stimuli = rng.standard_normal((40, 5))
+    layers = {
+        "narrow": stimuli @ rng.standard_normal((5, 5)),
+        "wide": rng.standard_normal((40, 300)),  # fits anything in sample, predicts nothing
+    }
+    responses = {"IT": stimuli @ rng.standard_normal((5, 6)) + 0.3 * rng.standard_normal((40, 6))}
+    table = benchmark_layers(layers, responses, {"eReg": skrep.EncodingRegression()}, cv=2)
+    chosen = table[table.best_on_train]
+    assert set(chosen.layer) == {"narrow"}
+    wide = table[table.layer == "wide"]
+    assert np.all(wide.train_score > wide.selection_score)

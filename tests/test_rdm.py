@@ -259,3 +259,66 @@ def test_rsa_estimator(rng):
         skrep.RSA("crossnobis").fit(X, Y)
     with pytest.raises(InvalidParameterError, match="'method' parameter of RSA"):
         skrep.RSA(comparison="dcor").fit(X, Y)
+
+
+# -- review mends -------------------------------------------------------------------------------
+def test_two_dimensional_input_is_a_stack_of_condensed_rdms(rng):
+    from skrep.functional import bootstrap_comparisons, permutation_test
+
+    models, data = rng.random((10, 10)), rng.random((10, 10))  # 10 RDMs over 5 stimuli each
+    observed, p_values = permutation_test(models, data, n_permutations=5, random_state=0)
+    assert observed.shape == (10,) and p_values.shape == (10,)
+    assert bootstrap_comparisons(models, data, n_bootstrap=3, random_state=0).shape == (3, 10)
+    square = condensed_to_square(rng.random(4186))
+    with pytest.raises(ValueError, match=r"shape \(92, 92\).*looks like a square RDM"):
+        compare_rdms(square, square)
+    with pytest.raises(ValueError, match="not symmetric"):
+        permutation_test(square[None] + np.triu(np.ones((92, 92)), 1)[None], square[None])
+
+
+def test_float32_squared_distances_with_an_offset(rng):
+    X = 100.0 + 0.01 * rng.standard_normal((20, 500))
+    expected = pdist(X, "sqeuclidean")
+    got = compute_rdm(X.astype(np.float32), "sqeuclidean", per_channel=False)
+    np.testing.assert_allclose(got, expected, rtol=2e-3)
+    np.testing.assert_allclose(compute_rdm(X.astype(np.float32), "euclidean"), pdist(X), rtol=2e-3)
+
+
+def test_degenerate_comparisons_are_named_errors(rng):
+    a = rng.random(10)
+    for method in ("tau-b", "pearson", "spearman", "cosine"):
+        with pytest.raises(ValueError, match="(no variation|constant)"):
+            compare_rdms(a, np.full(10, 0.0 if method == "cosine" else 1.0), method)
+    with pytest.raises(ValueError, match="not n \\(n - 1\\) / 2"):
+        compare_rdms([0.3], [0.5], "rho-a")
+    rdms = rng.random((3, 10))
+    rdms[1] = 0.7
+    with pytest.raises(ValueError, match="RDM 1 of rdms has no variation"):
+        noise_ceiling(rdms, "pearson")
+
+
+def test_degenerate_bootstrap_resamples_are_nan_with_a_warning():
+    from skrep.functional import bootstrap_comparisons
+
+    categories = np.array([0, 0, 0, 1, 1, 1])
+    model = squareform_condensed = pdist(categories[:, None], "hamming")  # categorical model
+    data = np.stack([model + 0.1 * np.arange(model.size) / model.size] * 2)
+    with pytest.warns(RuntimeWarning, match="bootstrap resamples gave an RDM without variation"):
+        samples = bootstrap_comparisons(
+            squareform_condensed, data, "spearman", n_bootstrap=200, random_state=0
+        )
+    assert np.isnan(samples).any() and np.isfinite(samples).any()
+
+
+def test_rdm_input_checks(rng):
+    X = rng.standard_normal((8, 4))
+    with pytest.raises(ValueError, match="conditions contains 1 NaN"):
+        compute_rdm(X, conditions=[0, 1, 2, 3, 0, 1, 2, np.nan])
+    with pytest.raises(ValueError, match="precision contains 1 NaN"):
+        bad = np.eye(4)
+        bad[0, 1] = np.nan
+        compute_rdm(X, "mahalanobis", precision=bad)
+    with pytest.raises(ValueError, match=r"precision has shape \(2, 4, 4\)"):
+        compute_rdm(X, "mahalanobis", precision=np.stack([np.eye(4)] * 2))
+    with pytest.raises(ValueError, match=r"precision has shape \(2, 4, 4\)"):
+        compute_rdm(np.stack([X] * 3), "mahalanobis", precision=np.stack([np.eye(4)] * 2))

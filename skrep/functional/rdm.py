@@ -139,6 +139,11 @@ def _labels(labels, n, name):
             f"{name} must have one label per observation, shape ({n},); got shape "
             f"{_shape_str(labels.shape)}."
         )
+    if labels.dtype.kind == "f" and np.any(np.isnan(labels)):
+        raise ValueError(
+            f"{name} contains {int(np.sum(np.isnan(labels)))} NaN label(s); expected a label "
+            "for every observation."
+        )
     return labels
 
 
@@ -155,6 +160,10 @@ def _condition_means(X, conditions, order, xp):
 
 def _pairwise(A, B, P, xp):
     """``(a_i - a_j) P (b_i - b_j)'`` for all pairs, condensed."""
+    # The distances do not change when all patterns move together; centring
+    # them first keeps float32 from cancelling when responses share an offset.
+    A = A - xp.mean(A, axis=-2, keepdims=True)
+    B = B - xp.mean(B, axis=-2, keepdims=True)
     kernel = A @ P @ matrix_transpose(B, xp) if P is not None else A @ matrix_transpose(B, xp)
     diagonal = xp.linalg.diagonal(kernel)
     square = diagonal[..., :, None] + diagonal[..., None, :] - kernel - matrix_transpose(kernel, xp)
@@ -220,7 +229,9 @@ def compute_rdm(
     P = None
     if method in ("mahalanobis", "crossnobis") and precision is not None:
         P = xp.asarray(precision, dtype=X.dtype, device=_device(X))
-        if tuple(P.shape[-2:]) != (X.shape[-1], X.shape[-1]):
+        check_finite(P, "precision")
+        per_dataset = P.ndim == 3 and (single or P.shape[0] != X.shape[0])
+        if P.ndim not in (2, 3) or per_dataset or tuple(P.shape[-2:]) != (X.shape[-1], X.shape[-1]):
             raise ValueError(
                 f"precision has shape {_shape_str(P.shape)}; expected ({X.shape[-1]}, "
                 f"{X.shape[-1]}) or ({X.shape[0]}, {X.shape[-1]}, {X.shape[-1]}) for X with "

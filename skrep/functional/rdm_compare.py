@@ -67,7 +67,11 @@ def check_comparison(method, owner="compare_rdms"):
     )
 
 
-def _as_vectors(rdms, name):
+class UndefinedComparisonError(ValueError):
+    """A comparison is undefined because an RDM has no variation."""
+
+
+def _as_vectors(rdms, name, *, condensed=True):
     rdms = np.asarray(to_numpy(rdms), dtype=np.float64)
     if rdms.ndim == 1:
         rdms = rdms[None, :]
@@ -77,6 +81,21 @@ def _as_vectors(rdms, name):
             f"got shape {_shape_str(rdms.shape)}. Use square_to_condensed for square RDMs."
         )
     check_finite(rdms, name)
+    if not condensed:
+        return rdms
+    n_pairs = rdms.shape[1]
+    n = int(round((1 + np.sqrt(1 + 8 * n_pairs)) / 2))
+    if n * (n - 1) // 2 != n_pairs or n_pairs < 2:
+        hint = (
+            " It looks like a square RDM: convert it with square_to_condensed."
+            if rdms.shape[0] == rdms.shape[1]
+            else ""
+        )
+        raise ValueError(
+            f"{name} has shape {_shape_str(rdms.shape)}: {n_pairs} dissimilarities per RDM, "
+            "which is not n (n - 1) / 2 for n >= 3 conditions; expected condensed RDMs "
+            f"(upper triangles, row by row).{hint}"
+        )
     return rdms
 
 
@@ -112,7 +131,7 @@ def _cosine(a, b, names):
     for norms, name in ((norm_a, names[0]), (norm_b, names[1])):
         zero = np.flatnonzero(norms == 0.0)
         if zero.size:
-            raise ValueError(
+            raise UndefinedComparisonError(
                 f"RDM {int(zero[0])} of {name} is constant after the method's transform "
                 "(all zero), so the comparison is undefined; expected dissimilarities that "
                 "vary across pairs."
@@ -187,6 +206,11 @@ def compare_rdms(rdms_a, rdms_b, method="spearman"):
             f"rdms_a has {a.shape[1]} dissimilarities per RDM but rdms_b has {b.shape[1]}; "
             "expected RDMs over the same conditions."
         )
+    return _compare_vectors(a, b, method)
+
+
+def _compare_vectors(a, b, method):
+    """Comparisons of validated (n_a, m) and (n_b, m) float64 vectors."""
     names = ("rdms_a", "rdms_b")
     if method == "cosine":
         return _cosine(a, b, names)
@@ -194,15 +218,24 @@ def compare_rdms(rdms_a, rdms_b, method="spearman"):
         return _cosine(_centred(a), _centred(b), names)
     if method == "spearman":
         return _cosine(_centred(_ranks(a)), _centred(_ranks(b)), names)
-    if method == "rho-a":
-        n = a.shape[1]
-        return 12.0 * (_ranks(a) @ _ranks(b).T) / (n**3 - n) - 3.0 * (n + 1) / (n - 1)
     if method == "cosine_cov":
         return _cosine(_whitened(a), _whitened(b), names)
     if method == "corr_cov":
         return _cosine(_whitened(_centred(a)), _whitened(_centred(b)), names)
     if method == "tau-b":
-        return np.array(
+        result = np.array(
             [[scipy.stats.kendalltau(u, v).statistic for v in b] for u in a], dtype=np.float64
         )
-    return _tau_a(a, b)
+    elif method == "tau-a":
+        result = _tau_a(a, b)
+    else:  # rho-a
+        n = a.shape[1]
+        result = 12.0 * (_ranks(a) @ _ranks(b).T) / (n**3 - n) - 3.0 * (n + 1) / (n - 1)
+    if not np.all(np.isfinite(result)):
+        i, j = np.argwhere(~np.isfinite(result))[0]
+        raise UndefinedComparisonError(
+            f"The {method} comparison of RDM {i} of rdms_a with RDM {j} of rdms_b is undefined "
+            "(one of them has no variation: all its dissimilarities are equal); expected RDMs "
+            "whose dissimilarities vary."
+        )
+    return result

@@ -148,6 +148,11 @@ def ridge_cv_scores(X, Y, alphas, splits, *, scoring="neg_mse", fit_intercept=Fa
     n_train_smallest = min(train.size for train, _ in splits) if splits else 0
     # Kernel (dual) form when features outnumber training samples: the kernel
     # of all samples is computed once and each fold takes (and centres) its blocks.
+    if fit_intercept:
+        # Each fold centres on its own training mean, which a common shift does
+        # not change; removing the overall mean first keeps float32 kernels of
+        # offset features from cancelling.
+        X = X - xp.mean(X, axis=0, keepdims=True)
     kernel = X @ matrix_transpose(X, xp) if X.shape[1] > n_train_smallest else None
     for train, test in splits:
         train_index = xp.asarray(train, device=_device(X))
@@ -262,14 +267,16 @@ def _device(A):
     return array_api_compat.device(A)
 
 
-def ridge_loo_scores(X, Y, alphas, *, scoring="pearson"):
+def ridge_loo_scores(X, Y, alphas, *, scoring="pearson", intercept=False):
     """Score of the leave-one-out predictions of every alpha for every target.
 
     From one eigendecomposition (of ``X'X`` or of ``XX'``, whichever is
     smaller): the hat matrix of alpha is ``H = X (X'X + alpha I)^-1 X'`` and
     the leave-one-out prediction of sample i is
-    ``y_i - (y_i - (HY)_i) / (1 - H_ii)``. Centre X and Y first for an
-    intercept (the mean is then not left out, as in common practice).
+    ``y_i - (y_i - (HY)_i) / (1 - H_ii)``. For a model with an intercept,
+    pass X and Y centred and ``intercept=True``: the unpenalised intercept
+    adds ``1/n`` to every leverage (as in scikit-learn's RidgeCV), so the
+    held-out sample does not leak in through the means.
 
     Parameters
     ----------
@@ -281,6 +288,8 @@ def ridge_loo_scores(X, Y, alphas, *, scoring="pearson"):
         Positive regularisation strengths.
     scoring : {"neg_mse", "r2", "pearson"}, default="pearson"
         How the leave-one-out predictions are scored.
+    intercept : bool, default=False
+        Whether X and Y were centred for an intercept.
 
     Returns
     -------
@@ -304,6 +313,8 @@ def ridge_loo_scores(X, Y, alphas, *, scoring="pearson"):
         weights = 1.0 / (eigenvalues + float(alpha))
         fitted = (A * weights) @ B
         leverage = xp.sum(squares * weights, axis=1)[:, None]
+        if intercept:
+            leverage = leverage + 1.0 / n
         loo = Y - (Y - fitted) / (1.0 - leverage)
         scores.append(to_numpy(xp.astype(score_predictions(Y, loo, scoring), xp.float64)))
     return np.stack(scores)

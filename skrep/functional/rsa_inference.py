@@ -14,11 +14,19 @@ rank-based methods.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.stats
 
-from .._validation import _shape_str, check_positive_int
-from .rdm_compare import _as_vectors, check_comparison, compare_rdms
+from .._validation import _shape_str, check_finite, check_positive_int
+from .rdm_compare import (
+    UndefinedComparisonError,
+    _as_vectors,
+    _compare_vectors,
+    check_comparison,
+    compare_rdms,
+)
 
 __all__ = ["pool_rdms", "noise_ceiling", "bootstrap_comparisons", "permutation_test"]
 
@@ -40,6 +48,19 @@ def pool_rdms(rdms, method="spearman"):
     """
     method = check_comparison(method, "pool_rdms")
     vectors = _as_vectors(rdms, "rdms")
+    if method in ("cosine", "cosine_cov", "pearson", "corr_cov"):
+        spread = (
+            np.sqrt(np.mean(vectors**2, axis=1))
+            if method in ("cosine", "cosine_cov")
+            else vectors.std(axis=1)
+        )
+        flat = np.flatnonzero(spread == 0.0)
+        if flat.size:
+            raise ValueError(
+                f"RDM {int(flat[0])} of rdms has no variation (all its dissimilarities are "
+                f"equal{', or zero' if 'cosine' in method else ''}), so it cannot be pooled for "
+                f"the {method} comparison; expected RDMs whose dissimilarities vary."
+            )
     if method in ("cosine", "cosine_cov"):
         vectors = vectors / np.sqrt(np.mean(vectors**2, axis=1, keepdims=True))
     elif method in ("pearson", "corr_cov"):
@@ -92,18 +113,27 @@ def noise_ceiling(rdms, method="spearman"):
 
 
 def _square_stack(rdms, name):
-    """(k, n, n) float64 numpy from condensed (k, n_pairs) or square (k, n, n) RDMs."""
+    """(k, n, n) float64 numpy from condensed (n_pairs,) / (k, n_pairs) or square (k, n, n) RDMs.
+
+    A 2-D array is always a stack of condensed RDMs; pass square RDMs as a
+    3-D stack (``rdm[None]`` for one), so that the two never get confused.
+    """
     from .rdm import condensed_to_square
 
     array = np.asarray(rdms, dtype=np.float64)
-    if array.ndim == 1 or (array.ndim == 2 and array.shape[0] != array.shape[1]):
+    if array.ndim in (1, 2):
         return condensed_to_square(_as_vectors(array, name))
-    if array.ndim == 2:
-        array = array[None]
     if array.ndim != 3 or array.shape[1] != array.shape[2]:
         raise ValueError(
             f"{name} must hold condensed RDMs (n_rdms, n_pairs) or square ones (n_rdms, n, n); "
             f"got shape {_shape_str(array.shape)}."
+        )
+    check_finite(array, name)
+    asymmetry = np.max(np.abs(array - np.transpose(array, (0, 2, 1))))
+    if asymmetry > 1e-10 * max(np.max(np.abs(array)), 1e-300):
+        raise ValueError(
+            f"{name} holds square RDMs that are not symmetric (largest |D - D.T| is "
+            f"{asymmetry:.3g}); expected symmetric dissimilarity matrices."
         )
     return array
 
@@ -154,20 +184,41 @@ def bootstrap_comparisons(
     Returns
     -------
     ndarray of shape (n_bootstrap, n_models)
-        The mean comparison of each model in each resample; percentiles of
-        it give confidence intervals, e.g.
+        The mean comparison of each model in each resample (NaN, with a
+        warning, for resamples whose RDMs have no variation); percentiles
+        of it give confidence intervals, e.g.
         ``np.percentile(samples, [2.5, 97.5], axis=0)``.
     """
     check_positive_int(n_bootstrap, "n_bootstrap", "bootstrap_comparisons")
     method, models, data = _models_and_data(model_rdms, data_rdms, method, "bootstrap_comparisons")
+    if method in ("corr_cov", "cosine_cov"):
+        raise ValueError(
+            f"method={method!r} whitens by the covariance of all pairs of conditions, but a "
+            "bootstrap resample repeats stimuli and drops their self-pairs; bootstrap with "
+            "'pearson' or 'cosine' instead."
+        )
     rng = np.random.default_rng(random_state)
     n = models.shape[1]
     samples = np.empty((n_bootstrap, models.shape[0]))
+    undefined = 0
     for b in range(n_bootstrap):
         index = rng.integers(0, n, size=n)
-        samples[b] = compare_rdms(
-            _subsampled_vectors(models, index), _subsampled_vectors(data, index), method
-        ).mean(axis=1)
+        try:
+            samples[b] = _compare_vectors(
+                _subsampled_vectors(models, index), _subsampled_vectors(data, index), method
+            ).mean(axis=1)
+        except UndefinedComparisonError:
+            # A resample whose RDM has no variation (e.g. one category drawn for a
+            # categorical model): rsatoolbox marks it NaN; so do we, and say so.
+            samples[b] = np.nan
+            undefined += 1
+    if undefined:
+        warnings.warn(
+            f"{undefined} of {n_bootstrap} bootstrap resamples gave an RDM without variation, "
+            "so their comparisons are undefined and set to NaN; use np.nanpercentile.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return samples
 
 

@@ -224,9 +224,19 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
             self._mean_x, mean_y = None, xp.zeros(Y.shape[1], dtype=dtype)
             Xc, Yc = X, Y
         if self.cv is None:
-            self.cv_scores_ = ridge_loo_scores(Xc, Yc, alphas, scoring=self.scoring)
+            self.cv_scores_ = ridge_loo_scores(
+                Xc, Yc, alphas, scoring=self.scoring, intercept=bool(self.fit_intercept)
+            )
         else:
             splits = list(check_cv(self.cv).split(to_numpy(X)))
+            smallest = min(len(test) for _, test in splits)
+            if smallest < 2 and self.scoring != "neg_mse":
+                raise ValueError(
+                    f"cv={self.cv!r} has test folds of {smallest} stimulus, on which the "
+                    f"{self.scoring!r} score is undefined; use cv=None (efficient "
+                    "leave-one-out, scored over all held-out predictions together) or "
+                    "scoring='neg_mse'."
+                )
             self.cv_scores_ = ridge_cv_scores(
                 X, Y, alphas, splits, scoring=self.scoring, fit_intercept=self.fit_intercept
             )
@@ -274,7 +284,8 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         X_in = X
         X = self._features(X, reset=False)
         reference = self.intercept_
-        X = convert_like(get_namespace(X).astype(X, reference.dtype, copy=False), reference)
+        X = convert_like(X, reference)  # the fitted namespace and device first
+        X = get_namespace(X).astype(X, reference.dtype, copy=False)
         if self._mean_x is not None:
             X = X - self._mean_x
         if self.dual_coef_ is not None:
@@ -304,6 +315,11 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self, "alpha_")
         Y = self._targets(Y, reset=False)
+        if Y.shape[0] < 2:
+            raise ValueError(
+                f"Y has {Y.shape[0]} stimulus; a Pearson r between predicted and measured "
+                "responses needs at least 2 stimuli."
+            )
         prediction = self.predict(X)
         prediction = prediction[:, None] if self._one_target else prediction
         check_paired_samples(prediction, Y, names=("X", "Y"))
