@@ -5,6 +5,7 @@ better: the negative distance for distance metrics) and, where it aligns,
 ``transform(X, Y)``. See :mod:`skrep.metrics`.
 """
 
+from . import rdm
 from .functional.geometry import (
     effective_dimensionality,
     effective_rank,
@@ -64,5 +65,6 @@ __all__ = [
     "principal_angles",
     "pca_cross_variance",
     "group_averaged_cross_variance",
+    "rdm",
     "__version__",
 ]

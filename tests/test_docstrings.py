@@ -24,6 +24,7 @@ PUBLIC_MODULES = [
     "skrep.functional.ridge",
     "skrep.layerwise",
     "skrep.model_selection",
+    "skrep.rdm",
     "skrep.preprocessing",
     "skrep.multiset",
     "skrep.plotting",

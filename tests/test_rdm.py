@@ -322,3 +322,16 @@ def test_rdm_input_checks(rng):
         compute_rdm(X, "mahalanobis", precision=np.stack([np.eye(4)] * 2))
     with pytest.raises(ValueError, match=r"precision has shape \(2, 4, 4\)"):
         compute_rdm(np.stack([X] * 3), "mahalanobis", precision=np.stack([np.eye(4)] * 2))
+
+
+def test_skrep_rdm_namespace(reference):
+    import skrep
+
+    rdms = skrep.rdm.compute_rdm(reference["measurements"], conditions=reference["cond"])
+    np.testing.assert_allclose(rdms, reference["rdm_correlation"], atol=1e-12)
+    np.testing.assert_allclose(
+        skrep.rdm.compare_rdms(reference["model_true_correlation"], rdms, "spearman"),
+        reference["compare__true__vs__correlation__spearman"],
+        atol=1e-12,
+    )
+    assert skrep.rdm.noise_ceiling is noise_ceiling
