@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
-from .._validation import centre_and_scale, check_paired_samples, check_representation
+from .._validation import check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
+from .centering import centre_and_scale
 from .geometry import _principal_components, check_n_components
 
 __all__ = [

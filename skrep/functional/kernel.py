@@ -31,14 +31,10 @@ import numbers
 import array_api_compat
 import numpy as np
 
-from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
-from .._validation import (
-    _shape_str,
-    centre_and_scale,
-    check_paired_samples,
-    check_representation,
-)
+from .._array import convert_like, floating_dtype, get_namespace, matrix_transpose, to_numpy
+from .._validation import _shape_str, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
+from .centering import centre_and_scale, centred_features
 
 __all__ = [
     "rbf_bandwidth",
@@ -95,39 +91,6 @@ def check_kernel_params(kernel, sigma, threshold, debiased, owner):
         )
 
 
-def _check_cka_input(X, name):
-    X = check_representation(X, name, min_samples=MIN_CKA_SAMPLES)
-    return X
-
-
-def _common_dtype(arrays, xp):
-    if all(A.dtype == xp.float32 for A in arrays):
-        return xp.float32
-    return xp.float64
-
-
-def centred_features(X):
-    """Subtract the column means, accumulated in float64, keeping X's dtype.
-
-    Parameters
-    ----------
-    X : array of shape (n_samples, n_features)
-        numpy array or torch tensor.
-
-    Returns
-    -------
-    array of shape (n_samples, n_features)
-        ``X - mean(X, axis=0)`` in X's namespace, device and dtype.
-    """
-    xp = get_namespace(X)
-    if X.dtype == xp.float64:
-        return X - xp.mean(X, axis=0, keepdims=True)
-    # The float64 sum needs no float64 copy of X; the rounded mean leaves each
-    # column off by at most half an ulp of the mean, negligible against its spread.
-    mean = xp.sum(X, axis=0, keepdims=True, dtype=xp.float64) / X.shape[0]
-    return X - xp.astype(mean, X.dtype)
-
-
 # -- kernels --------------------------------------------------------------------------------
 def _squared_distances(Xc, xp):
     """Pairwise squared euclidean distances in float64, exact zeros on the diagonal."""
@@ -143,12 +106,8 @@ def _squared_distances(Xc, xp):
         return gram
     distances = norms[:, None] + norms[None, :] - 2.0 * gram
     distances = xp.clip(distances, min=0.0)
-    eye = xp.eye(distances.shape[0], dtype=xp.bool, device=_device(Xc))
+    eye = xp.eye(distances.shape[0], dtype=xp.bool, device=array_api_compat.device(Xc))
     return xp.where(eye, xp.zeros_like(distances), distances)
-
-
-def _device(A):
-    return array_api_compat.device(A)
 
 
 def _median(values, xp):
@@ -348,7 +307,7 @@ def _gram_statistics(grams, debiased, xp, *, owned=False):
         if debiased and isinstance(K, np.ndarray):
             np.fill_diagonal(K, 0.0)
         elif debiased:
-            eye = xp.eye(K.shape[0], dtype=xp.bool, device=_device(K))
+            eye = xp.eye(K.shape[0], dtype=xp.bool, device=array_api_compat.device(K))
             K = xp.where(eye, xp.zeros_like(K), K)
         row = xp.sum(K, axis=1)
         prepared.append(xp.reshape(K, (-1,)))
@@ -417,7 +376,7 @@ def _statistics(Xs, names, kernel, sigma, threshold, debiased):
     xp = get_namespace(*Xs)
     n = Xs[0].shape[0]
     if kernel == "linear":
-        dtype = _common_dtype(Xs, xp)
+        dtype = floating_dtype(xp, *Xs)
         # CKA does not change when one representation is scaled, so each is
         # divided by its largest centred value: no float32 overflow or underflow.
         centred = [
@@ -602,8 +561,8 @@ def cka(X, Y, *, kernel="linear", sigma=None, threshold=0.8, debiased=False):
 
 
 def _pair_cka(X, Y, kernel, sigma, threshold, debiased):
-    X = _check_cka_input(X, "X")
-    Y = _check_cka_input(Y, "Y")
+    X = check_representation(X, "X", min_samples=MIN_CKA_SAMPLES)
+    Y = check_representation(Y, "Y", min_samples=MIN_CKA_SAMPLES)
     check_paired_samples(X, Y)
     Y = convert_like(Y, X)
     traces, row_dots, totals = _statistics([X, Y], ["X", "Y"], kernel, sigma, threshold, debiased)

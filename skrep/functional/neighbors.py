@@ -21,13 +21,9 @@ import numbers
 import numpy as np
 
 from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
-from .._validation import (
-    _shape_str,
-    centre_and_scale,
-    check_paired_samples,
-    check_representation,
-)
+from .._validation import _shape_str, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
+from .centering import centre_and_scale
 
 __all__ = ["nearest_neighbors", "mutual_knn", "jaccard_knn"]
 

@@ -23,9 +23,10 @@ rsatoolbox's "euclidean" is this package's ``"sqeuclidean"``.
 
 from __future__ import annotations
 
+import array_api_compat
 import numpy as np
 
-from .._array import get_namespace, matrix_transpose, to_numpy
+from .._array import get_namespace, is_foreign_array, matrix_transpose, to_numpy
 from .._validation import _shape_str, check_finite
 from ..exceptions import InvalidParameterError
 
@@ -52,7 +53,13 @@ def square_to_condensed(rdms):
     n = rdms.shape[-1]
     rows, columns = np.triu_indices(n, 1)
     flat = xp.reshape(rdms, (*rdms.shape[:-2], n * n))
-    return xp.take(flat, xp.asarray(rows * n + columns, device=_device(rdms)), axis=-1)
+    return _take(flat, rows * n + columns, axis=-1)
+
+
+def _take(A, indices, axis):
+    """``A`` at numpy ``indices`` along ``axis``, in A's namespace and on its device."""
+    xp = get_namespace(A)
+    return xp.take(A, xp.asarray(indices, device=array_api_compat.device(A)), axis=axis)
 
 
 def condensed_to_square(vectors):
@@ -77,22 +84,16 @@ def condensed_to_square(vectors):
         )
     rows, columns = np.triu_indices(n, 1)
     batch = vectors.shape[:-1]
-    square = xp.zeros((*batch, n * n), dtype=vectors.dtype, device=_device(vectors))
+    square = xp.zeros((*batch, n * n), dtype=vectors.dtype, device=array_api_compat.device(vectors))
     if isinstance(square, np.ndarray):
         square[..., rows * n + columns] = vectors
         square[..., columns * n + rows] = vectors
         return square.reshape(*batch, n, n)
-    index_upper = xp.asarray(rows * n + columns, device=_device(vectors))
-    index_lower = xp.asarray(columns * n + rows, device=_device(vectors))
+    index_upper = xp.asarray(rows * n + columns, device=array_api_compat.device(vectors))
+    index_lower = xp.asarray(columns * n + rows, device=array_api_compat.device(vectors))
     square[..., index_upper] = vectors
     square[..., index_lower] = vectors
     return xp.reshape(square, (*batch, n, n))
-
-
-def _device(A):
-    import array_api_compat
-
-    return array_api_compat.device(A)
 
 
 def _check_method(method, per_channel):
@@ -110,13 +111,13 @@ def _check_method(method, per_channel):
 
 def _as_batch(X):
     """(n_datasets, n_observations, n_channels) float array, and whether X was 2-D."""
-    if not hasattr(X, "ndim") or not hasattr(X, "dtype"):
+    if not is_foreign_array(X):
         X = np.asarray(X)
-    if X.dtype.kind in "USO" if isinstance(X, np.ndarray) else False:
-        raise ValueError(
-            f"X holds {X.dtype} values; expected a numeric array of shape "
-            "(n_observations, n_channels) or (n_datasets, n_observations, n_channels)."
-        )
+        if X.dtype.kind not in "biuf":
+            raise ValueError(
+                f"X holds {X.dtype} values; expected a numeric array of shape "
+                "(n_observations, n_channels) or (n_datasets, n_observations, n_channels)."
+            )
     xp = get_namespace(X)
     if X.ndim not in (2, 3):
         raise ValueError(
@@ -154,7 +155,7 @@ def _condition_means(X, conditions, order, xp):
     means = []
     for value in order:
         rows = np.flatnonzero(conditions == value)
-        means.append(xp.mean(xp.take(X, xp.asarray(rows, device=_device(X)), axis=1), axis=1))
+        means.append(xp.mean(_take(X, rows, axis=1), axis=1))
     return xp.stack(means, axis=1)
 
 
@@ -228,7 +229,7 @@ def compute_rdm(
         )
     P = None
     if method in ("mahalanobis", "crossnobis") and precision is not None:
-        P = xp.asarray(precision, dtype=X.dtype, device=_device(X))
+        P = xp.asarray(precision, dtype=X.dtype, device=array_api_compat.device(X))
         check_finite(P, "precision")
         per_dataset = P.ndim == 3 and (single or P.shape[0] != X.shape[0])
         if P.ndim not in (2, 3) or per_dataset or tuple(P.shape[-2:]) != (X.shape[-1], X.shape[-1]):
@@ -300,13 +301,13 @@ def _crossnobis(X, conditions, order, runs, P, xp):
                         "needs every condition in every run."
                     )
         train = _condition_means(
-            xp.take(X, xp.asarray(np.flatnonzero(~held_out), device=_device(X)), axis=1),
+            _take(X, np.flatnonzero(~held_out), axis=1),
             conditions[~held_out],
             order,
             xp,
         )
         test = _condition_means(
-            xp.take(X, xp.asarray(np.flatnonzero(held_out), device=_device(X)), axis=1),
+            _take(X, np.flatnonzero(held_out), axis=1),
             conditions[held_out],
             order,
             xp,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .._array import get_namespace, matrix_transpose, to_numpy
-from .._validation import centre_and_scale
 from .cca import _column_basis, _validated_pair
+from .centering import centre_and_scale
 
 __all__ = ["linear_regression_r2"]
 

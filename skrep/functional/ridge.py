@@ -11,6 +11,7 @@ himalaya's tie-break towards larger alphas (a slope of ``1e-10 log10 alpha``).
 
 from __future__ import annotations
 
+import array_api_compat
 import numpy as np
 
 from .._array import get_namespace, matrix_transpose, to_numpy
@@ -80,22 +81,15 @@ def score_predictions(Y, P, scoring="pearson"):
 
 
 def _fold_factors(X_train, Y_train, X_test, xp):
-    """``A`` (n_test x r), eigenvalues ``l`` (r,) and ``B`` (r x n_targets) of one fold."""
-    n, p = X_train.shape
-    if n >= p:  # primal: X'X = V diag(l) V'
-        eigenvalues, V = xp.linalg.eigh(matrix_transpose(X_train, xp) @ X_train)
-        return (
-            X_test @ V,
-            eigenvalues,
-            matrix_transpose(V, xp) @ (matrix_transpose(X_train, xp) @ Y_train),
-        )
-    # dual: XX' = U diag(l) U'; predictions X_test X' U diag(1/(l+a)) U' Y
-    eigenvalues, U = xp.linalg.eigh(X_train @ matrix_transpose(X_train, xp))
-    return (
-        (X_test @ matrix_transpose(X_train, xp)) @ U,
-        eigenvalues,
-        matrix_transpose(U, xp) @ Y_train,
-    )
+    """Primal factors of one fold: ``A`` (n_test x p), eigenvalues ``l`` (p,), ``B`` (p x t).
+
+    With ``X'X = V diag(l) V'``, the held-out predictions of alpha are
+    ``X_test V diag(1 / (l + alpha)) V' X' Y``. (Folds with fewer training
+    samples than features use :func:`_kernel_fold_factors`.)
+    """
+    eigenvalues, V = xp.linalg.eigh(matrix_transpose(X_train, xp) @ X_train)
+    projected = matrix_transpose(V, xp) @ (matrix_transpose(X_train, xp) @ Y_train)
+    return X_test @ V, eigenvalues, projected
 
 
 def _kernel_fold_factors(kernel, train, test, Y_train, centre, xp):
@@ -155,8 +149,8 @@ def ridge_cv_scores(X, Y, alphas, splits, *, scoring="neg_mse", fit_intercept=Fa
         X = X - xp.mean(X, axis=0, keepdims=True)
     kernel = X @ matrix_transpose(X, xp) if X.shape[1] > n_train_smallest else None
     for train, test in splits:
-        train_index = xp.asarray(train, device=_device(X))
-        test_index = xp.asarray(test, device=_device(X))
+        train_index = xp.asarray(train, device=array_api_compat.device(X))
+        test_index = xp.asarray(test, device=array_api_compat.device(X))
         Y_train = xp.take(Y, train_index, axis=0)
         Y_test = xp.take(Y, test_index, axis=0)
         mean_y = xp.mean(Y_train, axis=0) if fit_intercept else None
@@ -201,9 +195,8 @@ def ridge_coefficients(X, Y, alphas_per_target):
         ``(X'X + alpha_t I)^-1 X' y_t`` for each target t, in X's namespace.
     """
     xp = get_namespace(X, Y)
-    alphas = xp.asarray(
-        np.asarray(alphas_per_target, dtype=np.float64), dtype=X.dtype, device=_device(X)
-    )
+    alphas = np.asarray(alphas_per_target, dtype=np.float64)
+    alphas = xp.asarray(alphas, dtype=X.dtype, device=array_api_compat.device(X))
     n, p = X.shape
     if n >= p:
         eigenvalues, V = xp.linalg.eigh(matrix_transpose(X, xp) @ X)
@@ -236,7 +229,7 @@ def ridge_dual_coefficients(X, Y, alphas_per_target):
     """
     xp = get_namespace(X, Y)
     alphas = np.asarray(alphas_per_target, dtype=np.float64)
-    alphas = xp.asarray(alphas, dtype=X.dtype, device=_device(X))
+    alphas = xp.asarray(alphas, dtype=X.dtype, device=array_api_compat.device(X))
     eigenvalues, U = xp.linalg.eigh(X @ matrix_transpose(X, xp))
     eigenvalues = xp.clip(eigenvalues, min=0.0)
     return U @ ((matrix_transpose(U, xp) @ Y) / (eigenvalues[:, None] + alphas[None, :]))
@@ -259,12 +252,6 @@ def select_alphas(scores, alphas):
     """
     alphas = np.asarray(alphas, dtype=np.float64)
     return alphas[np.argmax(scores + 1e-10 * np.log10(alphas)[:, None], axis=0)]
-
-
-def _device(A):
-    import array_api_compat
-
-    return array_api_compat.device(A)
 
 
 def ridge_loo_scores(X, Y, alphas, *, scoring="pearson", intercept=False):

@@ -111,6 +111,21 @@ class PairedEstimator(BaseEstimator):
         self._check_common_params()
 
     # -- fitted state -----------------------------------------------------------------
+    def _fit(self, X, Y):
+        """Learn from validated, preprocessed arrays (nothing by default)."""
+
+    def _fit_pair(self, X, Y):
+        """The shared fit: check parameters, prepare the pair, ``_fit``; all or nothing."""
+        self._clear_fitted_state()
+        try:
+            self._check_params()
+            X, Y = self._prepare_pair(X, Y, fitting=True)
+            self._fit(X, Y)
+        except BaseException:
+            self._clear_fitted_state()  # a failed fit leaves the estimator unfitted
+            raise
+        return self
+
     def __sklearn_is_fitted__(self):
         return hasattr(self, self._reference_attribute)
 
@@ -377,15 +392,7 @@ class BaseMetric(PairedEstimator):
         self : object
             The fitted metric.
         """
-        self._clear_fitted_state()
-        try:
-            self._check_params()
-            X, Y = self._prepare_pair(X, Y, fitting=True)
-            self._fit(X, Y)
-        except BaseException:
-            self._clear_fitted_state()  # a failed fit leaves the estimator unfitted
-            raise
-        return self
+        return self._fit_pair(X, Y)
 
     def distance(self, X, Y):
         """Distance between X and Y under the fitted metric.

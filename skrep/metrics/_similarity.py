@@ -72,14 +72,7 @@ class SimilarityEstimator(PairedEstimator):
         self : object
             The fitted estimator.
         """
-        self._clear_fitted_state()
-        try:
-            self._check_params()
-            self._prepare_pair(X, Y, fitting=True)
-        except BaseException:
-            self._clear_fitted_state()
-            raise
-        return self
+        return self._fit_pair(X, Y)
 
     def score(self, X, Y):
         """The similarity of X and Y: higher is more similar.

@@ -313,18 +313,22 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         ndarray of shape (n_targets,)
             One r per target (0 where a target or its prediction is constant).
         """
-        check_is_fitted(self, "alpha_")
-        Y = self._targets(Y, reset=False)
+        prediction, Y = self._predicted_and_measured(X, Y)
         if Y.shape[0] < 2:
             raise ValueError(
                 f"Y has {Y.shape[0]} stimulus; a Pearson r between predicted and measured "
                 "responses needs at least 2 stimuli."
             )
+        return score_predictions(Y, prediction, "pearson")
+
+    def _predicted_and_measured(self, X, Y):
+        """Predictions for X and the checked responses Y, both (n, n_targets) float64 numpy."""
+        check_is_fitted(self, "alpha_")
+        Y = self._targets(Y, reset=False)
         prediction = self.predict(X)
         prediction = prediction[:, None] if self._one_target else prediction
         check_paired_samples(prediction, Y, names=("X", "Y"))
-        prediction = to_numpy(prediction).astype(np.float64)
-        return to_numpy(score_predictions(to_numpy(Y).astype(np.float64), prediction, "pearson"))
+        return to_numpy(prediction).astype(np.float64), to_numpy(Y).astype(np.float64)
 
     def score(self, X, Y):
         """Mean Pearson r over targets on (held-out) stimuli.
@@ -437,11 +441,7 @@ class EncodingRSA(EncodingRegression):
         float
             E.g. the Pearson correlation of the two RDMs.
         """
-        check_is_fitted(self, "alpha_")
-        Y = self._targets(Y, reset=False)
-        prediction = self.predict(X)
-        prediction = prediction[:, None] if self._one_target else prediction
-        check_paired_samples(prediction, Y, names=("X", "Y"))
-        predicted = compute_rdm(to_numpy(prediction).astype(np.float64), self.rdm_method)
-        measured = compute_rdm(to_numpy(Y).astype(np.float64), self.rdm_method)
+        prediction, Y = self._predicted_and_measured(X, Y)
+        predicted = compute_rdm(prediction, self.rdm_method)
+        measured = compute_rdm(Y, self.rdm_method)
         return float(compare_rdms(predicted, measured, self.comparison)[0, 0])
