@@ -184,3 +184,25 @@ def test_single_stimulus_folds_and_scores_are_errors(rng):
     model = skrep.EncodingRegression().fit(X, Y)
     with pytest.raises(ValueError, match="needs at least 2 stimuli"):
         model.score(X[:1], Y[:1])
+
+
+def test_ridge_functions_name_bad_input(rng):
+    from skrep.functional.ridge import score_predictions, select_alphas
+
+    X, Y = rng.standard_normal((10, 3)), rng.standard_normal((10, 2))
+    with pytest.raises(ValueError, match="X has 10 samples .* Y has 9"):
+        ridge_cv_scores(X, Y[:9], [1.0], KFold(2).split(X))
+    with pytest.raises(ValueError, match="alphas must be a non-empty 1-D sequence of positive"):
+        ridge_loo_scores(X, Y, [0.0, 1.0])
+    with pytest.raises(ValueError, match="alphas_per_target has 3 values but Y has 2 targets"):
+        ridge_coefficients(X, Y, [1.0, 1.0, 1.0])
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="X contains 1 NaN"):
+        ridge_coefficients(bad, Y, [1.0, 1.0])
+    with pytest.raises(ValueError, match=r"P has shape \(10, 3\)"):
+        score_predictions(Y, X)
+    with pytest.raises(InvalidParameterError, match="'scoring' parameter"):
+        score_predictions(Y, Y, "mae")
+    with pytest.raises(ValueError, match=r"scores has shape \(2, 2\)"):
+        select_alphas(np.zeros((2, 2)), [1.0, 2.0, 3.0])

@@ -335,3 +335,10 @@ def test_skrep_rdm_namespace(reference):
         atol=1e-12,
     )
     assert skrep.rdm.noise_ceiling is noise_ceiling
+
+
+def test_square_and_condensed_conversions_name_bad_shapes():
+    with pytest.raises(ValueError, match=r"rdms has shape \(3, 4\); expected square RDMs"):
+        square_to_condensed(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="not such a number"):
+        condensed_to_square(np.zeros(4))

@@ -49,6 +49,13 @@ def square_to_condensed(rdms):
     array of shape (..., n_conditions * (n_conditions - 1) / 2)
         In the input's namespace.
     """
+    if not is_foreign_array(rdms):
+        rdms = np.asarray(rdms)
+    if rdms.ndim < 2 or rdms.shape[-1] != rdms.shape[-2]:
+        raise ValueError(
+            f"rdms has shape {_shape_str(rdms.shape)}; expected square RDMs of shape "
+            "(..., n_conditions, n_conditions)."
+        )
     xp = get_namespace(rdms)
     n = rdms.shape[-1]
     rows, columns = np.triu_indices(n, 1)
@@ -75,6 +82,10 @@ def condensed_to_square(vectors):
     array of shape (..., n_conditions, n_conditions)
         In the input's namespace.
     """
+    if not is_foreign_array(vectors):
+        vectors = np.asarray(vectors)
+    if vectors.ndim < 1:
+        raise ValueError("vectors is a scalar; expected condensed RDMs of shape (..., n_pairs).")
     xp = get_namespace(vectors)
     n_pairs = vectors.shape[-1]
     n = int(round((1 + np.sqrt(1 + 8 * n_pairs)) / 2))

@@ -14,7 +14,8 @@ from __future__ import annotations
 import array_api_compat
 import numpy as np
 
-from .._array import get_namespace, matrix_transpose, to_numpy
+from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
+from .._validation import check_finite, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
 
 __all__ = [
@@ -45,7 +46,38 @@ def check_scoring(scoring, owner):
         )
 
 
-def score_predictions(Y, P, scoring="pearson"):
+def _checked_pair(X, Y, names=("X", "Y")):
+    """Validated features and 2-D targets, Y in X's namespace."""
+    X = check_representation(X, names[0])
+    Y = check_representation(Y, names[1])
+    check_paired_samples(X, Y, names=names)
+    return X, convert_like(Y, X)
+
+
+def _checked_alphas(alphas, name):
+    try:
+        values = np.asarray(alphas, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = np.empty(0)
+    valid = values.ndim == 1 and values.size > 0 and np.all(np.isfinite(values))
+    if not valid or np.any(values <= 0):
+        raise ValueError(
+            f"{name} must be a non-empty 1-D sequence of positive finite numbers; got {alphas!r}."
+        )
+    return values
+
+
+def _per_target_alphas(alphas_per_target, Y):
+    alphas = _checked_alphas(alphas_per_target, "alphas_per_target")
+    if alphas.size != Y.shape[1]:
+        raise ValueError(
+            f"alphas_per_target has {alphas.size} values but Y has {Y.shape[1]} targets; "
+            "expected one alpha per target."
+        )
+    return alphas
+
+
+def score_predictions(Y, P, scoring="pearson", *, check_input=True):
     """Score predictions per target (column).
 
     Parameters
@@ -58,6 +90,9 @@ def score_predictions(Y, P, scoring="pearson"):
         Negative mean squared error, coefficient of determination, or Pearson
         correlation. A target (or prediction) without variance has r = 0 and,
         for R^2, the score ``-inf`` is replaced by 0 when it is predicted exactly.
+    check_input : bool, default=True
+        Check the scoring name, the shapes and that P is finite; the loops
+        over alphas, which made P themselves, pass False.
 
     Returns
     -------
@@ -65,6 +100,15 @@ def score_predictions(Y, P, scoring="pearson"):
         In the inputs' namespace.
     """
     xp = get_namespace(Y, P)
+    if check_input:
+        check_scoring(scoring, "score_predictions")
+        if tuple(Y.shape) != tuple(P.shape) or Y.ndim < 2:
+            raise ValueError(
+                f"Y has shape {tuple(Y.shape)} and P has shape {tuple(P.shape)}; expected "
+                "predictions of the same shape, (n_samples, n_targets)."
+            )
+        check_finite(Y, "Y")
+        check_finite(P, "P")
     if scoring == "neg_mse":
         return -xp.mean((Y - P) ** 2, axis=-2)
     centred_y = Y - xp.mean(Y, axis=-2, keepdims=True)
@@ -134,8 +178,10 @@ def ridge_cv_scores(X, Y, alphas, splits, *, scoring="neg_mse", fit_intercept=Fa
     ndarray of shape (n_alphas, n_targets)
         Scores averaged over folds (float64 numpy).
     """
+    check_scoring(scoring, "ridge_cv_scores")
+    X, Y = _checked_pair(X, Y)
+    alphas = _checked_alphas(alphas, "alphas")
     xp = get_namespace(X, Y)
-    alphas = np.asarray(alphas, dtype=np.float64)
     total = np.zeros((alphas.size, Y.shape[1]))
     n_folds = 0
     splits = [(np.asarray(train), np.asarray(test)) for train, test in splits]
@@ -172,8 +218,11 @@ def ridge_cv_scores(X, Y, alphas, splits, *, scoring="neg_mse", fit_intercept=Fa
             P = (A / (eigenvalues + float(alpha))) @ B
             if fit_intercept:
                 P = P + mean_y
-            total[k] += to_numpy(xp.astype(score_predictions(Y_test, P, scoring), xp.float64))
+            score = score_predictions(Y_test, P, scoring, check_input=False)
+            total[k] += to_numpy(xp.astype(score, xp.float64))
         n_folds += 1
+    if n_folds == 0:
+        raise ValueError("splits is empty; expected at least one (train, test) split.")
     return total / n_folds
 
 
@@ -194,16 +243,17 @@ def ridge_coefficients(X, Y, alphas_per_target):
     array of shape (n_features, n_targets)
         ``(X'X + alpha_t I)^-1 X' y_t`` for each target t, in X's namespace.
     """
+    X, Y = _checked_pair(X, Y)
+    alphas = _per_target_alphas(alphas_per_target, Y)
     xp = get_namespace(X, Y)
-    alphas = np.asarray(alphas_per_target, dtype=np.float64)
-    alphas = xp.asarray(alphas, dtype=X.dtype, device=array_api_compat.device(X))
     n, p = X.shape
-    if n >= p:
-        eigenvalues, V = xp.linalg.eigh(matrix_transpose(X, xp) @ X)
-        eigenvalues = xp.clip(eigenvalues, min=0.0)
-        projected = matrix_transpose(V, xp) @ (matrix_transpose(X, xp) @ Y)
-        return V @ (projected / (eigenvalues[:, None] + alphas[None, :]))
-    return matrix_transpose(X, xp) @ ridge_dual_coefficients(X, Y, alphas_per_target)
+    if n < p:
+        return matrix_transpose(X, xp) @ ridge_dual_coefficients(X, Y, alphas)
+    alphas = xp.asarray(alphas, dtype=X.dtype, device=array_api_compat.device(X))
+    eigenvalues, V = xp.linalg.eigh(matrix_transpose(X, xp) @ X)
+    eigenvalues = xp.clip(eigenvalues, min=0.0)
+    projected = matrix_transpose(V, xp) @ (matrix_transpose(X, xp) @ Y)
+    return V @ (projected / (eigenvalues[:, None] + alphas[None, :]))
 
 
 def ridge_dual_coefficients(X, Y, alphas_per_target):
@@ -227,8 +277,9 @@ def ridge_dual_coefficients(X, Y, alphas_per_target):
     array of shape (n_samples, n_targets)
         In X's namespace.
     """
+    X, Y = _checked_pair(X, Y)
+    alphas = _per_target_alphas(alphas_per_target, Y)
     xp = get_namespace(X, Y)
-    alphas = np.asarray(alphas_per_target, dtype=np.float64)
     alphas = xp.asarray(alphas, dtype=X.dtype, device=array_api_compat.device(X))
     eigenvalues, U = xp.linalg.eigh(X @ matrix_transpose(X, xp))
     eigenvalues = xp.clip(eigenvalues, min=0.0)
@@ -250,7 +301,13 @@ def select_alphas(scores, alphas):
     ndarray of shape (n_targets,)
         The chosen alpha of each target.
     """
-    alphas = np.asarray(alphas, dtype=np.float64)
+    alphas = _checked_alphas(alphas, "alphas")
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 2 or scores.shape[0] != alphas.size:
+        raise ValueError(
+            f"scores has shape {scores.shape}; expected (n_alphas, n_targets) with "
+            f"n_alphas = {alphas.size}."
+        )
     return alphas[np.argmax(scores + 1e-10 * np.log10(alphas)[:, None], axis=0)]
 
 
@@ -283,6 +340,9 @@ def ridge_loo_scores(X, Y, alphas, *, scoring="pearson", intercept=False):
     ndarray of shape (n_alphas, n_targets)
         Scores (float64 numpy).
     """
+    check_scoring(scoring, "ridge_loo_scores")
+    X, Y = _checked_pair(X, Y)
+    alphas = _checked_alphas(alphas, "alphas")
     xp = get_namespace(X, Y)
     n, p = X.shape
     if n >= p:
@@ -296,12 +356,13 @@ def ridge_loo_scores(X, Y, alphas, *, scoring="pearson", intercept=False):
     eigenvalues = xp.clip(eigenvalues, min=0.0)
     squares = A * A
     scores = []
-    for alpha in np.asarray(alphas, dtype=np.float64):
+    for alpha in alphas:
         weights = 1.0 / (eigenvalues + float(alpha))
         fitted = (A * weights) @ B
         leverage = xp.sum(squares * weights, axis=1)[:, None]
         if intercept:
             leverage = leverage + 1.0 / n
         loo = Y - (Y - fitted) / (1.0 - leverage)
-        scores.append(to_numpy(xp.astype(score_predictions(Y, loo, scoring), xp.float64)))
+        score = score_predictions(Y, loo, scoring, check_input=False)
+        scores.append(to_numpy(xp.astype(score, xp.float64)))
     return np.stack(scores)
