@@ -162,3 +162,46 @@ def test_layer_similarity_on_cuda(rng, measure):
     np.testing.assert_allclose(on_device, expected, atol=1e-9)
     float32 = [torch.from_numpy(A).float().cuda() for A in layers]
     np.testing.assert_allclose(layer_similarity(measure, float32), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "method", ["correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis"]
+)
+def test_rdms_on_cuda_match_numpy(rng, method):
+    from skrep.rdm import compute_rdm
+
+    X = rng.standard_normal((2, 60, 25)) + 3.0  # two data sets, an offset
+    noise = rng.standard_normal((25, 25))
+    options = {}
+    if method in ("mahalanobis", "crossnobis"):
+        options["precision"] = np.linalg.inv(noise @ noise.T / 25 + np.eye(25))
+    if method == "crossnobis":
+        options["conditions"] = np.tile(np.arange(20), 3)
+        options["runs"] = np.repeat(np.arange(3), 20)
+    expected = compute_rdm(X, method, **options)
+    on_device = compute_rdm(torch.from_numpy(X).cuda(), method, **options)
+    assert on_device.is_cuda
+    np.testing.assert_allclose(on_device.cpu().numpy(), expected, atol=1e-10)
+    float32 = compute_rdm(torch.from_numpy(X).float().cuda(), method, **options)
+    np.testing.assert_allclose(float32.cpu().numpy(), expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("features", [20, 400], ids=["primal", "kernel"])
+@pytest.mark.parametrize("cv", [None, 4], ids=["leave-one-out", "4-fold"])
+def test_encoding_models_on_cuda_match_numpy(rng, features, cv):
+    from skrep import RSA, EncodingRegression, EncodingRSA
+    from skrep._array import to_numpy
+
+    X = rng.standard_normal((120, features))
+    Y = X[:, :15] @ rng.standard_normal((15, 30)) + rng.standard_normal((120, 30))
+    train, test = slice(0, 90), slice(90, None)
+    for estimator in (EncodingRegression(cv=cv), EncodingRSA(cv=cv)):
+        expected = estimator.fit(X[train], Y[train])
+        alphas = to_numpy(expected.alpha_).copy()
+        score = expected.score(X[test], Y[test])
+        on_device = estimator.set_params(device="cuda").fit(X[train], Y[train])
+        np.testing.assert_array_equal(to_numpy(on_device.alpha_), alphas)
+        assert on_device.score(X[test], Y[test]) == pytest.approx(score, abs=1e-8)
+    rsa = RSA()
+    expected = rsa.fit(X, Y).score(X, Y)
+    assert rsa.set_params(device="cuda").fit(X, Y).score(X, Y) == pytest.approx(expected, abs=1e-9)

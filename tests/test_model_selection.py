@@ -11,7 +11,7 @@ pytest.importorskip("pandas")
 
 
 @pytest.fixture
-def benchmark(rng):
+def layers_and_regions(rng):
     stimuli = rng.standard_normal((48, 6))
     layers = {
         f"layer{k}": np.tanh(stimuli @ rng.standard_normal((6, 12)) * (k + 1)) for k in range(3)
@@ -23,8 +23,8 @@ def benchmark(rng):
     return layers, responses
 
 
-def test_table_holds_every_score_and_the_layer_chosen_on_training_data(benchmark):
-    layers, responses = benchmark
+def test_table_holds_every_score_and_the_layer_chosen_on_training_data(layers_and_regions):
+    layers, responses = layers_and_regions
     metrics = {"RSA": skrep.RSA(), "CKA": skrep.CKAEstimator()}
     cv = KFold(3, shuffle=True, random_state=0)
     table = benchmark_layers(layers, responses, metrics, cv=cv)
@@ -60,16 +60,16 @@ def test_table_holds_every_score_and_the_layer_chosen_on_training_data(benchmark
     assert it > v1
 
 
-def test_parallel_and_list_of_metrics(benchmark):
-    layers, responses = benchmark
+def test_parallel_and_list_of_metrics(layers_and_regions):
+    layers, responses = layers_and_regions
     serial = benchmark_layers(layers, responses, [skrep.RSA()], cv=2)
     parallel = benchmark_layers(layers, responses, [skrep.RSA()], cv=2, n_jobs=2)
     np.testing.assert_allclose(serial.test_score, parallel.test_score)
     assert set(serial.metric) == {"RSA"}
 
 
-def test_benchmark_errors(benchmark):
-    layers, responses = benchmark
+def test_benchmark_errors(layers_and_regions):
+    layers, responses = layers_and_regions
     with pytest.raises(TypeError, match="layers must be a non-empty dict"):
         benchmark_layers(list(layers.values()), responses, [skrep.RSA()])
     bad = dict(responses, IT=responses["IT"][:40])
