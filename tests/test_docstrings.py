@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "skrep.functional.regression",
     "skrep.functional.rdm",
     "skrep.functional.rdm_compare",
+    "skrep.functional._ranks",
     "skrep.functional.rsa_inference",
     "skrep.functional.ridge",
     "skrep.layerwise",
