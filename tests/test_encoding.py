@@ -11,7 +11,12 @@ from sklearn.random_projection import SparseRandomProjection
 import skrep
 from skrep.exceptions import InvalidParameterError
 from skrep.functional import compare_rdms, compute_rdm
-from skrep.functional.ridge import ridge_coefficients, ridge_cv_scores, ridge_loo_scores
+from skrep.functional.ridge import (
+    ridge_coefficients,
+    ridge_cv_scores,
+    ridge_dual_coefficients,
+    ridge_loo_scores,
+)
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +211,39 @@ def test_ridge_functions_name_bad_input(rng):
         score_predictions(Y, Y, "mae")
     with pytest.raises(ValueError, match=r"scores has shape \(2, 2\)"):
         select_alphas(np.zeros((2, 2)), [1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("features", [12, 300], ids=["primal", "kernel"])
+@pytest.mark.parametrize("scoring", ["neg_mse", "r2", "pearson"])
+def test_stacked_alphas_score_as_one_alpha_at_a_time(rng, features, scoring):
+    X = rng.standard_normal((90, features))
+    Y = X[:, :5] @ rng.standard_normal((5, 7)) + rng.standard_normal((90, 7))
+    splits = list(KFold(3).split(X))
+    alphas = np.logspace(-2, 4, 5)
+    together = ridge_cv_scores(X, Y, alphas, splits, scoring=scoring, fit_intercept=True)
+    one_by_one = np.concatenate(
+        [ridge_cv_scores(X, Y, [a], splits, scoring=scoring, fit_intercept=True) for a in alphas]
+    )
+    np.testing.assert_allclose(together, one_by_one, rtol=1e-10, atol=1e-12)
+
+
+def test_kernel_eigendecomposition_returned_for_the_refit(rng):
+    X = rng.standard_normal((60, 200)) + 2.0
+    Y = rng.standard_normal((60, 4))
+    splits = list(KFold(4).split(X))
+    scores, (eigenvalues, U) = ridge_cv_scores(
+        X, Y, [1.0, 10.0], splits, fit_intercept=True, return_kernel_eigh=True
+    )
+    Xc = X - X.mean(axis=0)
+    np.testing.assert_allclose(eigenvalues, np.linalg.eigvalsh(Xc @ Xc.T), atol=1e-8)
+    alone = ridge_cv_scores(X, Y, [1.0, 10.0], splits, fit_intercept=True)
+    np.testing.assert_allclose(scores, alone)
+    alphas = np.array([1.0, 10.0, 10.0, 1.0])
+    np.testing.assert_allclose(
+        ridge_dual_coefficients(Xc, Y, alphas, kernel_eigh=(eigenvalues, U)),
+        ridge_dual_coefficients(Xc, Y, alphas),
+        atol=1e-10,
+    )
+    # Primal folds (more samples than features) have no kernel to return.
+    _, nothing = ridge_cv_scores(X[:, :5], Y, [1.0], splits, return_kernel_eigh=True)
+    assert nothing is None

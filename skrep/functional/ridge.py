@@ -124,6 +124,19 @@ def score_predictions(Y, P, scoring="pearson", *, check_input=True):
     return xp.where(norms > 0, product / safe, xp.zeros_like(norms))
 
 
+def _symmetric_eigh(matrix, xp):
+    """Eigenvalues and eigenvectors of a symmetric matrix.
+
+    For numpy arrays, scipy's divide-and-conquer driver ("evd"): about 1.5x
+    faster than ``np.linalg.eigh`` on an 800 x 800 kernel here.
+    """
+    if array_api_compat.is_numpy_array(matrix):
+        import scipy.linalg
+
+        return scipy.linalg.eigh(matrix, driver="evd", check_finite=False)
+    return xp.linalg.eigh(matrix)
+
+
 def _fold_factors(X_train, Y_train, X_test, xp):
     """Primal factors of one fold: ``A`` (n_test x p), eigenvalues ``l`` (p,), ``B`` (p x t).
 
@@ -131,13 +144,13 @@ def _fold_factors(X_train, Y_train, X_test, xp):
     ``X_test V diag(1 / (l + alpha)) V' X' Y``. (Folds with fewer training
     samples than features use :func:`_kernel_fold_factors`.)
     """
-    eigenvalues, V = xp.linalg.eigh(matrix_transpose(X_train, xp) @ X_train)
+    eigenvalues, V = _symmetric_eigh(matrix_transpose(X_train, xp) @ X_train, xp)
     projected = matrix_transpose(V, xp) @ (matrix_transpose(X_train, xp) @ Y_train)
-    return X_test @ V, eigenvalues, projected
+    return X_test @ V, eigenvalues, None, projected
 
 
-def _kernel_fold_factors(kernel, train, test, Y_train, centre, xp):
-    """Dual factors of one fold from the blocks of the kernel of all samples.
+def _kernel_fold_blocks(kernel, train, test, centre, xp):
+    """The (train, train) and (test, train) blocks of the kernel of all samples.
 
     Centring the features on the training mean ``m`` turns the blocks into
     ``(x_i - m).(x_j - m) = K_ij - K_i. m - m.K_.j + m.m``, all means of
@@ -151,11 +164,40 @@ def _kernel_fold_factors(kernel, train, test, Y_train, centre, xp):
         train_block = train_block - column_means[None, :] - column_means[:, None] + grand_mean
         row_means = xp.mean(test_block, axis=1)
         test_block = test_block - row_means[:, None] - column_means[None, :] + grand_mean
-    eigenvalues, U = xp.linalg.eigh(train_block)
-    return test_block @ U, eigenvalues, matrix_transpose(U, xp) @ Y_train
+    return train_block, test_block
 
 
-def ridge_cv_scores(X, Y, alphas, splits, *, scoring="neg_mse", fit_intercept=False):
+def _eigh_of_blocks(blocks, xp):
+    """Eigendecompositions of the folds' training blocks.
+
+    For numpy, two at a time in threads: LAPACK's tridiagonal reduction is
+    mostly single-threaded, so on two cores two folds overlap (about 1.2x).
+    """
+    if len(blocks) > 1 and array_api_compat.is_numpy_namespace(xp):
+        from joblib import Parallel, delayed
+
+        return Parallel(n_jobs=-1, prefer="threads")(
+            delayed(_symmetric_eigh)(block, xp) for block in blocks
+        )
+    return [_symmetric_eigh(block, xp) for block in blocks]
+
+
+def _held_out_predictions(A, eigenvalues, back, right, alphas, xp):
+    """Held-out predictions of a run of alphas, shape (n_alphas, n_test, n_targets).
+
+    ``A diag(1 / (l + alpha)) [back]`` for every alpha, stacked into one tall
+    matrix, times ``right``: one matrix product for the run, which BLAS runs
+    about 1.6x faster than one product per alpha (taller blocks).
+    """
+    left = xp.concat([A / (eigenvalues + float(alpha)) for alpha in alphas], axis=0)
+    if back is not None:
+        left = left @ back
+    return xp.reshape(left @ right, (len(alphas), A.shape[0], right.shape[1]))
+
+
+def ridge_cv_scores(
+    X, Y, alphas, splits, *, scoring="neg_mse", fit_intercept=False, return_kernel_eigh=False
+):
     """Mean held-out score of every alpha for every target.
 
     Parameters
@@ -172,11 +214,18 @@ def ridge_cv_scores(X, Y, alphas, splits, *, scoring="neg_mse", fit_intercept=Fa
         How held-out predictions are scored (see :func:`score_predictions`).
     fit_intercept : bool, default=False
         Centre X and Y on each training fold's means.
+    return_kernel_eigh : bool, default=False
+        Also return the eigendecomposition of the kernel of all samples (of
+        the features centred on their mean with ``fit_intercept``), for
+        :func:`ridge_dual_coefficients`; it is computed beside the folds' own.
+        None where the folds take the primal form.
 
     Returns
     -------
-    ndarray of shape (n_alphas, n_targets)
+    scores : ndarray of shape (n_alphas, n_targets)
         Scores averaged over folds (float64 numpy).
+    kernel_eigh : tuple (eigenvalues, eigenvectors) or None
+        Only with ``return_kernel_eigh``.
     """
     check_scoring(scoring, "ridge_cv_scores")
     X, Y = _checked_pair(X, Y)
@@ -194,36 +243,53 @@ def ridge_cv_scores(X, Y, alphas, splits, *, scoring="neg_mse", fit_intercept=Fa
         # offset features from cancelling.
         X = X - xp.mean(X, axis=0, keepdims=True)
     kernel = X @ matrix_transpose(X, xp) if X.shape[1] > n_train_smallest else None
-    for train, test in splits:
-        train_index = xp.asarray(train, device=array_api_compat.device(X))
-        test_index = xp.asarray(test, device=array_api_compat.device(X))
+    device = array_api_compat.device(X)
+    indices = [(xp.asarray(tr, device=device), xp.asarray(te, device=device)) for tr, te in splits]
+    if kernel is not None:
+        blocks = [_kernel_fold_blocks(kernel, tr, te, fit_intercept, xp) for tr, te in indices]
+        full = [kernel] if return_kernel_eigh else []  # largest first: the threads balance
+        decompositions = _eigh_of_blocks(full + [train_block for train_block, _ in blocks], xp)
+        kernel_eigh = decompositions.pop(0) if return_kernel_eigh else None
+    else:
+        kernel_eigh = None
+    for fold, (train_index, test_index) in enumerate(indices):
         Y_train = xp.take(Y, train_index, axis=0)
         Y_test = xp.take(Y, test_index, axis=0)
         mean_y = xp.mean(Y_train, axis=0) if fit_intercept else None
         if fit_intercept:
             Y_train = Y_train - mean_y
         if kernel is not None:
-            A, eigenvalues, B = _kernel_fold_factors(
-                kernel, train_index, test_index, Y_train, fit_intercept, xp
-            )
+            # Held-out predictions of alpha: (test_block U diag(1 / (l + alpha)) U') Y_train;
+            # the bracket is n_test x n_train, cheaper than U' Y_train (n_train x t).
+            eigenvalues, U = decompositions[fold]
+            A, back, right = blocks[fold][1] @ U, matrix_transpose(U, xp), Y_train
         else:
             X_train = xp.take(X, train_index, axis=0)
             X_test = xp.take(X, test_index, axis=0)
             if fit_intercept:
                 mean_x = xp.mean(X_train, axis=0)
                 X_train, X_test = X_train - mean_x, X_test - mean_x
-            A, eigenvalues, B = _fold_factors(X_train, Y_train, X_test, xp)
+            A, eigenvalues, back, right = _fold_factors(X_train, Y_train, X_test, xp)
         eigenvalues = xp.clip(eigenvalues, min=0.0)  # rounding can leave tiny negatives
-        for k, alpha in enumerate(alphas):
-            P = (A / (eigenvalues + float(alpha))) @ B
+        # Alphas in runs whose stacked predictions stay within about 96 MiB.
+        per_alpha = A.shape[0] * Y.shape[1] * np.dtype(to_numpy(Y[:1, :1]).dtype).itemsize
+        run = max(1, min(alphas.size, (96 << 20) // max(per_alpha, 1)))
+        for first in range(0, alphas.size, run):
+            chunk = alphas[first : first + run]
+            predictions = _held_out_predictions(A, eigenvalues, back, right, chunk, xp)
             if fit_intercept:
-                P = P + mean_y
-            score = score_predictions(Y_test, P, scoring, check_input=False)
-            total[k] += to_numpy(xp.astype(score, xp.float64))
+                predictions += mean_y
+            if scoring == "neg_mse":  # in place: no second block of this size
+                predictions -= Y_test
+                predictions *= predictions
+                score = -xp.mean(predictions, axis=-2)
+            else:
+                score = score_predictions(Y_test, predictions, scoring, check_input=False)
+            total[first : first + run] += to_numpy(xp.astype(score, xp.float64))
         n_folds += 1
     if n_folds == 0:
         raise ValueError("splits is empty; expected at least one (train, test) split.")
-    return total / n_folds
+    return (total / n_folds, kernel_eigh) if return_kernel_eigh else total / n_folds
 
 
 def ridge_coefficients(X, Y, alphas_per_target):
@@ -250,13 +316,13 @@ def ridge_coefficients(X, Y, alphas_per_target):
     if n < p:
         return matrix_transpose(X, xp) @ ridge_dual_coefficients(X, Y, alphas)
     alphas = xp.asarray(alphas, dtype=X.dtype, device=array_api_compat.device(X))
-    eigenvalues, V = xp.linalg.eigh(matrix_transpose(X, xp) @ X)
+    eigenvalues, V = _symmetric_eigh(matrix_transpose(X, xp) @ X, xp)
     eigenvalues = xp.clip(eigenvalues, min=0.0)
     projected = matrix_transpose(V, xp) @ (matrix_transpose(X, xp) @ Y)
     return V @ (projected / (eigenvalues[:, None] + alphas[None, :]))
 
 
-def ridge_dual_coefficients(X, Y, alphas_per_target):
+def ridge_dual_coefficients(X, Y, alphas_per_target, *, kernel_eigh=None):
     """Dual ridge weights ``(XX' + alpha_t I)^-1 y_t``, one alpha per target.
 
     The primal weights are ``X' dual``; predictions for new features ``Z``
@@ -271,6 +337,9 @@ def ridge_dual_coefficients(X, Y, alphas_per_target):
         Targets.
     alphas_per_target : array-like of shape (n_targets,)
         The alpha of each target.
+    kernel_eigh : tuple (eigenvalues, eigenvectors), default=None
+        The eigendecomposition of ``XX'`` if already computed (as
+        :func:`ridge_cv_scores` returns it).
 
     Returns
     -------
@@ -281,7 +350,9 @@ def ridge_dual_coefficients(X, Y, alphas_per_target):
     alphas = _per_target_alphas(alphas_per_target, Y)
     xp = get_namespace(X, Y)
     alphas = xp.asarray(alphas, dtype=X.dtype, device=array_api_compat.device(X))
-    eigenvalues, U = xp.linalg.eigh(X @ matrix_transpose(X, xp))
+    if kernel_eigh is None:
+        kernel_eigh = _symmetric_eigh(X @ matrix_transpose(X, xp), xp)
+    eigenvalues, U = kernel_eigh
     eigenvalues = xp.clip(eigenvalues, min=0.0)
     return U @ ((matrix_transpose(U, xp) @ Y) / (eigenvalues[:, None] + alphas[None, :]))
 

@@ -223,6 +223,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         else:
             self._mean_x, mean_y = None, xp.zeros(Y.shape[1], dtype=dtype)
             Xc, Yc = X, Y
+        kernel_eigh = None
         if self.cv is None:
             self.cv_scores_ = ridge_loo_scores(
                 Xc, Yc, alphas, scoring=self.scoring, intercept=bool(self.fit_intercept)
@@ -237,14 +238,22 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
                     "leave-one-out, scored over all held-out predictions together) or "
                     "scoring='neg_mse'."
                 )
-            self.cv_scores_ = ridge_cv_scores(
-                X, Y, alphas, splits, scoring=self.scoring, fit_intercept=self.fit_intercept
+            kernel_form = Xc.shape[1] > Xc.shape[0]  # the refit's eigh beside the folds'
+            scores = ridge_cv_scores(
+                X,
+                Y,
+                alphas,
+                splits,
+                scoring=self.scoring,
+                fit_intercept=self.fit_intercept,
+                return_kernel_eigh=kernel_form,
             )
+            self.cv_scores_, kernel_eigh = scores if kernel_form else (scores, None)
         self.alpha_ = select_alphas(self.cv_scores_, alphas)
         if Xc.shape[1] > Xc.shape[0]:
             # Kernel form: keep the dual weights; the primal ones (features x
             # targets, the costliest product) are formed only if coef_ is read.
-            self.dual_coef_ = ridge_dual_coefficients(Xc, Yc, self.alpha_)
+            self.dual_coef_ = ridge_dual_coefficients(Xc, Yc, self.alpha_, kernel_eigh=kernel_eigh)
             self._fit_features = Xc
             self._coef = None
             # mean_x . coef = (Xc mean_x) . dual: no primal weights needed.
