@@ -7,6 +7,7 @@ on the inputs stored next to them; other checks use scipy's ``pdist``,
 
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.stats
 from conftest import load_reference
 from scipy.spatial.distance import pdist, squareform
@@ -342,3 +343,41 @@ def test_square_and_condensed_conversions_name_bad_shapes():
         square_to_condensed(np.zeros((3, 4)))
     with pytest.raises(ValueError, match="not such a number"):
         condensed_to_square(np.zeros(4))
+
+
+def _whitened_by_cholesky(v):
+    """Second implementation: whiten by the Cholesky factor of V = (CC') o (CC') itself."""
+    n_pairs = v.shape[1]
+    n = int(round((1 + np.sqrt(1 + 8 * n_pairs)) / 2))
+    rows, columns = np.triu_indices(n, 1)
+    contrast = np.zeros((n_pairs, n))
+    contrast[np.arange(n_pairs), rows] = 1.0
+    contrast[np.arange(n_pairs), columns] = -1.0
+    shared = contrast @ contrast.T
+    factor = np.linalg.cholesky(shared * shared)
+    return scipy.linalg.solve_triangular(factor, v.T, lower=True).T
+
+
+def test_whitened_comparisons_equal_the_explicit_whitening(rng):
+    for n in (4, 12, 30):
+        a = np.stack([pdist(rng.standard_normal((n, 5))) for _ in range(3)])
+        b = np.stack([pdist(rng.standard_normal((n, 5))) for _ in range(2)])
+        for method, prepare in (("cosine_cov", lambda v: v), ("corr_cov", _centred_rows)):
+            wa, wb = _whitened_by_cholesky(prepare(a)), _whitened_by_cholesky(prepare(b))
+            norms = np.outer(np.linalg.norm(wa, axis=1), np.linalg.norm(wb, axis=1))
+            expected = (wa @ wb.T) / norms
+            np.testing.assert_allclose(compare_rdms(a, b, method), expected, atol=1e-12)
+
+
+def _centred_rows(v):
+    return v - v.mean(axis=1, keepdims=True)
+
+
+def test_whitened_comparisons_at_a_thousand_conditions(rng):
+    patterns = rng.standard_normal((1000, 20))
+    model = pdist(patterns)
+    data = np.stack([pdist(patterns + rng.standard_normal((1000, 20))) for _ in range(2)])
+    result = compare_rdms(model, data, "corr_cov")
+    assert result.shape == (1, 2) and np.all((result > 0.3) & (result < 1.0))
+    # Scale invariance of a cosine: doubling an RDM changes nothing.
+    np.testing.assert_allclose(compare_rdms(2 * model, data, "corr_cov"), result, atol=1e-14)
