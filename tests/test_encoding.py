@@ -247,3 +247,9 @@ def test_kernel_eigendecomposition_returned_for_the_refit(rng):
     # Primal folds (more samples than features) have no kernel to return.
     _, nothing = ridge_cv_scores(X[:, :5], Y, [1.0], splits, return_kernel_eigh=True)
     assert nothing is None
+
+
+def test_kernel_eigh_of_the_wrong_size_is_named(rng):
+    X, Y = rng.standard_normal((20, 50)), rng.standard_normal((20, 2))
+    with pytest.raises(ValueError, match="kernel_eigh"):
+        ridge_dual_coefficients(X, Y, [1.0, 1.0], kernel_eigh=(np.ones(19), np.eye(19)))

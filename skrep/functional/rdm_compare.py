@@ -245,33 +245,18 @@ def _kendall_statistics(a, b):
     pairs = m * (m - 1) // 2
     codes_a = [few_categories(u) for u in a]
     codes_b = [few_categories(v) for v in b]
-    # The sort of a many-valued row of a is needed only against categorical
-    # rows of b (and for its tie count).
-    sorted_a = _in_threads(
-        lambda i: None if codes_a[i] is not None else sort_order(a[i]), range(a.shape[0])
-    )
-
-    def tied(codes, sorted_row):
-        if codes is not None:
-            sizes = np.bincount(codes).astype(np.int64)
-            return int(np.sum(sizes * (sizes - 1) // 2))
-        return tied_pairs(sorted_row[1], m)
-
-    tied_a = [tied(codes_a[i], sorted_a[i]) for i in range(a.shape[0])]
+    sorted_a = _in_threads(sort_order, a)  # for the tie counts and kendall_s
+    tied_a = [tied_pairs(ties, m) for _, ties in sorted_a]
 
     def column(j):
-        sorted_v = None if codes_b[j] is not None else sort_order(b[j])
-        tied_v = tied(codes_b[j], sorted_v)
+        sorted_v = sort_order(b[j])
+        tied_v = tied_pairs(sorted_v[1], m)
         s = np.empty(a.shape[0])
         for i in range(a.shape[0]):
-            if codes_a[i] is not None and sorted_v is not None:
+            if codes_a[i] is not None:
                 s[i] = kendall_s(codes_a[i], *sorted_v)
             elif codes_b[j] is not None:
-                s[i] = (
-                    kendall_s(codes_b[j], *sorted_a[i])
-                    if codes_a[i] is None
-                    else (kendall_s(codes_b[j], *sort_order(a[i])))
-                )
+                s[i] = kendall_s(codes_b[j], *sorted_a[i])
             else:
                 tau_b = scipy.stats.kendalltau(a[i], b[j]).statistic
                 scale = np.sqrt(float(pairs - tied_a[i]) * float(pairs - tied_v))

@@ -272,7 +272,7 @@ def ridge_cv_scores(
             A, eigenvalues, back, right = _fold_factors(X_train, Y_train, X_test, xp)
         eigenvalues = xp.clip(eigenvalues, min=0.0)  # rounding can leave tiny negatives
         # Alphas in runs whose stacked predictions stay within about 96 MiB.
-        per_alpha = A.shape[0] * Y.shape[1] * np.dtype(to_numpy(Y[:1, :1]).dtype).itemsize
+        per_alpha = A.shape[0] * Y.shape[1] * Y.dtype.itemsize  # numpy and torch dtypes
         run = max(1, min(alphas.size, (96 << 20) // max(per_alpha, 1)))
         for first in range(0, alphas.size, run):
             chunk = alphas[first : first + run]
@@ -353,6 +353,13 @@ def ridge_dual_coefficients(X, Y, alphas_per_target, *, kernel_eigh=None):
     if kernel_eigh is None:
         kernel_eigh = _symmetric_eigh(X @ matrix_transpose(X, xp), xp)
     eigenvalues, U = kernel_eigh
+    n = X.shape[0]
+    if tuple(eigenvalues.shape) != (n,) or tuple(U.shape) != (n, n):
+        raise ValueError(
+            f"kernel_eigh holds eigenvalues of shape {tuple(eigenvalues.shape)} and eigenvectors "
+            f"of shape {tuple(U.shape)}; expected ({n},) and ({n}, {n}), the eigendecomposition "
+            "of X X' (as ridge_cv_scores(return_kernel_eigh=True) returns it)."
+        )
     eigenvalues = xp.clip(eigenvalues, min=0.0)
     return U @ ((matrix_transpose(U, xp) @ Y) / (eigenvalues[:, None] + alphas[None, :]))
 
