@@ -11,10 +11,13 @@ import scipy.stats
 
 from skrep.functional import compare_rdms
 from skrep.functional._ranks import (
+    HAS_COMPILED_COUNT,
     average_ranks,
     category_codes,
+    dense_ranks,
     few_categories,
     kendall_s,
+    kendall_s_from_ranks,
     sort_order,
     sorted_ranks,
     tied_pairs,
@@ -80,6 +83,32 @@ def test_kendall_s_matches_the_pairwise_count(rng, n):
             assert kendall_s(codes, *sort_order(y)) == pairwise_s(x, y), (k, name)
 
 
+def test_dense_ranks_match_scipy(rng):
+    for name, values in vectors(rng, 3000).items():
+        order, ties = sort_order(values)
+        expected = scipy.stats.rankdata(values, method="dense")
+        np.testing.assert_array_equal(dense_ranks(ties, values.size), np.sort(expected), name)
+
+
+@pytest.mark.skipif(not HAS_COMPILED_COUNT, reason="this scipy has no compiled count")
+@pytest.mark.parametrize("n", [50, 2500])
+def test_kendall_s_from_ranks_matches_the_pairwise_count(rng, n):
+    # Many-valued pairs, with and without ties on either side and on both at once.
+    cases = vectors(rng, n)
+    cases["rounded coarse"] = np.round(rng.standard_normal(n), 1)
+    for x_name, x in cases.items():
+        x_order, x_ties = sort_order(x)
+        x_ranks = dense_ranks(x_ties, n)
+        for y_name, y in cases.items():
+            y_order, y_ties = sort_order(y)
+            y_ranks = np.empty(n, dtype=np.intp)
+            y_ranks[y_order] = dense_ranks(y_ties, n)
+            s = kendall_s_from_ranks(
+                x_ranks, y_ranks[x_order], tied_pairs(x_ties, n), tied_pairs(y_ties, n)
+            )
+            assert s == pairwise_s(x, y), (x_name, y_name)
+
+
 def test_few_categories(rng):
     assert few_categories(rng.standard_normal(10_000)) is None
     x = rng.integers(0, 4, 10_000) * 0.5
@@ -119,3 +148,17 @@ def test_kendall_routes_agree_with_scipy(rng):
         np.testing.assert_allclose(compare_rdms(a, b, "tau-b"), tau_b, atol=1e-14)
         tau_a = np.array([[pairwise_s(u, v) / n_pairs for v in b] for u in a])
         np.testing.assert_array_equal(compare_rdms(a, b, "tau-a"), tau_a)
+
+
+def test_kendall_of_many_valued_rdms_with_ties_agrees_with_scipy(rng):
+    # Rounded distances: many distinct values and many ties on both sides.
+    patterns = rng.standard_normal((90, 5))
+    data = np.round(
+        np.stack([scipy.spatial.distance.pdist(patterns + rng.standard_normal((90, 5)))
+                  for _ in range(3)]), 1)  # fmt: skip
+    assert all(few_categories(row) is None for row in data)  # the many-valued route
+    tau_b = np.array([[scipy.stats.kendalltau(u, v).statistic for v in data] for u in data])
+    np.testing.assert_allclose(compare_rdms(data, data, "tau-b"), tau_b, atol=1e-14)
+    n_pairs = data.shape[1] * (data.shape[1] - 1) / 2
+    tau_a = np.array([[pairwise_s(u, v) / n_pairs for v in data[1:]] for u in data[:1]])
+    np.testing.assert_array_equal(compare_rdms(data[:1], data[1:], "tau-a"), tau_a)

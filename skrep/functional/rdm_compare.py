@@ -29,9 +29,12 @@ from .._array import to_numpy
 from .._validation import _shape_str, check_finite
 from ..exceptions import InvalidParameterError
 from ._ranks import (
+    HAS_COMPILED_COUNT,
     average_ranks,
+    dense_ranks,
     few_categories,
     kendall_s,
+    kendall_s_from_ranks,
     sort_order,
     sorted_ranks,
     tied_pairs,
@@ -237,9 +240,10 @@ def _kendall_statistics(a, b):
 
     A pair with a categorical side (few distinct values, as most models
     compared by tau-a) is counted exactly by :func:`kendall_s` after one sort
-    of the other side; a pair of two many-valued RDMs goes to scipy's
-    ``kendalltau`` (an O(m log m) merge sort), whose tau-b gives S back.
-    Each row is sorted at most once.
+    of the other side; a pair of two many-valued RDMs by
+    :func:`kendall_s_from_ranks` (an O(m log m) inversion count) from each
+    RDM's dense ranks, or by scipy's ``kendalltau`` where that count is
+    unavailable. Each row is sorted once.
     """
     m = a.shape[1]
     pairs = m * (m - 1) // 2
@@ -247,17 +251,28 @@ def _kendall_statistics(a, b):
     codes_b = [few_categories(v) for v in b]
     sorted_a = _in_threads(sort_order, a)  # for the tie counts and kendall_s
     tied_a = [tied_pairs(ties, m) for _, ties in sorted_a]
+    ranked_a = [
+        None if codes is not None else dense_ranks(ties, m)
+        for codes, (_, ties) in zip(codes_a, sorted_a, strict=True)
+    ]
 
     def column(j):
         sorted_v = sort_order(b[j])
         tied_v = tied_pairs(sorted_v[1], m)
+        ranks_v = None
         s = np.empty(a.shape[0])
         for i in range(a.shape[0]):
             if codes_a[i] is not None:
                 s[i] = kendall_s(codes_a[i], *sorted_v)
             elif codes_b[j] is not None:
                 s[i] = kendall_s(codes_b[j], *sorted_a[i])
-            else:
+            elif HAS_COMPILED_COUNT:
+                if ranks_v is None:
+                    ranks_v = np.empty(m, dtype=np.intp)
+                    ranks_v[sorted_v[0]] = dense_ranks(sorted_v[1], m)
+                in_a_order = ranks_v[sorted_a[i][0]]
+                s[i] = kendall_s_from_ranks(ranked_a[i], in_a_order, tied_a[i], tied_v)
+            else:  # pragma: no cover - depends on scipy's internals
                 tau_b = scipy.stats.kendalltau(a[i], b[j]).statistic
                 scale = np.sqrt(float(pairs - tied_a[i]) * float(pairs - tied_v))
                 # S is an integer; tau-b's rounding error is far below 1/2.
