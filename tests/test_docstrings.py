@@ -19,6 +19,7 @@ PUBLIC_MODULES = [
     "skrep.functional.neighbors",
     "skrep.functional.regression",
     "skrep.functional.rdm",
+    "skrep.functional.noise",
     "skrep.functional.rdm_compare",
     "skrep.functional._ranks",
     "skrep.functional.rsa_inference",

@@ -28,6 +28,7 @@ from .linear import (
     whiten_representation,
 )
 from .neighbors import jaccard_knn, mutual_knn, nearest_neighbors
+from .noise import noise_covariance, noise_precision
 from .permutation import (
     PermutationAlignment,
     apply_permutation,
@@ -77,6 +78,8 @@ __all__ = [
     "jaccard_knn",
     "linear_regression_r2",
     "compute_rdm",
+    "noise_covariance",
+    "noise_precision",
     "square_to_condensed",
     "condensed_to_square",
     "compare_rdms",

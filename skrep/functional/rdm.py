@@ -211,8 +211,9 @@ def compute_rdm(
         leaves one run out at a time.
     precision : array of shape ([n_datasets,] n_channels, n_channels), default=None
         Noise precision (inverse noise covariance) for "mahalanobis" and
-        "crossnobis"; None is the identity (e.g. the inverse of a
-        :class:`sklearn.covariance.LedoitWolf` fit to the residuals).
+        "crossnobis"; None is the identity. From the residuals with
+        :func:`skrep.functional.noise_precision` (rsatoolbox's estimators), or
+        the inverse of a :mod:`sklearn.covariance` fit.
     per_channel : bool, default=None
         Divide by the number of channels; None does so for the squared
         distances, as rsatoolbox does.

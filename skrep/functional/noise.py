@@ -1,0 +1,194 @@
+"""Noise covariance and precision of measurement channels, as rsatoolbox estimates them.
+
+Mahalanobis and crossnobis RDMs (:func:`skrep.functional.compute_rdm`) weight
+channels by a noise precision: the inverse covariance of the residuals (the
+measurements minus their condition means, or a GLM's residuals). With more
+channels than residuals the sample covariance is singular, so it is shrunk:
+
+- ``"shrinkage_diag"`` (rsatoolbox's default): towards its own diagonal, the
+  off-diagonal entries scaled by ``1 - lambda`` with Schäfer & Strimmer's
+  (2005) estimate of the optimal ``lambda`` for correlations;
+- ``"shrinkage_eye"``: towards a multiple of the identity, with Ledoit & Wolf's
+  (2004) optimal weight (scikit-learn's :class:`sklearn.covariance.LedoitWolf`,
+  rescaled to ``dof``);
+- ``"diag"``: the variances only (univariate noise normalisation);
+- ``"full"``: the sample covariance.
+
+Every estimate divides by ``dof``, by default ``n_residuals - 1``; pass the
+residual degrees of freedom of a GLM (for condition-mean residuals,
+``n_residuals - n_conditions``). The numbers match rsatoolbox's
+``cov_from_residuals`` / ``prec_from_residuals``, including its scaling of the
+Schäfer–Strimmer weights by ``n_residuals - 1`` rather than ``dof``. For
+rsatoolbox's ``prec_from_measurements(dataset, obs_desc)`` on balanced data
+(``n_repeats`` of each of ``n_conditions``), pass the measurements minus their
+condition means with ``dof=(n_conditions - 1) * n_repeats``, the degrees of
+freedom rsatoolbox uses there. The sums
+over residuals are two matrix products (``R'R`` and ``(R*R)'(R*R)``) instead
+of rsatoolbox's loop of outer products.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+
+from .._validation import _shape_str, check_finite
+from ..exceptions import InvalidParameterError
+
+__all__ = ["noise_covariance", "noise_precision"]
+
+#: Covariance estimators, as rsatoolbox names them.
+NOISE_METHODS = ("shrinkage_diag", "shrinkage_eye", "diag", "full")
+
+
+def _checked_residuals(residuals):
+    try:
+        R = np.asarray(residuals, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"residuals must be a numeric array of shape (n_residuals, n_channels); got "
+            f"{type(residuals).__name__} ({error})."
+        ) from None
+    if R.ndim != 2:
+        raise ValueError(
+            f"residuals has shape {_shape_str(R.shape)}; expected (n_residuals, n_channels). "
+            "For several data sets, pass a list of such arrays."
+        )
+    if R.shape[0] < 2:
+        raise ValueError(
+            f"residuals has {R.shape[0]} row; expected at least 2 residuals to estimate a "
+            "covariance."
+        )
+    check_finite(R, "residuals")
+    return R
+
+
+def _checked_dof(dof, n_residuals):
+    if dof is None:
+        return n_residuals - 1
+    if isinstance(dof, bool) or not isinstance(dof, (int, np.integer, float, np.floating)):
+        raise InvalidParameterError(f"dof must be a positive number or None; got {dof!r}.")
+    if not np.isfinite(dof) or dof <= 0:
+        raise InvalidParameterError(f"dof must be a positive number or None; got {dof!r}.")
+    return float(dof)
+
+
+def _one_covariance(residuals, method, dof):
+    R = _checked_residuals(residuals)
+    n = R.shape[0]
+    dof = _checked_dof(dof, n)
+    R = R - R.mean(axis=0)
+    cross = R.T @ R  # sum over residuals of the outer products r r'
+    if method == "full":
+        return cross / dof
+    if method == "diag":
+        return np.diag(np.diag(cross) / dof)
+    squares = R * R
+    cross_of_squares = squares.T @ squares  # sum of (r r')**2, entry by entry
+    if method == "shrinkage_eye":
+        # Ledoit & Wolf (2004): shrink the 1/n covariance towards m I.
+        sample = cross / n
+        scale = np.trace(sample) / sample.shape[0]
+        target_distance = np.sum((sample - scale * np.eye(sample.shape[0])) ** 2)
+        spread = min(target_distance, np.sum(cross_of_squares / n - sample**2) / n)
+        weight = spread / target_distance if target_distance > 0 else 1.0
+        shrunk = weight * scale * np.eye(sample.shape[0]) + (1 - weight) * sample
+        return shrunk * n / dof
+    # "shrinkage_diag": Schäfer & Strimmer (2005), target D = diag(S).
+    sample = cross / dof
+    variances = np.diag(sample)
+    if np.any(variances <= 0):
+        channel = int(np.flatnonzero(variances <= 0)[0])
+        raise ValueError(
+            f"residuals has no variance in channel {channel}; the shrinkage_diag estimate "
+            "needs every channel to vary (drop constant channels, or use shrinkage_eye)."
+        )
+    std = np.sqrt(variances)
+    correlations = cross / np.outer(std, std) / (n - 1)
+    correlation_variances = (
+        n / dof**2 * (cross_of_squares / np.outer(variances, variances) / (n - 1) - correlations**2)
+    )
+    off_diagonal = ~np.eye(sample.shape[0], dtype=bool)
+    denominator = np.sum(correlations[off_diagonal] ** 2)
+    weight = np.sum(correlation_variances[off_diagonal]) / denominator if denominator > 0 else 1.0
+    weight = min(max(weight, 0.0), 1.0)
+    return np.where(off_diagonal, (1 - weight) * sample, sample)
+
+
+def noise_covariance(residuals, method="shrinkage_diag", dof=None):
+    """Covariance of measurement noise across channels, optionally shrunk.
+
+    Parameters
+    ----------
+    residuals : array-like of shape (n_residuals, n_channels), or a list of such
+        Residuals (e.g. measurements minus their condition means); a list
+        gives one estimate per data set.
+    method : {"shrinkage_diag", "shrinkage_eye", "diag", "full"}, default="shrinkage_diag"
+        The estimator (see the module notes; rsatoolbox's names and default).
+    dof : float, or list of float, default=None
+        Degrees of freedom the covariance is divided by; ``n_residuals - 1``
+        if None. A list gives one per data set.
+
+    Returns
+    -------
+    ndarray of shape (n_channels, n_channels), or (n_datasets, n_channels, n_channels)
+        The covariance (float64); a stack for a list of data sets.
+    """
+    if not isinstance(method, str) or method not in NOISE_METHODS:
+        raise InvalidParameterError(f"method must be one of {NOISE_METHODS}; got {method!r}.")
+    if isinstance(residuals, (list, tuple)):
+        dofs = dof if isinstance(dof, (list, tuple, np.ndarray)) else [dof] * len(residuals)
+        if len(dofs) != len(residuals):
+            raise ValueError(
+                f"dof has {len(dofs)} entries for {len(residuals)} data sets; expected one each."
+            )
+        if not residuals:
+            raise ValueError("residuals is an empty list; expected at least one data set.")
+        return np.stack(
+            [_one_covariance(r, method, d) for r, d in zip(residuals, dofs, strict=True)]
+        )
+    return _one_covariance(residuals, method, dof)
+
+
+def noise_precision(residuals, method="shrinkage_diag", dof=None):
+    """Noise precision (inverse noise covariance) for Mahalanobis and crossnobis RDMs.
+
+    The inverse of :func:`noise_covariance`, ready for
+    ``compute_rdm(..., precision=...)``; rsatoolbox's ``prec_from_residuals``.
+
+    Parameters
+    ----------
+    residuals : array-like of shape (n_residuals, n_channels), or a list of such
+        Residuals; a list gives one precision per data set.
+    method : {"shrinkage_diag", "shrinkage_eye", "diag", "full"}, default="shrinkage_diag"
+        The covariance estimator. "full" is singular with fewer residuals
+        than channels.
+    dof : float, or list of float, default=None
+        Degrees of freedom; ``n_residuals - 1`` if None.
+
+    Returns
+    -------
+    ndarray of shape (n_channels, n_channels), or (n_datasets, n_channels, n_channels)
+        The precision (float64).
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        If a covariance is singular (with the channel count and method named).
+    """
+    covariance = noise_covariance(residuals, method, dof)
+    stack = covariance[None] if covariance.ndim == 2 else covariance
+    precisions = np.empty_like(stack)
+    for i, matrix in enumerate(stack):
+        try:
+            # Cholesky: positive definite is what a precision must be.
+            factor = scipy.linalg.cho_factor(matrix, check_finite=False)
+            precisions[i] = scipy.linalg.cho_solve(factor, np.eye(matrix.shape[0]))
+        except np.linalg.LinAlgError:
+            raise np.linalg.LinAlgError(
+                f"The {method} noise covariance of data set {i} ({matrix.shape[0]} channels) is "
+                "singular, so it has no precision; use a shrinkage method (shrinkage_diag or "
+                "shrinkage_eye), or more residuals than channels."
+            ) from None
+    precisions = (precisions + np.swapaxes(precisions, -1, -2)) / 2  # exactly symmetric
+    return precisions[0] if covariance.ndim == 2 else precisions
