@@ -65,6 +65,24 @@ def test_sort_order_repairs_values_that_share_their_leading_bits(rng):
     np.testing.assert_array_equal(values[order], np.sort(values))
 
 
+@pytest.mark.parametrize("n", [2048, 3001, 20_000])
+def test_sort_order_repairs_small_clusters_among_distinct_values(rng, n):
+    # Mostly distinct values with clusters equal up to ~1e-14 (sharing the packed
+    # leading bits), at the extremes and inside: the packed sort with run repairs.
+    for _ in range(20):
+        values = rng.standard_normal(n) * 10.0 ** rng.integers(-3, 4)
+        for _ in range(int(rng.integers(1, 20))):
+            size = int(rng.integers(2, 12))
+            where = rng.choice(n, size, replace=False)
+            centre = rng.choice([values.max() * 1.01, values.min() * 1.01, values[0]])
+            values[where] = centre * (1 + 1e-14 * rng.integers(0, 4, size))
+        order, ties = sort_order(values)
+        expected = np.argsort(values, kind="stable")
+        np.testing.assert_array_equal(order, expected)
+        ordered = values[order]
+        np.testing.assert_array_equal(ties, np.flatnonzero(ordered[1:] == ordered[:-1]))
+
+
 def test_sort_order_carries_tags(rng):
     values, other = rng.standard_normal(50_000), rng.standard_normal(50_000)
     other_order = np.argsort(other)
@@ -148,6 +166,21 @@ def test_kendall_routes_agree_with_scipy(rng):
         np.testing.assert_allclose(compare_rdms(a, b, "tau-b"), tau_b, atol=1e-14)
         tau_a = np.array([[pairwise_s(u, v) / n_pairs for v in b] for u in a])
         np.testing.assert_array_equal(compare_rdms(a, b, "tau-a"), tau_a)
+
+
+def test_kendall_without_the_compiled_count_falls_back_to_scipy(rng, monkeypatch):
+    from skrep.functional import rdm_compare
+
+    patterns = rng.standard_normal((80, 5))
+    data = np.round(
+        np.stack([scipy.spatial.distance.pdist(patterns + rng.standard_normal((80, 5)))
+                  for _ in range(3)]), 2)  # fmt: skip
+    with_count = compare_rdms(data, data, "tau-b")
+    monkeypatch.setattr(rdm_compare, "HAS_COMPILED_COUNT", False)
+    np.testing.assert_allclose(compare_rdms(data, data, "tau-b"), with_count, atol=1e-15)
+    n_pairs = data.shape[1] * (data.shape[1] - 1) / 2
+    expected = np.array([[pairwise_s(u, v) / n_pairs for v in data] for u in data])
+    np.testing.assert_array_equal(compare_rdms(data, data, "tau-a"), expected)
 
 
 def test_kendall_of_many_valued_rdms_with_ties_agrees_with_scipy(rng):

@@ -13,14 +13,27 @@ import functools
 
 import numpy as np
 
-try:
-    # scipy's compiled Fenwick-tree count of discordant pairs, the core of
-    # ``kendalltau`` (private, present since scipy 0.19). Called directly, each
-    # RDM is sorted once instead of twice per pair; without it the callers use
-    # ``kendalltau`` itself.
-    from scipy.stats._stats import _kendall_dis
-except ImportError:  # pragma: no cover - depends on scipy's internals
-    _kendall_dis = None
+
+def _compiled_discordant_count():
+    """scipy's compiled Fenwick-tree count of discordant pairs, if it still works.
+
+    It is the core of ``kendalltau`` (private, present since scipy 0.19; rsatoolbox
+    imports it too). Called directly, each RDM is sorted once instead of twice
+    per pair. It is checked on a small case so that a changed signature in a
+    future scipy falls back to ``kendalltau`` rather than failing later.
+    """
+    try:
+        from scipy.stats._stats import _kendall_dis
+
+        x = np.array([1, 1, 2, 3], dtype=np.intp)
+        y = np.array([2, 1, 3, 1], dtype=np.intp)
+        # Discordant (x_i < x_j, y_i > y_j): (0, 3) and (2, 3).
+        return _kendall_dis if int(_kendall_dis(x, y)) == 2 else None
+    except Exception:  # pragma: no cover - depends on scipy's internals
+        return None
+
+
+_kendall_dis = _compiled_discordant_count()
 
 #: Whether :func:`kendall_s_from_ranks` can run (scipy's compiled count found).
 HAS_COMPILED_COUNT = _kendall_dis is not None
@@ -324,8 +337,9 @@ def kendall_s_from_ranks(sorted_x_ranks, y_ranks, tied_x, tied_y):
     :func:`kendall_s` does not apply): with x sorted, S follows from the number
     of discordant pairs, an inversion count of y. Each vector is ranked once
     (:func:`sort_order`, :func:`dense_ranks`) and every pair then costs one
-    O(n log n) count in scipy's compiled Fenwick tree, where
-    ``scipy.stats.kendalltau`` would sort both vectors again.
+    O(n log k) count in scipy's compiled Fenwick tree over y's k distinct
+    values (cheaper, and cache-resident, when y is the side with fewer
+    values), where ``scipy.stats.kendalltau`` would sort both vectors again.
 
     Parameters
     ----------

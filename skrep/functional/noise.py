@@ -41,43 +41,66 @@ __all__ = ["noise_covariance", "noise_precision"]
 NOISE_METHODS = ("shrinkage_diag", "shrinkage_eye", "diag", "full")
 
 
-def _checked_residuals(residuals):
+def _checked_residuals(residuals, name="residuals"):
     try:
-        R = np.asarray(residuals, dtype=np.float64)
+        R = np.asarray(residuals)
+        if R.dtype.kind == "c":
+            raise TypeError("complex values")
+        R = R.astype(np.float64, copy=False)
     except (TypeError, ValueError) as error:
         raise TypeError(
-            f"residuals must be a numeric array of shape (n_residuals, n_channels); got "
+            f"{name} must be a real numeric array of shape (n_residuals, n_channels); got "
             f"{type(residuals).__name__} ({error})."
         ) from None
     if R.ndim != 2:
         raise ValueError(
-            f"residuals has shape {_shape_str(R.shape)}; expected (n_residuals, n_channels). "
+            f"{name} has shape {_shape_str(R.shape)}; expected (n_residuals, n_channels). "
             "For several data sets, pass a list of such arrays."
         )
     if R.shape[0] < 2:
         raise ValueError(
-            f"residuals has {R.shape[0]} row; expected at least 2 residuals to estimate a "
+            f"{name} has {R.shape[0]} residual(s) (rows); expected at least 2 to estimate a "
             "covariance."
         )
-    check_finite(R, "residuals")
+    check_finite(R, name)
     return R
 
 
-def _checked_dof(dof, n_residuals):
+def _checked_dof(dof, n_residuals, name="dof"):
     if dof is None:
         return n_residuals - 1
     if isinstance(dof, bool) or not isinstance(dof, (int, np.integer, float, np.floating)):
-        raise InvalidParameterError(f"dof must be a positive number or None; got {dof!r}.")
+        raise InvalidParameterError(f"{name} must be a positive number or None; got {dof!r}.")
     if not np.isfinite(dof) or dof <= 0:
-        raise InvalidParameterError(f"dof must be a positive number or None; got {dof!r}.")
+        raise InvalidParameterError(f"{name} must be a positive number or None; got {dof!r}.")
     return float(dof)
 
 
-def _one_covariance(residuals, method, dof):
-    R = _checked_residuals(residuals)
-    n = R.shape[0]
-    dof = _checked_dof(dof, n)
-    R = R - R.mean(axis=0)
+def _check_channels_vary(raw, centred, method, name):
+    """A channel without variance has no noise to normalise: its precision is undefined.
+
+    Compared with the channel's magnitude, since centring a constant leaves
+    rounding (about 1e-17 of it), not an exact zero.
+    """
+    spread = np.max(np.abs(centred), axis=0)
+    scale = np.max(np.abs(raw), axis=0)
+    constant = spread <= 64 * np.finfo(np.float64).eps * scale
+    if np.any(constant):
+        channel = int(np.flatnonzero(constant)[0])
+        raise ValueError(
+            f"{name} has no variance in channel {channel} (all its residuals equal "
+            f"{float(raw[0, channel])!r}); the {method} estimate needs every channel to vary. Drop "
+            "constant channels, or use method='shrinkage_eye'."
+        )
+
+
+def _one_covariance(residuals, method, dof, name="residuals", dof_name="dof"):
+    raw = _checked_residuals(residuals, name)
+    n = raw.shape[0]
+    dof = _checked_dof(dof, n, dof_name)
+    R = raw - raw.mean(axis=0)
+    if method != "shrinkage_eye":  # the identity target keeps a constant channel invertible
+        _check_channels_vary(raw, R, method, name)
     cross = R.T @ R  # sum over residuals of the outer products r r'
     if method == "full":
         return cross / dof
@@ -97,12 +120,6 @@ def _one_covariance(residuals, method, dof):
     # "shrinkage_diag": Schäfer & Strimmer (2005), target D = diag(S).
     sample = cross / dof
     variances = np.diag(sample)
-    if np.any(variances <= 0):
-        channel = int(np.flatnonzero(variances <= 0)[0])
-        raise ValueError(
-            f"residuals has no variance in channel {channel}; the shrinkage_diag estimate "
-            "needs every channel to vary (drop constant channels, or use shrinkage_eye)."
-        )
     std = np.sqrt(variances)
     correlations = cross / np.outer(std, std) / (n - 1)
     correlation_variances = (
@@ -115,14 +132,19 @@ def _one_covariance(residuals, method, dof):
     return np.where(off_diagonal, (1 - weight) * sample, sample)
 
 
+def _datasets(residuals):
+    """A list (or tuple) of 2-D arrays is several data sets; anything else is one."""
+    return isinstance(residuals, (list, tuple)) and any(np.ndim(r) >= 2 for r in residuals)
+
+
 def noise_covariance(residuals, method="shrinkage_diag", dof=None):
     """Covariance of measurement noise across channels, optionally shrunk.
 
     Parameters
     ----------
     residuals : array-like of shape (n_residuals, n_channels), or a list of such
-        Residuals (e.g. measurements minus their condition means); a list
-        gives one estimate per data set.
+        Residuals (e.g. measurements minus their condition means); a list of
+        2-D arrays gives one estimate per data set.
     method : {"shrinkage_diag", "shrinkage_eye", "diag", "full"}, default="shrinkage_diag"
         The estimator (see the module notes; rsatoolbox's names and default).
     dof : float, or list of float, default=None
@@ -133,21 +155,36 @@ def noise_covariance(residuals, method="shrinkage_diag", dof=None):
     -------
     ndarray of shape (n_channels, n_channels), or (n_datasets, n_channels, n_channels)
         The covariance (float64); a stack for a list of data sets.
+
+    Raises
+    ------
+    ValueError
+        For residuals that are not 2-D, have fewer than 2 rows, hold NaN or
+        inf, differ in channel count between data sets, or (except with
+        "shrinkage_eye") have a channel without variance.
     """
     if not isinstance(method, str) or method not in NOISE_METHODS:
         raise InvalidParameterError(f"method must be one of {NOISE_METHODS}; got {method!r}.")
-    if isinstance(residuals, (list, tuple)):
-        dofs = dof if isinstance(dof, (list, tuple, np.ndarray)) else [dof] * len(residuals)
-        if len(dofs) != len(residuals):
-            raise ValueError(
-                f"dof has {len(dofs)} entries for {len(residuals)} data sets; expected one each."
-            )
-        if not residuals:
-            raise ValueError("residuals is an empty list; expected at least one data set.")
-        return np.stack(
-            [_one_covariance(r, method, d) for r, d in zip(residuals, dofs, strict=True)]
+    if isinstance(residuals, (list, tuple)) and not residuals:
+        raise ValueError("residuals is an empty list; expected at least one data set.")
+    if not _datasets(residuals):
+        return _one_covariance(residuals, method, dof)
+    dofs = dof if isinstance(dof, (list, tuple, np.ndarray)) else [dof] * len(residuals)
+    if len(dofs) != len(residuals):
+        raise ValueError(
+            f"dof has {len(dofs)} entries for {len(residuals)} data sets; expected one each."
         )
-    return _one_covariance(residuals, method, dof)
+    covariances = [
+        _one_covariance(r, method, d, f"residuals[{i}]", f"dof[{i}]")
+        for i, (r, d) in enumerate(zip(residuals, dofs, strict=True))
+    ]
+    widths = [c.shape[0] for c in covariances]
+    if len(set(widths)) > 1:
+        raise ValueError(
+            f"residuals holds data sets with {widths} channels; expected the same channels in "
+            "every data set (or estimate them one at a time)."
+        )
+    return np.stack(covariances)
 
 
 def noise_precision(residuals, method="shrinkage_diag", dof=None):
@@ -174,21 +211,26 @@ def noise_precision(residuals, method="shrinkage_diag", dof=None):
     Raises
     ------
     numpy.linalg.LinAlgError
-        If a covariance is singular (with the channel count and method named).
+        If a covariance is numerically singular (smallest eigenvalue at most
+        ``n_channels * eps`` times the largest), with the data set, method
+        and channel count named.
     """
     covariance = noise_covariance(residuals, method, dof)
     stack = covariance[None] if covariance.ndim == 2 else covariance
     precisions = np.empty_like(stack)
     for i, matrix in enumerate(stack):
-        try:
-            # Cholesky: positive definite is what a precision must be.
-            factor = scipy.linalg.cho_factor(matrix, check_finite=False)
-            precisions[i] = scipy.linalg.cho_solve(factor, np.eye(matrix.shape[0]))
-        except np.linalg.LinAlgError:
+        where = f"data set {i}" if covariance.ndim == 3 else "residuals"
+        extremes = np.linalg.eigvalsh(matrix)[[0, -1]]
+        # Numerically singular (e.g. "full" from fewer residuals than channels):
+        # its inverse would be rounding noise, so there is no precision to give.
+        if extremes[0] <= matrix.shape[0] * np.finfo(np.float64).eps * extremes[1]:
             raise np.linalg.LinAlgError(
-                f"The {method} noise covariance of data set {i} ({matrix.shape[0]} channels) is "
-                "singular, so it has no precision; use a shrinkage method (shrinkage_diag or "
-                "shrinkage_eye), or more residuals than channels."
-            ) from None
+                f"The {method} noise covariance of {where} ({matrix.shape[0]} channels) is "
+                f"singular (eigenvalues from {extremes[0]:.3g} to {extremes[1]:.3g}), so it has "
+                "no precision; use a shrinkage method (shrinkage_diag or shrinkage_eye), or "
+                "more residuals than channels."
+            )
+        factor = scipy.linalg.cho_factor(matrix, check_finite=False)
+        precisions[i] = scipy.linalg.cho_solve(factor, np.eye(matrix.shape[0]))
     precisions = (precisions + np.swapaxes(precisions, -1, -2)) / 2  # exactly symmetric
     return precisions[0] if covariance.ndim == 2 else precisions

@@ -251,15 +251,18 @@ def _kendall_statistics(a, b):
     codes_b = [few_categories(v) for v in b]
     sorted_a = _in_threads(sort_order, a)  # for the tie counts and kendall_s
     tied_a = [tied_pairs(ties, m) for _, ties in sorted_a]
-    ranked_a = [
-        None if codes is not None else dense_ranks(ties, m)
-        for codes, (_, ties) in zip(codes_a, sorted_a, strict=True)
-    ]
+    # Many-valued rows of a: their dense ranks, element by element, read in the
+    # order of each row of b (so b's rows need only their sort, no scatter).
+    ranks_a = [None] * a.shape[0]
+    for i, (codes, (order, ties)) in enumerate(zip(codes_a, sorted_a, strict=True)):
+        if codes is None:
+            ranks_a[i] = np.empty(m, dtype=np.intp)
+            ranks_a[i][order] = dense_ranks(ties, m)
 
     def column(j):
         sorted_v = sort_order(b[j])
         tied_v = tied_pairs(sorted_v[1], m)
-        ranks_v = None
+        sorted_ranks_v = None
         s = np.empty(a.shape[0])
         for i in range(a.shape[0]):
             if codes_a[i] is not None:
@@ -267,12 +270,11 @@ def _kendall_statistics(a, b):
             elif codes_b[j] is not None:
                 s[i] = kendall_s(codes_b[j], *sorted_a[i])
             elif HAS_COMPILED_COUNT:
-                if ranks_v is None:
-                    ranks_v = np.empty(m, dtype=np.intp)
-                    ranks_v[sorted_v[0]] = dense_ranks(sorted_v[1], m)
-                in_a_order = ranks_v[sorted_a[i][0]]
-                s[i] = kendall_s_from_ranks(ranked_a[i], in_a_order, tied_a[i], tied_v)
-            else:  # pragma: no cover - depends on scipy's internals
+                if sorted_ranks_v is None:
+                    sorted_ranks_v = dense_ranks(sorted_v[1], m)
+                in_v_order = ranks_a[i][sorted_v[0]]
+                s[i] = kendall_s_from_ranks(sorted_ranks_v, in_v_order, tied_v, tied_a[i])
+            else:  # scipy without its compiled count (tested by switching it off)
                 tau_b = scipy.stats.kendalltau(a[i], b[j]).statistic
                 scale = np.sqrt(float(pairs - tied_a[i]) * float(pairs - tied_v))
                 # S is an integer; tau-b's rounding error is far below 1/2.
