@@ -249,6 +249,25 @@ def test_kernel_eigendecomposition_returned_for_the_refit(rng):
     assert nothing is None
 
 
+def test_leave_one_out_returns_the_kernel_eigendecomposition_too(rng):
+    X = rng.standard_normal((40, 120))
+    Y = rng.standard_normal((40, 3))
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    scores, (eigenvalues, U) = ridge_loo_scores(
+        Xc, Yc, [1.0, 100.0], intercept=True, return_kernel_eigh=True
+    )
+    np.testing.assert_allclose(scores, ridge_loo_scores(Xc, Yc, [1.0, 100.0], intercept=True))
+    np.testing.assert_allclose((U * eigenvalues) @ U.T, Xc @ Xc.T, atol=1e-9)
+    alphas = np.array([1.0, 100.0, 1.0])
+    np.testing.assert_allclose(
+        ridge_dual_coefficients(Xc, Yc, alphas, kernel_eigh=(eigenvalues, U)),
+        ridge_dual_coefficients(Xc, Yc, alphas),
+        atol=1e-10,
+    )
+    _, nothing = ridge_loo_scores(Xc[:, :5], Yc, [1.0], return_kernel_eigh=True)
+    assert nothing is None  # primal form: no kernel
+
+
 def test_kernel_eigh_of_the_wrong_size_is_named(rng):
     X, Y = rng.standard_normal((20, 50)), rng.standard_normal((20, 2))
     with pytest.raises(ValueError, match="kernel_eigh"):

@@ -215,6 +215,32 @@ def test_permutation_test(rng):
         permutation_test(condensed_to_square(models), condensed_to_square(data)[:, :19, :19])
 
 
+@pytest.mark.parametrize("method", ["spearman", "pearson", "cosine", "rho-a"])
+def test_permutation_test_transforms_once_with_the_generic_results(rng, method, monkeypatch):
+    from skrep.functional import permutation_test, rsa_inference
+
+    patterns = rng.standard_normal((25, 6))
+    data = np.stack([compute_rdm(patterns + rng.standard_normal((25, 6))) for _ in range(3)])
+    # A model that sets stimulus 0 apart: the 1 in 25 relabellings that keep
+    # stimulus 0 leave it unchanged, so the null ties the observed value
+    # exactly and must count as reaching it.
+    labels = (np.arange(25) < 1).astype(float)[:, None]
+    models = np.stack([compute_rdm(patterns), compute_rdm(labels, "euclidean")])
+    fast = permutation_test(models, data, method, n_permutations=200, random_state=2)
+    monkeypatch.setattr(rsa_inference, "DOT_FORM_METHODS", ())
+    generic = permutation_test(models, data, method, n_permutations=200, random_state=2)
+    np.testing.assert_allclose(fast[0], generic[0], atol=1e-14)
+    np.testing.assert_array_equal(fast[1], generic[1])
+    np.testing.assert_allclose(fast[0], compare_rdms(models, data, method).mean(axis=1))
+
+
+def test_n_conditions_of_condensed_sizes():
+    from skrep.functional.rdm import n_conditions_of
+
+    assert [n_conditions_of(n * (n - 1) // 2) for n in (2, 3, 92, 1000)] == [2, 3, 92, 1000]
+    assert n_conditions_of(4) is None and n_conditions_of(4186 + 1) is None
+
+
 def test_kriegeskorte92_dataset():
     from skrep.datasets import load_kriegeskorte92
 

@@ -62,16 +62,14 @@ def load_kriegeskorte92(*, condensed=False):
     >>> data.brain_rdms.shape, data.model_names[:2].tolist()
     ((8, 92, 92), ['animacy', 'FaceBodyManmadeNatobj'])
     """
-    from scipy.spatial.distance import squareform
+    from ..functional.rdm import square_to_condensed
 
     source = resources.files("skrep.datasets") / "data" / "kriegeskorte92_rdms.npz"
     with resources.as_file(source) as path, np.load(path, allow_pickle=False) as stored:
         data = {key: stored[key] for key in stored.files}
     for key in ("brain_rdms", "model_rdms", "behaviour_rdms"):
         square = data[key].astype(np.float64)
-        if condensed:
-            square = np.stack([squareform(rdm, checks=False) for rdm in square])
-        data[key] = square
+        data[key] = square_to_condensed(square) if condensed else square
     for key in ("brain_names", "model_names", "behaviour_names", "fig1_names", "category_labels"):
         data[key] = np.asarray([str(name) for name in data[key]])
     return Bunch(

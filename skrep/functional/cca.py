@@ -47,20 +47,28 @@ def _validated_pair(X, Y):
     return X, convert_like(Y, X)
 
 
-def _column_basis(Xc, name):
+def _ranked_svd(A):
+    """Thin SVD of centred, scaled data, cut to its numerical rank.
+
+    The rank uses numpy.linalg.matrix_rank's tolerance, in the data's own
+    precision; at least one direction is kept.
+    """
+    xp = get_namespace(A)
+    U, s, Vt = xp.linalg.svd(A, full_matrices=False)
+    s_host = to_numpy(s)
+    tolerance = s_host[0] * max(A.shape) * np.finfo(s_host.dtype).eps
+    rank = max(int(np.sum(s_host > tolerance)), 1)
+    return U[:, :rank], Vt[:rank, :]
+
+
+def _column_basis(Xc):
     """Orthonormal basis of the column space of centred, scaled data (rank-revealing SVD)."""
-    xp = get_namespace(Xc)
-    U, s, _ = xp.linalg.svd(Xc, full_matrices=False)
-    s = to_numpy(s)
-    # numpy.linalg.matrix_rank's tolerance, in the data's own precision.
-    tolerance = s[0] * max(Xc.shape) * np.finfo(s.dtype).eps
-    rank = max(int(np.sum(s > tolerance)), 1)
-    return U[:, :rank]
+    return _ranked_svd(Xc)[0]
 
 
 def _centred_basis(X, name):
     """Orthonormal basis of the centred columns of validated X (once per representation)."""
-    return _column_basis(centre_and_scale(X, name, "its canonical correlations")[0], name)
+    return _column_basis(centre_and_scale(X, name, "its canonical correlations")[0])
 
 
 def _basis_correlations(Qx, Qy):
@@ -141,9 +149,13 @@ def _reduced(X, n_components, name):
 
 
 def _svcca_basis(X, n_components, name):
-    """Orthonormal basis of the top principal components of validated X."""
+    """Orthonormal basis of the top principal components of validated X.
+
+    The principal-component scores of centred data are centred already, so
+    their basis needs no second centring.
+    """
     scaled = centre_and_scale(X, name, "SVCCA")[0]
-    return _centred_basis(_reduced(scaled, n_components, name), name)
+    return _column_basis(_reduced(scaled, n_components, name))
 
 
 def svcca(X, Y, n_components=0.99):
@@ -174,13 +186,11 @@ def svcca(X, Y, n_components=0.99):
     return float(np.mean(_basis_correlations(basis_x, basis_y)))
 
 
-def _whitening_factors(Ac, name):
+def _whitening_factors(Ac):
     """Left singular vectors (in A's namespace) and right ones (float64 numpy) of the kept rank."""
     xp = get_namespace(Ac)
-    U, s, Vt = xp.linalg.svd(Ac, full_matrices=False)
-    s = to_numpy(s)
-    rank = max(int(np.sum(s > s[0] * max(Ac.shape) * np.finfo(s.dtype).eps)), 1)
-    return U[:, :rank], to_numpy(xp.astype(Vt[:rank, :], xp.float64)).T
+    U, Vt = _ranked_svd(Ac)
+    return U, to_numpy(xp.astype(Vt, xp.float64)).T
 
 
 def pwcca(X, Y):
@@ -228,7 +238,7 @@ def _prepare_pwcca(X, name):
     # correlations above 1 or an SVD that does not converge. The same matrix,
     # Sxx^(-1/2) Sxy Syy^(-1/2) = Vx (Ux' Uy) Vy' from the thin SVDs Xc = Ux Sx Vx',
     # is formed in _pwcca_pair from the data, with numpy's rank tolerance.
-    U, V = _whitening_factors(centred, name)
+    U, V = _whitening_factors(centred)
     as_host = lambda A: to_numpy(xp.astype(A, xp.float64))  # noqa: E731
     return {
         "U": U,

@@ -217,18 +217,25 @@ def _call_kernel(kernel, X, name):
             f"The kernel callable returned an array of shape {_shape_str(K.shape)} for {name} "
             f"of shape {_shape_str(X.shape)}; expected its ({n}, {n}) Gram matrix."
         )
-    eps = float(get_namespace(K).finfo(K.dtype).eps)
-    K = get_namespace(K).astype(K, get_namespace(K).float64)
-    if get_namespace(K) is not xp:
-        K = convert_like(K, X)
-    asymmetry = float(xp.max(xp.abs(K - matrix_transpose(K, xp))))
-    scale = float(xp.max(xp.abs(K)))
-    if asymmetry > 1e3 * eps * max(scale, 1e-300):  # rounding of the kernel's own dtype
+    _check_symmetric(K, f"The Gram matrix the kernel returned for {name}", "K")
+    xp_k = get_namespace(K)
+    K = xp_k.astype(K, xp_k.float64)
+    return K if xp_k is xp else convert_like(K, X)
+
+
+def _check_symmetric(G, label, symbol):
+    """Raise unless G is symmetric up to rounding of its own dtype.
+
+    ``label`` names G in the message and ``symbol`` is its letter in ``|G - G.T|``.
+    """
+    xp = get_namespace(G)
+    asymmetry = float(xp.max(xp.abs(G - matrix_transpose(G, xp))))
+    scale = float(xp.max(xp.abs(G)))
+    if asymmetry > 1e3 * float(xp.finfo(G.dtype).eps) * max(scale, 1e-300):
         raise ValueError(
-            f"The Gram matrix the kernel returned for {name} is not symmetric (largest "
-            f"|K - K.T| is {asymmetry:.3g}); expected a symmetric kernel."
+            f"{label} is not symmetric (largest |{symbol} - {symbol}.T| is {asymmetry:.3g}); "
+            "expected a symmetric kernel (Gram) matrix."
         )
-    return K
 
 
 # -- HSIC from Gram statistics --------------------------------------------------------------
@@ -358,13 +365,7 @@ def hsic(K, L, *, debiased=False):
     check_paired_samples(K, L, names=("K", "L"))
     L = convert_like(L, K)
     for name, G in (("K", K), ("L", get_namespace(K).astype(L, K.dtype))):
-        xp_g = get_namespace(G)
-        asymmetry = float(xp_g.max(xp_g.abs(G - matrix_transpose(G, xp_g))))
-        if asymmetry > 1e3 * float(xp_g.finfo(G.dtype).eps) * float(xp_g.max(xp_g.abs(G))):
-            raise ValueError(
-                f"{name} is not symmetric (largest |{name} - {name}.T| is {asymmetry:.3g}); "
-                "expected a symmetric kernel (Gram) matrix."
-            )
+        _check_symmetric(G, name, name)
     xp = get_namespace(K)
     traces, row_dots, totals = _gram_statistics([K, L], debiased, xp)
     return float(_hsic_from_statistics(traces, row_dots, totals, K.shape[0], debiased)[0, 1])

@@ -34,6 +34,43 @@ __all__ = ["compute_rdm", "condensed_to_square", "square_to_condensed"]
 
 RDM_METHODS = ("correlation", "cosine", "euclidean", "sqeuclidean", "mahalanobis", "crossnobis")
 _SQUARED = ("sqeuclidean", "mahalanobis", "crossnobis")
+#: The methods that need nothing but the patterns (no runs, no noise precision).
+PATTERN_RDM_METHODS = ("correlation", "cosine", "euclidean", "sqeuclidean")
+
+
+def check_pattern_rdm_method(method, owner):
+    """Raise unless ``method`` is an RDM method that needs only the patterns.
+
+    Parameters
+    ----------
+    method : object
+        The value of an estimator's ``rdm_method`` parameter.
+    owner : str
+        The estimator that received it, for the message.
+    """
+    if not (isinstance(method, str) and method in PATTERN_RDM_METHODS):
+        raise InvalidParameterError(
+            f"The 'rdm_method' parameter of {owner} must be one of {list(PATTERN_RDM_METHODS)}; "
+            f"got {method!r}. For Mahalanobis or crossnobis RDMs (which need runs and a noise "
+            "precision), compute them with skrep.functional.compute_rdm."
+        )
+
+
+def n_conditions_of(n_pairs):
+    """The number of conditions n of a condensed RDM of ``n_pairs = n (n - 1) / 2`` entries.
+
+    Parameters
+    ----------
+    n_pairs : int
+        Length of the condensed RDM.
+
+    Returns
+    -------
+    int or None
+        n, or None when ``n_pairs`` is not of that form.
+    """
+    n = int(round((1 + np.sqrt(1 + 8 * n_pairs)) / 2))
+    return n if n * (n - 1) // 2 == n_pairs else None
 
 
 def square_to_condensed(rdms):
@@ -88,8 +125,8 @@ def condensed_to_square(vectors):
         raise ValueError("vectors is a scalar; expected condensed RDMs of shape (..., n_pairs).")
     xp = get_namespace(vectors)
     n_pairs = vectors.shape[-1]
-    n = int(round((1 + np.sqrt(1 + 8 * n_pairs)) / 2))
-    if n * (n - 1) // 2 != n_pairs:
+    n = n_conditions_of(n_pairs)
+    if n is None:
         raise ValueError(
             f"A condensed RDM has n (n - 1) / 2 entries; {n_pairs} is not such a number."
         )

@@ -39,6 +39,7 @@ from ._ranks import (
     sorted_ranks,
     tied_pairs,
 )
+from .rdm import n_conditions_of
 
 __all__ = ["compare_rdms"]
 
@@ -95,8 +96,7 @@ def _as_vectors(rdms, name, *, condensed=True):
     if not condensed:
         return rdms
     n_pairs = rdms.shape[1]
-    n = int(round((1 + np.sqrt(1 + 8 * n_pairs)) / 2))
-    if n * (n - 1) // 2 != n_pairs or n_pairs < 2:
+    if n_conditions_of(n_pairs) is None or n_pairs < 2:
         hint = (
             " It looks like a square RDM: convert it with square_to_condensed."
             if rdms.shape[0] == rdms.shape[1]
@@ -110,7 +110,13 @@ def _as_vectors(rdms, name, *, condensed=True):
     return rdms
 
 
-def _in_threads(function, items):
+# Fewest values (items x values per item) worth a thread pool: starting one
+# costs milliseconds, which small RDMs (bootstrap and permutation loops over
+# 100 stimuli) would pay on every call.
+_THREADED_VALUES = 1 << 20
+
+
+def _in_threads(function, items, values_per_item):
     """``[function(item) for item in items]``, on all cores when the work is large.
 
     The rank helpers spend their time in numpy sorts and ufuncs, which release
@@ -119,7 +125,7 @@ def _in_threads(function, items):
     fight for the same cores (twice as slow on two cores).
     """
     items = list(items)
-    if len(items) < 2:
+    if len(items) < 2 or len(items) * values_per_item < _THREADED_VALUES:
         return [function(item) for item in items]
     from joblib import Parallel, delayed
     from threadpoolctl import threadpool_limits
@@ -135,7 +141,7 @@ def _centred_ranks(rdms):
     def rank_row(i):
         average_ranks(rdms[i], out=ranks[i], centred=True)
 
-    _in_threads(rank_row, range(rdms.shape[0]))
+    _in_threads(rank_row, range(rdms.shape[0]), rdms.shape[1])
     return ranks
 
 
@@ -162,7 +168,7 @@ def _spearman_against_one(single, rdms):
             paired = single_ranks[tags]
         return paired @ row_ranks, np.sqrt(row_ranks @ row_ranks)
 
-    results = np.array(_in_threads(correlate, rdms))
+    results = np.array(_in_threads(correlate, rdms, m))
     return results[:, 0], np.sqrt(single_ranks @ single_ranks), results[:, 1]
 
 
@@ -206,9 +212,36 @@ def _centred(v):
     return v - v.mean(axis=1, keepdims=True)
 
 
+#: Methods that are a normalised dot product of a per-RDM transform (see _dot_form).
+DOT_FORM_METHODS = ("cosine", "pearson", "spearman", "rho-a")
+
+
+def _dot_form(v, method, name):
+    """(w, norms) with the comparison of rows a, b equal to ``w_a . w_b / (norms_a norms_b)``.
+
+    For the methods in ``DOT_FORM_METHODS``: cosine (w = v), Pearson (centred),
+    Spearman (centred ranks) and rho-a (centred ranks, every norm
+    ``sqrt((m^3 - m) / 12)``). Each transform moves with the pairs when the
+    stimuli are relabelled (ranks of permuted values are the permuted ranks),
+    so a permutation test transforms each RDM once.
+    """
+    if method == "cosine":
+        w = v
+    elif method == "pearson":
+        w = _centred(v)
+    else:
+        w = _centred_ranks(v)
+    if method == "rho-a":
+        m = v.shape[1]
+        return w, np.full(v.shape[0], np.sqrt((m**3 - m) / 12.0))
+    norms = _row_norms(w)
+    _check_norms(norms, name)
+    return w, norms
+
+
 @functools.lru_cache(maxsize=4)
 def _pair_indices(n_pairs):
-    n = int(round((1 + np.sqrt(1 + 8 * n_pairs)) / 2))
+    n = n_conditions_of(n_pairs)
     rows, columns = np.triu_indices(n, 1)
     return n, rows, columns
 
@@ -249,7 +282,7 @@ def _kendall_statistics(a, b):
     pairs = m * (m - 1) // 2
     codes_a = [few_categories(u) for u in a]
     codes_b = [few_categories(v) for v in b]
-    sorted_a = _in_threads(sort_order, a)  # for the tie counts and kendall_s
+    sorted_a = _in_threads(sort_order, a, m)  # for the tie counts and kendall_s
     tied_a = [tied_pairs(ties, m) for _, ties in sorted_a]
     # Many-valued rows of a: their dense ranks, element by element, read in the
     # order of each row of b (so b's rows need only their sort, no scatter).
@@ -281,7 +314,7 @@ def _kendall_statistics(a, b):
                 s[i] = 0.0 if scale == 0.0 else np.round(tau_b * scale)
         return s, tied_v
 
-    columns = _in_threads(column, range(b.shape[0]))
+    columns = _in_threads(column, range(b.shape[0]), m * a.shape[0])
     s = np.stack([column_s for column_s, _ in columns], axis=1)
     tied_b = np.array([tied_v for _, tied_v in columns], dtype=np.float64)
     return s, np.array(tied_a, dtype=np.float64), tied_b

@@ -39,7 +39,7 @@ def _prepare_regression(X, name):
     xp = get_namespace(X)
     # R^2 does not change when either side is scaled; scaling keeps products in range.
     Xc = centre_and_scale(X, name, "the regression R^2")[0]
-    return Xc, float(xp.sum(xp.astype(Xc, xp.float64) ** 2)), _column_basis(Xc, name)
+    return Xc, float(xp.sum(xp.astype(Xc, xp.float64) ** 2)), _column_basis(Xc)
 
 
 def _explained_fraction(target, predictors):

@@ -383,7 +383,7 @@ def select_alphas(scores, alphas):
     return alphas[np.argmax(scores + 1e-10 * np.log10(alphas)[:, None], axis=0)]
 
 
-def ridge_loo_scores(X, Y, alphas, *, scoring="pearson", intercept=False):
+def ridge_loo_scores(X, Y, alphas, *, scoring="pearson", intercept=False, return_kernel_eigh=False):
     """Score of the leave-one-out predictions of every alpha for every target.
 
     From one eigendecomposition (of ``X'X`` or of ``XX'``, whichever is
@@ -406,25 +406,30 @@ def ridge_loo_scores(X, Y, alphas, *, scoring="pearson", intercept=False):
         How the leave-one-out predictions are scored.
     intercept : bool, default=False
         Whether X and Y were centred for an intercept.
+    return_kernel_eigh : bool, default=False
+        Also return the eigendecomposition of ``XX'`` that the kernel form
+        computes (None in the primal form), for :func:`ridge_dual_coefficients`.
 
     Returns
     -------
-    ndarray of shape (n_alphas, n_targets)
+    scores : ndarray of shape (n_alphas, n_targets)
         Scores (float64 numpy).
+    kernel_eigh : tuple (eigenvalues, eigenvectors) or None
+        Only with ``return_kernel_eigh``.
     """
     check_scoring(scoring, "ridge_loo_scores")
     X, Y = _checked_pair(X, Y)
     alphas = _checked_alphas(alphas, "alphas")
     xp = get_namespace(X, Y)
     n, p = X.shape
+    kernel_eigh = None
     if n >= p:
-        eigenvalues, V = xp.linalg.eigh(matrix_transpose(X, xp) @ X)
+        eigenvalues, V = _symmetric_eigh(matrix_transpose(X, xp) @ X, xp)
         A = X @ V  # H = A diag(1/(l+a)) A'
-        B = matrix_transpose(A, xp) @ Y
     else:
-        eigenvalues, U = xp.linalg.eigh(X @ matrix_transpose(X, xp))
+        kernel_eigh = eigenvalues, U = _symmetric_eigh(X @ matrix_transpose(X, xp), xp)
         A = U * xp.sqrt(xp.clip(eigenvalues, min=0.0))  # H = U diag(l/(l+a)) U'
-        B = matrix_transpose(A, xp) @ Y
+    B = matrix_transpose(A, xp) @ Y
     eigenvalues = xp.clip(eigenvalues, min=0.0)
     squares = A * A
     scores = []
@@ -437,4 +442,4 @@ def ridge_loo_scores(X, Y, alphas, *, scoring="pearson", intercept=False):
         loo = Y - (Y - fitted) / (1.0 - leverage)
         score = score_predictions(Y, loo, scoring, check_input=False)
         scores.append(to_numpy(xp.astype(score, xp.float64)))
-    return np.stack(scores)
+    return (np.stack(scores), kernel_eigh) if return_kernel_eigh else np.stack(scores)

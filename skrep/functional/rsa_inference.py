@@ -21,9 +21,11 @@ import scipy.stats
 
 from .._validation import _shape_str, check_finite, check_positive_int
 from .rdm_compare import (
+    DOT_FORM_METHODS,
     UndefinedComparisonError,
     _as_vectors,
     _compare_vectors,
+    _dot_form,
     check_comparison,
     compare_rdms,
 )
@@ -49,11 +51,10 @@ def pool_rdms(rdms, method="spearman"):
     method = check_comparison(method, "pool_rdms")
     vectors = _as_vectors(rdms, "rdms")
     if method in ("cosine", "cosine_cov", "pearson", "corr_cov"):
-        spread = (
-            np.sqrt(np.mean(vectors**2, axis=1))
-            if method in ("cosine", "cosine_cov")
-            else vectors.std(axis=1)
-        )
+        # Cosine: RMS-normalised; correlation: z-scored.
+        if method in ("pearson", "corr_cov"):
+            vectors = vectors - vectors.mean(axis=1, keepdims=True)
+        spread = np.sqrt(np.mean(vectors**2, axis=1, keepdims=True))
         flat = np.flatnonzero(spread == 0.0)
         if flat.size:
             raise ValueError(
@@ -61,11 +62,7 @@ def pool_rdms(rdms, method="spearman"):
                 f"equal{', or zero' if 'cosine' in method else ''}), so it cannot be pooled for "
                 f"the {method} comparison; expected RDMs whose dissimilarities vary."
             )
-    if method in ("cosine", "cosine_cov"):
-        vectors = vectors / np.sqrt(np.mean(vectors**2, axis=1, keepdims=True))
-    elif method in ("pearson", "corr_cov"):
-        vectors = vectors - vectors.mean(axis=1, keepdims=True)
-        vectors = vectors / vectors.std(axis=1, keepdims=True)
+        vectors = vectors / spread
     else:  # rank-based: spearman, rho-a, tau-a, tau-b
         vectors = scipy.stats.rankdata(vectors, axis=1)
     return vectors.mean(axis=0)
@@ -256,11 +253,33 @@ def permutation_test(
     n = models.shape[1]
     identity = np.arange(n)
     data_vectors = _subsampled_vectors(data, identity)
-    observed = compare_rdms(_subsampled_vectors(models, identity), data_vectors, method).mean(1)
+    if method in DOT_FORM_METHODS:
+        # Each RDM is transformed (e.g. ranked) once; a relabelling of the
+        # stimuli only moves the model's transformed values between pairs.
+        first, second = np.triu_indices(n, 1)
+        w_models, norms_models = _dot_form(
+            _subsampled_vectors(models, identity), method, "model_rdms"
+        )
+        w_data, norms_data = _dot_form(data_vectors, method, "data_rdms")
+        scale = np.outer(norms_models, norms_data)
+
+        def mean_comparison(order):
+            low = np.minimum(order[first], order[second])
+            high = np.maximum(order[first], order[second])
+            pairs = low * (2 * n - low - 1) // 2 + high - low - 1  # condensed index
+            return ((w_models[:, pairs] @ w_data.T) / scale).mean(axis=1)
+
+    else:
+
+        def mean_comparison(order):
+            permuted = _subsampled_vectors(models, order)
+            return compare_rdms(permuted, data_vectors, method).mean(axis=1)
+
+    # The observed value goes through the same computation as the null ones,
+    # so that relabellings that leave a model unchanged tie with it exactly.
+    observed = mean_comparison(identity)
     rng = np.random.default_rng(random_state)
     exceed = np.zeros(models.shape[0])
     for _ in range(n_permutations):
-        order = rng.permutation(n)
-        permuted = _subsampled_vectors(models[:, order][:, :, order], identity)
-        exceed += compare_rdms(permuted, data_vectors, method).mean(axis=1) >= observed
+        exceed += mean_comparison(rng.permutation(n)) >= observed
     return observed, (1.0 + exceed) / (1.0 + n_permutations)

@@ -19,7 +19,7 @@ from .._array import (
 )
 from .._validation import check_n_features, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
-from ..functional.rdm import compute_rdm
+from ..functional.rdm import check_pattern_rdm_method, compute_rdm
 from ..functional.rdm_compare import check_comparison, compare_rdms
 from ..functional.ridge import (
     check_scoring,
@@ -223,10 +223,15 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         else:
             self._mean_x, mean_y = None, xp.zeros(Y.shape[1], dtype=dtype)
             Xc, Yc = X, Y
-        kernel_eigh = None
+        kernel_form = Xc.shape[1] > Xc.shape[0]  # the refit reuses the kernel's eigh
         if self.cv is None:
-            self.cv_scores_ = ridge_loo_scores(
-                Xc, Yc, alphas, scoring=self.scoring, intercept=bool(self.fit_intercept)
+            self.cv_scores_, kernel_eigh = ridge_loo_scores(
+                Xc,
+                Yc,
+                alphas,
+                scoring=self.scoring,
+                intercept=bool(self.fit_intercept),
+                return_kernel_eigh=True,
             )
         else:
             splits = list(check_cv(self.cv).split(to_numpy(X)))
@@ -238,7 +243,6 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
                     "leave-one-out, scored over all held-out predictions together) or "
                     "scoring='neg_mse'."
                 )
-            kernel_form = Xc.shape[1] > Xc.shape[0]  # the refit's eigh beside the folds'
             scores = ridge_cv_scores(
                 X,
                 Y,
@@ -250,7 +254,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
             )
             self.cv_scores_, kernel_eigh = scores if kernel_form else (scores, None)
         self.alpha_ = select_alphas(self.cv_scores_, alphas)
-        if Xc.shape[1] > Xc.shape[0]:
+        if kernel_form:
             # Kernel form: keep the dual weights; the primal ones (features x
             # targets, the costliest product) are formed only if coef_ is read.
             self.dual_coef_ = ridge_dual_coefficients(Xc, Yc, self.alpha_, kernel_eigh=kernel_eigh)
@@ -428,11 +432,7 @@ class EncodingRSA(EncodingRegression):
 
     def _check_params(self):
         check_comparison(self.comparison, type(self).__name__)
-        if self.rdm_method not in ("correlation", "cosine", "euclidean", "sqeuclidean"):
-            raise InvalidParameterError(
-                f"The 'rdm_method' parameter of {type(self).__name__} must be 'correlation', "
-                f"'cosine', 'euclidean' or 'sqeuclidean'; got {self.rdm_method!r}."
-            )
+        check_pattern_rdm_method(self.rdm_method, type(self).__name__)
         return super()._check_params()
 
     def score(self, X, Y):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..exceptions import InvalidParameterError
-from ..functional.rdm import RDM_METHODS, compute_rdm
+from ..functional.rdm import check_pattern_rdm_method, compute_rdm
 from ..functional.rdm_compare import check_comparison, compare_rdms
 from ._similarity import SimilarityEstimator
 
@@ -66,19 +65,14 @@ class RSA(SimilarityEstimator):
 
     def _check_params(self):
         super()._check_params()
-        allowed = [m for m in RDM_METHODS if m not in ("mahalanobis", "crossnobis")]
-        if not (isinstance(self.rdm_method, str) and self.rdm_method in allowed):
-            raise InvalidParameterError(
-                f"The 'rdm_method' parameter of RSA must be one of {allowed}; got "
-                f"{self.rdm_method!r}. For Mahalanobis or crossnobis RDMs (which need runs "
-                "and a noise precision), compute them with skrep.functional.compute_rdm."
-            )
+        check_pattern_rdm_method(self.rdm_method, "RSA")
         check_comparison(self.comparison, "RSA")
 
     def _similarity(self, X, Y):
         if X.shape[0] < 3:
             raise ValueError(
-                f"RSA needs at least 3 stimuli (rows) to compare RDMs; got {X.shape[0]}."
+                f"X and Y have {X.shape[0]} rows (stimuli); RSA needs at least 3 to compare "
+                "their RDMs."
             )
         rdm_x = compute_rdm(X, self.rdm_method)
         rdm_y = compute_rdm(Y, self.rdm_method)
