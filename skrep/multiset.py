@@ -102,7 +102,7 @@ def _check_metric(metric):
             f"metric must be a skrep metric instance; got the class {metric.__name__} "
             f"(use {metric.__name__}())."
         )
-    if not hasattr(metric, "_pairwise_block"):
+    if not hasattr(metric, "pairwise_block"):
         raise InvalidParameterError(
             "metric must be a skrep distance metric (e.g. LinearMetric(alpha=1.0)); got "
             f"{metric!r}."
@@ -197,7 +197,7 @@ def _compute_block(key, block_a, block_b, metric, nets_a, nets_b, pairs, blas_th
     in_worker_process = os.getpid() != parent_pid and blas_threads is not None
     # In a worker process (loky, dask): keep workers x BLAS threads <= cores.
     with _blas_limit(blas_threads if in_worker_process else None):
-        train, test = metric._pairwise_block(nets_a, nets_b, pairs, same_block=block_a == block_b)
+        train, test = metric.pairwise_block(nets_a, nets_b, pairs, same_block=block_a == block_b)
     return block_a, block_b, np.asarray(train, dtype=np.float64), test
 
 
@@ -362,12 +362,12 @@ def _pairwise_distances(
     else:
         names = list(network_names)
         test_names = [f"{name} (held out)" for name in names]
-    trains, tests = metric._pairwise_validate(Xs, Xs_test, names, test_names)
+    trains, tests = metric.pairwise_validate(Xs, Xs_test, names, test_names)
     networks = [
-        metric._pairwise_prepare(X, Xt, name, test_name)
+        metric.pairwise_prepare(X, Xt, name, test_name)
         for X, Xt, name, test_name in zip(trains, tests, names, test_names, strict=True)
     ]
-    metric._pairwise_check_prepared(networks, names)
+    metric.pairwise_check(networks, names)
 
     n_networks = len(networks)
     D_train = np.zeros((n_networks, n_networks))
@@ -377,7 +377,7 @@ def _pairwise_distances(
 
     n_workers = effective_n_jobs(n_jobs)
     budget = int(get_config()["working_memory"] * 2**20)
-    size = block_size or metric._pairwise_block_size(networks, budget)
+    size = block_size or metric.pairwise_block_size(networks, budget)
     blocks = _split_blocks(n_networks, size, n_workers, auto=block_size is None)
     tasks = list(_tasks(blocks))
     blas_threads = max(1, joblib_cpu_count() // n_workers) if n_workers > 1 else None

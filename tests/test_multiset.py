@@ -150,8 +150,8 @@ def test_generic_path_equals_batched_path(rng):
     D_batched, T_batched = pairwise_distances(metric, Xs, Xs_test)
 
     class Unbatched(LinearMetric):
-        _pairwise_prepare = BaseMetric._pairwise_prepare
-        _pairwise_block = BaseMetric._pairwise_block
+        pairwise_prepare = BaseMetric.pairwise_prepare
+        pairwise_block = BaseMetric.pairwise_block
 
     D_generic, T_generic = pairwise_distances(Unbatched(alpha=0.25), Xs, Xs_test)
     np.testing.assert_allclose(D_batched, D_generic, atol=1e-10)
@@ -239,7 +239,7 @@ def test_clear_errors(rng):
 class BlasThreadsMetric(LinearMetric):
     """Reports, as its 'distance', the BLAS threads available where a task ran."""
 
-    def _pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
         from threadpoolctl import threadpool_info
 
         threads = max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
@@ -308,11 +308,11 @@ class CountingMetric(LinearMetric):
     computed = []
     stop_after = None
 
-    def _pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
         if self.stop_after is not None and len(CountingMetric.computed) >= self.stop_after:
             raise KeyboardInterrupt
         CountingMetric.computed.append(len(pairs))
-        return super()._pairwise_block(nets_a, nets_b, pairs, same_block=same_block)
+        return super().pairwise_block(nets_a, nets_b, pairs, same_block=same_block)
 
 
 def test_interrupted_run_resumes_without_recomputing_finished_pairs(rng, tmp_path):
@@ -360,10 +360,10 @@ def test_killed_run_resumes(tmp_path):
         from skrep import LinearMetric, pairwise_distances
 
         class Slow(LinearMetric):
-            def _pairwise_block(self, *args, **kwargs):
+            def pairwise_block(self, *args, **kwargs):
                 print("computed", flush=True)
                 time.sleep(0.25)
-                return super()._pairwise_block(*args, **kwargs)
+                return super().pairwise_block(*args, **kwargs)
 
         D, _ = pairwise_distances(
             Slow(), np.load({str(data)!r}), cache_dir={str(cache)!r}, block_size=2

@@ -324,7 +324,7 @@ class BaseMetric(PairedEstimator):
             self, Xs, Xs_test, n_jobs, verbose, cache_dir=cache_dir, block_size=block_size
         )
 
-    def _pairwise_validate(self, Xs, Xs_test, names, test_names):
+    def pairwise_validate(self, Xs, Xs_test, names, test_names):
         """Validate every network for :meth:`pairwise_distances` and place them.
 
         Returns the training and held-out inputs (None entries without
@@ -335,14 +335,14 @@ class BaseMetric(PairedEstimator):
 
         return _validate_networks(self, Xs, Xs_test, names, test_names)
 
-    def _pairwise_prepare(self, X, X_test, name, test_name):
+    def pairwise_prepare(self, X, X_test, name, test_name):
         """Per-network work of :meth:`pairwise_distances`: preprocess.
 
         ``X`` and ``X_test`` were validated, placed on the compute device and
         given a common dtype by :func:`skrep.pairwise_distances`
         (``name`` and ``test_name`` say which inputs they are). Subclasses may
         extend it (e.g. whiten once per network) and return any picklable object
-        that their ``_pairwise_block`` understands.
+        that their ``pairwise_block`` understands.
         """
         if self.preprocessor is not None:
             helper = clone(self)
@@ -351,10 +351,10 @@ class BaseMetric(PairedEstimator):
                 X_test = helper._preprocess(X_test, "x", fitting=False, name=test_name)
         return PreparedNetwork(X, X_test, None, None)
 
-    def _pairwise_check_prepared(self, networks, names):
+    def pairwise_check(self, networks, names):
         """Hook to reject prepared networks that cannot be paired (no-op here)."""
 
-    def _pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
         """Distances for ``pairs`` of prepared networks: (train, test or None).
 
         The default fits a copy of this metric on each pair (the preprocessing
@@ -372,7 +372,7 @@ class BaseMetric(PairedEstimator):
                 test[k] = fitted.distance(nets_a[a].test, nets_b[b].test)
         return train, (test if has_test else None)
 
-    def _pairwise_block_size(self, networks, budget_bytes):
+    def pairwise_block_size(self, networks, budget_bytes):
         """Most networks per block of pairs; small blocks for per-pair fits."""
         return 4
 
@@ -483,7 +483,7 @@ class AlignmentMetric(BaseMetric):
             X, Y = self._pad_to_fitted(X), self._pad_to_fitted(Y)
         return X, Y
 
-    def _pairwise_check_prepared(self, networks, names):
+    def pairwise_check(self, networks, names):
         if self.score_method == "angular":
             for net, name in zip(networks, names, strict=True):
                 if net.sq_norm == 0.0:

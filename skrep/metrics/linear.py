@@ -135,8 +135,8 @@ class LinearMetric(AlignmentMetric):
         return apply_alignment(Y, self.my_, self.Wy_, check_input=False)
 
     # -- many networks: whiten once per network, then one Gram product per block ------
-    def _pairwise_prepare(self, X, X_test, name, test_name):
-        net = super()._pairwise_prepare(X, X_test, name, test_name)
+    def pairwise_prepare(self, X, X_test, name, test_name):
+        net = super().pairwise_prepare(X, X_test, name, test_name)
         return prepare_linear_network(
             net.train,
             float(self.alpha),
@@ -145,7 +145,7 @@ class LinearMetric(AlignmentMetric):
             check_input=False,
         )
 
-    def _pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
         return linear_block_distances(
             nets_a,
             nets_b,
@@ -155,5 +155,5 @@ class LinearMetric(AlignmentMetric):
             same_block=same_block,
         )
 
-    def _pairwise_block_size(self, networks, budget_bytes):
+    def pairwise_block_size(self, networks, budget_bytes):
         return gram_block_size(networks, budget_bytes)

@@ -99,8 +99,8 @@ class PermutationMetric(AlignmentMetric):
         return apply_permutation(Y, self.my_, self.Py_, check_input=False)
 
     # -- many networks: centre once per network, cross-products from one Gram product --
-    def _pairwise_prepare(self, X, X_test, name, test_name):
-        net = super()._pairwise_prepare(X, X_test, name, test_name)
+    def pairwise_prepare(self, X, X_test, name, test_name):
+        net = super().pairwise_prepare(X, X_test, name, test_name)
         return prepare_centred_network(
             net.train,
             net.test,
@@ -108,10 +108,10 @@ class PermutationMetric(AlignmentMetric):
             check_input=False,
         )
 
-    def _pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
         return permutation_block_distances(
             nets_a, nets_b, pairs, score_method=self.score_method, same_block=same_block
         )
 
-    def _pairwise_block_size(self, networks, budget_bytes):
+    def pairwise_block_size(self, networks, budget_bytes):
         return gram_block_size(networks, budget_bytes)

@@ -277,7 +277,7 @@ class _StochasticMetric(BaseMetric):
         return self.fit(X, Y).transform(X, Y)
 
     # -- many networks ---------------------------------------------------------------
-    def _pairwise_validate(self, Xs, Xs_test, names, test_names):
+    def pairwise_validate(self, Xs, Xs_test, names, test_names):
         trains = [self._read(X, name) for X, name in zip(Xs, names, strict=True)]
         tests = [None] * len(trains)
         if Xs_test is not None:
@@ -311,14 +311,14 @@ class _StochasticMetric(BaseMetric):
         placed = [None if r is None else r.map(lambda a: xp.astype(a, dtype)) for r in placed]
         return placed[: len(trains)], placed[len(trains) :]
 
-    def _pairwise_prepare(self, X, X_test, name, test_name):
+    def pairwise_prepare(self, X, X_test, name, test_name):
         # Per network, once: class statistics (Gaussian) or the response stack
         # (energy). Zero padding to a wider partner is applied to these per pair.
         return PreparedNetwork(
             self._summarise(X), None if X_test is None else self._summarise(X_test), None, None
         )
 
-    def _pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
         has_test = nets_a[0].test is not None
         train, test = np.zeros(len(pairs)), np.zeros(len(pairs))
         for k, (a, b) in enumerate(pairs):
@@ -334,7 +334,7 @@ class _StochasticMetric(BaseMetric):
                 )
         return train, (test if has_test else None)
 
-    def _pairwise_check_prepared(self, networks, names):
+    def pairwise_check(self, networks, names):
         widths = [self._summary_width(net.train) for net in networks]
         if len(set(widths)) > 1 and not self.zero_pad:
             first = widths[0]
