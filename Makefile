@@ -10,7 +10,7 @@ PIP := $(PY) -m pip
 PIP_INSTALL := $(PIP) install --quiet --constraint constraints.txt
 PYTEST_ARGS ?= -n 2 -m "not slow"
 
-.PHONY: demo test test-slow bench doc clean
+.PHONY: demo test lint test-slow bench doc clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,12 @@ $(VENV)/.test-installed: pyproject.toml constraints.txt | $(PY)
 demo: $(VENV)/.demo-installed
 	$(PY) -m skrep.demo
 
-test: $(VENV)/.test-installed
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 test-slow: $(VENV)/.test-installed
 	$(PY) -m pytest -n 2 -m slow

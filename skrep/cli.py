@@ -19,6 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from . import metrics
+from .engine import compute_pairs
+from .plotting import plot_distance_matrix
+
 __all__ = ["main", "load_networks", "write_distance_csv"]
 
 METRICS = {"linear": "LinearMetric", "permutation": "PermutationMetric"}
@@ -167,8 +171,6 @@ def _build_parser():
 
 
 def _make_metric(args):
-    from . import metrics
-
     cls = getattr(metrics, METRICS[args.metric])
     params = {
         "center_columns": not args.no_center,
@@ -196,8 +198,6 @@ def _split(arrays, fraction, seed):
 
 
 def _pairwise(args):
-    from .multiset import _pairwise_distances
-
     names, arrays = load_networks(args.inputs)
     if len(arrays) < 2:
         raise CLIError(f"found {len(arrays)} network; expected at least 2 to compare.")
@@ -206,16 +206,22 @@ def _pairwise(args):
         arrays, tests = _split(arrays, args.test_fraction, args.seed)
     try:
         metric = _make_metric(args)
-        D_train, D_test = _pairwise_distances(
+        # Mappings keyed by file name, so that errors name the files.
+        result = compute_pairs(
             metric,
-            arrays,
-            tests,
+            dict(zip(names, arrays, strict=True)),
+            None,
+            None
+            if tests is None
+            else {f"{n} (held out)": t for n, t in zip(names, tests, strict=True)},
             n_jobs=args.n_jobs,
             verbose=not args.quiet,
             cache_dir=args.cache_dir,
             block_size=args.block_size,
-            network_names=names,  # errors name the files, not list positions
+            arg_names=("", "", "", ""),
+            kind="distance",
         )
+        D_train, D_test = result.train, result.test
     except (ValueError, TypeError) as exc:
         raise CLIError(str(exc)) from None
     write_distance_csv(args.output, D_train, names)
@@ -224,8 +230,6 @@ def _pairwise(args):
         write_distance_csv(_test_path(args.output), D_test, names)
         written.append(str(_test_path(args.output)))
     if args.figure:
-        from .plotting import plot_distance_matrix
-
         fig = plot_distance_matrix(D_train, names, title=f"{type(metric).__name__} distances")
         fig.savefig(args.figure, dpi=120)
         written.append(args.figure)

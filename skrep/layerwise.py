@@ -1,131 +1,130 @@
-"""Layer-by-layer similarity matrices: every layer of one network against every layer of another."""
+"""Layer-by-layer matrices: every layer of one network against every layer of another.
+
+:func:`layer_similarity` runs on the many-networks engine (:mod:`skrep.engine`),
+like :func:`skrep.pairwise_distances`: each layer is prepared once (a CKA
+layer's centered features, a CCA layer's orthonormal basis, a metric's
+whitening...), blocks of pairs are computed together (CKA's Gram statistics,
+the shape metrics' Gram products and batched SVDs), in parallel with joblib,
+with a progress bar, an optional cache and held-out layers.
+"""
 
 from __future__ import annotations
 
-from functools import partial
+import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from ._array import convert_like, move_to_device
-from ._validation import check_paired_samples
-from .exceptions import InvalidParameterError
-from .functional.cca import (
-    _basis_correlations,
-    _centred_basis,
-    _prepare_pwcca,
-    _pwcca_pair,
-    _svcca_basis,
+from .engine import (
+    EstimatorMeasure,
+    FunctionMeasure,
+    MeasureMatrix,
+    PairwiseMeasure,
+    compute_pairs,
 )
-from .functional.kernel import _validated_layers, cka_matrix
-from .functional.neighbors import _neighbor_indices, _shared_counts
-from .functional.regression import _explained_fraction, _prepare_regression
+from .exceptions import InvalidParameterError
+from .metrics import (
+    CCAEstimator,
+    CKAEstimator,
+    JaccardKNNEstimator,
+    MutualKNNEstimator,
+    PWCCAEstimator,
+    RegressionR2Estimator,
+    SVCCAEstimator,
+)
 
-__all__ = ["layer_similarity"]
+__all__ = ["layer_similarity", "NAMED_MEASURES"]
 
-_KNN_NEIGHBOURS = 10
-
-
-def _unchanged(A, name):
-    return A
-
-
-def _mean_cca(a, b):
-    return float(np.mean(_basis_correlations(a, b)))
-
-
-def _r2_cca(a, b):
-    rho = _basis_correlations(a, b)
-    return float(np.mean(rho * rho))
-
-
-def _mutual_knn(a, b):
-    return float(np.mean(_shared_counts(a, b) / _KNN_NEIGHBOURS))
-
-
-def _jaccard_knn(a, b):
-    shared = _shared_counts(a, b)
-    return float(np.mean(shared / (2 * _KNN_NEIGHBOURS - shared)))
-
-
-# Named measures computed pair by pair: (per-layer preparation, done once per
-# layer, such as an orthonormal basis or the neighbour sets; the pair function
-# of two prepared layers; whether the measure is symmetric).
-PAIR_MEASURES = {
-    "mean_cca": (_centred_basis, _mean_cca, True),
-    "r2_cca": (_centred_basis, _r2_cca, True),
-    "svcca": (lambda A, name: _svcca_basis(A, 0.99, name), _mean_cca, True),
-    "pwcca": (_prepare_pwcca, _pwcca_pair, False),
-    "mutual_knn": (lambda A, name: _neighbor_indices(A, _KNN_NEIGHBOURS, name), _mutual_knn, True),
-    "jaccard_knn": (
-        lambda A, name: _neighbor_indices(A, _KNN_NEIGHBOURS, name),
-        _jaccard_knn,
-        True,
-    ),
-    "linear_regression": (_prepare_regression, _explained_fraction, False),
-}
-
-# Named CKA variants, computed from shared Gram statistics.
-CKA_MEASURES = {
-    "linear_cka": {"kernel": "linear"},
-    "debiased_linear_cka": {"kernel": "linear", "debiased": True},
-    "rbf_cka": {"kernel": "rbf"},
+#: The measures :func:`layer_similarity` knows by name, as the estimators they stand for.
+NAMED_MEASURES = {
+    "linear_cka": CKAEstimator(),
+    "debiased_linear_cka": CKAEstimator(debiased=True),
+    "rbf_cka": CKAEstimator("rbf"),
+    "mean_cca": CCAEstimator("mean"),
+    "r2_cca": CCAEstimator("r2"),
+    "svcca": SVCCAEstimator(0.99),
+    "pwcca": PWCCAEstimator(),
+    "mutual_knn": MutualKNNEstimator(10),
+    "jaccard_knn": JaccardKNNEstimator(10),
+    "linear_regression": RegressionR2Estimator(),
 }
 
 
-def _estimator_pair_score(estimator, X, Y):
-    return float(clone(estimator).fit(X, Y).score(X, Y))
-
-
-def _measure_plan(measure):
-    """(prepare, pair, symmetric) for a name, an estimator or a callable."""
-    if isinstance(measure, str):
-        if measure not in PAIR_MEASURES:
-            raise InvalidParameterError(
-                f"Unknown measure {measure!r} for layer_similarity; expected one of "
-                f"{sorted([*CKA_MEASURES, *PAIR_MEASURES])}, an estimator with fit and "
-                "score, or a callable f(X, Y) -> float."
-            )
-        return PAIR_MEASURES[measure]
-    if hasattr(measure, "fit") and hasattr(measure, "score"):
-        return _unchanged, partial(_estimator_pair_score, measure), False
-    if callable(measure):
-        return _unchanged, measure, False
-    raise InvalidParameterError(
-        f"The 'measure' argument of layer_similarity must be a name from "
-        f"{sorted([*CKA_MEASURES, *PAIR_MEASURES])}, an estimator with fit and score, or "
-        f"a callable f(X, Y) -> float; got {measure!r}."
+def _named_choices() -> str:
+    return (
+        f"one of {sorted(NAMED_MEASURES)}, an estimator with fit and score (every skrep "
+        "estimator), or a callable f(X, Y) -> float"
     )
 
 
-def _fast_cka_options(measure):
-    """CKA parameters when ``measure`` can take the shared-Gram route, else None."""
+def _resolve(measure: Any, device: Any) -> tuple[PairwiseMeasure, str]:
+    """The engine measure for ``measure`` and its label in the result."""
     if isinstance(measure, str):
-        return CKA_MEASURES.get(measure)
-    from .metrics.cka import CKAEstimator
+        if measure not in NAMED_MEASURES:
+            raise InvalidParameterError(
+                f"Unknown measure {measure!r} for layer_similarity; expected {_named_choices()}."
+            )
+        resolved = clone(NAMED_MEASURES[measure])
+        if device is not None:
+            resolved.set_params(device=device)
+        return resolved, measure
+    if isinstance(measure, type):
+        raise InvalidParameterError(
+            f"The 'measure' argument of layer_similarity must be an instance; got the class "
+            f"{measure.__name__} (use {measure.__name__}())."
+        )
+    if isinstance(measure, PairwiseMeasure):
+        resolved = clone(measure) if hasattr(measure, "get_params") else measure
+        params = resolved.get_params(deep=False) if hasattr(resolved, "get_params") else {}
+        if device is not None and "device" in params and params["device"] is None:
+            resolved.set_params(device=device)
+        return resolved, repr(measure)
+    if hasattr(measure, "fit") and hasattr(measure, "score"):
+        return EstimatorMeasure(measure, device=device), repr(measure)
+    if callable(measure):
+        label = getattr(measure, "__name__", repr(measure))
+        return FunctionMeasure(measure, device=device), label
+    raise InvalidParameterError(
+        f"The 'measure' argument of layer_similarity must be {_named_choices()}; got {measure!r}."
+    )
 
-    if type(measure) is CKAEstimator and measure.preprocessor is None:
-        measure._check_params()
-        return {
-            "kernel": measure.kernel,
-            "sigma": measure.sigma,
-            "threshold": measure.threshold,
-            "debiased": measure.debiased,
-            "device": measure.device,
-        }
-    return None
+
+def _check_finite(matrix: np.ndarray, row_names: list[str], column_names: list[str]) -> None:
+    bad = np.argwhere(~np.isfinite(matrix))
+    if bad.size:
+        i, j = (int(k) for k in bad[0])
+        raise ValueError(
+            f"The measure returned {float(matrix[i, j])!r} for {row_names[i]} and "
+            f"{column_names[j]}; expected a finite value."
+        )
 
 
-def layer_similarity(measure, layers_a, layers_b=None, *, n_jobs=None, device=None):
-    """Similarity of every pair of layers: a (len(layers_a), len(layers_b)) matrix.
+def layer_similarity(
+    measure: str | Any | Callable[[Any, Any], float],
+    layers_a: Any,
+    layers_b: Any = None,
+    *,
+    layers_a_test: Any = None,
+    layers_b_test: Any = None,
+    n_jobs: int | None = None,
+    device: Any = None,
+    verbose: bool = False,
+    cache_dir: str | os.PathLike | None = None,
+    block_size: int | None = None,
+) -> MeasureMatrix | tuple[MeasureMatrix, MeasureMatrix]:
+    """A measure between every pair of layers: a (len(layers_a), len(layers_b)) matrix.
 
-    CKA (by name or a :class:`~skrep.CKAEstimator` without preprocessor)
-    computes each layer's kernel statistics once and all pairs from one
-    product of vectorised centred Gram matrices (for the linear kernel,
-    blockwise, never storing a whole Gram matrix; or through the features
-    when layers are narrow). Other measures are computed pair by pair, in
-    parallel with joblib.
+    Similarity measures give similarities; distance metrics (e.g.
+    :class:`~skrep.metrics.LinearMetric`) give distances, through the same
+    batched path as :func:`skrep.pairwise_distances`. The result says which
+    (``result.kind``). Each layer is prepared once and blocks of pairs are
+    computed together: CKA (by name or a :class:`~skrep.CKAEstimator`) from
+    one set of Gram statistics per block (for the linear kernel blockwise,
+    never storing a whole Gram matrix, or through the features when layers
+    are narrow), the CCA family from one orthonormal basis per layer, the
+    kNN measures from one set of neighbours per layer.
 
     Parameters
     ----------
@@ -133,74 +132,90 @@ def layer_similarity(measure, layers_a, layers_b=None, *, n_jobs=None, device=No
         A name: "linear_cka", "debiased_linear_cka", "rbf_cka" (threshold 0.8
         of the median distance), "mean_cca", "r2_cca", "svcca" (99% of the
         variance), "pwcca", "mutual_knn", "jaccard_knn" (k = 10) or
-        "linear_regression" (R^2 of layers_a[i] from layers_b[j]); or an
-        estimator with ``fit(X, Y)`` and ``score(X, Y)`` (cloned and fitted
-        per pair; distance metrics give their score, the negative distance);
-        or a callable ``f(X, Y) -> float``.
-    layers_a : sequence of arrays of shape (n_samples, n_features_k), or a 3-D array
-        Representations of the same stimuli (e.g. one network's layers).
-    layers_b : sequence of arrays of shape (n_samples, n_features_k), default=None
+        "linear_regression" (R^2 of layers_a[i] from layers_b[j]); see
+        :data:`NAMED_MEASURES` for the estimators they stand for. Or any
+        skrep estimator (its ``preprocessor`` is fitted once per layer; a
+        distance metric gives distances, a similarity estimator its score),
+        any other estimator with ``fit(X, Y)`` and ``score(X, Y)`` (cloned
+        and fitted per pair; its score), or a callable ``f(X, Y) -> float``.
+    layers_a : sequence of arrays of shape (n_samples, n_features_k), mapping, or 3-D array
+        Representations of the same stimuli (e.g. one network's layers); a
+        mapping's keys name the rows.
+    layers_b : same kinds as ``layers_a``, default=None
         Second set; None compares ``layers_a`` with itself (symmetric
-        measures then compute each unordered pair once).
+        measures then compute each unordered pair once; distances of a layer
+        to itself are 0).
+    layers_a_test, layers_b_test : same kinds as ``layers_a``, default=None
+        Held-out stimuli of the same layers (``layers_b_test`` with
+        ``layers_b``). Each pair is fitted on the training layers (the
+        alignment of a metric, the preprocessor) and measured on the
+        held-out ones too; the result is then a (train, test) pair.
     n_jobs : int, default=None
-        Number of joblib workers for the pair-by-pair measures.
+        Number of joblib workers (None: 1 unless in a ``joblib.parallel_config``
+        context; -1 all CPUs). Any joblib backend, dask included.
     device : None, str or torch.device, default=None
-        Move every layer to this torch device first ("cuda" for a GPU).
+        Compute with torch on this device ("cuda" for a GPU); an estimator
+        with its own ``device`` keeps it.
+    verbose : bool, default=False
+        Show a progress bar over pairs.
+    cache_dir : str or path-like, default=None
+        Store finished blocks here and resume from them (see
+        :func:`skrep.pairwise_distances`).
+    block_size : int, default=None
+        Layers per block; None sizes blocks from scikit-learn's
+        ``working_memory``.
 
     Returns
     -------
-    ndarray of shape (len(layers_a), len(layers_b))
-        Entry (i, j) is ``measure(layers_a[i], layers_b[j])``.
+    MeasureMatrix of shape (len(layers_a), len(layers_b))
+        Entry (i, j) is the measure between ``layers_a[i]`` and
+        ``layers_b[j]`` (a numpy array with ``kind``, ``measure``,
+        ``row_names`` and ``column_names``). With held-out layers, a pair
+        ``(train, test)`` of them.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skrep import layer_similarity
+    >>> from skrep import LinearMetric, layer_similarity
     >>> rng = np.random.default_rng(0)
     >>> layers = [rng.standard_normal((50, 8)) for _ in range(3)]
-    >>> layer_similarity("linear_cka", layers).shape
-    (3, 3)
+    >>> cka = layer_similarity("linear_cka", layers)
+    >>> cka.shape, cka.kind
+    ((3, 3), 'similarity')
+    >>> layer_similarity(LinearMetric(), layers).kind
+    'distance'
     """
-    options = _fast_cka_options(measure)
-    plan = None if options is not None else _measure_plan(measure)
-    first = _validated_layers(layers_a, "layers_a")
-    second = None if layers_b is None else _validated_layers(layers_b, "layers_b")
-    for j, A in enumerate(second or []):
-        check_paired_samples(first[0], A, names=("layers_a[0]", f"layers_b[{j}]"))
-    for i, A in enumerate(first[1:], start=1):
-        check_paired_samples(first[0], A, names=("layers_a[0]", f"layers_a[{i}]"))
-    if options is not None:
-        options = dict(options)
-        device = options.pop("device", None) or device
-    if device is not None:
-        first = [move_to_device(A, device) for A in first]
-        second = None if second is None else [move_to_device(A, device) for A in second]
-    if options is not None:
-        return cka_matrix(first, second, **options)
-    prepare, pair, symmetric = plan
-    first = [convert_like(A, first[0]) for A in first]  # one namespace and device
-    rows = [prepare(A, f"layers_a[{i}]") for i, A in enumerate(first)]
-    if second is None:
-        columns = rows
-    else:
-        second = [convert_like(A, first[0]) for A in second]
-        columns = [prepare(A, f"layers_b[{j}]") for j, A in enumerate(second)]
-    pairs = [
-        (i, j)
-        for i in range(len(rows))
-        for j in range(len(columns))
-        if not (second is None and symmetric and j < i)
+    engine_measure, label = _resolve(measure, device)
+    if layers_b is None and layers_b_test is not None:
+        raise ValueError("layers_b_test was given without layers_b.")
+    result = compute_pairs(
+        engine_measure,
+        layers_a,
+        layers_b,
+        layers_a_test,
+        layers_b_test,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        cache_dir=cache_dir,
+        block_size=block_size,
+        arg_names=("layers_a", "layers_b", "layers_a_test", "layers_b_test"),
+    )
+    square = layers_b is None
+    n_rows, n_columns = result.train.shape
+    row_labels = _labels("layers_a", result.row_keys, n_rows)
+    column_labels = row_labels if square else _labels("layers_b", result.column_keys, n_columns)
+    matrices = [result.train] if result.test is None else [result.train, result.test]
+    for matrix in matrices:
+        _check_finite(matrix, row_labels, column_labels)
+    column_keys = result.row_keys if square else result.column_keys
+    wrapped = [
+        MeasureMatrix(matrix, result.kind, label, result.row_keys, column_keys)
+        for matrix in matrices
     ]
-    values = Parallel(n_jobs=n_jobs)(delayed(pair)(rows[i], columns[j]) for i, j in pairs)
-    result = np.empty((len(rows), len(columns)))
-    for (i, j), value in zip(pairs, values, strict=True):
-        if not np.isfinite(value):
-            second_name = f"layers_a[{j}]" if second is None else f"layers_b[{j}]"
-            raise ValueError(
-                f"The measure returned {value!r} for layers_a[{i}] and {second_name}; "
-                "expected a finite similarity."
-            )
-        result[i, j] = value
-        if second is None and symmetric:
-            result[j, i] = value
-    return result
+    return wrapped[0] if len(wrapped) == 1 else tuple(wrapped)
+
+
+def _labels(arg_name: str, keys: list | None, n: int) -> list[str]:
+    if keys is None:
+        return [f"{arg_name}[{k}]" for k in range(n)]
+    return [f"{arg_name}[{key!r}]" for key in keys]

@@ -166,6 +166,7 @@ class RelativeRepresentation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return self.anchors_.shape[0]
 
     def __sklearn_tags__(self):
+        """Tags: no NaN in the input."""
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]

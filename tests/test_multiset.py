@@ -375,14 +375,14 @@ def test_killed_run_resumes(tmp_path):
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
-        while len(list(cache.rglob("output.pkl"))) < 3:
+        while len(list(cache.rglob("block-*.npz"))) < 3:
             assert time.monotonic() < deadline, "the run wrote no finished block in time"
             assert process.poll() is None, "the run ended before it could be killed"
             time.sleep(0.02)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
-    finished = len(list(cache.rglob("output.pkl")))
+    finished = len(list(cache.rglob("block-*.npz")))
     assert 3 <= finished < n_tasks
 
     rerun = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
@@ -442,13 +442,20 @@ def test_check_distance_matrix_errors():
         check_distance_matrix(np.array([[0.0, np.nan], [np.nan, 0.0]]))
 
 
-def test_positional_arguments_follow_netreps_order(rng):
+def test_positional_arguments_follow_netreps_order_with_a_future_warning(rng):
+    # n_jobs and verbose are keyword-only now; by position they work for one release.
     Xs = [rng.standard_normal((15, 3)) for _ in range(3)]
     metric = LinearMetric()
     expected = pairwise_distances(metric, Xs, Xs)
-    for got in (pairwise_distances(metric, Xs, Xs, 1, False), metric.pairwise_distances(Xs, Xs, 1)):
+    with pytest.warns(FutureWarning, match="n_jobs, verbose to pairwise_distances"):
+        by_function = pairwise_distances(metric, Xs, Xs, 1, False)
+    with pytest.warns(FutureWarning, match=r"n_jobs to LinearMetric.pairwise_distances\(\)"):
+        by_method = metric.pairwise_distances(Xs, Xs, 1)
+    for got in (by_function, by_method):
         np.testing.assert_array_equal(got[0], expected[0])
         np.testing.assert_array_equal(got[1], expected[1])
+    with pytest.raises(TypeError, match="at most 2 extra positional"):
+        pairwise_distances(metric, Xs, Xs, 1, False, 3)
 
 
 def test_fewer_samples_than_units_keeps_training_distances_exact(rng):

@@ -24,6 +24,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_matrix, check_paired_samples, check_representation
+from ..engine import compute_pairs
 from ..functional.centering import column_means
 from ..functional.ground_metrics import angular_distance
 from ..functional.linear import (
@@ -35,7 +36,6 @@ from ..functional.permutation import fit_permutation_alignment
 from ..metrics import linear as _linear
 from ..metrics import permutation as _permutation
 from ..metrics import stochastic as _stochastic
-from ..multiset import _pairwise_distances
 
 __all__ = [
     "LinearMetric",
@@ -99,14 +99,17 @@ class _NetrepConventions:
         if verbose:
             n_networks = len(train_data)
             print(f"Computing {n_networks * (n_networks - 1) // 2} distances with n_jobs={n_jobs}.")
-        D_train, D_test = _pairwise_distances(
+        result = compute_pairs(
             self,
             train_data,
+            None,
             test_data,
             n_jobs=n_jobs,
             verbose=verbose,
-            arg_names=("train_data", "test_data"),
+            arg_names=("train_data", "Ys", "test_data", "Ys_test"),
+            kind="distance",
         )
+        D_train, D_test = result.train, result.test
         if D_test is None:
             D_test = np.full_like(D_train, np.inf)  # netrep's value without test data
             np.fill_diagonal(D_test, 0.0)

@@ -15,7 +15,7 @@ import numpy as np
 
 
 def _compiled_discordant_count():
-    """scipy's compiled Fenwick-tree count of discordant pairs, if it still works.
+    """The compiled Fenwick-tree count (scipy's) of discordant pairs, if it still works.
 
     It is the core of ``kendalltau`` (private, present since scipy 0.19; rsatoolbox
     imports it too). Called directly, each RDM is sorted once instead of twice

@@ -44,7 +44,7 @@ def centred_features(X, *, mean=None):
     Parameters
     ----------
     X : array of shape (n_samples, n_features)
-        numpy array or torch tensor.
+        A numpy array or torch tensor.
     mean : array of shape (1, n_features), default=None
         The float64 column means, when the caller has them already.
 

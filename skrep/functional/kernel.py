@@ -26,15 +26,14 @@ to 1 there); the RBF kernel's distances, exponentials and sums are float64.
 from __future__ import annotations
 
 import math
-import numbers
 
-import array_api_compat
 import numpy as np
 
 from .._array import convert_like, floating_dtype, get_namespace, matrix_transpose, to_numpy
 from .._validation import _shape_str, check_paired_samples, check_representation
-from ..exceptions import InvalidParameterError
-from .centering import centre_and_scale, centred_features
+from .centering import centre_and_scale
+from .gram import _gram, check_kernel_params, gram_matrix, rbf_bandwidth
+from .hsic import MIN_CKA_SAMPLES, _gram_statistics, _hsic_from_statistics, hsic
 
 __all__ = [
     "rbf_bandwidth",
@@ -44,215 +43,11 @@ __all__ = [
     "linear_cka",
     "rbf_cka",
     "cka_matrix",
+    "cka_between",
 ]
 
-# Fewest stimuli CKA accepts: the debiased HSIC divides by n (n - 3).
-MIN_CKA_SAMPLES = 4
 
-
-# -- parameters and inputs ------------------------------------------------------------------
-def check_kernel_params(kernel, sigma, threshold, debiased, owner):
-    """Raise InvalidParameterError naming the bad CKA parameter.
-
-    Parameters
-    ----------
-    kernel : object
-        "linear", "rbf" or a callable returning a Gram matrix.
-    sigma : object
-        None or a positive bandwidth.
-    threshold : object
-        Positive fraction of the median distance (used when sigma is None).
-    debiased : object
-        True or False.
-    owner : str
-        The function or estimator that received them, for the message.
-    """
-    if not (callable(kernel) or (isinstance(kernel, str) and kernel in ("linear", "rbf"))):
-        raise InvalidParameterError(
-            f"The 'kernel' parameter of {owner} must be 'linear', 'rbf' or a callable "
-            f"returning the (n_samples, n_samples) Gram matrix of its input; got {kernel!r}."
-        )
-    for name, value in (("sigma", sigma), ("threshold", threshold)):
-        if value is None and name == "sigma":
-            continue
-        if (
-            isinstance(value, (bool, np.bool_))
-            or not isinstance(value, numbers.Real)
-            or not math.isfinite(value)
-            or value <= 0
-        ):
-            allowed = "None or a positive number" if name == "sigma" else "a positive number"
-            raise InvalidParameterError(
-                f"The {name!r} parameter of {owner} must be {allowed}; got {value!r}."
-            )
-    if not isinstance(debiased, (bool, np.bool_)):
-        raise InvalidParameterError(
-            f"The 'debiased' parameter of {owner} must be True or False; got {debiased!r}."
-        )
-
-
-# -- kernels --------------------------------------------------------------------------------
-def _squared_distances(Xc, xp):
-    """Pairwise squared euclidean distances in float64, exact zeros on the diagonal."""
-    gram = xp.astype(Xc @ matrix_transpose(Xc, xp), xp.float64)
-    norms = xp.asarray(xp.linalg.diagonal(gram), copy=True)  # not a view: gram changes below
-    if isinstance(gram, np.ndarray):
-        # In place: at 5000 stimuli each n x n temporary is 200 MB.
-        gram *= -2.0
-        gram += norms[:, None]
-        gram += norms[None, :]
-        np.maximum(gram, 0.0, out=gram)  # rounding can make close pairs slightly < 0
-        np.fill_diagonal(gram, 0.0)
-        return gram
-    distances = norms[:, None] + norms[None, :] - 2.0 * gram
-    distances = xp.clip(distances, min=0.0)
-    eye = xp.eye(distances.shape[0], dtype=xp.bool, device=array_api_compat.device(Xc))
-    return xp.where(eye, xp.zeros_like(distances), distances)
-
-
-def _median(values, xp):
-    """Median of all entries (numpy's convention: the mean of the middle two)."""
-    flat = xp.reshape(values, (-1,))
-    m = flat.shape[0]
-    middle = [(m - 1) // 2, m // 2]
-    if isinstance(flat, np.ndarray):
-        # np.partition is O(m); the matrices here reach 25 million entries.
-        low, high = np.partition(flat, middle)[middle]
-        return (float(low) + float(high)) / 2.0
-    if hasattr(flat, "kthvalue"):  # torch: selection without a full sort
-        low, high = (float(flat.kthvalue(k + 1).values) for k in middle)
-        return (low + high) / 2.0
-    ordered = xp.sort(flat)
-    return (float(ordered[middle[0]]) + float(ordered[middle[1]])) / 2.0
-
-
-def rbf_bandwidth(X, threshold=0.8):
-    """Kornblith et al.'s RBF bandwidth: ``threshold`` times the median distance.
-
-    The median is taken over all n^2 squared distances, the zeros of the
-    diagonal included, as in Kornblith et al.'s code (the off-diagonal median
-    differs slightly).
-
-    Parameters
-    ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features)
-        The representation.
-    threshold : float, default=0.8
-        Fraction of the median distance.
-
-    Returns
-    -------
-    float
-        ``sigma = threshold * sqrt(median squared distance)``.
-    """
-    check_kernel_params("rbf", None, threshold, False, "rbf_bandwidth")
-    X = check_representation(X, "X")
-    xp = get_namespace(X)
-    return _bandwidth(_squared_distances(centred_features(X), xp), threshold, xp, "X")
-
-
-def _bandwidth(distances, threshold, xp, name):
-    median = _median(distances, xp)
-    if median <= 0.0:
-        raise ValueError(
-            f"The median squared distance between the rows of {name} is 0 (at least half "
-            "of all pairs of rows are identical), so the RBF bandwidth 'threshold x median "
-            "distance' is 0; expected rows that mostly differ, or pass sigma explicitly."
-        )
-    return threshold * math.sqrt(median)
-
-
-def gram_matrix(X, kernel="linear", *, sigma=None, threshold=0.8):
-    """Kernel (Gram) matrix of the rows of ``X``.
-
-    Parameters
-    ----------
-    X : array-like or torch.Tensor of shape (n_samples, n_features)
-        The representation.
-    kernel : {"linear", "rbf"} or callable, default="linear"
-        "linear" gives ``Xc Xc'`` of the centred features; "rbf" gives
-        ``exp(-|x_i - x_j|^2 / (2 sigma^2))`` in float64; a callable receives
-        X and must return its Gram matrix (e.g.
-        ``sklearn.metrics.pairwise.polynomial_kernel``).
-    sigma : float, default=None
-        RBF bandwidth; None uses :func:`rbf_bandwidth` with ``threshold``.
-    threshold : float, default=0.8
-        Fraction of the median distance used when ``sigma`` is None.
-
-    Returns
-    -------
-    array of shape (n_samples, n_samples)
-        In X's namespace and on its device.
-    """
-    check_kernel_params(kernel, sigma, threshold, False, "gram_matrix")
-    X = check_representation(X, "X")
-    return _gram(X, kernel, sigma, threshold, "X")
-
-
-def _gram(X, kernel, sigma, threshold, name):
-    xp = get_namespace(X)
-    if kernel == "linear":
-        Xc = centred_features(X)
-        return Xc @ matrix_transpose(Xc, xp)
-    if kernel == "rbf":
-        distances = _squared_distances(centred_features(X), xp)
-        if sigma is None:
-            sigma = _bandwidth(distances, threshold, xp, name)
-        if isinstance(distances, np.ndarray):
-            distances *= -1.0 / (2.0 * sigma * sigma)
-            return np.exp(distances, out=distances)
-        return xp.exp(distances * (-1.0 / (2.0 * sigma * sigma)))
-    return _call_kernel(kernel, X, name)
-
-
-def _call_kernel(kernel, X, name):
-    xp = get_namespace(X)
-    K = kernel(X)
-    if getattr(K, "shape", None) is None:
-        K = np.asarray(K)
-    K = check_representation(K, f"the Gram matrix the kernel returned for {name}")
-    n = X.shape[0]
-    if tuple(K.shape) != (n, n):
-        raise ValueError(
-            f"The kernel callable returned an array of shape {_shape_str(K.shape)} for {name} "
-            f"of shape {_shape_str(X.shape)}; expected its ({n}, {n}) Gram matrix."
-        )
-    _check_symmetric(K, f"The Gram matrix the kernel returned for {name}", "K")
-    xp_k = get_namespace(K)
-    K = xp_k.astype(K, xp_k.float64)
-    return K if xp_k is xp else convert_like(K, X)
-
-
-def _check_symmetric(G, label, symbol):
-    """Raise unless G is symmetric up to rounding of its own dtype.
-
-    ``label`` names G in the message and ``symbol`` is its letter in ``|G - G.T|``.
-    """
-    xp = get_namespace(G)
-    asymmetry = float(xp.max(xp.abs(G - matrix_transpose(G, xp))))
-    scale = float(xp.max(xp.abs(G)))
-    if asymmetry > 1e3 * float(xp.finfo(G.dtype).eps) * max(scale, 1e-300):
-        raise ValueError(
-            f"{label} is not symmetric (largest |{symbol} - {symbol}.T| is {asymmetry:.3g}); "
-            "expected a symmetric kernel (Gram) matrix."
-        )
-
-
-# -- HSIC from Gram statistics --------------------------------------------------------------
-def _hsic_from_statistics(traces, row_dots, totals, n, debiased):
-    """HSIC of every pair from ``T_ab``, ``r_a . r_b`` and ``s_a`` (float64 numpy).
-
-    For ``debiased`` the statistics must be those of the Grams with a zero
-    diagonal. The biased value is ``tr(K_a H K_b H) / (n - 1)^2``; the
-    debiased one is Song et al.'s (2012) eq. 5.
-    """
-    outer_totals = np.outer(totals, totals)
-    if debiased:
-        value = traces + outer_totals / ((n - 1) * (n - 2)) - 2.0 * row_dots / (n - 2)
-        return value / (n * (n - 3))
-    return (traces - 2.0 * row_dots / n + outer_totals / (n * n)) / ((n - 1) ** 2)
-
-
+# -- CKA from HSIC statistics -----------------------------------------------------------------
 def _normalise(hsic_ab, hsic_aa, hsic_bb, names_a, names_b):
     """CKA from HSIC values; a non-positive self-HSIC is an error naming the input."""
     if not (np.all(np.isfinite(hsic_ab)) and np.all(np.isfinite(hsic_aa))):
@@ -302,76 +97,6 @@ def _linear_corrections(traces, Xs, debiased, xp, *, diagonal_in_traces=True):
     return traces, diagonal_dots, -norms.sum(axis=1)
 
 
-def _gram_statistics(grams, debiased, xp, *, owned=False):
-    """(T, r.r, s) from explicit Gram matrices (any kernel).
-
-    ``owned`` says the Grams were made here and may be changed in place
-    (otherwise the caller's matrices are copied before the diagonal is zeroed).
-    """
-    prepared, rows, totals = [], [], []
-    for K in grams:
-        K = xp.astype(K, xp.float64, copy=not owned)
-        if debiased and isinstance(K, np.ndarray):
-            np.fill_diagonal(K, 0.0)
-        elif debiased:
-            eye = xp.eye(K.shape[0], dtype=xp.bool, device=array_api_compat.device(K))
-            K = xp.where(eye, xp.zeros_like(K), K)
-        row = xp.sum(K, axis=1)
-        prepared.append(xp.reshape(K, (-1,)))
-        rows.append(to_numpy(row))
-        totals.append(float(xp.sum(row)))
-    k = len(grams)
-    traces = np.zeros((k, k))
-    for a in range(k):
-        for b in range(a, k):
-            traces[a, b] = traces[b, a] = _inner(prepared[a], prepared[b], xp)
-    rows = np.stack(rows)
-    return traces, rows @ rows.T, np.asarray(totals)
-
-
-def _inner(a, b, xp):
-    """Inner product of two vectors (BLAS dot for numpy: no n^2 temporary)."""
-    if isinstance(a, np.ndarray):
-        return float(np.dot(a, b))
-    return float(xp.sum(a * b))
-
-
-def hsic(K, L, *, debiased=False):
-    """Hilbert-Schmidt independence criterion between two Gram matrices.
-
-    Parameters
-    ----------
-    K, L : array-like or torch.Tensor of shape (n_samples, n_samples)
-        Symmetric kernel matrices over the same samples.
-    debiased : bool, default=False
-        False gives the biased ``tr(K H L H) / (n - 1)^2``; True the unbiased
-        U-statistic of Song et al. (2012), which needs n >= 4 and may be
-        negative.
-
-    Returns
-    -------
-    float
-        The HSIC estimate.
-    """
-    check_kernel_params("linear", None, 1.0, debiased, "hsic")
-    K = check_representation(K, "K", min_samples=MIN_CKA_SAMPLES if debiased else 2)
-    L = check_representation(L, "L", min_samples=MIN_CKA_SAMPLES if debiased else 2)
-    for name, G in (("K", K), ("L", L)):
-        if G.shape[0] != G.shape[1]:
-            raise ValueError(
-                f"{name} must be a square Gram matrix of shape (n_samples, n_samples); got "
-                f"shape {_shape_str(G.shape)}."
-            )
-    check_paired_samples(K, L, names=("K", "L"))
-    L = convert_like(L, K)
-    for name, G in (("K", K), ("L", get_namespace(K).astype(L, K.dtype))):
-        _check_symmetric(G, name, name)
-    xp = get_namespace(K)
-    traces, row_dots, totals = _gram_statistics([K, L], debiased, xp)
-    return float(_hsic_from_statistics(traces, row_dots, totals, K.shape[0], debiased)[0, 1])
-
-
-# -- CKA -------------------------------------------------------------------------------------
 def _statistics(Xs, names, kernel, sigma, threshold, debiased):
     """Gram statistics of validated representations sharing n and a namespace."""
     xp = get_namespace(*Xs)
@@ -511,10 +236,72 @@ def cka_matrix(
     everything = [everything[0]] + [convert_like(A, everything[0]) for A in everything[1:]]
     for A, name in zip(everything[1:], names[1:], strict=True):
         check_paired_samples(everything[0], A, names=(names[0], name))
+    first, second = everything[: len(first)], everything[len(first) :]
+    return cka_between(
+        first,
+        None if layers_b is None else second,
+        kernel=kernel,
+        sigma=sigma,
+        threshold=threshold,
+        debiased=debiased,
+        names_a=names[: len(first)],
+        names_b=None if layers_b is None else names[len(first) :],
+    )
+
+
+def cka_between(
+    layers_a,
+    layers_b=None,
+    *,
+    kernel="linear",
+    sigma=None,
+    threshold=0.8,
+    debiased=False,
+    names_a=None,
+    names_b=None,
+):
+    """CKA between validated representations: the batched step of :func:`cka_matrix`.
+
+    No input checks: the representations must be validated 2-D arrays with
+    the same rows, in one namespace and on one device (the many-networks
+    engine, :mod:`skrep.engine`, has done that before it calls this for a
+    block of layers). Each representation's kernel statistics are computed
+    once and the HSIC of all pairs comes from their inner products.
+
+    Parameters
+    ----------
+    layers_a : list of arrays of shape (n_samples, n_features_k)
+        Representations, rows paired.
+    layers_b : list of arrays of shape (n_samples, n_features_k), default=None
+        Second set; None compares ``layers_a`` with itself.
+    kernel : {"linear", "rbf"} or callable, default="linear"
+        As in :func:`cka`.
+    sigma : float, default=None
+        RBF bandwidth; None uses ``threshold`` times each representation's
+        median distance.
+    threshold : float, default=0.8
+        Fraction of the median distance when ``sigma`` is None.
+    debiased : bool, default=False
+        Use the unbiased HSIC (Song et al. 2012).
+    names_a, names_b : list of str, default=None
+        Names of the representations in error messages (default
+        ``layers_a[i]`` and ``layers_b[j]``).
+
+    Returns
+    -------
+    ndarray of shape (len(layers_a), len(layers_b))
+        ``CKA(layers_a[i], layers_b[j])`` (``layers_b = layers_a`` when None).
+    """
+    layers_a = list(layers_a)
+    layers_b = None if layers_b is None else list(layers_b)
+    names_a = names_a or [f"layers_a[{i}]" for i in range(len(layers_a))]
+    second = layers_b or []
+    names_b = names_b or [f"layers_b[{j}]" for j in range(len(second))]
+    everything, names = layers_a + second, list(names_a) + list(names_b)
     traces, row_dots, totals = _statistics(everything, names, kernel, sigma, threshold, debiased)
     values = _hsic_from_statistics(traces, row_dots, totals, everything[0].shape[0], debiased)
     self_hsic = np.diag(values).copy()
-    k = len(first)
+    k = len(layers_a)
     if layers_b is None:
         return _normalise(values, self_hsic, self_hsic, names, names)
     return _normalise(values[:k, k:], self_hsic[:k], self_hsic[k:], names[:k], names[k:])

@@ -16,9 +16,20 @@ from typing import NamedTuple
 import array_api_compat
 import numpy as np
 
-from .._array import get_namespace
+from .._array import get_namespace, zero_pad_columns
 from .._validation import check_alpha, check_columns_match, check_matching_pair, check_matrix
 from .centering import column_means
+from .ground_metrics import GROUND_METRICS
+from .network_blocks import (
+    PreparedNetwork,
+    _batched_svd,
+    _check_block,
+    _check_network,
+    _cross_products,
+    _distances_with_refinement,
+    _pair_widths,
+    _sq_norm,
+)
 
 __all__ = [
     "partial_whitening_matrix",
@@ -29,6 +40,8 @@ __all__ = [
     "LinearAlignment",
     "fit_linear_alignment",
     "apply_alignment",
+    "prepare_linear_network",
+    "linear_block_distances",
 ]
 
 
@@ -324,3 +337,134 @@ def apply_alignment(X, offset, W, *, check_input=True):
                 f"offset of length {offset.shape[0]}, W of shape {tuple(W.shape)}",
             )
     return (X - offset) @ W
+
+
+# -- many networks: one Gram product per block ---------------------------------------------
+def prepare_linear_network(X, alpha, X_test=None, *, center_columns=True, check_input=True):
+    """Centre and partially whiten one network, as a LinearMetric fit would.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        Training data, validated.
+    alpha : float in [0, 1]
+        Regularization of the whitening (see
+        :func:`~skrep.functional.partial_whitening_matrix`).
+    X_test : array of shape (n_samples_test, n_features), default=None
+        Held-out data, mapped with the training mean and whitening.
+    center_columns : bool, default=True
+        Subtract the column means of ``X``.
+    check_input : bool, default=True
+        Validate the arrays (2-D, finite, real, equal widths) and ``alpha``.
+        Callers that already did pass False.
+
+    Returns
+    -------
+    PreparedNetwork
+        Whitened data, squared norms and the sums needed for zero padding.
+    """
+    if check_input:
+        X, X_test = _check_network(X, X_test)
+        alpha = check_alpha(alpha)
+    mean = column_means(X, center_columns, check_input=False)
+    Xc = X - mean
+    Z, total_eigval, total_variance = _partial_whitening(Xc, alpha)
+    train = Xc @ Z
+    test = None if X_test is None else (X_test - mean) @ Z
+    return PreparedNetwork(
+        train, test, _sq_norm(train), _sq_norm(test), total_eigval, total_variance
+    )
+
+
+def _padding_scales(networks, indices, widths, alpha):
+    """Factor of each network's whitened data when zero-padded to each pair's width."""
+    return np.array(
+        [
+            padding_rescale(
+                networks[i].total_eigval,
+                networks[i].total_variance,
+                width - networks[i].train.shape[1],
+                alpha,
+            )
+            for i, width in zip(indices, widths, strict=True)
+        ]
+    )
+
+
+def linear_block_distances(
+    nets_a, nets_b, pairs, *, alpha, score_method="angular", same_block=False
+):
+    """Generalized shape metric distances for many pairs of prepared networks.
+
+    Parameters
+    ----------
+    nets_a, nets_b : sequences of PreparedNetwork
+        Networks prepared by :func:`prepare_linear_network` with the same
+        ``alpha`` (all with held-out data, or none).
+    pairs : sequence of (int, int)
+        Index into ``nets_a`` and into ``nets_b`` of each pair to compute.
+    alpha : float in [0, 1]
+        The regularization used to prepare the networks.
+    score_method : {"angular", "euclidean"}, default="angular"
+        Ground metric in the aligned space.
+    same_block : bool, default=False
+        ``nets_a`` and ``nets_b`` are the same networks (one SYRK instead of a GEMM).
+
+    Returns
+    -------
+    train : ndarray of shape (n_pairs,)
+        Distances on the training data, equal to a LinearMetric fit on each pair.
+    test : ndarray of shape (n_pairs,) or None
+        Distances on the held-out data with the training alignment.
+    """
+    _check_block(nets_a, nets_b, pairs)
+    if not pairs:
+        return np.zeros(0), None if nets_a[0].test is None else np.zeros(0)
+    xp = get_namespace(nets_a[0].train)
+    has_test = nets_a[0].test is not None
+    width = max(net.train.shape[1] for net in (*nets_a, *nets_b))
+    # Rescale factors of each side for the zero padding of each pair (1 when equal widths).
+    widths = _pair_widths(nets_a, nets_b, pairs)
+    scale_a = _padding_scales(nets_a, [a for a, _ in pairs], widths, alpha)
+    scale_b = _padding_scales(nets_b, [b for _, b in pairs], widths, alpha)
+    cross = _cross_products(nets_a, nets_b, pairs, width, same_block)
+    test_inner = None
+    if has_test:
+        U, singular, Vt = _batched_svd(cross, compute_uv=True)
+        held_out = _cross_products(nets_a, nets_b, pairs, width, same_block, "test")
+        # trace(U.T H V) for each pair, batched.
+        test_inner = xp.sum(U * (held_out @ xp.matrix_transpose(Vt)), axis=(-2, -1))
+    else:
+        singular = _batched_svd(cross, compute_uv=False)
+    return _distances_with_refinement(
+        nets_a,
+        nets_b,
+        pairs,
+        xp.sum(singular, axis=-1),
+        test_inner,
+        score_method,
+        lambda k: _refine_linear_pair(
+            nets_a[pairs[k][0]],
+            nets_b[pairs[k][1]],
+            widths[k],
+            scale_a[k],
+            scale_b[k],
+            score_method,
+        ),
+        scale_a,
+        scale_b,
+    )
+
+
+def _refine_linear_pair(net_a, net_b, width, scale_a, scale_b, score_method):
+    """One pair computed from the data, as ``LinearMetric.fit`` + ``distance`` do."""
+    ground_metric = GROUND_METRICS[score_method]
+    A = zero_pad_columns(net_a.train * scale_a, width)
+    B = zero_pad_columns(net_b.train * scale_b, width)
+    U, V = rotations_between(A, B, check_input=False)
+    train = ground_metric(A @ U, B @ V, check_input=False)
+    if net_a.test is None:
+        return train, None
+    At = zero_pad_columns(net_a.test * scale_a, width)
+    Bt = zero_pad_columns(net_b.test * scale_b, width)
+    return train, ground_metric(At @ U, Bt @ V, check_input=False)

@@ -25,7 +25,15 @@ from .._validation import _shape_str, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
 from .centering import centre_and_scale
 
-__all__ = ["nearest_neighbors", "mutual_knn", "jaccard_knn"]
+__all__ = [
+    "nearest_neighbors",
+    "mutual_knn",
+    "jaccard_knn",
+    "neighbor_indices",
+    "shared_neighbor_counts",
+    "mutual_knn_from_counts",
+    "jaccard_knn_from_counts",
+]
 
 
 def check_n_neighbors(n_neighbors, owner):
@@ -58,8 +66,27 @@ def _normalised_rows(X, name):
     return X / norms
 
 
-def _neighbor_indices(X, n_neighbors, name):
-    """Indices (n, k) of each row's k most cosine-similar other rows."""
+def neighbor_indices(X, n_neighbors, name):
+    """Indices of each row's k most cosine-similar other rows, for validated X.
+
+    The per-representation step of the kNN similarities (done once per
+    layer by the many-networks engine); :func:`nearest_neighbors` is its
+    checked form.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        A validated representation (numpy or torch).
+    n_neighbors : int
+        Neighbours per row, at most n_samples - 1.
+    name : str
+        The name of X in error messages.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_neighbors)
+        Row indices (int), in no particular order within a row.
+    """
     xp = get_namespace(X)
     n = X.shape[0]
     if n_neighbors > n - 1:
@@ -98,7 +125,7 @@ def nearest_neighbors(X, n_neighbors=10):
     """
     check_n_neighbors(n_neighbors, "nearest_neighbors")
     X = check_representation(X, "X")
-    return _neighbor_indices(X, n_neighbors, "X")
+    return neighbor_indices(X, n_neighbors, "X")
 
 
 def _overlaps(X, Y, n_neighbors, owner):
@@ -107,17 +134,65 @@ def _overlaps(X, Y, n_neighbors, owner):
     Y = check_representation(Y, "Y")
     check_paired_samples(X, Y)
     Y = convert_like(Y, X)
-    return _shared_counts(
-        _neighbor_indices(X, n_neighbors, "X"), _neighbor_indices(Y, n_neighbors, "Y")
+    return shared_neighbor_counts(
+        neighbor_indices(X, n_neighbors, "X"), neighbor_indices(Y, n_neighbors, "Y")
     )
 
 
-def _shared_counts(neighbors_x, neighbors_y):
-    """How many neighbours each row shares, from two (n, k) index arrays."""
+def shared_neighbor_counts(neighbors_x, neighbors_y):
+    """How many neighbours each row shares, from two neighbour index arrays.
+
+    Parameters
+    ----------
+    neighbors_x, neighbors_y : ndarray of shape (n_samples, n_neighbors)
+        Each row's neighbours in two representations (from
+        :func:`neighbor_indices`).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        The number of shared neighbours of each row.
+    """
     n = neighbors_x.shape[0]
     member = np.zeros((n, n), dtype=bool)
     np.put_along_axis(member, neighbors_x, True, axis=1)
     return np.take_along_axis(member, neighbors_y, axis=1).sum(axis=1)
+
+
+def mutual_knn_from_counts(shared, n_neighbors):
+    """Mutual kNN from the shared-neighbour counts: the mean fraction shared.
+
+    Parameters
+    ----------
+    shared : ndarray of shape (n_samples,)
+        Shared neighbours of each stimulus (:func:`shared_neighbor_counts`).
+    n_neighbors : int
+        Neighbours per stimulus (k).
+
+    Returns
+    -------
+    float
+        ``mean(shared / k)``, in [0, 1].
+    """
+    return float(np.mean(shared / n_neighbors))
+
+
+def jaccard_knn_from_counts(shared, n_neighbors):
+    """Jaccard kNN from the shared-neighbour counts: the mean ``|shared| / |union|``.
+
+    Parameters
+    ----------
+    shared : ndarray of shape (n_samples,)
+        Shared neighbours of each stimulus (:func:`shared_neighbor_counts`).
+    n_neighbors : int
+        Neighbours per stimulus (k).
+
+    Returns
+    -------
+    float
+        ``mean(shared / (2k - shared))``, in [0, 1].
+    """
+    return float(np.mean(shared / (2 * n_neighbors - shared)))
 
 
 def mutual_knn(X, Y, n_neighbors=10):
@@ -137,8 +212,7 @@ def mutual_knn(X, Y, n_neighbors=10):
     float
         Mean over stimuli of the fraction of shared neighbours, in [0, 1].
     """
-    shared = _overlaps(X, Y, n_neighbors, "mutual_knn")
-    return float(np.mean(shared / n_neighbors))
+    return mutual_knn_from_counts(_overlaps(X, Y, n_neighbors, "mutual_knn"), n_neighbors)
 
 
 def jaccard_knn(X, Y, n_neighbors=10):
@@ -158,5 +232,4 @@ def jaccard_knn(X, Y, n_neighbors=10):
     float
         Mean over stimuli of ``|shared| / |union|``, in [0, 1].
     """
-    shared = _overlaps(X, Y, n_neighbors, "jaccard_knn")
-    return float(np.mean(shared / (2 * n_neighbors - shared)))
+    return jaccard_knn_from_counts(_overlaps(X, Y, n_neighbors, "jaccard_knn"), n_neighbors)

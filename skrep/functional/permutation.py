@@ -5,13 +5,21 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import array_api_compat
+import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .._array import get_namespace, to_numpy
+from .._array import get_namespace, to_numpy, zero_pad_columns
 from .._validation import check_columns_match, check_matching_pair, check_matrix
 from .centering import column_means
+from .ground_metrics import GROUND_METRICS
+from .network_blocks import _check_block, _cross_products, _distances_with_refinement, _pair_widths
 
-__all__ = ["PermutationAlignment", "fit_permutation_alignment", "apply_permutation"]
+__all__ = [
+    "PermutationAlignment",
+    "fit_permutation_alignment",
+    "apply_permutation",
+    "permutation_block_distances",
+]
 
 
 class PermutationAlignment(NamedTuple):
@@ -105,3 +113,82 @@ def apply_permutation(X, offset, order, *, check_input=True):
             )
     xp = get_namespace(X)
     return xp.take(X - offset, order, axis=1)
+
+
+# -- many networks: cross-products from one Gram product -------------------------------------
+def permutation_block_distances(nets_a, nets_b, pairs, *, score_method="angular", same_block=False):
+    """Permutation metric distances for many pairs of centred networks.
+
+    The cross-products come from one matrix product; the optimal one-to-one
+    matching of units is then solved per pair by scipy's Hungarian solver.
+
+    Parameters
+    ----------
+    nets_a, nets_b : sequences of PreparedNetwork
+        Networks prepared by :func:`prepare_centred_network` (all with
+        held-out data, or none).
+    pairs : sequence of (int, int)
+        Index into ``nets_a`` and into ``nets_b`` of each pair to compute.
+    score_method : {"angular", "euclidean"}, default="angular"
+        Ground metric between the matched representations.
+    same_block : bool, default=False
+        ``nets_a`` and ``nets_b`` are the same networks.
+
+    Returns
+    -------
+    train : ndarray of shape (n_pairs,)
+        Distances on the training data, equal to a PermutationMetric fit on each pair.
+    test : ndarray of shape (n_pairs,) or None
+        Distances on the held-out data with the training matching.
+    """
+    _check_block(nets_a, nets_b, pairs)
+    if not pairs:
+        return np.zeros(0), None if nets_a[0].test is None else np.zeros(0)
+    has_test = nets_a[0].test is not None
+    width = max(net.train.shape[1] for net in (*nets_a, *nets_b))
+    widths = _pair_widths(nets_a, nets_b, pairs)
+
+    # The assignment runs in scipy, on host float64 copies of the cross-products.
+    def on_host(side):
+        products = _cross_products(nets_a, nets_b, pairs, width, same_block, side)
+        return np.asarray(to_numpy(products), dtype=np.float64)
+
+    cross = on_host("train")
+    held_out = on_host("test") if has_test else None
+    inner = np.empty(len(pairs))
+    test_inner = np.empty(len(pairs))
+    for k, q in enumerate(widths):
+        # Solve on the pair's own padded width, as a single-pair fit does.
+        rows, cols = linear_sum_assignment(cross[k, :q, :q], maximize=True)
+        inner[k] = cross[k, rows, cols].sum()
+        if has_test:
+            test_inner[k] = held_out[k, rows, cols].sum()
+    return _distances_with_refinement(
+        nets_a,
+        nets_b,
+        pairs,
+        inner,
+        test_inner if has_test else None,
+        score_method,
+        lambda k: _refine_permutation_pair(
+            nets_a[pairs[k][0]], nets_b[pairs[k][1]], widths[k], score_method
+        ),
+    )
+
+
+def _refine_permutation_pair(net_a, net_b, width, score_method):
+    """One pair computed from the data, as ``PermutationMetric.fit`` + ``distance`` do."""
+    ground_metric = GROUND_METRICS[score_method]
+    A = zero_pad_columns(net_a.train, width)
+    B = zero_pad_columns(net_b.train, width)
+    xp = get_namespace(A)
+    rows, cols = linear_sum_assignment(to_numpy(A.T @ B), maximize=True)
+    rows, cols = (xp.asarray(i, device=array_api_compat.device(A)) for i in (rows, cols))
+    train = ground_metric(xp.take(A, rows, axis=1), xp.take(B, cols, axis=1), check_input=False)
+    if net_a.test is None:
+        return train, None
+    At = zero_pad_columns(net_a.test, width)
+    Bt = zero_pad_columns(net_b.test, width)
+    return train, ground_metric(
+        xp.take(At, rows, axis=1), xp.take(Bt, cols, axis=1), check_input=False
+    )

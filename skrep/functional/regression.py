@@ -6,7 +6,7 @@ from .._array import get_namespace, matrix_transpose, to_numpy
 from .cca import _column_basis, _validated_pair
 from .centering import centre_and_scale
 
-__all__ = ["linear_regression_r2"]
+__all__ = ["linear_regression_r2", "prepare_regression", "explained_fraction"]
 
 
 def linear_regression_r2(X, Y):
@@ -31,19 +31,47 @@ def linear_regression_r2(X, Y):
         In [0, 1] on the fitted data (1 when X is a linear function of Y).
     """
     X, Y = _validated_pair(X, Y)
-    return _explained_fraction(_prepare_regression(X, "X"), _prepare_regression(Y, "Y"))
+    return explained_fraction(prepare_regression(X, "X"), prepare_regression(Y, "Y"))
 
 
-def _prepare_regression(X, name):
-    """(centred X, its total variance, orthonormal basis of its centred columns)."""
+def prepare_regression(X, name):
+    """The per-representation step of the regression R^2, for validated X.
+
+    Done once per layer by the many-networks engine: each layer serves as a
+    target and as predictors.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        A validated representation.
+    name : str
+        Its name in error messages (a constant X is an error).
+
+    Returns
+    -------
+    tuple
+        ``(Xc, total, basis)``: the centered (and scaled) X, its total
+        variance, and an orthonormal basis of its centered columns.
+    """
     xp = get_namespace(X)
     # R^2 does not change when either side is scaled; scaling keeps products in range.
     Xc = centre_and_scale(X, name, "the regression R^2")[0]
     return Xc, float(xp.sum(xp.astype(Xc, xp.float64) ** 2)), _column_basis(Xc)
 
 
-def _explained_fraction(target, predictors):
-    """Share of the target's variance in the column space of the predictors."""
+def explained_fraction(target, predictors):
+    """Share of the target's variance in the column space of the predictors.
+
+    Parameters
+    ----------
+    target, predictors : tuple
+        Two results of :func:`prepare_regression`.
+
+    Returns
+    -------
+    float
+        The R^2 of the target from the predictors, in [0, 1].
+    """
     Xc, total, _ = target
     basis = predictors[2]
     xp = get_namespace(Xc)

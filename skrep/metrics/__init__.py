@@ -9,8 +9,9 @@ sign: ``score`` is the negative distance here (higher is better), and
 ``distance`` is the distance. :mod:`skrep.compat.netrep` keeps netrep's sign.
 """
 
-from ._base import AlignmentMetric, BaseMetric, PairedEstimator
+from ._base import BaseMetric, PairedEstimator
 from ._similarity import SimilarityEstimator
+from .alignment import AlignmentMetric
 from .cca import CCAEstimator, PWCCAEstimator, SVCCAEstimator
 from .cka import CKAEstimator
 from .encoding import EncodingRegression, EncodingRSA

@@ -17,7 +17,6 @@ import numpy as np
 import scipy.sparse
 from sklearn import get_config
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils import TransformerTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._array import (
@@ -29,19 +28,17 @@ from .._array import (
     move_to_device,
     same_place,
     to_numpy,
-    zero_pad_columns,
 )
+from .._deprecation import keyword_only
 from .._validation import (
     check_n_features,
     check_paired_samples,
     check_representation,
-    match_widths,
 )
+from ..engine import PairwiseMeasure, PreparedData, compute_pairs, fit_each_pair
 from ..exceptions import InvalidParameterError
-from ..functional.batched import PreparedNetwork
-from ..functional.ground_metrics import GROUND_METRICS
 
-__all__ = ["PairedEstimator", "BaseMetric", "AlignmentMetric"]
+__all__ = ["PairedEstimator", "BaseMetric"]
 
 
 def _check_bool(value, name, estimator_name):
@@ -79,13 +76,18 @@ def _check_device(device, estimator_name):
         )
 
 
-class PairedEstimator(BaseEstimator):
+class PairedEstimator(PairwiseMeasure, BaseEstimator):
     """Input handling shared by every estimator of paired representations.
 
     Validation of X and Y (rows paired), the ``preprocessor`` fitted once per
     side, the ``device`` parameter and the fitted-state bookkeeping; the
     distance metrics (:class:`BaseMetric`) and the similarity estimators
     (:class:`~skrep.metrics.SimilarityEstimator`) build on it.
+
+    It is also a :class:`~skrep.engine.PairwiseMeasure`: the many-networks
+    engine fits the ``preprocessor`` once per network and, by default, a
+    copy of the estimator on each pair; estimators with a batched form
+    override ``pairwise_prepare`` and ``pairwise_block``.
     """
 
     _reference_attribute = None
@@ -221,6 +223,83 @@ class PairedEstimator(BaseEstimator):
         tags.array_api_support = True
         return tags
 
+    # -- the many-networks engine (skrep.engine.PairwiseMeasure) -------------------------
+    def _pair_value(self, fitted, A, B):
+        """The value of a fitted copy on a pair (the score; metrics: the distance)."""
+        return fitted.score(A, B)
+
+    def pairwise_validate(self, Xs, Xs_test, names, test_names):
+        """Check the parameters, then validate and place every network.
+
+        Parameters
+        ----------
+        Xs : sequence of arrays of shape (n_samples, n_features_k)
+            Training data of every network in the job.
+        Xs_test : sequence of arrays or None
+            Their held-out data.
+        names, test_names : sequence of str
+            Names for messages.
+
+        Returns
+        -------
+        trains, tests : lists of arrays
+            In the compute namespace, on the device and in one dtype.
+        """
+        self._check_params()
+        return super().pairwise_validate(Xs, Xs_test, names, test_names)
+
+    def pairwise_prepare(self, X, X_test, name, test_name):
+        """Per-network work: fit the ``preprocessor`` on the network and apply it.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Validated training data.
+        X_test : array of shape (n_samples_test, n_features) or None
+            Validated held-out data, transformed by the preprocessor fitted
+            on ``X``.
+        name, test_name : str
+            Their names, for messages.
+
+        Returns
+        -------
+        PreparedData
+            The (preprocessed) data.
+        """
+        if self.preprocessor is not None:
+            helper = clone(self)
+            X = helper._preprocess(X, "x", fitting=True, name=name)
+            if X_test is not None:
+                X_test = helper._preprocess(X_test, "x", fitting=False, name=test_name)
+        return PreparedData(X, X_test)
+
+    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+        """Values for a block of pairs: a copy of this estimator fitted per pair.
+
+        The preprocessing was applied once per network, so the copies have
+        none. Estimators with a batched form override this method.
+
+        Parameters
+        ----------
+        nets_a, nets_b : sequence of PreparedData
+            The networks of the block.
+        pairs : sequence of (int, int)
+            Index into ``nets_a`` and ``nets_b`` of each pair.
+        same_block : bool
+            Unused here.
+
+        Returns
+        -------
+        train : ndarray of shape (n_pairs,)
+            Values on the training data.
+        test : ndarray of shape (n_pairs,) or None
+            Values on the held-out data.
+        """
+        pair_estimator = clone(self)
+        if "preprocessor" in pair_estimator.get_params(deep=False):
+            pair_estimator.set_params(preprocessor=None)  # applied once per network already
+        return fit_each_pair(pair_estimator, nets_a, nets_b, pairs, self._pair_value)
+
 
 class BaseMetric(PairedEstimator):
     """Base class of skrep's distance metrics between paired representations.
@@ -282,8 +361,21 @@ class BaseMetric(PairedEstimator):
         return self._to_compute(X), self._to_compute(Y)
 
     # -- many networks ----------------------------------------------------------------
+    pairwise_kind = "distance"
+    pairwise_symmetric = True
+
+    def _pair_value(self, fitted, A, B):
+        return fitted.distance(A, B)
+
     def pairwise_distances(
-        self, Xs, Xs_test=None, n_jobs=None, verbose=False, *, cache_dir=None, block_size=None
+        self,
+        Xs,
+        Xs_test=None,
+        *args,
+        n_jobs=None,
+        verbose=False,
+        cache_dir=None,
+        block_size=None,
     ):
         """Distances between all pairs of networks, on training and held-out data.
 
@@ -295,10 +387,13 @@ class BaseMetric(PairedEstimator):
 
         Parameters
         ----------
-        Xs : sequence of arrays of shape (n_samples, n_features_k), or a 3-D array
+        Xs : sequence of arrays of shape (n_samples, n_features_k), mapping, or 3-D array
             One representation per network, rows paired across networks.
         Xs_test : sequence of arrays of shape (n_samples_test, n_features_k), default=None
             Held-out representations of the same networks, in the same order.
+        *args
+            Deprecated: ``n_jobs`` and ``verbose`` passed by position (a
+            FutureWarning); pass them by keyword.
         n_jobs : int, default=None
             Number of joblib workers; None means 1 unless in a
             ``joblib.parallel_config`` context, -1 means all CPUs.
@@ -318,63 +413,23 @@ class BaseMetric(PairedEstimator):
         D_test : ndarray of shape (n_networks, n_networks) or None
             Held-out distances (None without ``Xs_test``).
         """
-        from ..multiset import pairwise_distances
-
-        return pairwise_distances(
-            self, Xs, Xs_test, n_jobs, verbose, cache_dir=cache_dir, block_size=block_size
+        options = keyword_only(
+            args,
+            ("n_jobs", "verbose"),
+            {"n_jobs": n_jobs, "verbose": verbose},
+            f"{type(self).__name__}.pairwise_distances",
         )
-
-    def pairwise_validate(self, Xs, Xs_test, names, test_names):
-        """Validate every network for :meth:`pairwise_distances` and place them.
-
-        Returns the training and held-out inputs (None entries without
-        held-out data) in the compute namespace, on the device and in one
-        dtype. Metrics with other input forms override it.
-        """
-        from ..multiset import _validate_networks
-
-        return _validate_networks(self, Xs, Xs_test, names, test_names)
-
-    def pairwise_prepare(self, X, X_test, name, test_name):
-        """Per-network work of :meth:`pairwise_distances`: preprocess.
-
-        ``X`` and ``X_test`` were validated, placed on the compute device and
-        given a common dtype by :func:`skrep.pairwise_distances`
-        (``name`` and ``test_name`` say which inputs they are). Subclasses may
-        extend it (e.g. whiten once per network) and return any picklable object
-        that their ``pairwise_block`` understands.
-        """
-        if self.preprocessor is not None:
-            helper = clone(self)
-            X = helper._preprocess(X, "x", fitting=True, name=name)
-            if X_test is not None:
-                X_test = helper._preprocess(X_test, "x", fitting=False, name=test_name)
-        return PreparedNetwork(X, X_test, None, None)
-
-    def pairwise_check(self, networks, names):
-        """Hook to reject prepared networks that cannot be paired (no-op here)."""
-
-    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
-        """Distances for ``pairs`` of prepared networks: (train, test or None).
-
-        The default fits a copy of this metric on each pair (the preprocessing
-        was applied once per network); metrics with a batched form override it.
-        """
-        pair_metric = clone(self)
-        if "preprocessor" in pair_metric.get_params(deep=False):
-            pair_metric.set_params(preprocessor=None)  # applied once per network already
-        has_test = nets_a[0].test is not None
-        train, test = np.zeros(len(pairs)), np.zeros(len(pairs))
-        for k, (a, b) in enumerate(pairs):
-            fitted = clone(pair_metric).fit(nets_a[a].train, nets_b[b].train)
-            train[k] = fitted.distance(nets_a[a].train, nets_b[b].train)
-            if has_test:
-                test[k] = fitted.distance(nets_a[a].test, nets_b[b].test)
-        return train, (test if has_test else None)
-
-    def pairwise_block_size(self, networks, budget_bytes):
-        """Most networks per block of pairs; small blocks for per-pair fits."""
-        return 4
+        result = compute_pairs(
+            self,
+            Xs,
+            None,
+            Xs_test,
+            cache_dir=cache_dir,
+            block_size=block_size,
+            kind="distance",
+            **options,
+        )
+        return result.train, result.test
 
     # -- the contract -----------------------------------------------------------------
     def fit(self, X, Y):
@@ -452,123 +507,3 @@ class BaseMetric(PairedEstimator):
             The negative training distance (see :meth:`score`).
         """
         return self.fit(X, Y).score(X, Y)
-
-
-class AlignmentMetric(BaseMetric):
-    """A metric that maps both representations into a shared aligned space.
-
-    Subclasses implement ``_fit(X, Y)``, ``_align_x(X)`` and ``_align_y(Y)``;
-    the distance is the ground metric named by ``score_method`` between the
-    aligned representations. Narrower inputs are zero-padded when ``zero_pad``.
-    """
-
-    _reference_attribute = "mx_"
-
-    def _check_params(self):
-        super()._check_params()
-        name = type(self).__name__
-        if not isinstance(self.score_method, str) or self.score_method not in GROUND_METRICS:
-            raise InvalidParameterError(
-                f"The 'score_method' parameter of {name} must be 'angular' or "
-                f"'euclidean'; got {self.score_method!r}."
-            )
-        _check_bool(self.center_columns, "center_columns", name)
-        _check_bool(self.zero_pad, "zero_pad", name)
-
-    def _prepare_pair(self, X, Y, *, fitting, method="fit"):
-        X, Y = super()._prepare_pair(X, Y, fitting=fitting, method=method)
-        X, Y = match_widths(X, Y, zero_pad=self.zero_pad, estimator_name=type(self).__name__)
-        if not fitting:
-            # Held-out data is padded to the width seen in fit.
-            X, Y = self._pad_to_fitted(X), self._pad_to_fitted(Y)
-        return X, Y
-
-    def pairwise_check(self, networks, names):
-        if self.score_method == "angular":
-            for net, name in zip(networks, names, strict=True):
-                if net.sq_norm == 0.0:
-                    raise ValueError(
-                        f"{name} is all zeros after centering (every column is constant), so "
-                        "its angular distance to any network is undefined; expected a "
-                        "representation with nonzero variance, or score_method='euclidean'."
-                    )
-        if self.zero_pad:
-            return
-        widths = {net.train.shape[1] for net in networks}
-        if len(widths) > 1:
-            first = networks[0].train.shape[1]
-            k = next(i for i, net in enumerate(networks) if net.train.shape[1] != first)
-            raise ValueError(
-                f"{names[k]} has {networks[k].train.shape[1]} features (after any "
-                f"preprocessing) but {names[0]} has {first}, and zero_pad=False in "
-                f"{type(self).__name__}; expected networks of equal width, or "
-                "zero_pad=True to append zero columns to the narrower ones."
-            )
-
-    def _pad_to_fitted(self, A):
-        # The width check against n_features_in_ already ran, so A is at most
-        # as wide as the fitted (padded) width.
-        return zero_pad_columns(A, self.mx_.shape[0])
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # transform(X) maps X alone into the aligned space; transform(X, Y)
-        # returns the aligned pair.
-        tags.transformer_tags = TransformerTags(preserves_dtype=["float64", "float32"])
-        return tags
-
-    def _distance(self, X, Y):
-        ground_metric = GROUND_METRICS[self.score_method]
-        return ground_metric(self._align_x(X), self._align_y(Y), check_input=False)
-
-    def transform(self, X, Y=None):
-        """Map representations into the aligned space.
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-            First representation, one row per stimulus.
-        Y : array-like or torch.Tensor of shape (n_samples, n_features_y), default=None
-            Second representation. If given, both are transformed and returned
-            as a pair (as in scikit-learn's cross-decomposition estimators and
-            netrep).
-
-        Returns
-        -------
-        X_aligned : array of shape (n_samples, n_aligned)
-            In the array type of the input (numpy in, numpy out; torch in, torch
-            on the same device out).
-        Y_aligned : array of shape (n_samples, n_aligned)
-            Only when Y is given.
-        """
-        check_is_fitted(self)
-        if Y is None:
-            return self._transform_one(X, "x")
-        A, B = self._prepare_pair(X, Y, fitting=False, method="transform")
-        return convert_like(self._align_x(A), X), convert_like(self._align_y(B), X)
-
-    def _transform_one(self, A, side):
-        """Map one representation (``side`` "x" or "y") into the aligned space."""
-        check_is_fitted(self)
-        B = self._pad_to_fitted(self._prepare_one(A, side, method="transform"))
-        aligned = self._align_x(B) if side == "x" else self._align_y(B)
-        return convert_like(aligned, A)
-
-    def fit_transform(self, X, Y):
-        """Fit on (X, Y) and return the aligned pair: ``fit(X, Y).transform(X, Y)``.
-
-        Parameters
-        ----------
-        X : array-like or torch.Tensor of shape (n_samples, n_features_x)
-            First representation, one row per stimulus.
-        Y : array-like or torch.Tensor of shape (n_samples, n_features_y)
-            Second representation, rows paired with those of X.
-
-        Returns
-        -------
-        X_aligned : array of shape (n_samples, n_aligned)
-            X in the aligned space, in the array type of the input.
-        Y_aligned : array of shape (n_samples, n_aligned)
-            Y in the aligned space.
-        """
-        return self.fit(X, Y).transform(X, Y)

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._array import convert_like, floating_dtype, get_namespace, move_to_device
 from .._validation import check_paired_samples
+from ..engine import PreparedData, pair_values
 from ._base import PairedEstimator
 
 __all__ = ["SimilarityEstimator"]
@@ -38,6 +39,64 @@ class SimilarityEstimator(PairedEstimator):
     """
 
     _reference_attribute = "n_features_y_"
+
+    # The batched path of the many-networks engine: subclasses that define
+    # _prepare_layer(A, name) (once per layer) and _from_prepared(a, b) (per
+    # pair) get it; the others fit a copy per pair.
+    _prepare_layer = None
+    # Each layer keeps its own precision, as in the functions: its numerical
+    # rank is judged in its dtype, and products promote where layers meet.
+    pairwise_common_dtype = False
+
+    def _from_prepared(self, a, b):
+        raise NotImplementedError
+
+    def pairwise_prepare(self, X, X_test, name, test_name):
+        """Per-layer work: the preprocessor, then the measure's own per-layer step.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Validated training data.
+        X_test : array of shape (n_samples_test, n_features) or None
+            Validated held-out data.
+        name, test_name : str
+            Their names, for messages.
+
+        Returns
+        -------
+        PreparedData
+            What the measure's pairs need of this layer (e.g. an orthonormal
+            basis, the neighbour sets).
+        """
+        data = super().pairwise_prepare(X, X_test, name, test_name)
+        if self._prepare_layer is None:
+            return data
+        test = None if data.test is None else self._prepare_layer(data.test, test_name)
+        return PreparedData(self._prepare_layer(data.train, name), test)
+
+    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+        """Similarities of a block of pairs, from the prepared layers.
+
+        Parameters
+        ----------
+        nets_a, nets_b : sequence of PreparedData
+            The layers of the block.
+        pairs : sequence of (int, int)
+            Index into ``nets_a`` and ``nets_b`` of each pair.
+        same_block : bool
+            Both sides are the same layers.
+
+        Returns
+        -------
+        train : ndarray of shape (n_pairs,)
+            Similarities on the training data.
+        test : ndarray of shape (n_pairs,) or None
+            Similarities on the held-out data.
+        """
+        if self._prepare_layer is None:
+            return super().pairwise_block(nets_a, nets_b, pairs, same_block=same_block)
+        return pair_values(nets_a, nets_b, pairs, self._from_prepared)
 
     def _prepare_pair(self, X, Y, *, fitting):
         X = self._validate_x(X, reset=fitting)

@@ -361,6 +361,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         return float(np.mean(self.score_targets(X, Y)))
 
     def __sklearn_tags__(self):
+        """Tags: Y (the responses) is required and multi-output."""
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         tags.target_tags.multi_output = True

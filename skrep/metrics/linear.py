@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from .._validation import check_alpha
-from ..functional.batched import (
-    gram_block_size,
+from ..functional.linear import (
+    apply_alignment,
+    fit_linear_alignment,
     linear_block_distances,
     prepare_linear_network,
 )
-from ..functional.linear import apply_alignment, fit_linear_alignment
-from ._base import AlignmentMetric
+from ..functional.network_blocks import gram_block_size
+from .alignment import AlignmentMetric
 
 __all__ = ["LinearMetric"]
 
@@ -136,6 +137,22 @@ class LinearMetric(AlignmentMetric):
 
     # -- many networks: whiten once per network, then one Gram product per block ------
     def pairwise_prepare(self, X, X_test, name, test_name):
+        """Per-network work: preprocess, center and partially whiten once.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Validated training data.
+        X_test : array of shape (n_samples_test, n_features) or None
+            Validated held-out data, mapped with the training mean and whitening.
+        name, test_name : str
+            Their names, for messages.
+
+        Returns
+        -------
+        PreparedNetwork
+            The prepared data and its squared norms.
+        """
         net = super().pairwise_prepare(X, X_test, name, test_name)
         return prepare_linear_network(
             net.train,
@@ -146,6 +163,24 @@ class LinearMetric(AlignmentMetric):
         )
 
     def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+        """Distances of a block of pairs from one Gram product and a batched SVD.
+
+        Parameters
+        ----------
+        nets_a, nets_b : sequence of PreparedNetwork
+            The networks of the block.
+        pairs : sequence of (int, int)
+            Index into ``nets_a`` and ``nets_b`` of each pair.
+        same_block : bool
+            Both sides are the same networks (one SYRK instead of a GEMM).
+
+        Returns
+        -------
+        train : ndarray of shape (n_pairs,)
+            Distances on the training data.
+        test : ndarray of shape (n_pairs,) or None
+            Distances on the held-out data.
+        """
         return linear_block_distances(
             nets_a,
             nets_b,
@@ -156,4 +191,18 @@ class LinearMetric(AlignmentMetric):
         )
 
     def pairwise_block_size(self, networks, budget_bytes):
+        """Most networks per block whose Gram product fits ``budget_bytes``.
+
+        Parameters
+        ----------
+        networks : sequence of PreparedData
+            The validated networks.
+        budget_bytes : int
+            Working memory per task.
+
+        Returns
+        -------
+        int
+            Networks per block.
+        """
         return gram_block_size(networks, budget_bytes)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from ..functional.neighbors import check_n_neighbors, jaccard_knn, mutual_knn
+from ..functional.neighbors import (
+    check_n_neighbors,
+    jaccard_knn,
+    jaccard_knn_from_counts,
+    mutual_knn,
+    mutual_knn_from_counts,
+    neighbor_indices,
+    shared_neighbor_counts,
+)
 from ._similarity import SimilarityEstimator
 
 __all__ = ["MutualKNNEstimator", "JaccardKNNEstimator"]
@@ -10,6 +18,8 @@ __all__ = ["MutualKNNEstimator", "JaccardKNNEstimator"]
 
 class _KNNEstimator(SimilarityEstimator):
     _measure = None
+    _from_counts = None
+    pairwise_symmetric = True
 
     def __init__(self, n_neighbors=10, *, preprocessor=None, device=None):
         self.n_neighbors = n_neighbors
@@ -22,6 +32,12 @@ class _KNNEstimator(SimilarityEstimator):
 
     def _similarity(self, X, Y):
         return type(self)._measure(X, Y, self.n_neighbors)
+
+    def _prepare_layer(self, A, name):
+        return neighbor_indices(A, self.n_neighbors, name)
+
+    def _from_prepared(self, a, b):
+        return type(self)._from_counts(shared_neighbor_counts(a, b), self.n_neighbors)
 
 
 class MutualKNNEstimator(_KNNEstimator):
@@ -53,6 +69,7 @@ class MutualKNNEstimator(_KNNEstimator):
     """
 
     _measure = staticmethod(mutual_knn)
+    _from_counts = staticmethod(mutual_knn_from_counts)
 
 
 class JaccardKNNEstimator(_KNNEstimator):
@@ -83,3 +100,4 @@ class JaccardKNNEstimator(_KNNEstimator):
     """
 
     _measure = staticmethod(jaccard_knn)
+    _from_counts = staticmethod(jaccard_knn_from_counts)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..functional.batched import (
-    gram_block_size,
+from ..functional.network_blocks import gram_block_size, prepare_centred_network
+from ..functional.permutation import (
+    apply_permutation,
+    fit_permutation_alignment,
     permutation_block_distances,
-    prepare_centred_network,
 )
-from ..functional.permutation import apply_permutation, fit_permutation_alignment
-from ._base import AlignmentMetric
+from .alignment import AlignmentMetric
 
 __all__ = ["PermutationMetric"]
 
@@ -100,6 +100,22 @@ class PermutationMetric(AlignmentMetric):
 
     # -- many networks: centre once per network, cross-products from one Gram product --
     def pairwise_prepare(self, X, X_test, name, test_name):
+        """Per-network work: preprocess, center once.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Validated training data.
+        X_test : array of shape (n_samples_test, n_features) or None
+            Validated held-out data, mapped with the training mean.
+        name, test_name : str
+            Their names, for messages.
+
+        Returns
+        -------
+        PreparedNetwork
+            The prepared data and its squared norms.
+        """
         net = super().pairwise_prepare(X, X_test, name, test_name)
         return prepare_centred_network(
             net.train,
@@ -109,9 +125,41 @@ class PermutationMetric(AlignmentMetric):
         )
 
     def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+        """Distances of a block of pairs from one Gram product and one assignment per pair.
+
+        Parameters
+        ----------
+        nets_a, nets_b : sequence of PreparedNetwork
+            The networks of the block.
+        pairs : sequence of (int, int)
+            Index into ``nets_a`` and ``nets_b`` of each pair.
+        same_block : bool
+            Both sides are the same networks (one SYRK instead of a GEMM).
+
+        Returns
+        -------
+        train : ndarray of shape (n_pairs,)
+            Distances on the training data.
+        test : ndarray of shape (n_pairs,) or None
+            Distances on the held-out data.
+        """
         return permutation_block_distances(
             nets_a, nets_b, pairs, score_method=self.score_method, same_block=same_block
         )
 
     def pairwise_block_size(self, networks, budget_bytes):
+        """Most networks per block whose Gram product fits ``budget_bytes``.
+
+        Parameters
+        ----------
+        networks : sequence of PreparedData
+            The validated networks.
+        budget_bytes : int
+            Working memory per task.
+
+        Returns
+        -------
+        int
+            Networks per block.
+        """
         return gram_block_size(networks, budget_bytes)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..functional.regression import linear_regression_r2
+from ..functional.regression import explained_fraction, linear_regression_r2, prepare_regression
 from ._similarity import SimilarityEstimator
 
 __all__ = ["RegressionR2Estimator"]
@@ -46,3 +46,9 @@ class RegressionR2Estimator(SimilarityEstimator):
 
     def _similarity(self, X, Y):
         return linear_regression_r2(X, Y)
+
+    def _prepare_layer(self, A, name):
+        return prepare_regression(A, name)
+
+    def _from_prepared(self, a, b):
+        return explained_fraction(a, b)

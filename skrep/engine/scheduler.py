@@ -1,0 +1,465 @@
+"""The many-networks engine: one measure between many networks, in blocks of pairs.
+
+:func:`compute_pairs` serves :func:`skrep.pairwise_distances`,
+:meth:`BaseMetric.pairwise_distances <skrep.metrics.BaseMetric.pairwise_distances>`,
+:func:`skrep.layer_similarity` and the ``skrep`` command. How it works:
+
+1. **Inputs, once.** The collections are listed and named
+   (:mod:`skrep.engine.networks`); the measure validates every network and
+   brings all to one namespace, device and dtype (``pairwise_validate``).
+2. **Layout.** Networks are split into blocks; a pair of blocks is a task.
+   Block sizes come from the measure (``pairwise_block_size``, from
+   scikit-learn's ``working_memory``) or from ``block_size``, and there are
+   enough tasks to keep every worker busy. A K x K job of a symmetric measure
+   computes each unordered pair once; a distance of a network to itself is 0
+   without computation; a job of two collections computes every pair.
+3. **Cache.** With ``cache_dir``, the job's key hashes the measure, its
+   parameters, the data and the layout; blocks already stored under it are
+   read back (and checked) first, and nothing else is done for them, so a
+   fully cached job costs its validation, its hash and the reading of its
+   files (see :mod:`skrep.engine.cache`).
+4. **Per network, once.** Only the networks that a remaining task needs are
+   prepared (``pairwise_prepare``: whitening, bases, Gram statistics...),
+   then checked together (``pairwise_check``).
+5. **Per block, in parallel.** Tasks run through joblib under ``n_jobs`` and
+   the backend of ``joblib.parallel_config`` (loky processes, threads, or
+   ``"dask"`` on a ``dask.distributed`` cluster). BLAS threads are limited
+   (threadpoolctl) so that workers x threads does not exceed the cores. With a
+   cache, a task claims its block first; a block claimed by another run
+   sharing the cache is left to it and read back when it is finished.
+   ``verbose`` shows a tqdm progress bar over pairs.
+
+Memory: the validated and prepared networks (O(K n p)) plus, per worker, the
+networks of the blocks it is working on; nothing is copied K^2 times.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Sequence
+from contextlib import nullcontext
+from typing import Any, NamedTuple
+
+import joblib
+import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn import get_config
+from sklearn.base import clone
+from threadpoolctl import threadpool_limits
+
+from .._array import to_numpy
+from .._version import __version__
+from ..exceptions import InvalidParameterError
+from .cache import BlockStore, BlockTask
+from .networks import network_list
+from .protocol import KINDS, PreparedData
+
+__all__ = ["compute_pairs", "PairsResult", "check_measure", "check_block_size"]
+
+
+class PairsResult(NamedTuple):
+    """The matrices of one engine job and what their rows and columns are.
+
+    Parameters
+    ----------
+    train : ndarray of shape (n_rows, n_columns)
+        The measure on the training data (float64).
+    test : ndarray of shape (n_rows, n_columns) or None
+        The measure on the held-out data; None without held-out data.
+    kind : {"distance", "similarity"}
+        What the values are.
+    row_keys, column_keys : list or None
+        The keys of the collections when they were mappings.
+    """
+
+    train: np.ndarray
+    test: np.ndarray | None
+    kind: str
+    row_keys: list | None
+    column_keys: list | None
+
+
+def check_measure(measure: Any, owner: str = "measure", *, kind: str | None = None) -> None:
+    """Raise unless ``measure`` implements :class:`~skrep.engine.PairwiseMeasure`.
+
+    Parameters
+    ----------
+    measure : object
+        The measure.
+    owner : str, default="measure"
+        The argument that received it, for the message.
+    kind : {"distance", "similarity"} or None, default=None
+        The kind of values required (None accepts both).
+    """
+    if isinstance(measure, type):
+        raise InvalidParameterError(
+            f"{owner} must be an instance; got the class {measure.__name__} "
+            f"(use {measure.__name__}())."
+        )
+    missing = [
+        name
+        for name in ("pairwise_validate", "pairwise_prepare", "pairwise_block")
+        if not callable(getattr(measure, name, None))
+    ]
+    if kind == "distance" and (missing or measure.pairwise_kind != "distance"):
+        raise InvalidParameterError(
+            f"{owner} must be a skrep distance metric (e.g. LinearMetric(alpha=1.0)); got "
+            f"{measure!r}."
+        )
+    if missing or getattr(measure, "pairwise_kind", None) not in KINDS:
+        raise InvalidParameterError(
+            f"{owner} must implement skrep.engine.PairwiseMeasure (every skrep estimator "
+            f"does); got {measure!r}."
+        )
+
+
+def check_block_size(block_size: object) -> None:
+    """Raise unless ``block_size`` is None or a positive integer.
+
+    Parameters
+    ----------
+    block_size : object
+        The value to check.
+    """
+    if block_size is None:
+        return
+    if (
+        isinstance(block_size, (bool, np.bool_))
+        or not isinstance(block_size, (int, np.integer))
+        or block_size < 1
+    ):
+        raise InvalidParameterError(
+            f"block_size must be None or a positive integer (networks per block); got "
+            f"{block_size!r}."
+        )
+
+
+# -- layout -----------------------------------------------------------------------------------
+def _split(indices: Sequence[int], size: int, n_blocks: int | None = None) -> list[tuple]:
+    n_blocks = n_blocks or math.ceil(len(indices) / size)
+    return [tuple(int(i) for i in part) for part in np.array_split(indices, n_blocks) if len(part)]
+
+
+def _layout(
+    n_rows: int,
+    n_columns: int | None,
+    size: int,
+    n_workers: int,
+    auto: bool,
+    symmetric: bool,
+    diagonal: bool,
+) -> list[BlockTask]:
+    """The tasks of a job; ``n_columns`` None means the rows against themselves."""
+    square = n_columns is None
+    n_blocks = math.ceil(n_rows / size)
+
+    def count(blocks: int) -> int:
+        if not square:
+            return blocks * math.ceil(n_columns / size)
+        return blocks * (blocks + 1) // 2 if symmetric else blocks * blocks
+
+    if auto and n_workers > 1:
+        # Enough tasks to keep every worker busy (twice as many as workers).
+        while n_blocks < n_rows and count(n_blocks) < 2 * n_workers:
+            n_blocks += 1
+    row_blocks = _split(np.arange(n_rows), size, n_blocks)
+    if square:
+        column_blocks = row_blocks
+    else:
+        column_blocks = _split(np.arange(n_rows, n_rows + n_columns), size)
+    tasks = []
+    for i, rows in enumerate(row_blocks):
+        for j, columns in enumerate(column_blocks):
+            if square and symmetric and j < i:
+                continue
+            same = square and i == j
+            pairs = []
+            for a in range(len(rows)):
+                for b in range(len(columns)):
+                    if same and (a == b and not diagonal or symmetric and b < a):
+                        continue
+                    pairs.append((a, b))
+            if pairs:
+                tasks.append(BlockTask((i, j), rows, columns, tuple(pairs), same))
+    return tasks
+
+
+# -- cache key --------------------------------------------------------------------------------
+def _parameters(measure: Any) -> Any:
+    if hasattr(measure, "get_params"):
+        return measure.get_params(deep=True)
+    return vars(measure)
+
+
+def _host(data: Any) -> Any:
+    """Host (numpy) copies of an input (an array, a tuple of arrays, or an object of them)."""
+    if data is None:
+        return None
+    if isinstance(data, tuple):
+        return tuple(_host(part) for part in data)
+    if hasattr(data, "arrays"):  # stochastic responses: their form and arrays
+        return (getattr(data, "kind", None), _host(tuple(data.arrays)))
+    return to_numpy(data)
+
+
+def _job_key(measure: Any, trains: list, tests: list, tasks: list, square: bool) -> str:
+    """What a job's values depend on: the measure, its parameters, the data, the layout."""
+    try:
+        parameters = joblib.hash(_parameters(measure))
+    except Exception:  # noqa: BLE001 - unhashable parameters: a key that never matches
+        parameters = os.urandom(16).hex()
+    identity = (
+        __version__,
+        type(measure).__module__,
+        type(measure).__qualname__,
+        parameters,
+        square,
+        [(task.position, task.rows, task.columns, task.pairs) for task in tasks],
+    )
+    return joblib.hash((identity, [_host(X) for X in trains], [_host(X) for X in tests]))
+
+
+# -- running tasks ----------------------------------------------------------------------------
+def _blas_limit(threads: int | None) -> Any:
+    """A BLAS thread limit (threadpoolctl); nothing when ``threads`` is None."""
+    if threads is None:
+        return nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
+def _compute(measure: Any, task: BlockTask, nets_a: list, nets_b: list) -> tuple:
+    train, test = measure.pairwise_block(
+        nets_a, nets_b, list(task.pairs), same_block=task.same_block
+    )
+    train = np.asarray(to_numpy(train), dtype=np.float64).reshape(-1)
+    if test is not None:
+        test = np.asarray(to_numpy(test), dtype=np.float64).reshape(-1)
+    return train, test
+
+
+def _run_task(
+    task: BlockTask,
+    measure: Any,
+    nets_a: list,
+    nets_b: list,
+    store: BlockStore | None,
+    blas_threads: int | None,
+    parent_pid: int,
+) -> tuple[BlockTask, Any]:
+    """One task: the block's values, read from the cache, computed, or deferred (None).
+
+    A block that another run has claimed is deferred: its values are None and
+    the caller waits for them.
+    """
+    in_worker_process = os.getpid() != parent_pid and blas_threads is not None
+    limit = _blas_limit(blas_threads if in_worker_process else None)
+    if store is None:
+        with limit:
+            return task, _compute(measure, task, nets_a, nets_b)
+    stored = store.load(task)  # another run may have finished it meanwhile
+    if stored is not None:
+        return task, stored
+    claim = store.claim(task)
+    if claim is None:
+        return task, None
+    try:
+        # Another run may have finished and released it between the read and the claim.
+        stored = store.load(task)
+        if stored is not None:
+            return task, stored
+        with limit:
+            values = _compute(measure, task, nets_a, nets_b)
+        store.save(task, *values)
+    finally:
+        claim.release()
+    return task, values
+
+
+def _check_lengths(label: str, tests: list | None, reference: list, reference_label: str) -> None:
+    if tests is not None and len(tests) != len(reference):
+        raise ValueError(
+            f"{label} holds {len(tests)} networks but {reference_label} holds "
+            f"{len(reference)}; expected one held-out array per network, in the same order."
+        )
+
+
+def compute_pairs(
+    measure: Any,
+    Xs: Any,
+    Ys: Any = None,
+    Xs_test: Any = None,
+    Ys_test: Any = None,
+    *,
+    n_jobs: int | None = None,
+    verbose: bool = False,
+    cache_dir: str | os.PathLike | None = None,
+    block_size: int | None = None,
+    arg_names: Sequence[str] = ("Xs", "Ys", "Xs_test", "Ys_test"),
+    kind: str | None = None,
+) -> PairsResult:
+    """One measure between every pair of networks of one collection, or of two.
+
+    Parameters
+    ----------
+    measure : PairwiseMeasure
+        The measure (every skrep estimator; wrap other estimators in
+        :class:`~skrep.engine.EstimatorMeasure`). Not modified.
+    Xs : sequence of arrays, mapping or array with networks on its first axis
+        The networks of the rows (training data, rows paired across networks).
+    Ys : same kinds as ``Xs``, default=None
+        The networks of the columns; None compares ``Xs`` with itself (a
+        K x K matrix).
+    Xs_test, Ys_test : same kinds as ``Xs``, default=None
+        Held-out data of the same networks (``Ys_test`` with ``Ys``; both or
+        neither): each pair is fitted on the training data and measured on
+        both.
+    n_jobs : int, default=None
+        Number of joblib workers; None means 1 unless in a ``joblib.parallel_config``
+        context, -1 all CPUs.
+    verbose : bool, default=False
+        Show a tqdm progress bar over pairs.
+    cache_dir : str or path-like, default=None
+        Store each finished block here and read back those already stored
+        (see :mod:`skrep.engine.cache`), so an interrupted job resumes and
+        runs sharing the directory share the work.
+    block_size : int, default=None
+        Networks per block; None asks the measure (``working_memory``).
+    arg_names : sequence of four str, default=("Xs", "Ys", "Xs_test", "Ys_test")
+        Names of the four collections in messages.
+    kind : {"distance", "similarity"} or None, default=None
+        The kind of measure required (None accepts both).
+
+    Returns
+    -------
+    PairsResult
+        The training and held-out matrices and what they hold.
+    """
+    x_arg, y_arg, x_test_arg, y_test_arg = arg_names
+    check_measure(measure, "metric" if kind == "distance" else "measure", kind=kind)
+    check_block_size(block_size)
+    square = Ys is None
+    if square and Ys_test is not None:
+        raise ValueError(f"{y_test_arg} was given without {y_arg}.")
+    if not square and (Xs_test is None) != (Ys_test is None):
+        given, missing = (x_test_arg, y_test_arg) if Ys_test is None else (y_test_arg, x_test_arg)
+        raise ValueError(
+            f"{given} was given without {missing}; expected held-out data for both "
+            "collections, or for neither."
+        )
+    rows, row_names, row_keys = network_list(Xs, x_arg)
+    columns, column_names, column_keys = ([], [], None) if square else network_list(Ys, y_arg)
+    has_test = Xs_test is not None
+    row_tests, row_test_names = (None, None)
+    column_tests, column_test_names = [], []
+    if has_test:
+        row_tests, row_test_names, _ = network_list(Xs_test, x_test_arg)
+        _check_lengths(x_test_arg, row_tests, rows, x_arg)
+        if not square:
+            column_tests, column_test_names, _ = network_list(Ys_test, y_test_arg)
+            _check_lengths(y_test_arg, column_tests, columns, y_arg)
+    names = row_names + column_names
+    test_names = (
+        (row_test_names + column_test_names) if has_test else [f"{n} (held out)" for n in names]
+    )
+    if hasattr(measure, "get_params"):
+        measure = clone(measure)
+    trains, tests = measure.pairwise_validate(
+        rows + columns, (row_tests + column_tests) if has_test else None, names, test_names
+    )
+    kind = measure.pairwise_kind
+    n_rows, n_columns = len(rows), (None if square else len(columns))
+    shape = (n_rows, n_rows if square else n_columns)
+    train = np.zeros(shape)
+    test = np.zeros(shape) if has_test else None
+    symmetric = square and bool(measure.pairwise_symmetric)
+    diagonal = square and kind != "distance"
+
+    n_workers = effective_n_jobs(n_jobs)
+    budget = int(get_config()["working_memory"] * 2**20)
+    validated = [PreparedData(X, Xt) for X, Xt in zip(trains, tests, strict=True)]
+    size = block_size or max(1, int(measure.pairwise_block_size(validated, budget)))
+    tasks = _layout(n_rows, n_columns, size, n_workers, block_size is None, symmetric, diagonal)
+    if not tasks:
+        return PairsResult(train, test, kind, row_keys, column_keys)
+
+    store = None
+    if cache_dir is not None:
+        store = BlockStore(cache_dir, _job_key(measure, trains, tests, tasks, square))
+    results, pending = [], tasks
+    if store is not None:  # finished blocks are read here; only the others are computed
+        pending = []
+        for task in tasks:
+            stored = store.load(task)
+            (pending.append(task) if stored is None else results.append((task, stored)))
+
+    networks = {}
+    needed = sorted({i for task in pending for i in (*task.rows, *task.columns)})
+    for i in needed:
+        networks[i] = measure.pairwise_prepare(trains[i], tests[i], names[i], test_names[i])
+    if needed:
+        measure.pairwise_check([networks[i] for i in needed], [names[i] for i in needed])
+
+    blas_threads = max(1, joblib.cpu_count() // n_workers) if n_workers > 1 else None
+
+    def arguments(task: BlockTask) -> tuple:
+        nets_a = [networks[i] for i in task.rows]
+        nets_b = nets_a if task.same_block else [networks[i] for i in task.columns]
+        return (task, measure, nets_a, nets_b, store, blas_threads, os.getpid())
+
+    from tqdm.auto import tqdm  # third-party, imported only when a job runs
+
+    deferred = []
+    description = (
+        f"{type(measure).__name__} {'distances' if kind == 'distance' else 'similarities'}"
+    )
+    with tqdm(
+        total=sum(len(t.pairs) for t in tasks), disable=not verbose, desc=description, unit="pair"
+    ) as progress:
+        progress.update(sum(len(task.pairs) for task, _ in results))
+        if pending:
+            with _blas_limit(blas_threads):
+                parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+                for task, values in parallel(delayed(_run_task)(*arguments(t)) for t in pending):
+                    if values is None:
+                        deferred.append(task)
+                        continue
+                    results.append((task, values))
+                    progress.update(len(task.pairs))
+        results.extend(_wait_for(deferred, store, arguments, progress))
+
+    for task, (block_train, block_test) in results:
+        rows_index = np.array([task.rows[a] for a, _ in task.pairs])
+        columns_index = np.array([task.columns[b] for _, b in task.pairs])
+        if not square:
+            columns_index = columns_index - n_rows
+        train[rows_index, columns_index] = block_train
+        if symmetric:
+            train[columns_index, rows_index] = block_train
+        if test is not None:
+            test[rows_index, columns_index] = block_test
+            if symmetric:
+                test[columns_index, rows_index] = block_test
+    return PairsResult(train, test, kind, row_keys, column_keys)
+
+
+def _wait_for(deferred: list, store: BlockStore | None, arguments: Any, progress: Any) -> list:
+    """Blocks claimed by other runs: read back when they finish, computed here if abandoned."""
+    results, delay = [], 0.05
+    while deferred:
+        waiting = []
+        for task in deferred:
+            stored = store.load(task)
+            if stored is None and not store.is_claimed(task):
+                _, stored = _run_task(*arguments(task))  # abandoned, or released unfinished
+            if stored is None:
+                waiting.append(task)
+                continue
+            results.append((task, stored))
+            progress.update(len(task.pairs))
+        deferred = waiting
+        if deferred:
+            time.sleep(delay)
+            delay = min(2.0 * delay, 1.0)
+    return results

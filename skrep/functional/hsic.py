@@ -1,0 +1,106 @@
+"""The Hilbert-Schmidt independence criterion (HSIC) from Gram statistics.
+
+Every HSIC here is written through three statistics of each Gram matrix:
+``T = tr(K_a K_b)`` (the inner product of the vectorised Grams), the row
+sums ``r = K 1`` and the total ``s = 1' K 1``, each minus the diagonal for
+the debiased form (Song et al. 2012). With them one product of vectorised
+Grams gives the HSIC of every pair of representations at once, which is how
+CKA (:mod:`skrep.functional.kernel`) computes many layers together.
+"""
+
+from __future__ import annotations
+
+import array_api_compat
+import numpy as np
+
+from .._array import convert_like, get_namespace, to_numpy
+from .._validation import _shape_str, check_paired_samples, check_representation
+from .gram import _check_symmetric, check_kernel_params
+
+__all__ = ["hsic", "MIN_CKA_SAMPLES"]
+
+# Fewest stimuli CKA accepts: the debiased HSIC divides by n (n - 3).
+MIN_CKA_SAMPLES = 4
+
+
+def _hsic_from_statistics(traces, row_dots, totals, n, debiased):
+    """HSIC of every pair from ``T_ab``, ``r_a . r_b`` and ``s_a`` (float64 numpy).
+
+    For ``debiased`` the statistics must be those of the Grams with a zero
+    diagonal. The biased value is ``tr(K_a H K_b H) / (n - 1)^2``; the
+    debiased one is Song et al.'s (2012) eq. 5.
+    """
+    outer_totals = np.outer(totals, totals)
+    if debiased:
+        value = traces + outer_totals / ((n - 1) * (n - 2)) - 2.0 * row_dots / (n - 2)
+        return value / (n * (n - 3))
+    return (traces - 2.0 * row_dots / n + outer_totals / (n * n)) / ((n - 1) ** 2)
+
+
+def _gram_statistics(grams, debiased, xp, *, owned=False):
+    """(T, r.r, s) from explicit Gram matrices (any kernel).
+
+    ``owned`` says the Grams were made here and may be changed in place
+    (otherwise the caller's matrices are copied before the diagonal is zeroed).
+    """
+    prepared, rows, totals = [], [], []
+    for K in grams:
+        K = xp.astype(K, xp.float64, copy=not owned)
+        if debiased and isinstance(K, np.ndarray):
+            np.fill_diagonal(K, 0.0)
+        elif debiased:
+            eye = xp.eye(K.shape[0], dtype=xp.bool, device=array_api_compat.device(K))
+            K = xp.where(eye, xp.zeros_like(K), K)
+        row = xp.sum(K, axis=1)
+        prepared.append(xp.reshape(K, (-1,)))
+        rows.append(to_numpy(row))
+        totals.append(float(xp.sum(row)))
+    k = len(grams)
+    traces = np.zeros((k, k))
+    for a in range(k):
+        for b in range(a, k):
+            traces[a, b] = traces[b, a] = _inner(prepared[a], prepared[b], xp)
+    rows = np.stack(rows)
+    return traces, rows @ rows.T, np.asarray(totals)
+
+
+def _inner(a, b, xp):
+    """Inner product of two vectors (BLAS dot for numpy: no n^2 temporary)."""
+    if isinstance(a, np.ndarray):
+        return float(np.dot(a, b))
+    return float(xp.sum(a * b))
+
+
+def hsic(K, L, *, debiased=False):
+    """Hilbert-Schmidt independence criterion between two Gram matrices.
+
+    Parameters
+    ----------
+    K, L : array-like or torch.Tensor of shape (n_samples, n_samples)
+        Symmetric kernel matrices over the same samples.
+    debiased : bool, default=False
+        False gives the biased ``tr(K H L H) / (n - 1)^2``; True the unbiased
+        U-statistic of Song et al. (2012), which needs n >= 4 and may be
+        negative.
+
+    Returns
+    -------
+    float
+        The HSIC estimate.
+    """
+    check_kernel_params("linear", None, 1.0, debiased, "hsic")
+    K = check_representation(K, "K", min_samples=MIN_CKA_SAMPLES if debiased else 2)
+    L = check_representation(L, "L", min_samples=MIN_CKA_SAMPLES if debiased else 2)
+    for name, G in (("K", K), ("L", L)):
+        if G.shape[0] != G.shape[1]:
+            raise ValueError(
+                f"{name} must be a square Gram matrix of shape (n_samples, n_samples); got "
+                f"shape {_shape_str(G.shape)}."
+            )
+    check_paired_samples(K, L, names=("K", "L"))
+    L = convert_like(L, K)
+    for name, G in (("K", K), ("L", get_namespace(K).astype(L, K.dtype))):
+        _check_symmetric(G, name, name)
+    xp = get_namespace(K)
+    traces, row_dots, totals = _gram_statistics([K, L], debiased, xp)
+    return float(_hsic_from_statistics(traces, row_dots, totals, K.shape[0], debiased)[0, 1])

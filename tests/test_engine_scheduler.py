@@ -1,0 +1,137 @@
+"""The engine's scheduling: layouts, the protocol, held-out data, parallel runs, progress."""
+
+import joblib
+import numpy as np
+import pytest
+
+from skrep.engine import (
+    EstimatorMeasure,
+    FunctionMeasure,
+    PairwiseMeasure,
+    PreparedData,
+    compute_pairs,
+    pair_values,
+)
+from skrep.exceptions import InvalidParameterError
+from skrep.metrics import CKAEstimator, LinearMetric
+
+
+def gap(A, B):
+    """A simple asymmetric measure: mean of A's column means minus B's."""
+    return float(np.mean(A) - 2.0 * np.mean(B))
+
+
+class MeanGap(PairwiseMeasure):
+    """A measure written against the protocol alone, counting its calls."""
+
+    calls = {"prepare": 0, "pairs": 0}
+
+    def __init__(self, symmetric=False, kind="similarity"):
+        self.pairwise_symmetric = symmetric
+        self.pairwise_kind = kind
+
+    def pairwise_prepare(self, X, X_test, name, test_name):
+        MeanGap.calls["prepare"] += 1
+        return PreparedData(X, X_test)
+
+    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+        MeanGap.calls["pairs"] += len(pairs)
+        function = (lambda A, B: abs(gap(A, B) + gap(B, A))) if self.pairwise_symmetric else gap
+        return pair_values(nets_a, nets_b, pairs, function)
+
+
+@pytest.fixture(autouse=True)
+def reset_counts():
+    MeanGap.calls = {"prepare": 0, "pairs": 0}
+
+
+def collection(rng, k, n=12, p=3):
+    return [rng.standard_normal((n, p)) + i for i in range(k)]
+
+
+@pytest.mark.parametrize("block_size", [None, 1, 2, 5])
+def test_every_layout_computes_each_needed_pair_once(rng, block_size):
+    Xs, Ys = collection(rng, 5), collection(rng, 3)
+    # Asymmetric similarity, K x K: every ordered pair and the diagonal.
+    result = compute_pairs(MeanGap(), Xs, block_size=block_size)
+    np.testing.assert_allclose(result.train, [[gap(a, b) for b in Xs] for a in Xs], atol=1e-14)
+    assert MeanGap.calls == {"prepare": 5, "pairs": 25}
+    # Symmetric similarity: each unordered pair once, with the diagonal.
+    MeanGap.calls = {"prepare": 0, "pairs": 0}
+    result = compute_pairs(MeanGap(symmetric=True), Xs, block_size=block_size)
+    assert MeanGap.calls["pairs"] == 15
+    np.testing.assert_allclose(result.train, result.train.T)
+    # Symmetric distance: no diagonal (a network is at distance 0 from itself).
+    MeanGap.calls = {"prepare": 0, "pairs": 0}
+    result = compute_pairs(MeanGap(True, "distance"), Xs, block_size=block_size)
+    assert MeanGap.calls["pairs"] == 10 and np.all(np.diag(result.train) == 0)
+    # Two collections: every pair, each network prepared once.
+    MeanGap.calls = {"prepare": 0, "pairs": 0}
+    result = compute_pairs(MeanGap(), Xs, Ys, block_size=block_size)
+    np.testing.assert_allclose(result.train, [[gap(a, b) for b in Ys] for a in Xs], atol=1e-14)
+    assert MeanGap.calls == {"prepare": 8, "pairs": 15}
+    assert result.kind == "similarity" and result.test is None
+
+
+def test_held_out_data_of_two_collections(rng):
+    Xs, Ys = collection(rng, 3), collection(rng, 2)
+    Xs_test, Ys_test = collection(rng, 3, n=5), collection(rng, 2, n=5)
+    result = compute_pairs(MeanGap(), Xs, Ys, Xs_test, Ys_test)
+    np.testing.assert_allclose(result.test, [[gap(a, b) for b in Ys_test] for a in Xs_test])
+    with pytest.raises(ValueError, match="Xs_test was given without Ys_test"):
+        compute_pairs(MeanGap(), Xs, Ys, Xs_test)
+    with pytest.raises(ValueError, match="Ys_test holds 1 networks but Ys holds 2"):
+        compute_pairs(MeanGap(), Xs, Ys, Xs_test, Ys_test[:1])
+
+
+def test_mappings_name_the_networks(rng):
+    layers = {"conv1": rng.standard_normal((10, 3)), "fc": rng.standard_normal((10, 4))}
+    result = compute_pairs(MeanGap(), layers)
+    assert result.row_keys == ["conv1", "fc"]
+    layers["fc"] = layers["fc"][:9]
+    with pytest.raises(ValueError, match=r"Xs\['fc'\] has 9 samples .* Xs\['conv1'\] has 10"):
+        compute_pairs(MeanGap(), layers)
+
+
+def test_wrappers_of_estimators_and_functions(rng):
+    Xs = collection(rng, 3, n=20)
+    by_function = compute_pairs(FunctionMeasure(gap), Xs)
+    np.testing.assert_allclose(by_function.train, [[gap(a, b) for b in Xs] for a in Xs])
+    cka = CKAEstimator()
+    by_estimator = compute_pairs(EstimatorMeasure(cka), Xs, Xs_test=Xs)
+    expected = [[cka.fit(a, b).score(a, b) for b in Xs] for a in Xs]
+    np.testing.assert_allclose(by_estimator.train, expected, atol=1e-12)
+    np.testing.assert_allclose(by_estimator.test, expected, atol=1e-12)
+
+
+def test_bad_measures_and_block_sizes(rng):
+    Xs = collection(rng, 2)
+    with pytest.raises(InvalidParameterError, match="must implement skrep.engine.PairwiseMeasure"):
+        compute_pairs(object(), Xs)
+    with pytest.raises(InvalidParameterError, match="got the class LinearMetric"):
+        compute_pairs(LinearMetric, Xs)
+    with pytest.raises(InvalidParameterError, match="must be a skrep distance metric"):
+        compute_pairs(CKAEstimator(), Xs, kind="distance")
+    with pytest.raises(InvalidParameterError, match="block_size must be None or a positive"):
+        compute_pairs(MeanGap(), Xs, block_size=True)
+    with pytest.raises(ValueError, match="Ys_test was given without Ys"):
+        compute_pairs(MeanGap(), Xs, None, Xs, Xs)
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_parallel_runs_equal_the_serial_run(rng, backend):
+    Xs, Ys = collection(rng, 5, n=30), collection(rng, 4, n=30)
+    metric = LinearMetric(alpha=0.5)
+    serial = compute_pairs(metric, Xs, Ys, Xs, Ys)
+    with joblib.parallel_config(backend=backend):
+        parallel = compute_pairs(metric, Xs, Ys, Xs, Ys, n_jobs=2)
+    np.testing.assert_allclose(parallel.train, serial.train, atol=1e-13)
+    np.testing.assert_allclose(parallel.test, serial.test, atol=1e-13)
+    pair_loop = [[metric.fit(a, b).distance(a, b) for b in Ys] for a in Xs]
+    np.testing.assert_allclose(serial.train, pair_loop, atol=1e-12)
+
+
+def test_progress_counts_pairs(rng, capsys):
+    compute_pairs(MeanGap(symmetric=True), collection(rng, 4), verbose=True)
+    err = capsys.readouterr().err
+    assert "10/10" in err and "MeanGap similarities" in err
