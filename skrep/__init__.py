@@ -6,11 +6,14 @@ better: the negative distance for distance metrics) and, where it aligns,
 """
 
 from . import rdm
-from .functional.geometry import (
+from ._version import __version__
+from .functional.dimensionality import (
     effective_dimensionality,
     effective_rank,
-    group_averaged_cross_variance,
     participation_ratio,
+)
+from .functional.subspace import (
+    group_averaged_cross_variance,
     pca_cross_variance,
     principal_angles,
 )
@@ -35,8 +38,6 @@ from .metrics import (
 from .model_selection import benchmark_layers, best_layer_scores
 from .multiset import pairwise_distances
 from .preprocessing import RelativeRepresentation
-
-__version__ = "0.1.0"
 
 __all__ = [
     "LinearMetric",

@@ -219,7 +219,11 @@ def _zoo_section(data, hidden, figure):
     labels = [f"net{i}/{name}" for i in range(n_networks) for name in data.layer_names]
     groups = [data.layer_names[a] for a in layer_of]
     fig = plot_distance_matrix(
-        D, labels, groups=groups, title="digits MLPs: held-out LinearMetric(alpha=1) distances"
+        D,
+        labels,
+        groups=groups,
+        title="digits MLPs: held-out LinearMetric(alpha=1) distances",
+        random_state=0,  # the same figure on every run, whatever scikit-learn's version
     )
     fig.savefig(figure, dpi=110)
     print(f"   figure (matrix and 2-D MDS embedding): {figure}\n")

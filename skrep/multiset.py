@@ -186,7 +186,7 @@ def check_distance_matrix(D, name="D", *, atol=1e-8):
     return np.maximum(D, 0.0)
 
 
-def embed_distances(D, n_components=2, *, n_init=4, max_iter=1000, eps=1e-9, random_state=0):
+def embed_distances(D, n_components=2, *, n_init=4, max_iter=1000, eps=1e-9, random_state=None):
     """Embed networks in ``n_components`` dimensions so that distances are kept.
 
     Metric multidimensional scaling (``sklearn.manifold.MDS`` on the
@@ -208,8 +208,10 @@ def embed_distances(D, n_components=2, *, n_init=4, max_iter=1000, eps=1e-9, ran
         Most SMACOF iterations per run.
     eps : float, default=1e-9
         Convergence tolerance of SMACOF (relative change of the stress).
-    random_state : int, RandomState instance or None, default=0
-        Seed of the initialisations.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the random initialisations (scikit-learn before 1.8); pass an
+        int for a reproducible embedding there. From 1.8 on the start is
+        classical MDS and the result does not depend on it.
 
     Returns
     -------

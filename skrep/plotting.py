@@ -45,7 +45,7 @@ def plot_distance_matrix(
     embedding="mds",
     title=None,
     cmap="viridis",
-    random_state=0,
+    random_state=None,
     figsize=None,
 ):
     """Draw a distance matrix between networks and their 2-D embedding.
@@ -74,8 +74,8 @@ def plot_distance_matrix(
         Figure title.
     cmap : str, default="viridis"
         Colormap of the matrix.
-    random_state : int, default=0
-        Seed of the MDS embedding.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the MDS embedding (see :func:`skrep.multiset.embed_distances`).
     figsize : tuple of float, default=None
         Figure size in inches; None chooses one from the number of panels.
 

@@ -95,7 +95,7 @@ def test_random_projection_and_pipeline(rng):
 def test_encoding_rsa_compares_predicted_and_measured_rdms(rng):
     X = rng.standard_normal((50, 10))
     Y = X @ rng.standard_normal((10, 8)) + 0.3 * rng.standard_normal((50, 8))
-    model = skrep.EncodingRSA(comparison="spearman").fit(X[:35], Y[:35])
+    model = skrep.EncodingRSA(compare_method="spearman").fit(X[:35], Y[:35])
     expected = compare_rdms(compute_rdm(model.predict(X[35:])), compute_rdm(Y[35:]), "spearman")[
         0, 0
     ]
@@ -130,7 +130,7 @@ def test_torch_matches_numpy(himalaya):
         (skrep.EncodingRegression(alphas=[]), "'alphas' parameter"),
         (skrep.EncodingRegression(scoring="mae"), "'scoring' parameter"),
         (skrep.EncodingRegression(random_projection=0), "'random_projection' parameter"),
-        (skrep.EncodingRSA(comparison="dcor"), "'method' parameter of EncodingRSA"),
+        (skrep.EncodingRSA(compare_method="dcor"), "'compare_method' parameter of EncodingRSA"),
     ],
 )
 def test_bad_parameters(rng, model, match):

@@ -276,7 +276,7 @@ def test_rsa_estimator(rng):
     tau = skrep.RSA("euclidean", "tau-a").fit(X, Y).score(X, Y)
     assert tau == pytest.approx(compare_rdms(pdist(X), pdist(Y), "tau-a")[0, 0], abs=1e-14)
     cv = KFold(4, shuffle=True, random_state=0)
-    scores = cross_validate(skrep.RSA(comparison="pearson"), X, Y, cv=cv)["test_score"]
+    scores = cross_validate(skrep.RSA(compare_method="pearson"), X, Y, cv=cv)["test_score"]
     held_out = [
         compare_rdms(compute_rdm(X[test]), compute_rdm(Y[test]), "pearson")[0, 0]
         for _, test in cv.split(X)
@@ -284,8 +284,8 @@ def test_rsa_estimator(rng):
     np.testing.assert_allclose(scores, held_out, atol=1e-14)
     with pytest.raises(InvalidParameterError, match="'rdm_method' parameter of RSA"):
         skrep.RSA("crossnobis").fit(X, Y)
-    with pytest.raises(InvalidParameterError, match="'method' parameter of RSA"):
-        skrep.RSA(comparison="dcor").fit(X, Y)
+    with pytest.raises(InvalidParameterError, match="'compare_method' parameter of RSA"):
+        skrep.RSA(compare_method="dcor").fit(X, Y)
 
 
 # -- review mends -------------------------------------------------------------------------------

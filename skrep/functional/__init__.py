@@ -6,15 +6,7 @@ are thin shells over these functions.
 
 from .cca import canonical_correlations, mean_cca, pwcca, r2_cca, svcca
 from .centering import column_means
-from .geometry import (
-    effective_dimensionality,
-    effective_rank,
-    group_averaged_cross_variance,
-    participation_ratio,
-    pca_cross_variance,
-    principal_angles,
-    principal_components,
-)
+from .dimensionality import effective_dimensionality, effective_rank, participation_ratio
 from .ground_metrics import angular_distance, euclidean_distance
 from .kernel import cka, cka_matrix, gram_matrix, hsic, linear_cka, rbf_bandwidth, rbf_cka
 from .linear import (
@@ -38,6 +30,12 @@ from .rdm import compute_rdm, condensed_to_square, square_to_condensed
 from .rdm_compare import compare_rdms
 from .regression import linear_regression_r2
 from .rsa_inference import bootstrap_comparisons, noise_ceiling, permutation_test, pool_rdms
+from .subspace import (
+    group_averaged_cross_variance,
+    pca_cross_variance,
+    principal_angles,
+    principal_components,
+)
 
 __all__ = [
     "column_means",

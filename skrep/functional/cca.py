@@ -23,7 +23,7 @@ from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
 from .._validation import check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
 from .centering import centre_and_scale
-from .geometry import _principal_components, check_n_components
+from .subspace import check_n_components, principal_components_of_validated
 
 __all__ = [
     "canonical_correlations",
@@ -143,7 +143,7 @@ def r2_cca(X, Y):
 
 
 def _reduced(X, n_components, name):
-    pcs = _principal_components(X, n_components, name)
+    pcs = principal_components_of_validated(X, n_components, name)
     xp = get_namespace(X)
     return (X - pcs.mean) @ matrix_transpose(pcs.components, xp)
 

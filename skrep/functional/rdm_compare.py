@@ -56,7 +56,7 @@ COMPARISON_METHODS = (
 _ALIASES = {"corr": "pearson", "kendall": "tau-b"}  # rsatoolbox's names
 
 
-def check_comparison(method, owner="compare_rdms"):
+def check_comparison(method, owner="compare_rdms", parameter="method"):
     """Return the canonical comparison name, or raise InvalidParameterError.
 
     Parameters
@@ -65,6 +65,9 @@ def check_comparison(method, owner="compare_rdms"):
         A name from ``COMPARISON_METHODS`` or rsatoolbox's "corr" / "kendall".
     owner : str, default="compare_rdms"
         The function or estimator that received it, for the message.
+    parameter : str, default="method"
+        The name of the parameter, for the message ("compare_method" in the
+        estimators).
 
     Returns
     -------
@@ -74,7 +77,7 @@ def check_comparison(method, owner="compare_rdms"):
     if isinstance(method, str) and (method in COMPARISON_METHODS or method in _ALIASES):
         return _ALIASES.get(method, method)
     raise InvalidParameterError(
-        f"The 'method' parameter of {owner} must be one of {list(COMPARISON_METHODS)} "
+        f"The {parameter!r} parameter of {owner} must be one of {list(COMPARISON_METHODS)} "
         f"(or rsatoolbox's 'corr', 'kendall'); got {method!r}."
     )
 

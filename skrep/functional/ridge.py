@@ -190,7 +190,7 @@ def _held_out_predictions(A, eigenvalues, back, right, alphas, xp):
 
 
 def ridge_cv_scores(
-    X, Y, alphas, splits, *, scoring="neg_mse", fit_intercept=False, return_kernel_eigh=False
+    X, Y, alphas, splits, *, scoring="pearson", fit_intercept=False, return_kernel_eigh=False
 ):
     """Mean held-out score of every alpha for every target.
 
@@ -204,8 +204,10 @@ def ridge_cv_scores(
         Positive regularisation strengths.
     splits : iterable of (train, test) index arrays
         Cross-validation splits.
-    scoring : {"neg_mse", "r2", "pearson"}, default="neg_mse"
-        How held-out predictions are scored (see :func:`score_predictions`).
+    scoring : {"pearson", "r2", "neg_mse"}, default="pearson"
+        How held-out predictions are scored (see :func:`score_predictions`);
+        the default of :func:`ridge_loo_scores` and of the encoding models
+        (it was "neg_mse" before version 0.2).
     fit_intercept : bool, default=False
         Centre X and Y on each training fold's means.
     return_kernel_eigh : bool, default=False

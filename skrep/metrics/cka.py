@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..functional.kernel import _pair_cka, check_kernel_params
+from ..functional.kernel import check_kernel_params, cka
 from ._similarity import SimilarityEstimator
 
 __all__ = ["CKAEstimator"]
@@ -98,7 +98,14 @@ class CKAEstimator(SimilarityEstimator):
         )
 
     def _similarity(self, X, Y):
-        return _pair_cka(X, Y, self.kernel, self.sigma, self.threshold, self.debiased)
+        return cka(
+            X,
+            Y,
+            kernel=self.kernel,
+            sigma=self.sigma,
+            threshold=self.threshold,
+            debiased=self.debiased,
+        )
 
     def distance(self, X, Y):
         """Angular CKA distance ``arccos(CKA)``, in [0, pi].

@@ -17,6 +17,7 @@ from .._array import (
     move_to_device,
     to_numpy,
 )
+from .._deprecation import renamed_parameter_value
 from .._validation import check_n_features, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
 from ..functional.rdm import check_pattern_rdm_method, compute_rdm
@@ -395,8 +396,16 @@ class EncodingRSA(EncodingRegression):
         Where to compute.
     rdm_method : str, default="correlation"
         RDM of the predicted and measured responses.
-    comparison : str, default="pearson"
-        How the two RDMs are compared (see :func:`skrep.functional.compare_rdms`).
+    compare_method : str, default="pearson"
+        How the two RDMs are compared (the ``method`` of
+        :func:`skrep.functional.compare_rdms`). Pearson, as DeepJuice's eRSA
+        does: the predicted responses are a linear fit to the measured ones,
+        so their RDMs share a scale, which a rank correlation would discard
+        (:class:`~skrep.RSA`, which compares RDMs of unrelated spaces,
+        defaults to "spearman").
+    comparison : str, default="deprecated"
+        The old name of ``compare_method``; it works, with a FutureWarning,
+        until the next release.
 
     Attributes
     ----------
@@ -417,7 +426,8 @@ class EncodingRSA(EncodingRegression):
         random_state=None,
         device=None,
         rdm_method="correlation",
-        comparison="pearson",
+        compare_method="pearson",
+        comparison="deprecated",
     ):
         super().__init__(
             alphas,
@@ -429,10 +439,14 @@ class EncodingRSA(EncodingRegression):
             device=device,
         )
         self.rdm_method = rdm_method
+        self.compare_method = compare_method
         self.comparison = comparison
 
     def _check_params(self):
-        check_comparison(self.comparison, type(self).__name__)
+        self._compare_method = renamed_parameter_value(
+            self, "comparison", "compare_method", "pearson"
+        )
+        check_comparison(self._compare_method, type(self).__name__, "compare_method")
         check_pattern_rdm_method(self.rdm_method, type(self).__name__)
         return super()._check_params()
 
@@ -454,4 +468,4 @@ class EncodingRSA(EncodingRegression):
         prediction, Y = self._predicted_and_measured(X, Y)
         predicted = compute_rdm(prediction, self.rdm_method)
         measured = compute_rdm(Y, self.rdm_method)
-        return float(compare_rdms(predicted, measured, self.comparison)[0, 0])
+        return float(compare_rdms(predicted, measured, self._compare_method)[0, 0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._deprecation import renamed_parameter_value
 from ..functional.rdm import check_pattern_rdm_method, compute_rdm
 from ..functional.rdm_compare import check_comparison, compare_rdms
 from ._similarity import SimilarityEstimator
@@ -25,13 +26,21 @@ class RSA(SimilarityEstimator):
     rdm_method : str, default="correlation"
         How the RDMs are computed: "correlation" (1 - Pearson r),
         "cosine", "euclidean" or "sqeuclidean".
-    comparison : str, default="spearman"
-        How they are compared: "spearman", "pearson", "cosine", "tau-a",
-        "rho-a", "tau-b", "corr_cov" or "cosine_cov".
+    compare_method : str, default="spearman"
+        How they are compared (the ``method`` of
+        :func:`skrep.functional.compare_rdms`): "spearman", "pearson",
+        "cosine", "tau-a", "rho-a", "tau-b", "corr_cov" or "cosine_cov". The
+        default is a rank correlation, as in Kriegeskorte et al. (2008): a
+        model RDM usually predicts only the order of the dissimilarities, not
+        their scale. (:class:`~skrep.EncodingRSA` defaults to "pearson", see
+        there.)
     preprocessor : estimator, default=None
         Transformer fitted once on X and once on Y.
     device : None, str or torch.device, default=None
         Where to compute the RDMs: None where the data is; "cpu" or "cuda".
+    comparison : str, default="deprecated"
+        The old name of ``compare_method``; it works, with a FutureWarning,
+        until the next release.
 
     Attributes
     ----------
@@ -55,18 +64,40 @@ class RSA(SimilarityEstimator):
     1.0
     """
 
+    pairwise_symmetric = True
+
     def __init__(
-        self, rdm_method="correlation", comparison="spearman", *, preprocessor=None, device=None
+        self,
+        rdm_method="correlation",
+        compare_method="spearman",
+        *,
+        preprocessor=None,
+        device=None,
+        comparison="deprecated",
     ):
         self.rdm_method = rdm_method
-        self.comparison = comparison
+        self.compare_method = compare_method
         self.preprocessor = preprocessor
         self.device = device
+        self.comparison = comparison
 
     def _check_params(self):
         super()._check_params()
         check_pattern_rdm_method(self.rdm_method, "RSA")
-        check_comparison(self.comparison, "RSA")
+        self._compare_method = renamed_parameter_value(
+            self, "comparison", "compare_method", "spearman"
+        )
+        check_comparison(self._compare_method, "RSA", "compare_method")
+
+    def _prepare_layer(self, A, name):
+        if A.shape[0] < 3:
+            raise ValueError(
+                f"{name} has {A.shape[0]} rows (stimuli); RSA needs at least 3 to compare RDMs."
+            )
+        return compute_rdm(A, self.rdm_method)
+
+    def _from_prepared(self, a, b):
+        return float(np.asarray(compare_rdms(a, b, self._compare_method))[0, 0])
 
     def _similarity(self, X, Y):
         if X.shape[0] < 3:
@@ -76,4 +107,4 @@ class RSA(SimilarityEstimator):
             )
         rdm_x = compute_rdm(X, self.rdm_method)
         rdm_y = compute_rdm(Y, self.rdm_method)
-        return float(np.asarray(compare_rdms(rdm_x, rdm_y, self.comparison))[0, 0])
+        return float(np.asarray(compare_rdms(rdm_x, rdm_y, self._compare_method))[0, 0])

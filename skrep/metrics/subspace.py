@@ -1,7 +1,7 @@
 """SubspaceOverlap: how much of Y's variance lies in X's principal subspace.
 
 The cross-validatable form of the PCA cross-variance analysis in
-:mod:`skrep.functional.geometry` (Driscoll et al. 2024): ``fit`` learns the
+:mod:`skrep.functional.subspace` (Driscoll et al. 2024): ``fit`` learns the
 top principal components of X, ``score`` returns the fraction of Y's variance
 that they capture, on held-out rows when used in ``cross_validate``.
 """
@@ -14,14 +14,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._array import convert_like, get_namespace, matrix_transpose, move_to_device
 from .._validation import _plural, _shape_str, check_n_features, check_representation
-from ..functional.geometry import (
-    _check_same_features,
-    _common_float,
-    _label_text,
-    _principal_components,
-    _rows,
-    _split_groups,
+from ..functional.subspace import (
+    as_common_float,
     check_n_components,
+    check_same_features,
+    labels_for_message,
+    principal_components_of_validated,
+    split_group_labels,
+    take_rows,
 )
 from ._base import _check_device
 
@@ -145,11 +145,11 @@ class SubspaceOverlap(BaseEstimator):
                 "space."
             )
         Y_checked = check_representation(Y, "Y", min_samples=2)
-        _check_same_features(X_checked, Y_checked)
+        check_same_features(X_checked, Y_checked)
         if not reset:
             check_n_features(Y_checked, self.n_features_in_, "Y", name)
         X_checked = move_to_device(X_checked, self.device)
-        return _common_float(X_checked, move_to_device(Y_checked, self.device))
+        return as_common_float(X_checked, move_to_device(Y_checked, self.device))
 
     def fit(self, X, Y, groups=None):
         """Learn the principal components of X (within each condition with ``groups``).
@@ -179,7 +179,7 @@ class SubspaceOverlap(BaseEstimator):
         if groups is None:
             self._fit_pooled(X)
         else:
-            self._fit_groups(X, _split_groups(groups, X.shape[0], Y.shape[0])[0])
+            self._fit_groups(X, split_group_labels(groups, X.shape[0], Y.shape[0])[0])
         return self
 
     def _limit(self, n_rows, n_features):
@@ -195,7 +195,7 @@ class SubspaceOverlap(BaseEstimator):
                 "n_components."
             )
         n_components = limit if self.n_components is None else self.n_components
-        pca = _principal_components(X, n_components, "X")
+        pca = principal_components_of_validated(X, n_components, "X")
         k = min(pca.components.shape[0], limit)
         self.mean_ = pca.mean
         self.components_ = pca.components[:k, :]
@@ -207,7 +207,7 @@ class SubspaceOverlap(BaseEstimator):
         xp = get_namespace(X)
         kept, means, components, counts = [], [], [], []
         for label in np.unique(labels):
-            X_g = _rows(X, labels == label, xp)
+            X_g = take_rows(X, labels == label, xp)
             if X_g.shape[0] < 2:
                 continue
             limit = self._limit(*X_g.shape)
@@ -215,7 +215,7 @@ class SubspaceOverlap(BaseEstimator):
             if n_components is None or isinstance(n_components, (int, np.integer)):
                 n_components = min(n_components or limit, limit)
             try:
-                pca = _principal_components(X_g, n_components, "X")
+                pca = principal_components_of_validated(X_g, n_components, "X")
             except ValueError as exc:
                 raise ValueError(f"In the condition labelled {label.item()!r}: {exc}") from exc
             k = min(pca.components.shape[0], limit)
@@ -268,12 +268,12 @@ class SubspaceOverlap(BaseEstimator):
                 "of Y too (in cross_validate, route them with "
                 "set_score_request(groups=True) and params={'groups': labels})."
             )
-        labels = _split_groups(groups, X.shape[0], Y.shape[0])[1]
+        labels = split_group_labels(groups, X.shape[0], Y.shape[0])[1]
         fractions = []
         for label, components in zip(self.groups_, self.group_components_, strict=True):
             if np.count_nonzero(labels == label) < 2:
                 continue
-            Y_g = _like_fitted(_rows(Y, labels == label, get_namespace(Y)), components)
+            Y_g = _like_fitted(take_rows(Y, labels == label, get_namespace(Y)), components)
             try:
                 fractions.append(_variance_fraction(Y_g, components, get_namespace(Y_g), "Y"))
             except ValueError as exc:
@@ -281,14 +281,16 @@ class SubspaceOverlap(BaseEstimator):
         if not fractions:
             raise ValueError(
                 "No condition fitted on X has at least 2 rows of Y in score (fitted "
-                f"labels: {_label_text(self.groups_)}); expected shared labels."
+                f"labels: {labels_for_message(self.groups_)}); expected shared labels."
             )
         return float(np.mean(fractions))
 
     def __sklearn_is_fitted__(self):
+        """Fitted once ``fit`` has set ``groups_`` (None without groups)."""
         return hasattr(self, "groups_")
 
     def __sklearn_tags__(self):
+        """Tags: Y is a required, multi-output target; no NaN in the input."""
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True  # Y is the target data
         tags.target_tags.multi_output = True
