@@ -298,7 +298,7 @@ def test_rbf_bandwidth_zero_and_kernel_errors(rng):
         (skrep.CKAEstimator("rbf", sigma=-1.0), "'sigma' parameter"),
         (skrep.CKAEstimator("rbf", threshold=0), "'threshold' parameter"),
         (skrep.CKAEstimator(debiased="yes"), "'debiased' parameter"),
-        (skrep.CCAEstimator("max"), "'statistic' parameter of CCAEstimator"),
+        (skrep.CCAEstimator("max"), "'method' parameter of CCAEstimator"),
         (skrep.SVCCAEstimator(n_components=0), "'n_components' parameter of SVCCAEstimator"),
         (skrep.MutualKNNEstimator(n_neighbors=0), "'n_neighbors' parameter of MutualKNNEstimator"),
         (skrep.JaccardKNNEstimator(n_neighbors=2.5), "'n_neighbors' parameter"),

@@ -31,6 +31,13 @@ __all__ = [
     "r2_cca",
     "svcca",
     "pwcca",
+    "cca_summary",
+    "centered_basis",
+    "basis_correlations",
+    "svcca_basis",
+    "prepare_pwcca",
+    "pwcca_from_prepared",
+    "check_cca_method",
 ]
 
 
@@ -66,13 +73,43 @@ def _column_basis(Xc):
     return _ranked_svd(Xc)[0]
 
 
-def _centred_basis(X, name):
-    """Orthonormal basis of the centred columns of validated X (once per representation)."""
+def centered_basis(X, name):
+    """Orthonormal basis of the centered columns of validated X (once per representation).
+
+    The per-representation step of mean CCA and R2_CCA: the canonical
+    correlations of two representations are the singular values of the
+    product of their bases (:func:`basis_correlations`).
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        A validated representation (numpy or torch).
+    name : str
+        Its name in error messages (a constant X is an error).
+
+    Returns
+    -------
+    array of shape (n_samples, rank)
+        Orthonormal columns spanning the centered columns of X, in X's
+        namespace and dtype (directions of numerically zero variance dropped).
+    """
     return _column_basis(centre_and_scale(X, name, "its canonical correlations")[0])
 
 
-def _basis_correlations(Qx, Qy):
-    """Canonical correlations from two orthonormal bases: the singular values of Qx'Qy."""
+def basis_correlations(Qx, Qy):
+    """Canonical correlations from two orthonormal bases: the singular values of Qx'Qy.
+
+    Parameters
+    ----------
+    Qx, Qy : arrays of shape (n_samples, rank_x) and (n_samples, rank_y)
+        Orthonormal bases (:func:`centered_basis`, :func:`svcca_basis`), in
+        one namespace; products promote to float64 when their dtypes differ.
+
+    Returns
+    -------
+    ndarray of shape (min(rank_x, rank_y),)
+        The correlations, in [0, 1], as float64 numpy.
+    """
     xp = get_namespace(Qx)
     if Qx.dtype != Qy.dtype:
         Qx, Qy = xp.astype(Qx, xp.float64), xp.astype(Qy, xp.float64)
@@ -83,7 +120,7 @@ def _basis_correlations(Qx, Qy):
 
 def _correlations(X, Y):
     """Canonical correlations of validated X and Y (same namespace and dtype)."""
-    return _basis_correlations(_centred_basis(X, "X"), _centred_basis(Y, "Y"))
+    return basis_correlations(centered_basis(X, "X"), centered_basis(Y, "Y"))
 
 
 def canonical_correlations(X, Y):
@@ -120,7 +157,7 @@ def mean_cca(X, Y):
     float
         In [0, 1].
     """
-    return float(np.mean(canonical_correlations(X, Y)))
+    return cca_summary(canonical_correlations(X, Y), "mean")
 
 
 def r2_cca(X, Y):
@@ -138,8 +175,7 @@ def r2_cca(X, Y):
     float
         In [0, 1].
     """
-    rho = canonical_correlations(X, Y)
-    return float(np.mean(rho * rho))
+    return cca_summary(canonical_correlations(X, Y), "r2")
 
 
 def _reduced(X, n_components, name):
@@ -148,11 +184,25 @@ def _reduced(X, n_components, name):
     return (X - pcs.mean) @ matrix_transpose(pcs.components, xp)
 
 
-def _svcca_basis(X, n_components, name):
-    """Orthonormal basis of the top principal components of validated X.
+def svcca_basis(X, n_components, name):
+    """Orthonormal basis of the top principal components of validated X (SVCCA's step).
 
     The principal-component scores of centred data are centred already, so
     their basis needs no second centring.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        A validated representation.
+    n_components : float, int or None
+        Components kept (see :func:`svcca`).
+    name : str
+        Its name in error messages.
+
+    Returns
+    -------
+    array of shape (n_samples, n_kept)
+        Orthonormal columns spanning the kept principal-component scores.
     """
     scaled = centre_and_scale(X, name, "SVCCA")[0]
     return _column_basis(_reduced(scaled, n_components, name))
@@ -181,9 +231,9 @@ def svcca(X, Y, n_components=0.99):
     """
     check_n_components(n_components, "svcca")
     X, Y = _validated_pair(X, Y)
-    basis_x = _svcca_basis(X, n_components, "X")
-    basis_y = _svcca_basis(Y, n_components, "Y")
-    return float(np.mean(_basis_correlations(basis_x, basis_y)))
+    basis_x = svcca_basis(X, n_components, "X")
+    basis_y = svcca_basis(Y, n_components, "Y")
+    return float(np.mean(basis_correlations(basis_x, basis_y)))
 
 
 def _whitening_factors(Ac):
@@ -223,11 +273,24 @@ def pwcca(X, Y):
         In [0, 1].
     """
     X, Y = _validated_pair(X, Y)
-    return _pwcca_pair(_prepare_pwcca(X, "X"), _prepare_pwcca(Y, "Y"))
+    return pwcca_from_prepared(prepare_pwcca(X, "X"), prepare_pwcca(Y, "Y"))
 
 
-def _prepare_pwcca(X, name):
-    """Per-representation part of PWCCA: raw and centred activity, means, whitening factors."""
+def prepare_pwcca(X, name):
+    """Per-representation part of PWCCA: raw and centered activity, means, whitening factors.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features)
+        A validated representation.
+    name : str
+        Its name in error messages.
+
+    Returns
+    -------
+    dict
+        What :func:`pwcca_from_prepared` needs of this representation.
+    """
     xp = get_namespace(X)
     # PWCCA does not change when a representation is scaled; scaling keeps
     # float32 products in range.
@@ -237,7 +300,7 @@ def _prepare_pwcca(X, name):
     # near-dependent units (dead ReLUs, collinear features) then give
     # correlations above 1 or an SVD that does not converge. The same matrix,
     # Sxx^(-1/2) Sxy Syy^(-1/2) = Vx (Ux' Uy) Vy' from the thin SVDs Xc = Ux Sx Vx',
-    # is formed in _pwcca_pair from the data, with numpy's rank tolerance.
+    # is formed in pwcca_from_prepared from the data, with numpy's rank tolerance.
     U, V = _whitening_factors(centred)
     as_host = lambda A: to_numpy(xp.astype(A, xp.float64))  # noqa: E731
     return {
@@ -249,7 +312,19 @@ def _prepare_pwcca(X, name):
     }
 
 
-def _pwcca_pair(x, y):
+def pwcca_from_prepared(x, y):
+    """PWCCA of two representations prepared by :func:`prepare_pwcca`.
+
+    Parameters
+    ----------
+    x, y : dict
+        Results of :func:`prepare_pwcca` for X and Y.
+
+    Returns
+    -------
+    float
+        ``pwcca(X, Y)``.
+    """
     xp = get_namespace(x["U"])
     Ux, Uy = x["U"], y["U"]
     if Ux.dtype != Uy.dtype:
@@ -273,8 +348,50 @@ def _pwcca_pair(x, y):
     return float(np.sum(weights[:k] * np.clip(rho[:k], 0.0, 1.0)))
 
 
+#: The summaries of the canonical correlations: their mean, or the mean of their squares.
+CCA_METHODS = ("mean", "r2")
+
+
+def cca_summary(correlations, method="mean"):
+    """Summarise canonical correlations: their mean ("mean") or mean square ("r2").
+
+    Parameters
+    ----------
+    correlations : ndarray of shape (n_correlations,)
+        Canonical correlations (:func:`canonical_correlations`).
+    method : {"mean", "r2"}, default="mean"
+        Mean CCA, or R2_CCA (the mean of the squares).
+
+    Returns
+    -------
+    float
+        The summary, in [0, 1].
+    """
+    rho = np.asarray(correlations, dtype=np.float64)
+    return float(np.mean(rho * rho)) if method == "r2" else float(np.mean(rho))
+
+
+def check_cca_method(method, owner, parameter="method"):
+    """Raise unless ``method`` is "mean" or "r2".
+
+    Parameters
+    ----------
+    method : object
+        The value to check.
+    owner : str
+        The estimator that received it, for the message.
+    parameter : str, default="method"
+        The parameter's name, for the message.
+    """
+    if not (isinstance(method, str) and method in CCA_METHODS):
+        raise InvalidParameterError(
+            f"The {parameter!r} parameter of {owner} must be 'mean' (mean canonical "
+            f"correlation) or 'r2' (mean squared canonical correlation); got {method!r}."
+        )
+
+
 def check_cca_statistic(statistic, owner):
-    """Raise unless ``statistic`` is "mean" or "r2".
+    """Raise unless ``statistic`` is "mean" or "r2" (the old name of :func:`check_cca_method`).
 
     Parameters
     ----------
@@ -283,8 +400,4 @@ def check_cca_statistic(statistic, owner):
     owner : str
         The estimator that received it, for the message.
     """
-    if not (isinstance(statistic, str) and statistic in ("mean", "r2")):
-        raise InvalidParameterError(
-            f"The 'statistic' parameter of {owner} must be 'mean' (mean canonical "
-            f"correlation) or 'r2' (mean squared canonical correlation); got {statistic!r}."
-        )
+    check_cca_method(statistic, owner, "statistic")

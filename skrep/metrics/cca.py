@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from ..functional.cca import check_cca_statistic, mean_cca, pwcca, r2_cca, svcca
-from ..functional.geometry import check_n_components
+from .._deprecation import renamed_parameter_value
+from ..functional.cca import (
+    basis_correlations,
+    canonical_correlations,
+    cca_summary,
+    centered_basis,
+    check_cca_method,
+    prepare_pwcca,
+    pwcca,
+    pwcca_from_prepared,
+    svcca,
+    svcca_basis,
+)
+from ..functional.subspace import check_n_components
 from ._similarity import SimilarityEstimator
 
 __all__ = ["CCAEstimator", "SVCCAEstimator", "PWCCAEstimator"]
@@ -13,17 +25,20 @@ class CCAEstimator(SimilarityEstimator):
     """Mean canonical correlation, or its square (R2_CCA), between two representations.
 
     ``score(X, Y)`` is the mean of all ``min(rank X, rank Y)`` canonical
-    correlations (``statistic="mean"``), or the mean of their squares
-    (``statistic="r2"``, Kornblith et al. 2019's R2_CCA), on the data given.
+    correlations (``method="mean"``), or the mean of their squares
+    (``method="r2"``, Kornblith et al. 2019's R2_CCA), on the data given.
 
     Parameters
     ----------
-    statistic : {"mean", "r2"}, default="mean"
+    method : {"mean", "r2"}, default="mean"
         Which summary of the canonical correlations.
     preprocessor : estimator, default=None
         Transformer fitted once on X and once on Y (e.g. ``StandardScaler()``).
     device : None, str or torch.device, default=None
         Where to compute: None where the data is; "cpu" or "cuda" with torch.
+    statistic : {"mean", "r2"}, default="deprecated"
+        The old name of ``method``; it works, with a FutureWarning, until the
+        next release.
 
     Attributes
     ----------
@@ -46,17 +61,27 @@ class CCAEstimator(SimilarityEstimator):
     ``score`` (see :class:`SimilarityEstimator`).
     """
 
-    def __init__(self, statistic="mean", *, preprocessor=None, device=None):
-        self.statistic = statistic
+    pairwise_symmetric = True
+
+    def __init__(self, method="mean", *, preprocessor=None, device=None, statistic="deprecated"):
+        self.method = method
         self.preprocessor = preprocessor
         self.device = device
+        self.statistic = statistic
 
     def _check_params(self):
         super()._check_params()
-        check_cca_statistic(self.statistic, type(self).__name__)
+        self._method = renamed_parameter_value(self, "statistic", "method", "mean")
+        check_cca_method(self._method, type(self).__name__)
 
     def _similarity(self, X, Y):
-        return mean_cca(X, Y) if self.statistic == "mean" else r2_cca(X, Y)
+        return cca_summary(canonical_correlations(X, Y), self._method)
+
+    def _prepare_layer(self, A, name):
+        return centered_basis(A, name)
+
+    def _from_prepared(self, a, b):
+        return cca_summary(basis_correlations(a, b), self._method)
 
 
 class SVCCAEstimator(SimilarityEstimator):
@@ -89,6 +114,8 @@ class SVCCAEstimator(SimilarityEstimator):
     The principal components are those of the data passed to ``score``.
     """
 
+    pairwise_symmetric = True
+
     def __init__(self, n_components=0.99, *, preprocessor=None, device=None):
         self.n_components = n_components
         self.preprocessor = preprocessor
@@ -100,6 +127,12 @@ class SVCCAEstimator(SimilarityEstimator):
 
     def _similarity(self, X, Y):
         return svcca(X, Y, self.n_components)
+
+    def _prepare_layer(self, A, name):
+        return svcca_basis(A, self.n_components, name)
+
+    def _from_prepared(self, a, b):
+        return cca_summary(basis_correlations(a, b), "mean")
 
 
 class PWCCAEstimator(SimilarityEstimator):
@@ -138,3 +171,9 @@ class PWCCAEstimator(SimilarityEstimator):
 
     def _similarity(self, X, Y):
         return pwcca(X, Y)
+
+    def _prepare_layer(self, A, name):
+        return prepare_pwcca(A, name)
+
+    def _from_prepared(self, a, b):
+        return pwcca_from_prepared(a, b)

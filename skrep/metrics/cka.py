@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
-from ..functional.kernel import check_kernel_params, cka
+import numpy as np
+
+from ..functional.centering import centre_and_scale
+from ..functional.hsic import MIN_CKA_SAMPLES
+from ..functional.kernel import check_kernel_params, cka, cka_between
 from ._similarity import SimilarityEstimator
 
 __all__ = ["CKAEstimator"]
+
+
+class _NamedLayer(NamedTuple):
+    """A layer prepared for CKA blocks: its (preprocessed) data and names for messages."""
+
+    train: object
+    test: object
+    name: str
+    test_name: str
 
 
 class CKAEstimator(SimilarityEstimator):
@@ -91,6 +105,9 @@ class CKAEstimator(SimilarityEstimator):
         self.preprocessor = preprocessor
         self.device = device
 
+    pairwise_symmetric = True
+    pairwise_min_samples = MIN_CKA_SAMPLES
+
     def _check_params(self):
         super()._check_params()
         check_kernel_params(
@@ -106,6 +123,100 @@ class CKAEstimator(SimilarityEstimator):
             threshold=self.threshold,
             debiased=self.debiased,
         )
+
+    # -- many layers: the Gram statistics of a block of layers at once -------------------
+    def pairwise_prepare(self, X, X_test, name, test_name):
+        """Per-layer work: the preprocessor, and the check that the layer varies.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+            Validated training data.
+        X_test : array of shape (n_samples_test, n_features) or None
+            Validated held-out data.
+        name, test_name : str
+            Their names, for messages.
+
+        Returns
+        -------
+        tuple
+            The (preprocessed) data and the names, for :meth:`pairwise_block`.
+        """
+        data = super().pairwise_prepare(X, X_test, name, test_name)
+        for A, label in ((data.train, name), (data.test, test_name)):
+            if A is not None:
+                centre_and_scale(A, label, "CKA")  # a constant layer is an error, named
+        return _NamedLayer(data.train, data.test, name, test_name)
+
+    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+        """CKA of a block of pairs, from one set of Gram statistics of the block's layers.
+
+        Parameters
+        ----------
+        nets_a, nets_b : sequence of prepared layers
+            The layers of the block.
+        pairs : sequence of (int, int)
+            Index into ``nets_a`` and ``nets_b`` of each pair.
+        same_block : bool
+            Both sides are the same layers (their statistics are computed once).
+
+        Returns
+        -------
+        train : ndarray of shape (n_pairs,)
+            CKA on the training data.
+        test : ndarray of shape (n_pairs,) or None
+            CKA on the held-out data.
+        """
+        options = {
+            "kernel": self.kernel,
+            "sigma": self.sigma,
+            "threshold": self.threshold,
+            "debiased": self.debiased,
+        }
+        rows, columns = np.array(pairs).T
+
+        def values(side, names):
+            first = [getattr(net, side) for net in nets_a]
+            second = None if same_block else [getattr(net, side) for net in nets_b]
+            matrix = cka_between(
+                first,
+                second,
+                names_a=[getattr(net, names) for net in nets_a],
+                names_b=None if same_block else [getattr(net, names) for net in nets_b],
+                **options,
+            )
+            return matrix[rows, columns]
+
+        has_test = nets_a[0].test is not None
+        return values("train", "name"), (values("test", "test_name") if has_test else None)
+
+    def pairwise_block_size(self, networks, budget_bytes):
+        """Most layers per block whose Gram statistics fit ``budget_bytes``.
+
+        Linear kernels hold, per layer, a slab of 256 rows of its Gram matrix
+        and its centered features; other kernels hold the whole ``n x n`` Gram
+        matrix in float64. A block holds the layers of two groups.
+
+        Parameters
+        ----------
+        networks : sequence of PreparedData
+            The validated layers.
+        budget_bytes : int
+            Working memory per task.
+
+        Returns
+        -------
+        int
+            Layers per group.
+        """
+        n = networks[0].train.shape[0]
+        if self.kernel == "linear":
+            itemsize = networks[0].train.dtype.itemsize
+            width = max(net.train.shape[1] for net in networks)
+            per_layer = (min(n, 256) * n + n * width) * itemsize
+        else:
+            per_layer = 2 * n * n * 8  # the Gram matrix and its squared distances
+        return max(1, int(budget_bytes // (2 * per_layer)))
 
     def distance(self, X, Y):
         """Angular CKA distance ``arccos(CKA)``, in [0, pi].
