@@ -25,9 +25,11 @@ import time
 import numpy as np
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
-from .datasets import load_digits_networks
+from .datasets import load_digits_networks, load_kriegeskorte92
+from .functional import bootstrap_comparisons, compare_rdms, noise_ceiling
 from .metrics import LinearMetric
 from .multiset import pairwise_distances
+from .plotting import plot_distance_matrix
 
 __all__ = [
     "layer_distance_table",
@@ -209,12 +211,10 @@ def _zoo_section(data, hidden, figure):
     if figure is None:
         return
     try:
-        from .plotting import plot_distance_matrix
+        import matplotlib
     except ImportError:  # pragma: no cover - matplotlib is optional
         print("   (matplotlib is not installed: no figure)\n")
         return
-    import matplotlib
-
     matplotlib.use("Agg")
     labels = [f"net{i}/{name}" for i in range(n_networks) for name in data.layer_names]
     groups = [data.layer_names[a] for a in layer_of]
@@ -251,9 +251,6 @@ def brain_model_ranking(method="spearman", *, n_bootstrap=500, random_state=0):
     ceiling : tuple of float
         Lower and upper bounds of the noise ceiling.
     """
-    from .datasets import load_kriegeskorte92
-    from .functional import bootstrap_comparisons, compare_rdms, noise_ceiling
-
     data = load_kriegeskorte92(condensed=True)
     observed = compare_rdms(data.model_rdms, data.brain_rdms, method).mean(axis=1)
     samples = bootstrap_comparisons(

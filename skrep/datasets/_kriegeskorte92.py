@@ -7,6 +7,8 @@ from importlib import resources
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..functional.rdm import square_to_condensed
+
 __all__ = ["load_kriegeskorte92"]
 
 CITATION = (
@@ -62,7 +64,6 @@ def load_kriegeskorte92(*, condensed=False):
     >>> data.brain_rdms.shape, data.model_names[:2].tolist()
     ((8, 92, 92), ['animacy', 'FaceBodyManmadeNatobj'])
     """
-    from ..functional.rdm import square_to_condensed
 
     source = resources.files("skrep.datasets") / "data" / "kriegeskorte92_rdms.npz"
     with resources.as_file(source) as path, np.load(path, allow_pickle=False) as stored:

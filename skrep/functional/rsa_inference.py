@@ -20,6 +20,7 @@ import numpy as np
 import scipy.stats
 
 from .._validation import _shape_str, check_finite, check_positive_int
+from .rdm import condensed_to_square
 from .rdm_compare import (
     DOT_FORM_METHODS,
     UndefinedComparisonError,
@@ -115,7 +116,6 @@ def _square_stack(rdms, name):
     A 2-D array is always a stack of condensed RDMs; pass square RDMs as a
     3-D stack (``rdm[None]`` for one), so that the two never get confused.
     """
-    from .rdm import condensed_to_square
 
     array = np.asarray(rdms, dtype=np.float64)
     if array.ndim in (1, 2):
