@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
@@ -15,7 +14,16 @@ from ._array import (
     is_torch_array,
     zero_pad_columns,
 )
-from .exceptions import InvalidParameterError
+
+# Parameter checks live in their own room; they are imported from here too.
+from ._parameters import (  # noqa: F401
+    check_alpha,
+    check_bool,
+    check_device,
+    check_gaussian_alpha,
+    check_positive_int,
+    check_tolerance,
+)
 
 __all__ = [
     "check_representation",
@@ -307,100 +315,6 @@ def check_matching_pair(A, B, names):
             "both to the same number of columns)."
         )
     return A, B
-
-
-def _is_real_between(value, low, high=math.inf):
-    """Whether ``value`` is a finite real number (not a bool) in [low, high]."""
-    return (
-        not isinstance(value, (bool, np.bool_))
-        and isinstance(value, numbers.Real)
-        and math.isfinite(value)
-        and low <= value <= high
-    )
-
-
-def check_alpha(alpha, owner="alpha"):
-    """Validate the regularization ``alpha`` of the linear shape metrics.
-
-    Parameters
-    ----------
-    alpha : object
-        Value to check: a real number in [0, 1].
-    owner : str, default="alpha"
-        How the message names the parameter, e.g.
-        "The 'alpha' parameter of LinearMetric".
-
-    Returns
-    -------
-    float
-        ``alpha`` as a Python float.
-
-    Raises
-    ------
-    InvalidParameterError
-        Not a real number, not finite, or outside [0, 1].
-    """
-    if not _is_real_between(alpha, 0.0, 1.0):
-        raise InvalidParameterError(
-            f"{owner} must be a number in [0, 1] (0: any invertible linear map, "
-            f"CCA-like; 1: rotations only, Procrustes); got alpha={alpha!r}."
-        )
-    return float(alpha)
-
-
-def check_gaussian_alpha(alpha, owner):
-    """Validate ``alpha`` of the Gaussian stochastic metric: a real number in [0, 2].
-
-    Parameters
-    ----------
-    alpha : object
-        Value to check.
-    owner : str
-        How the message names the parameter.
-
-    Returns
-    -------
-    float
-        ``alpha`` as a Python float.
-    """
-    if not _is_real_between(alpha, 0.0, 2.0):
-        raise InvalidParameterError(
-            f"{owner} must be a number in [0, 2] (0: covariances only, 1: 2-Wasserstein, "
-            f"2: means only); got {alpha!r}."
-        )
-    return float(alpha)
-
-
-def check_positive_int(value, name, owner):
-    """Raise an InvalidParameterError unless ``value`` is an integer >= 1.
-
-    Parameters
-    ----------
-    value : object
-        Value to check.
-    name, owner : str
-        The parameter and who takes it, for the message.
-    """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be an integer >= 1; got {value!r}."
-        )
-
-
-def check_tolerance(value, name, owner):
-    """Raise an InvalidParameterError unless ``value`` is a finite number >= 0.
-
-    Parameters
-    ----------
-    value : object
-        Value to check.
-    name, owner : str
-        The parameter and who takes it, for the message.
-    """
-    if not _is_real_between(value, 0.0):
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {owner} must be a finite number >= 0; got {value!r}."
-        )
 
 
 def check_columns_match(X, n_columns, name, expected, detail=""):

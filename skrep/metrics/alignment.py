@@ -12,10 +12,10 @@ from sklearn.utils import TransformerTags
 from sklearn.utils.validation import check_is_fitted
 
 from .._array import convert_like, zero_pad_columns
-from .._validation import match_widths
+from .._validation import check_bool, match_widths
 from ..exceptions import InvalidParameterError
 from ..functional.ground_metrics import GROUND_METRICS
-from ._base import BaseMetric, _check_bool
+from ._base import BaseMetric
 
 __all__ = ["AlignmentMetric"]
 
@@ -38,8 +38,8 @@ class AlignmentMetric(BaseMetric):
                 f"The 'score_method' parameter of {name} must be 'angular' or "
                 f"'euclidean'; got {self.score_method!r}."
             )
-        _check_bool(self.center_columns, "center_columns", name)
-        _check_bool(self.zero_pad, "zero_pad", name)
+        check_bool(self.center_columns, "center_columns", name)
+        check_bool(self.zero_pad, "zero_pad", name)
 
     def _prepare_pair(self, X, Y, *, fitting, method="fit"):
         X, Y = super()._prepare_pair(X, Y, fitting=fitting, method=method)

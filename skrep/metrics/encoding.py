@@ -18,7 +18,7 @@ from .._array import (
     to_numpy,
 )
 from .._deprecation import renamed_parameter_value
-from .._validation import check_n_features, check_paired_samples, check_representation
+from .._validation import check_device, check_n_features, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
 from ..functional.rdm import check_pattern_rdm_method, compute_rdm
 from ..functional.rdm_compare import check_comparison, compare_rdms
@@ -31,7 +31,6 @@ from ..functional.ridge import (
     score_predictions,
     select_alphas,
 )
-from ._base import _check_device
 
 __all__ = ["EncodingRegression", "EncodingRSA"]
 
@@ -145,7 +144,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
                 f"The 'fit_intercept' parameter of {name} must be True or False; got "
                 f"{self.fit_intercept!r}."
             )
-        _check_device(self.device, name)
+        check_device(self.device, name)
         return alphas
 
     def _targets(self, Y, *, reset):

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._array import convert_like, get_namespace, matrix_transpose, move_to_device
-from .._validation import _plural, _shape_str, check_n_features, check_representation
+from .._validation import _plural, _shape_str, check_device, check_n_features, check_representation
 from ..functional.subspace import (
     as_common_float,
     check_n_components,
@@ -23,7 +23,6 @@ from ..functional.subspace import (
     split_group_labels,
     take_rows,
 )
-from ._base import _check_device
 
 __all__ = ["SubspaceOverlap"]
 
@@ -172,7 +171,7 @@ class SubspaceOverlap(BaseEstimator):
         """
         name = type(self).__name__
         check_n_components(self.n_components, name)
-        _check_device(self.device, name)
+        check_device(self.device, name)
         for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
             delattr(self, attribute)  # forget a previous fit (pooled or grouped)
         X, Y = self._validate_pair(X, Y, reset=True)
