@@ -27,6 +27,15 @@ def load_reference(folder, name):
         return {key: data[key] for key in data.files}
 
 
+@pytest.fixture(scope="module")
+def dataset_a():
+    """Dataset A (400 x 64 and 400 x 48) and the values of the public implementations."""
+    inputs = load_reference("similarity", "inputs_A")
+    values = load_reference("similarity", "values_A")
+    reference = dict(zip(values["keys"].tolist(), values["vals"].tolist(), strict=True))
+    return inputs["X"], inputs["Y"], reference
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261122)
@@ -36,3 +45,18 @@ def random_orthogonal(rng, n):
     """Haar-random orthogonal matrix."""
     Q, R = np.linalg.qr(rng.standard_normal((n, n)))
     return Q * np.sign(np.diag(R))
+
+
+def exact_latent(rng, n, scales):
+    """Centred, orthogonal columns with norms ``scales``: an exactly known covariance."""
+    A = rng.standard_normal((n, len(scales)))
+    return np.linalg.qr(A - A.mean(axis=0))[0] * scales
+
+
+def layers_of(rng, n=40, widths=(5, 8, 3, 12)):
+    """Layers of one network: noisy nonlinear maps of a shared 6-D latent."""
+    base = rng.standard_normal((n, 6))
+    return [
+        np.tanh(base @ rng.standard_normal((6, w))) + 0.2 * rng.standard_normal((n, w))
+        for w in widths
+    ]

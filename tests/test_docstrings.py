@@ -8,6 +8,7 @@ import pytest
 
 validate = pytest.importorskip("numpydoc.validate").validate
 
+
 def _public_modules():
     """Every module of the package whose name has no leading underscore (and _ranks)."""
     import skrep

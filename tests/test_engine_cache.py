@@ -20,7 +20,9 @@ from skrep.exceptions import CacheWarning
 def networks(seed=0, k=6, n=30, p=4):
     rng = np.random.default_rng(seed)
     base = rng.standard_normal((n, p))
-    return [base @ rng.standard_normal((p, p)) + 0.3 * rng.standard_normal((n, p)) for _ in range(k)]
+    return [
+        base @ rng.standard_normal((p, p)) + 0.3 * rng.standard_normal((n, p)) for _ in range(k)
+    ]
 
 
 class CountingMetric(LinearMetric):

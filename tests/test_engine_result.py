@@ -8,7 +8,9 @@ from skrep.engine import MeasureMatrix
 
 
 def test_attributes_survive_slices_copies_and_pickling():
-    M = MeasureMatrix([[0.0, 1.5], [1.5, 0.0]], "distance", "LinearMetric()", ["a", "b"], ["a", "b"])
+    M = MeasureMatrix(
+        [[0.0, 1.5], [1.5, 0.0]], "distance", "LinearMetric()", ["a", "b"], ["a", "b"]
+    )
     assert isinstance(M, np.ndarray) and M.dtype == np.float64
     for view in (M[:1], M.copy(), pickle.loads(pickle.dumps(M))):
         assert view.kind == "distance" and view.measure == "LinearMetric()"

@@ -112,10 +112,10 @@ STOCHASTIC_TRANSFORM = {
 # SubspaceOverlap's Y must live in X's feature space (same units); fit rejects a
 # Y of another width with a clear error. What these checks cover (clone, pickle,
 # idempotent fit, sample order, float32, memmaps, n_features_in_) is tested with
-# a Y of X's width in test_geometry.py::test_subspace_overlap_contract.
+# a Y of X's width in test_subspace.py::test_subspace_overlap_contract.
 Y_IN_X_SPACE = (
     "Y must have X's features (the same units) and the checks pass a 1-column Y; "
-    "covered with a proper Y in test_geometry.py::test_subspace_overlap_contract"
+    "covered with a proper Y in test_subspace.py::test_subspace_overlap_contract"
 )
 SUBSPACE_CHECKS = {
     name: Y_IN_X_SPACE

@@ -1,32 +1,25 @@
-"""Representation geometry: dimensionality, principal angles, cross-variance, SubspaceOverlap.
+"""Subspaces: ``skrep.functional.subspace`` (principal angles, cross-variance) and SubspaceOverlap.
 
 Reference values come from the subspace-analysis script (transcribed in
 ``subspace_script_reference.py`` and run as the script runs, with
-scikit-learn's randomized PCA), from closed forms (data with known covariance
-spectra, subspaces at known angles) and from second implementations
-(eigendecomposition of the covariance, scikit-learn's PCA, scipy's entropy,
-scikit-learn's cosine similarity).
+scikit-learn's randomized PCA), from closed forms (subspaces at known angles)
+and from second implementations (eigendecomposition of the covariance,
+scikit-learn's PCA).
 """
 
 import pickle
 
 import numpy as np
 import pytest
-import scipy.stats
 import sklearn
 import subspace_script_reference as script
-from conftest import random_orthogonal
+from conftest import exact_latent
 from sklearn.base import clone
 from sklearn.decomposition import PCA
-from sklearn.linear_model import RidgeCV
-from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.model_selection import GroupKFold, KFold, cross_validate
-from sklearn.pipeline import make_pipeline
 
 from skrep import (
-    RelativeRepresentation,
     SubspaceOverlap,
-    effective_dimensionality,
     effective_rank,
     group_averaged_cross_variance,
     participation_ratio,
@@ -58,18 +51,12 @@ def _low_rank(rng, n, basis, scales, noise=1e-3):
     return latent @ basis + noise * rng.standard_normal((n, basis.shape[1]))
 
 
-def _exact_latent(rng, n, scales):
-    """Centred, orthogonal columns with norms ``scales``: an exactly known covariance."""
-    A = rng.standard_normal((n, len(scales)))
-    return np.linalg.qr(A - A.mean(axis=0))[0] * scales
-
-
 def _assert_matches_script(result, reference, keys=SCRIPT_KEYS):
     for key in keys:
         np.testing.assert_allclose(result[key], reference[key], rtol=0, atol=TOL, err_msg=key)
 
 
-# -- parity with the subspace-analysis script ---------------------------------------------
+# -- parity with the subspace-analysis script ------------------------------------------------------
 @pytest.mark.parametrize("shape_x, shape_y", [((200, 20), (150, 20)), ((40, 60), (70, 60))])
 def test_cross_variance_matches_script_with_all_components(rng, shape_x, shape_y):
     # With every component kept, the script's randomized PCA is exact to rounding.
@@ -114,17 +101,6 @@ def test_center_on_does_not_change_the_results(rng):
     _assert_matches_script(on_y, script.pca_cross_variance(X, Y, center_on="Y"))
 
 
-@pytest.mark.parametrize("shape", [(300, 20), (30, 200)])
-def test_participation_ratio_matches_script(rng, shape):
-    X = rng.standard_normal(shape) @ np.diag(np.linspace(0.1, 3.0, shape[1])) + 2.0
-    Xc = X - X.mean(axis=0)
-    expected = script.participation_ratio_from_data(Xc)
-    assert participation_ratio(X) == pytest.approx(expected, rel=TOL)
-    covariance = np.cov(X, rowvar=False)
-    assert participation_ratio(covariance, covariance=True) == pytest.approx(expected, rel=TOL)
-    assert effective_dimensionality(X) == participation_ratio(X)
-
-
 def test_group_averaged_cross_variance_matches_script(rng):
     n_units = 10
     X = rng.standard_normal((48, 6, n_units))
@@ -153,56 +129,14 @@ def test_group_averaged_cross_variance_with_shared_labels(rng):
     np.testing.assert_allclose(shared.cev_Y_mean, manual, atol=1e-14)
 
 
-# -- closed forms and second implementations -----------------------------------------------
-def test_participation_ratio_closed_form(rng):
-    # Centred orthonormal columns times s: covariance eigenvalues are exactly s^2 / n.
-    s = np.array([3.0, 2.0, 1.0, 0.5])
-    X = _exact_latent(rng, 100, s) @ random_orthogonal(rng, 4) + 2.0
-    expected = np.sum(s**2) ** 2 / np.sum(s**4)
-    assert participation_ratio(X) == pytest.approx(expected, rel=1e-12)
-    assert participation_ratio(np.outer(rng.standard_normal(50), rng.standard_normal(7))) == (
-        pytest.approx(1.0, rel=1e-12)
-    )
-    isotropic = np.kron(np.eye(6), np.ones((2, 1))) * np.array([1, -1] * 6)[:, None]
-    assert participation_ratio(isotropic) == pytest.approx(6.0, rel=1e-12)
-
-
-def test_participation_ratio_invariances(rng):
-    X = rng.standard_normal((80, 12)) @ rng.standard_normal((12, 12))
-    reference = participation_ratio(X)
-    Q = random_orthogonal(rng, 12)
-    assert participation_ratio(3.0 * X @ Q + 7.0) == pytest.approx(reference, rel=1e-12)
-    assert participation_ratio(X[rng.permutation(80)]) == pytest.approx(reference, rel=1e-12)
-
-
-def test_participation_ratio_of_constant_data_is_zero():
-    assert participation_ratio(np.ones((10, 3))) == 0.0
-    assert participation_ratio(np.zeros((3, 3)), covariance=True) == 0.0
-
-
-def test_effective_rank_closed_forms_and_scipy(rng):
-    assert effective_rank(np.diag([2.0, 2.0, 2.0, 0.0])) == pytest.approx(3.0, rel=1e-14)
-    assert effective_rank(np.outer(np.ones(5), np.arange(1.0, 4.0))) == pytest.approx(1.0)
-    X = rng.standard_normal((40, 15)) + 1.0
-    s = np.linalg.svd(X, compute_uv=False)
-    assert effective_rank(X) == pytest.approx(np.exp(scipy.stats.entropy(s)), rel=1e-12)
-    s_centred = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
-    assert effective_rank(X, center=True) == pytest.approx(
-        np.exp(scipy.stats.entropy(s_centred)), rel=1e-12
-    )
-    assert effective_rank(5.0 * X @ random_orthogonal(rng, 15)) == pytest.approx(
-        effective_rank(X), rel=1e-12
-    )
-    assert effective_rank(np.zeros((4, 3))) == 0.0
-
-
+# -- closed forms and second implementations -------------------------------------------------------
 def test_principal_angles_at_known_angles(rng):
     theta = 0.3
     e = np.eye(5)
     basis_x = np.stack([e[0], e[1]])
     basis_y = np.stack([e[1], np.cos(theta) * e[0] + np.sin(theta) * e[2]])
-    X = _exact_latent(rng, 60, [3.0, 1.0]) @ basis_x
-    Y = _exact_latent(rng, 50, [2.0, 1.0]) @ basis_y
+    X = exact_latent(rng, 60, [3.0, 1.0]) @ basis_x
+    Y = exact_latent(rng, 50, [2.0, 1.0]) @ basis_y
     np.testing.assert_allclose(principal_angles(X, Y, 2), [0.0, theta], atol=1e-12)
     # The first component of each: e0 against e1 is orthogonal.
     np.testing.assert_allclose(principal_angles(X, Y, 1), [np.pi / 2], atol=1e-12)
@@ -252,7 +186,7 @@ def test_torch_input_matches_numpy(rng):
     np.testing.assert_allclose(torch_groups.cev_Y_mean, numpy_groups.cev_Y_mean, atol=1e-12)
 
 
-# -- bad input ------------------------------------------------------------------------------
+# -- bad input -------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "call, match",
     [
@@ -263,9 +197,6 @@ def test_torch_input_matches_numpy(rng):
         (lambda X, Y: pca_cross_variance(X, np.ones((5, 5))), "Y has no variance"),
         (lambda X, Y: pca_cross_variance(X, Y, 7), "n_components=7 is larger"),
         (lambda X, Y: principal_angles(X, Y[:, :2], 1), "same feature space"),
-        (lambda X, Y: participation_ratio(X, covariance=True), "square covariance"),
-        (lambda X, Y: participation_ratio(X[:5] + np.triu(X[:5]), covariance=True), "symmetric"),
-        (lambda X, Y: participation_ratio([["a", "b"], ["c", "d"]]), "strings"),
         (lambda X, Y: group_averaged_cross_variance(X, Y, np.zeros(3)), "one label per entry"),
         (
             lambda X, Y: group_averaged_cross_variance(X, Y, (np.zeros(20), np.ones(20))),
@@ -277,16 +208,6 @@ def test_bad_input_is_named(rng, call, match):
     X, Y = rng.standard_normal((20, 5)), rng.standard_normal((20, 5))
     with pytest.raises(ValueError, match=match):
         call(X, Y)
-
-
-def test_nan_input_is_named(rng):
-    X = rng.standard_normal((20, 5))
-    X[3, 2] = np.nan
-    for function in (participation_ratio, effective_rank):
-        with pytest.raises(ValueError, match="X contains 1 NaN"):
-            function(X)
-    with pytest.raises(ValueError, match="Y contains 1 NaN"):
-        pca_cross_variance(rng.standard_normal((20, 5)), X)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])
@@ -301,7 +222,20 @@ def test_bad_n_components(rng, bad):
         pca_cross_variance(X, X, center_on="Z")
 
 
-# -- SubspaceOverlap -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "labels, match",
+    [
+        (np.array([np.nan, 1.0] * 4), "NaN label"),
+        (np.array([None, 1] * 4, dtype=object), "cannot be sorted"),
+    ],
+)
+def test_bad_labels_are_named(rng, labels, match):
+    X, Y = rng.standard_normal((8, 5, 4)), rng.standard_normal((8, 5, 4))
+    with pytest.raises(ValueError, match=match):
+        group_averaged_cross_variance(X, Y, labels)
+
+
+# -- SubspaceOverlap -------------------------------------------------------------------------------
 def _sklearn_fraction(X_train, Y_test, k):
     pca = PCA(k, svd_solver="full").fit(X_train)
     Yc = Y_test - Y_test.mean(axis=0)
@@ -415,66 +349,6 @@ def test_subspace_overlap_bad_input(rng, make, match):
         make(X, Y)
 
 
-# -- RelativeRepresentation ----------------------------------------------------------------
-def test_relative_representation_is_cosine_similarity(rng):
-    X, anchors = rng.standard_normal((30, 7)), rng.standard_normal((4, 7))
-    given = RelativeRepresentation(anchors=anchors).fit(X)
-    np.testing.assert_allclose(given.transform(X), cosine_similarity(X, anchors), atol=1e-14)
-    assert given.anchor_indices_ is None
-    every = RelativeRepresentation().fit(X)
-    np.testing.assert_allclose(every.transform(X[:5]), cosine_similarity(X[:5], X), atol=1e-14)
-    drawn = RelativeRepresentation(anchors=6, random_state=0).fit(X)
-    assert drawn.transform(X).shape == (30, 6)
-    np.testing.assert_array_equal(
-        drawn.anchor_indices_, RelativeRepresentation(6, random_state=0).fit(X).anchor_indices_
-    )
-    np.testing.assert_allclose(
-        drawn.transform(X), cosine_similarity(X, X[drawn.anchor_indices_]), atol=1e-14
-    )
-    assert list(drawn.get_feature_names_out()[:2]) == [
-        "relativerepresentation0",
-        "relativerepresentation1",
-    ]
-
-
-def test_relative_representation_is_invariant_to_rotation_and_scale(rng):
-    # The point of relative representations: two "networks" that differ by a
-    # rotation and a scale map to the same relative coordinates.
-    X = rng.standard_normal((50, 8))
-    Y = 4.0 * X @ random_orthogonal(rng, 8)
-    relative = RelativeRepresentation(anchors=10, random_state=1)
-    np.testing.assert_allclose(relative.fit_transform(X), relative.fit_transform(Y), atol=1e-12)
-
-
-def test_relative_representation_in_a_pipeline(rng):
-    X = rng.standard_normal((120, 20))
-    y = X @ rng.standard_normal(20)
-    pipeline = make_pipeline(RelativeRepresentation(anchors=40, random_state=0), RidgeCV())
-    scores = cross_validate(pipeline, X, y, cv=3)["test_score"]
-    assert scores.shape == (3,) and np.all(np.isfinite(scores))
-
-
-def test_relative_representation_zero_rows_and_torch(rng):
-    X = rng.standard_normal((10, 4))
-    X[2] = 0.0
-    out = RelativeRepresentation(anchors=X[:5] + 1.0).fit(X).transform(X)
-    np.testing.assert_array_equal(out[2], 0.0)
-    tX = torch.from_numpy(X)
-    tout = RelativeRepresentation(anchors=X[:5] + 1.0).fit(tX).transform(tX)
-    assert torch.is_tensor(tout)
-    np.testing.assert_allclose(tout.numpy(), out, atol=1e-14)
-
-
-@pytest.mark.parametrize(
-    "anchors, match",
-    [(11, "between 1 and"), (np.ones((2, 3)), "features"), ("abc", "anchors")],
-)
-def test_relative_representation_bad_anchors(rng, anchors, match):
-    with pytest.raises(ValueError, match=match):
-        RelativeRepresentation(anchors=anchors).fit(rng.standard_normal((10, 4)))
-
-
-# -- review findings: mixed inputs, extreme scales, labels, state ------------------------
 def test_mixed_namespaces_and_dtypes(rng):
     X, Y = rng.standard_normal((60, 8)), rng.standard_normal((60, 8))
     tX, tY = torch.from_numpy(X), torch.from_numpy(Y)
@@ -494,61 +368,9 @@ def test_mixed_namespaces_and_dtypes(rng):
     )
 
 
-@pytest.mark.parametrize("scale", [1e9, 1e-12])
-def test_participation_ratio_float32_at_extreme_scales(rng, scale):
-    X = rng.standard_normal((200, 10)) @ np.diag(np.linspace(0.2, 2.0, 10))
-    expected = participation_ratio(X)
-    assert participation_ratio((X * scale).astype(np.float32)) == pytest.approx(expected, rel=1e-4)
-    C = np.cov(X, rowvar=False) * scale
-    assert participation_ratio(C.astype(np.float32), covariance=True) == pytest.approx(
-        expected, rel=1e-4
-    )
-
-
-@pytest.mark.parametrize(
-    "labels, match",
-    [
-        (np.array([np.nan, 1.0] * 4), "NaN label"),
-        (np.array([None, 1] * 4, dtype=object), "cannot be sorted"),
-    ],
-)
-def test_bad_labels_are_named(rng, labels, match):
-    X, Y = rng.standard_normal((8, 5, 4)), rng.standard_normal((8, 5, 4))
-    with pytest.raises(ValueError, match=match):
-        group_averaged_cross_variance(X, Y, labels)
-
-
-def test_flattened_input_errors_name_the_original_shape(rng):
-    X = rng.standard_normal((4, 2, 6))
-    X[1, 1, 1] = np.nan
-    with pytest.raises(ValueError, match=r"flattened from shape \(4, 2, 6\)"):
-        participation_ratio(X)
-    with pytest.raises(ValueError, match="last axis"):
-        participation_ratio(np.zeros((2, 3, 0)))
-
-
-def test_covariance_argument_checks():
-    with pytest.raises(InvalidParameterError, match="'covariance'"):
-        participation_ratio(np.eye(3), covariance="no")
-    with pytest.raises(ValueError, match="not positive semidefinite"):
-        participation_ratio(-np.eye(3), covariance=True)
-
-
 def test_refit_forgets_the_previous_fit(rng):
     X, Y = rng.standard_normal((60, 6)), rng.standard_normal((60, 6))
     overlap = SubspaceOverlap(2).fit(X, Y).fit(X, Y, groups=np.arange(60) % 3)
     assert not hasattr(overlap, "components_") and len(overlap.group_components_) == 3
     overlap.fit(X, Y)
     assert overlap.groups_ is None and not hasattr(overlap, "group_components_")
-
-
-def test_relative_representation_keeps_its_own_anchors(rng):
-    X, anchors = rng.standard_normal((10, 4)), rng.standard_normal((3, 4))
-    every = RelativeRepresentation().fit(X)
-    given = RelativeRepresentation(anchors=anchors).fit(X)
-    before = every.transform(X), given.transform(X)
-    X_copy = X.copy()
-    X[:] = 0.0
-    anchors[:] = 0.0
-    np.testing.assert_array_equal(every.transform(X_copy), before[0])
-    np.testing.assert_array_equal(given.transform(X_copy), before[1])
