@@ -27,15 +27,12 @@ from .._validation import check_matrix, check_paired_samples, check_representati
 from ..engine import compute_pairs
 from ..functional.centering import column_means
 from ..functional.ground_metrics import angular_distance
-from ..functional.linear import (
-    partial_whitening_matrix,
-    rotations_between,
-    whiten_representation,
-)
+from ..functional.linear import partial_whitening_matrix, rotations_between, whiten_representation
 from ..functional.permutation import fit_permutation_alignment
 from ..metrics import linear as _linear
 from ..metrics import permutation as _permutation
 from ..metrics import stochastic as _stochastic
+from ..metrics.stochastic_base import is_moments_tuple
 
 __all__ = [
     "LinearMetric",
@@ -313,12 +310,12 @@ class _NetrepStochastic(_NetrepConventions):
 
     @property
     def max_iter(self):
-        """netrep's ``niter`` under skrep's name (read by the shared code)."""
+        """The iterations: netrep's ``niter`` under skrep's name (read by the shared code)."""
         return self.niter
 
     @property
     def loss_hist(self):
-        """netrep's ``loss_hist``: the loss after each iteration."""
+        """The loss after each iteration (netrep's ``loss_hist``)."""
         check_is_fitted(self)
         return self.loss_history_
 
@@ -415,7 +412,7 @@ class GaussianStochasticMetric(_NetrepStochastic, _stochastic.GaussianStochastic
                 return networks
             out = []
             for network in networks:
-                if _stochastic._is_moments_tuple(network):
+                if is_moments_tuple(network):
                     means, covariances = (np.asarray(a, dtype=float) for a in network)
                     network = (means, covariances + eps * np.eye(covariances.shape[-1]))
                 out.append(network)

@@ -64,7 +64,6 @@ def load_kriegeskorte92(*, condensed=False):
     >>> data.brain_rdms.shape, data.model_names[:2].tolist()
     ((8, 92, 92), ['animacy', 'FaceBodyManmadeNatobj'])
     """
-
     source = resources.files("skrep.datasets") / "data" / "kriegeskorte92_rdms.npz"
     with resources.as_file(source) as path, np.load(path, allow_pickle=False) as stored:
         data = {key: stored[key] for key in stored.files}

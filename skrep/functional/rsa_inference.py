@@ -116,7 +116,6 @@ def _square_stack(rdms, name):
     A 2-D array is always a stack of condensed RDMs; pass square RDMs as a
     3-D stack (``rdm[None]`` for one), so that the two never get confused.
     """
-
     array = np.asarray(rdms, dtype=np.float64)
     if array.ndim in (1, 2):
         return condensed_to_square(_as_vectors(array, name))

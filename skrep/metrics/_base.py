@@ -27,7 +27,6 @@ from .._array import (
 )
 from .._deprecation import keyword_only
 from .._validation import (
-    check_bool,
     check_device,
     check_n_features,
     check_paired_samples,
@@ -37,9 +36,6 @@ from ..engine import PairwiseMeasure, PreparedData, compute_pairs, fit_each_pair
 from ..exceptions import InvalidParameterError
 
 __all__ = ["PairedEstimator", "BaseMetric"]
-
-# Old private names, still read by a sibling module under rework.
-_check_bool, _check_device = check_bool, check_device
 
 
 class PairedEstimator(PairwiseMeasure, BaseEstimator):

@@ -1,0 +1,142 @@
+"""Alignment groups shared by the stochastic shape metrics, and their input checks.
+
+Both stochastic metrics (:mod:`skrep.functional.gaussian_stochastic` and
+:mod:`skrep.functional.energy_stochastic`) align the second network to the
+first with one transform ``T`` from a group shared by all stimulus classes:
+rotations and reflections (``"orth"``), permutations of units (``"perm"``) or
+no alignment (``"identity"``). This module holds the groups, the best group
+element for a cross-product (:func:`align_to_group`), random group elements
+for restarts, and the array checks both metrics share.
+"""
+
+from __future__ import annotations
+
+import array_api_compat
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from .._array import convert_like, get_namespace, is_foreign_array, to_numpy
+from .._validation import (
+    _as_float_array_api,
+    _as_float_numpy,
+    _shape_str,
+    check_finite,
+)
+from ..exceptions import InvalidParameterError
+
+__all__ = ["GROUPS", "check_group", "align_to_group"]
+
+#: Alignment groups: rotations and reflections, permutations, no alignment.
+GROUPS = ("orth", "perm", "identity")
+
+
+def check_group(group, owner="group"):
+    """Raise an InvalidParameterError unless ``group`` is one of :data:`GROUPS`.
+
+    Parameters
+    ----------
+    group : object
+        The value to check.
+    owner : str, default="group"
+        The function or estimator whose parameter ``group`` is, named in the
+        error message.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``group`` is not ``"orth"``, ``"perm"`` or ``"identity"``.
+    """
+    if not isinstance(group, str) or group not in GROUPS:
+        raise InvalidParameterError(
+            f"The 'group' parameter of {owner} must be 'orth' (rotations and "
+            f"reflections), 'perm' (permutations of units) or 'identity' (no "
+            f"alignment); got {group!r}."
+        )
+
+
+def _checked_array(A, name, shape_text):
+    """A finite float array with as many axes as ``shape_text`` names, or a named error."""
+    if A is None or isinstance(A, (str, bytes)) or np.isscalar(A):
+        raise ValueError(f"{name} is {A!r}; expected an array of shape {shape_text}.")
+    A = _as_float_array_api(A, name) if is_foreign_array(A) else _as_float_numpy(A, name)
+    ndim = shape_text.count(",") + 1
+    if A.ndim != ndim:
+        raise ValueError(
+            f"{name} must be a {ndim}-D array of shape {shape_text}; got a {A.ndim}-D "
+            f"array of shape {_shape_str(A.shape)}."
+        )
+    if 0 in A.shape:
+        raise ValueError(f"{name} is empty (shape {_shape_str(A.shape)}); expected {shape_text}.")
+    check_finite(A, name)
+    return A
+
+
+def _check_square(M, name, width=None):
+    M = _checked_array(M, name, "(n_features, n_features)")
+    if M.shape[0] != M.shape[1] or (width is not None and M.shape[0] != width):
+        expected = "a square matrix" if width is None else f"shape ({width}, {width})"
+        raise ValueError(f"{name} has shape {_shape_str(M.shape)}; expected {expected}.")
+    return M
+
+
+def _check_same_classes_and_units(A, B, names):
+    if A.shape[0] != B.shape[0] or A.shape[-1] != B.shape[-1]:
+        raise ValueError(
+            f"{names[0]} has shape {_shape_str(A.shape)} and {names[1]} has shape "
+            f"{_shape_str(B.shape)}; expected the same number of classes (first axis) "
+            "and units (last axis)."
+        )
+
+
+def _eye_like(n, A, xp):
+    return xp.eye(n, dtype=A.dtype, device=array_api_compat.device(A))
+
+
+def align_to_group(M, group, *, check_input=True):
+    """The group element ``T`` maximising ``trace(T.T @ M)``.
+
+    Parameters
+    ----------
+    M : array of shape (n_features, n_features)
+        Cross-product, e.g. ``Y.T @ X`` to align ``Y @ T`` to ``X``.
+    group : {"orth", "perm", "identity"}
+        ``"orth"``: the polar factor ``U V'`` of ``M = U S V'`` (Procrustes);
+        ``"perm"``: the optimal assignment (Hungarian algorithm, on the host);
+        ``"identity"``: the identity matrix.
+    check_input : bool, default=True
+        Check ``M`` (a finite square matrix) and ``group``.
+
+    Returns
+    -------
+    T : array of shape (n_features, n_features)
+        A dense matrix in the namespace and on the device of ``M``.
+    """
+    if check_input:
+        check_group(group, "align_to_group")
+        M = _check_square(M, "M")
+    xp = get_namespace(M)
+    n = M.shape[0]
+    if group == "orth":
+        U, _, Vt = xp.linalg.svd(M, full_matrices=False)
+        return U @ Vt
+    if group == "perm":
+        rows, cols = linear_sum_assignment(to_numpy(M), maximize=True)
+        T = np.zeros((n, n))
+        T[rows, cols] = 1.0
+        return xp.astype(convert_like(T, M), M.dtype)
+    return _eye_like(n, M, xp)  # "identity" (group checked by the callers)
+
+
+def _random_group_element(n, group, random_state, template):
+    from scipy.stats import ortho_group
+    from sklearn.utils import check_random_state
+
+    rng = check_random_state(random_state)
+    if group == "orth":
+        T = ortho_group.rvs(n, random_state=rng) if n > 1 else np.array([[rng.choice([-1.0, 1.0])]])
+    elif group == "perm":
+        T = np.eye(n)[rng.permutation(n)]
+    else:
+        T = np.eye(n)
+    xp = get_namespace(template)
+    return xp.astype(convert_like(np.asarray(T, dtype=np.float64), template), template.dtype)
