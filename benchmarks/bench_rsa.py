@@ -40,7 +40,7 @@ RESULTS = Path(__file__).parent / "results" / "bench_rsa.txt"
 
 
 def baseline_correlation_rdm(X):
-    """rsatoolbox's route: centre and normalise rows, then einsum (no BLAS)."""
+    """rsatoolbox's route: center and normalise rows, then einsum (no BLAS)."""
     X = X - X.mean(axis=1, keepdims=True)
     X = X / np.sqrt(np.einsum("ij,ij->i", X, X))[:, None]
     square = 1 - np.einsum("ik,jk", X, X)

@@ -87,7 +87,7 @@ for net in range(n_networks):
 left.plot(
     depth, dimensionality.mean(axis=0), "o-", color="tab:blue", lw=3, label="participation ratio"
 )
-left.plot(depth, rank.mean(axis=0), "s--", color="tab:orange", label="effective rank (centred)")
+left.plot(depth, rank.mean(axis=0), "s--", color="tab:orange", label="effective rank (centered)")
 left.axhline(participation_ratio(data.pixels), color="gray", ls=":", label="pixels")
 left.set(xlabel="hidden layer", ylabel="dimensions", xticks=depth, title="effective dimensionality")
 left.legend(fontsize=8)

@@ -6,7 +6,12 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["keyword_only", "renamed_keyword", "renamed_parameter_value"]
+__all__ = [
+    "keyword_only",
+    "renamed_keyword",
+    "renamed_parameter_value",
+    "renamed_attribute",
+]
 
 
 def keyword_only(
@@ -144,3 +149,37 @@ def renamed_parameter_value(
     if not (isinstance(new_value, str) and new_value == default):
         raise TypeError(f"{owner} got both {old!r} and its new name {new!r}; set only {new!r}.")
     return old_value
+
+
+def renamed_attribute(module_name: str, renamed: Mapping[str, tuple[str, Any]], name: str) -> Any:
+    """A module attribute under its old name, with a FutureWarning (a module ``__getattr__``).
+
+    Parameters
+    ----------
+    module_name : str
+        The module, for the messages (its ``__name__``).
+    renamed : mapping
+        Old name to ``(new name, object)``.
+    name : str
+        The attribute asked for.
+
+    Returns
+    -------
+    object
+        The object now called ``renamed[name][0]``.
+
+    Raises
+    ------
+    AttributeError
+        For a name that was not renamed.
+    """
+    if name not in renamed:
+        raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+    new_name, value = renamed[name]
+    warnings.warn(
+        f"{module_name}.{name} was renamed {new_name}; the old name is deprecated and will "
+        "be removed in the next release.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return value

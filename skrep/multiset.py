@@ -4,7 +4,7 @@
 networks under any skrep distance metric, on training data and on held-out
 data (it is also a method of every metric). The work is done by the
 many-networks engine, :mod:`skrep.engine`: each network is prepared once
-(LinearMetric centres and partially whitens it), blocks of pairs come from one
+(LinearMetric centers and partially whitens it), blocks of pairs come from one
 matrix product and a batched SVD (LinearMetric, PermutationMetric) or a fit
 per pair (other metrics), tasks run in parallel through joblib (dask
 clusters included), and with ``cache_dir`` an interrupted run resumes.
@@ -103,7 +103,7 @@ def pairwise_distances(
 
     Notes
     -----
-    With fewer training stimuli than units (after centring, rank below the
+    With fewer training stimuli than units (after centering, rank below the
     width), the training data leave part of each alignment undetermined: the
     rotation of the directions that no training stimulus spans is arbitrary
     (here, in a single-pair fit and in netrep alike). Training distances are

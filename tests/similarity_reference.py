@@ -1,6 +1,6 @@
 """Second implementations of the similarity measures, written directly from the papers.
 
-Deliberately naive (explicit Gram matrices, explicit centring matrix,
+Deliberately naive (explicit Gram matrices, explicit centering matrix,
 scipy/scikit-learn building blocks), so that they share no code and no
 shortcut with skrep.functional.kernel / cca / neighbors / regression.
 """
@@ -13,7 +13,7 @@ from sklearn.metrics import r2_score
 from sklearn.neighbors import NearestNeighbors
 
 
-def centring_matrix(n):
+def centering_matrix(n):
     return np.eye(n) - np.ones((n, n)) / n
 
 
@@ -30,7 +30,7 @@ def rbf_gram(X, threshold=None, sigma=None):
 
 def hsic_biased(K, L):
     n = K.shape[0]
-    H = centring_matrix(n)
+    H = centering_matrix(n)
     return np.trace(K @ H @ L @ H) / (n - 1) ** 2
 
 

@@ -32,7 +32,7 @@ def test_participation_ratio_matches_script(rng, shape):
 
 # -- closed forms and second implementations -------------------------------------------------------
 def test_participation_ratio_closed_form(rng):
-    # Centred orthonormal columns times s: covariance eigenvalues are exactly s^2 / n.
+    # Centered orthonormal columns times s: covariance eigenvalues are exactly s^2 / n.
     s = np.array([3.0, 2.0, 1.0, 0.5])
     X = exact_latent(rng, 100, s) @ random_orthogonal(rng, 4) + 2.0
     expected = np.sum(s**2) ** 2 / np.sum(s**4)
@@ -63,9 +63,9 @@ def test_effective_rank_closed_forms_and_scipy(rng):
     X = rng.standard_normal((40, 15)) + 1.0
     s = np.linalg.svd(X, compute_uv=False)
     assert effective_rank(X) == pytest.approx(np.exp(scipy.stats.entropy(s)), rel=1e-12)
-    s_centred = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
+    s_centered = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
     assert effective_rank(X, center=True) == pytest.approx(
-        np.exp(scipy.stats.entropy(s_centred)), rel=1e-12
+        np.exp(scipy.stats.entropy(s_centered)), rel=1e-12
     )
     assert effective_rank(5.0 * X @ random_orthogonal(rng, 15)) == pytest.approx(
         effective_rank(X), rel=1e-12

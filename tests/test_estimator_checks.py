@@ -159,10 +159,10 @@ KNN_CHECKS = {
 }
 
 
-# A one-column Y has one channel: centred across channels it is all zeros, so its
+# A one-column Y has one channel: centered across channels it is all zeros, so its
 # correlation RDM is undefined and RSA(rdm_method="correlation") says so by name.
 ONE_CHANNEL_HAS_NO_CORRELATION = (
-    "the checks pass a 1-column Y; a one-channel pattern is constant after centring, "
+    "the checks pass a 1-column Y; a one-channel pattern is constant after centering, "
     "so its correlation RDM is undefined and RSA raises a clear error"
 )
 RSA_CORRELATION_CHECKS = {

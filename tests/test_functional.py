@@ -169,7 +169,7 @@ def test_batched_functions_reject_bad_input(rng):
     from skrep.functional.batched import (
         linear_block_distances,
         permutation_block_distances,
-        prepare_centred_network,
+        prepare_centered_network,
         prepare_linear_network,
     )
 
@@ -177,14 +177,14 @@ def test_batched_functions_reject_bad_input(rng):
     with pytest.raises(ValueError, match="X contains 1 NaN"):
         prepare_linear_network(np.where(X == X[0, 0], np.nan, X), 0.5)
     with pytest.raises(ValueError, match="X must be a 2-D array"):
-        prepare_centred_network(X[0])
+        prepare_centered_network(X[0])
     with pytest.raises(ValueError, match="X_test has 2 columns, but the training data X expects 3"):
-        prepare_centred_network(X, X[:, :2])
+        prepare_centered_network(X, X[:, :2])
     with pytest.raises(InvalidParameterError, match=r"alpha=2"):
         prepare_linear_network(X, 2)
     with pytest.raises(ValueError, match="n_padded must be a non-negative integer; got -1"):
         padding_rescale(1.0, 1.0, -1, 0.5)
-    nets = [prepare_centred_network(X), prepare_centred_network(X, X)]
+    nets = [prepare_centered_network(X), prepare_centered_network(X, X)]
     with pytest.raises(ValueError, match="held-out data and some without"):
         permutation_block_distances(nets, nets, [(0, 1)])
     with pytest.raises(ValueError, match=r"pairs holds \(0, 5\), but nets_a has 2"):

@@ -1,7 +1,7 @@
 """CKA: ``skrep.functional.kernel`` (cka, linear_cka, rbf_cka, cka_matrix) and CKAEstimator.
 
 Every number comes from the naive second implementations in
-``similarity_reference.py`` (explicit, centred Gram matrices), from
+``similarity_reference.py`` (explicit, centered Gram matrices), from
 ``tests/data/similarity`` (values computed with the public implementations),
 from a closed form or from an invariance. The reference values of every measure
 on dataset A are checked together in ``test_similarity.py``.
@@ -28,7 +28,7 @@ def test_linear_cka_matches_naive(rng, n, debiased):
         naive.linear_gram(X - X.mean(0)), naive.linear_gram(Y - Y.mean(0)), debiased
     )
     assert linear_cka(X, Y, debiased=debiased) == pytest.approx(expected, abs=1e-12)
-    # Debiased HSIC is the same with uncentred Grams (a U-statistic).
+    # Debiased HSIC is the same with uncentered Grams (a U-statistic).
     if debiased:
         assert naive.cka_from_grams(
             naive.linear_gram(X), naive.linear_gram(Y), True

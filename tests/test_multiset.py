@@ -418,10 +418,10 @@ def test_embedding_recovers_euclidean_distances(rng):
 
 
 def test_cluster_order_groups_clusters(rng):
-    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    centers = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
     labels = np.repeat([0, 1, 2], 4)
     perm = rng.permutation(12)
-    points = centres[labels[perm]] + 0.1 * rng.standard_normal((12, 2))
+    points = centers[labels[perm]] + 0.1 * rng.standard_normal((12, 2))
     D = np.linalg.norm(points[:, None] - points[None], axis=-1)
     order = cluster_order(D)
     assert sorted(order) == list(range(12))

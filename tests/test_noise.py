@@ -75,8 +75,8 @@ def test_full_and_diag_are_the_sample_covariance_and_variances(residuals, dof):
 @pytest.mark.parametrize("shape", [(30, 12), (8, 40)])  # fewer residuals than channels too
 def test_shrinkage_eye_is_ledoit_wolf_rescaled_to_dof(rng, shape):
     R = rng.standard_normal(shape) * rng.uniform(0.5, 3.0, shape[1])
-    centred = R - R.mean(axis=0)
-    ledoit_wolf = LedoitWolf(assume_centered=True).fit(centred).covariance_
+    centered = R - R.mean(axis=0)
+    ledoit_wolf = LedoitWolf(assume_centered=True).fit(centered).covariance_
     expected = ledoit_wolf * shape[0] / (shape[0] - 1)
     np.testing.assert_allclose(noise_covariance(R, "shrinkage_eye"), expected, rtol=1e-10)
 
@@ -129,14 +129,14 @@ def test_bad_input_is_named(residuals):
     with pytest.raises(ValueError, match="dof has 1 entries for 2 data sets"):
         noise_covariance([residuals, residuals], dof=[5])
     constant = residuals.copy()
-    constant[:, 2] = 0.1  # centring leaves rounding, not an exact zero
+    constant[:, 2] = 0.1  # centering leaves rounding, not an exact zero
     for method in ("shrinkage_diag", "diag", "full"):
         with pytest.raises(ValueError, match="no variance in channel 2"):
             noise_covariance(constant, method)
     assert np.all(np.isfinite(noise_precision(constant, "shrinkage_eye")))
     with pytest.raises(np.linalg.LinAlgError, match="full noise covariance of residuals"):
         noise_precision(residuals[:5], "full")
-    square = residuals[:12]  # 12 residuals, 12 channels: rank 11 after centring
+    square = residuals[:12]  # 12 residuals, 12 channels: rank 11 after centering
     with pytest.raises(np.linalg.LinAlgError, match="singular"):
         noise_precision(square, "full")
     with pytest.raises(np.linalg.LinAlgError, match="data set 1"):

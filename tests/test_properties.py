@@ -24,7 +24,7 @@ EIGENVALUE_FLOOR = 1e-7
 
 
 def above_floor(*arrays):
-    """Whether every centred array's Gram eigenvalues exceed the floor 1000-fold."""
+    """Whether every centered array's Gram eigenvalues exceed the floor 1000-fold."""
     return all(
         np.linalg.eigvalsh((A - A.mean(0)).T @ (A - A.mean(0))).min() > 1e3 * EIGENVALUE_FLOOR
         for A in arrays

@@ -388,14 +388,14 @@ def test_whitened_comparisons_equal_the_explicit_whitening(rng):
     for n in (4, 12, 30):
         a = np.stack([pdist(rng.standard_normal((n, 5))) for _ in range(3)])
         b = np.stack([pdist(rng.standard_normal((n, 5))) for _ in range(2)])
-        for method, prepare in (("cosine_cov", lambda v: v), ("corr_cov", _centred_rows)):
+        for method, prepare in (("cosine_cov", lambda v: v), ("corr_cov", _centered_rows)):
             wa, wb = _whitened_by_cholesky(prepare(a)), _whitened_by_cholesky(prepare(b))
             norms = np.outer(np.linalg.norm(wa, axis=1), np.linalg.norm(wb, axis=1))
             expected = (wa @ wb.T) / norms
             np.testing.assert_allclose(compare_rdms(a, b, method), expected, atol=1e-12)
 
 
-def _centred_rows(v):
+def _centered_rows(v):
     return v - v.mean(axis=1, keepdims=True)
 
 

@@ -109,7 +109,7 @@ def test_procrustes_reference_values_through_linear_metric(dataset_a):
     assert angular.fit(X, Y).distance(X, Y) == pytest.approx(
         reference["procrustes_angular|A|netrep"], abs=1e-12
     )
-    # Ding et al. (2021): Procrustes between centred, Frobenius-normalised inputs.
+    # Ding et al. (2021): Procrustes between centered, Frobenius-normalised inputs.
     Xn, Yn = X - X.mean(0), Y - Y.mean(0)
     Xn, Yn = Xn / np.linalg.norm(Xn), Yn / np.linalg.norm(Yn)
     assert euclidean.fit(Xn, Yn).distance(Xn, Yn) == pytest.approx(
@@ -135,7 +135,7 @@ MEASURES = {
 @pytest.mark.parametrize("constant", ["X", "Y"])
 def test_constant_input_is_a_clear_error(rng, name, constant):
     X, Y = rng.standard_normal((20, 4)), rng.standard_normal((20, 3))
-    # 0.1 is not exactly representable: centring leaves rounding noise, not zeros.
+    # 0.1 is not exactly representable: centering leaves rounding noise, not zeros.
     if constant == "X":
         X = np.full_like(X, 0.1)
     else:

@@ -66,7 +66,7 @@ def test_cross_variance_matches_script_with_all_components(rng, shape_x, shape_y
     reference = script.pca_cross_variance(X, Y)
     keys = SCRIPT_KEYS
     if shape_x[0] <= shape_x[1]:
-        # The last component of centred X lies outside its span (rank n - 1): any
+        # The last component of centered X lies outside its span (rank n - 1): any
         # unit direction orthogonal to the data is a valid choice, so the share of
         # Y's variance along it differs between implementations (documented).
         np.testing.assert_allclose(result.cev_Y[:-1], reference["cev_Y"][:-1], atol=TOL)
@@ -269,7 +269,7 @@ def test_subspace_overlap_float_and_default_components(rng):
     X = rng.standard_normal((30, 6)) @ np.diag([10, 5, 1, 0.5, 0.1, 0.01])
     assert SubspaceOverlap(0.95).fit(X, X).n_components_ == PCA(0.95).fit(X).n_components_
     assert SubspaceOverlap().fit(X, X).n_components_ == 6
-    assert SubspaceOverlap().fit(X[:4], X[:4]).n_components_ == 3  # rank of centred X
+    assert SubspaceOverlap().fit(X[:4], X[:4]).n_components_ == 3  # rank of centered X
     assert SubspaceOverlap().fit(X, X).score(X, X) == pytest.approx(1.0)
 
 

@@ -191,7 +191,7 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
         self.score_method = score_method
 
     def partial_fit(self, X):
-        """Centre and partially whiten one representation (the per-network step).
+        """Center and partially whiten one representation (the per-network step).
 
         Parameters
         ----------
@@ -203,7 +203,7 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
         mx : ndarray of shape (n_features,)
             Column means (zeros if not ``center_columns``).
         Xw : ndarray of shape (n_samples, n_features)
-            Centred, partially whitened data.
+            Centered, partially whitened data.
         Zx : ndarray of shape (n_features, n_features)
             Whitening matrix: ``Xw = (X - mx) @ Zx``.
         """
@@ -263,7 +263,7 @@ class PermutationMetric(_NetrepConventions, _permutation.PermutationMetric):
         self.score_method = score_method
 
     def partial_fit(self, X):
-        """Centre one representation (the per-network step).
+        """Center one representation (the per-network step).
 
         Parameters
         ----------
@@ -475,7 +475,7 @@ def whiten(X, alpha, preserve_variance=True, eigval_tol=1e-7):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        Data with centred columns.
+        Data with centered columns.
     alpha : float in [0, 1]
         0 whitens fully, 1 returns X unchanged.
     preserve_variance : bool, default=True

@@ -145,7 +145,7 @@ def _tie_run_starts(ties, n):
     return np.flatnonzero(new_run)
 
 
-def sorted_ranks(ties, n, centred=False):
+def sorted_ranks(ties, n, centered=False):
     """The average ranks of a sorted vector, position by position.
 
     Parameters
@@ -154,7 +154,7 @@ def sorted_ranks(ties, n, centred=False):
         Tie positions, as :func:`sort_order` returns them.
     n : int
         Length of the vector.
-    centred : bool, default=False
+    centered : bool, default=False
         Subtract the ranks' mean, (n + 1) / 2 (exact: the ranks are halves).
 
     Returns
@@ -163,7 +163,7 @@ def sorted_ranks(ties, n, centred=False):
         Rank of the t-th smallest value, ties given their mean rank (float64,
         read-only when there are no ties).
     """
-    first = 1.0 - (n + 1) / 2.0 if centred else 1.0
+    first = 1.0 - (n + 1) / 2.0 if centered else 1.0
     if ties.size == 0:
         return _positions(n, np.float64, first)
     starts = _tie_run_starts(ties, n)
@@ -171,7 +171,7 @@ def sorted_ranks(ties, n, centred=False):
     return np.repeat((starts + ends - 1) / 2.0 + first, ends - starts)
 
 
-def average_ranks(values, out=None, centred=False):
+def average_ranks(values, out=None, centered=False):
     """Ranks 1..n of a finite vector, ties given their mean rank.
 
     The same numbers as ``scipy.stats.rankdata(values)`` (method "average"),
@@ -183,7 +183,7 @@ def average_ranks(values, out=None, centred=False):
         Finite values.
     out : ndarray of shape (n,), default=None
         Float64 array to write the ranks into.
-    centred : bool, default=False
+    centered : bool, default=False
         Subtract the ranks' mean, (n + 1) / 2.
 
     Returns
@@ -193,7 +193,7 @@ def average_ranks(values, out=None, centred=False):
     """
     order, ties = sort_order(values)
     ranks = np.empty(order.size) if out is None else out
-    ranks[order] = sorted_ranks(ties, order.size, centred)
+    ranks[order] = sorted_ranks(ties, order.size, centered)
     return ranks
 
 

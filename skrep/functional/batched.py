@@ -7,23 +7,30 @@ with its single-pair math (:func:`~skrep.functional.linear.linear_block_distance
 keeps their names importable from here.
 """
 
+from .._deprecation import renamed_attribute
 from .linear import linear_block_distances, prepare_linear_network
 from .network_blocks import (
     REFINE_ANGLE,
     PreparedNetwork,
     block_bytes,
     gram_block_size,
-    prepare_centred_network,
+    prepare_centered_network,
 )
 from .permutation import permutation_block_distances
 
 __all__ = [
     "PreparedNetwork",
     "prepare_linear_network",
-    "prepare_centred_network",
+    "prepare_centered_network",
     "linear_block_distances",
     "permutation_block_distances",
     "block_bytes",
     "gram_block_size",
     "REFINE_ANGLE",
 ]
+
+
+def __getattr__(name):
+    """The spelling of 0.1 ("prepare_centred_network"), for one release, with a FutureWarning."""
+    renamed = {"prepare_centred_network": ("prepare_centered_network", prepare_centered_network)}
+    return renamed_attribute(__name__, renamed, name)

@@ -1,7 +1,7 @@
 """Canonical correlation analysis (CCA) similarities: mean CCA, R2_CCA, SVCCA and PWCCA.
 
 All start from the canonical correlations ``rho_1 >= rho_2 >= ...`` of the
-centred representations: the singular values of ``Qx' Qy``, where ``Qx`` and
+centered representations: the singular values of ``Qx' Qy``, where ``Qx`` and
 ``Qy`` are orthonormal bases of the column spaces of X and Y (directions of
 numerically zero variance dropped), so there are ``min(rank X, rank Y)`` of
 them.
@@ -22,7 +22,7 @@ import numpy as np
 from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
 from .._validation import check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
-from .centering import centre_and_scale
+from .centering import center_and_scale
 from .subspace import check_n_components, principal_components_of_validated
 
 __all__ = [
@@ -55,7 +55,7 @@ def _validated_pair(X, Y):
 
 
 def _ranked_svd(A):
-    """Thin SVD of centred, scaled data, cut to its numerical rank.
+    """Thin SVD of centered, scaled data, cut to its numerical rank.
 
     The rank uses numpy.linalg.matrix_rank's tolerance, in the data's own
     precision; at least one direction is kept.
@@ -69,7 +69,7 @@ def _ranked_svd(A):
 
 
 def _column_basis(Xc):
-    """Orthonormal basis of the column space of centred, scaled data (rank-revealing SVD)."""
+    """Orthonormal basis of the column space of centered, scaled data (rank-revealing SVD)."""
     return _ranked_svd(Xc)[0]
 
 
@@ -93,7 +93,7 @@ def centered_basis(X, name):
         Orthonormal columns spanning the centered columns of X, in X's
         namespace and dtype (directions of numerically zero variance dropped).
     """
-    return _column_basis(centre_and_scale(X, name, "its canonical correlations")[0])
+    return _column_basis(center_and_scale(X, name, "its canonical correlations")[0])
 
 
 def basis_correlations(Qx, Qy):
@@ -187,8 +187,8 @@ def _reduced(X, n_components, name):
 def svcca_basis(X, n_components, name):
     """Orthonormal basis of the top principal components of validated X (SVCCA's step).
 
-    The principal-component scores of centred data are centred already, so
-    their basis needs no second centring.
+    The principal-component scores of centered data are centered already, so
+    their basis needs no second centering.
 
     Parameters
     ----------
@@ -204,7 +204,7 @@ def svcca_basis(X, n_components, name):
     array of shape (n_samples, n_kept)
         Orthonormal columns spanning the kept principal-component scores.
     """
-    scaled = centre_and_scale(X, name, "SVCCA")[0]
+    scaled = center_and_scale(X, name, "SVCCA")[0]
     return _column_basis(_reduced(scaled, n_components, name))
 
 
@@ -294,20 +294,20 @@ def prepare_pwcca(X, name):
     xp = get_namespace(X)
     # PWCCA does not change when a representation is scaled; scaling keeps
     # float32 products in range.
-    centred, means, scale = centre_and_scale(X, name, "PWCCA")
+    centered, means, scale = center_and_scale(X, name, "PWCCA")
     means = means / scale
     # google whitens with pinv(cov)^(1/2), which squares the condition number:
     # near-dependent units (dead ReLUs, collinear features) then give
     # correlations above 1 or an SVD that does not converge. The same matrix,
     # Sxx^(-1/2) Sxy Syy^(-1/2) = Vx (Ux' Uy) Vy' from the thin SVDs Xc = Ux Sx Vx',
     # is formed in pwcca_from_prepared from the data, with numpy's rank tolerance.
-    U, V = _whitening_factors(centred)
+    U, V = _whitening_factors(centered)
     as_host = lambda A: to_numpy(xp.astype(A, xp.float64))  # noqa: E731
     return {
         "U": U,
         "V": V,
-        "raw": as_host(centred) + as_host(means),
-        "centred": as_host(centred),
+        "raw": as_host(centered) + as_host(means),
+        "centered": as_host(centered),
         "means": as_host(means),
     }
 
@@ -339,8 +339,8 @@ def pwcca_from_prepared(x, y):
     rank_x, rank_y = Ux.shape[1], Uy.shape[1]
     rank = min(rank_x, rank_y)
     rotation, side = (u.T, x) if rank_x <= rank_y else (vt, y)
-    # As published: the unit means are added back to the rotated centred activity.
-    directions = side["centred"] @ rotation[:rank].T + side["means"][:, :rank]
+    # As published: the unit means are added back to the rotated centered activity.
+    directions = side["centered"] @ rotation[:rank].T + side["means"][:, :rank]
     basis, _ = np.linalg.qr(directions)
     weights = np.sum(np.abs(basis.T @ side["raw"]), axis=1)
     weights = weights / np.sum(weights)

@@ -1,4 +1,4 @@
-"""Column centring shared by the alignment metrics and the similarity measures."""
+"""Column centering shared by the alignment metrics and the similarity measures."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import array_api_compat
 import numpy as np
 
 from .._array import get_namespace
+from .._deprecation import renamed_attribute
 from .._validation import _shape_str, check_matrix
 
-__all__ = ["column_means", "centred_features", "centre_and_scale"]
+__all__ = ["column_means", "centered_features", "center_and_scale"]
 
 
 def column_means(X, center_columns=True, *, check_input=True):
@@ -38,7 +39,7 @@ def column_means(X, center_columns=True, *, check_input=True):
     return xp.zeros(X.shape[1], dtype=X.dtype, device=array_api_compat.device(X))
 
 
-def centred_features(X, *, mean=None):
+def centered_features(X, *, mean=None):
     """Subtract the column means, accumulated in float64, keeping X's dtype.
 
     Parameters
@@ -62,12 +63,12 @@ def centred_features(X, *, mean=None):
     return X - xp.astype(mean, X.dtype)
 
 
-def centre_and_scale(X, name, what="the measure"):
-    """Centred columns of ``X`` divided by their largest magnitude, or a no-variance error.
+def center_and_scale(X, name, what="the measure"):
+    """Centered columns of ``X`` divided by their largest magnitude, or a no-variance error.
 
     Scale-invariant measures (CKA, CCA, neighbours, regression R^2) use it so
     that float32 products neither overflow (data around 1e9) nor underflow
-    (around 1e-12). Data whose centred values are all within rounding of zero
+    (around 1e-12). Data whose centered values are all within rounding of zero
     (a constant representation, whatever the constant) is rejected by name,
     instead of giving a number made of rounding errors.
 
@@ -92,18 +93,27 @@ def centre_and_scale(X, name, what="the measure"):
     """
     xp = get_namespace(X)
     mean = xp.sum(X, axis=0, keepdims=True, dtype=xp.float64) / X.shape[0]
-    centred = centred_features(X, mean=mean)
+    centered = centered_features(X, mean=mean)
     # Largest magnitudes from min and max: two reductions, no |X| temporary.
-    largest = max(-float(xp.min(centred)), float(xp.max(centred)))
+    largest = max(-float(xp.min(centered)), float(xp.max(centered)))
     magnitude = max(-float(xp.min(X)), float(xp.max(X)))
     eps = float(xp.finfo(X.dtype).eps)
-    # Centring a constant column leaves at most a few ulps of the constant.
+    # Centering a constant column leaves at most a few ulps of the constant.
     if not largest > 8.0 * eps * magnitude or largest == 0.0:
         raise ValueError(
             f"{name} has no variance: every column is constant (shape {_shape_str(X.shape)}), "
             f"so {what} is undefined; expected a representation that varies across samples."
         )
-    if isinstance(centred, np.ndarray):
-        centred *= 1.0 / largest  # in place: centred is a new array
-        return centred, mean, largest
-    return centred / largest, mean, largest
+    if isinstance(centered, np.ndarray):
+        centered *= 1.0 / largest  # in place: centered is a new array
+        return centered, mean, largest
+    return centered / largest, mean, largest
+
+
+def __getattr__(name):
+    """The spellings of 0.1 ("centre"), for one release, with a FutureWarning."""
+    renamed = {
+        "centre_and_scale": ("center_and_scale", center_and_scale),
+        "centred_features": ("centered_features", centered_features),
+    }
+    return renamed_attribute(__name__, renamed, name)

@@ -9,7 +9,7 @@ Two reference measures:
   normalised singular values.
 
 Inputs are numpy arrays or torch tensors (any array-API array); the heavy
-linear algebra (centring, SVD, Gram products) runs in the input's namespace
+linear algebra (centering, SVD, Gram products) runs in the input's namespace
 and on its device, and the summaries come back as Python floats. Arrays with
 more than two axes, such as (trials, time, units), are read as samples by
 features: every axis but the last is flattened into samples. Data with
@@ -54,13 +54,13 @@ def _as_samples_by_features(X, name, *, min_samples=2):
     return check_representation(X, name, min_samples=min_samples)
 
 
-def _centred(X, xp):
+def _centered(X, xp):
     return X - xp.mean(X, axis=0, keepdims=True)
 
 
 # -- dimensionality -----------------------------------------------------------------------
-def _participation_ratio_of_centred(Xc, xp):
-    """(sum l)^2 / sum l^2 from centred data, through the smaller Gram matrix.
+def _participation_ratio_of_centered(Xc, xp):
+    """(sum l)^2 / sum l^2 from centered data, through the smaller Gram matrix.
 
     The covariance X'X/n and the kernel XX'/n share their nonzero eigenvalues,
     and sum l = trace and sum l^2 = squared Frobenius norm of either, so no
@@ -146,7 +146,7 @@ def participation_ratio(X, *, covariance=False):
 
     Notes
     -----
-    From data, the columns are centred and the value is computed from the
+    From data, the columns are centered and the value is computed from the
     smaller of the covariance and the Gram (kernel) matrix, which share their
     nonzero eigenvalues: ``PR = ||Xc||_F^4 / ||Xc' Xc||_F^2``. This is exact and
     needs no eigendecomposition. A covariance matrix goes through its
@@ -170,7 +170,7 @@ def participation_ratio(X, *, covariance=False):
         return _participation_ratio_of_covariance(C, "X")
     X = _as_samples_by_features(X, "X")
     xp = get_namespace(X)
-    return _participation_ratio_of_centred(_centred(X, xp), xp)
+    return _participation_ratio_of_centered(_centered(X, xp), xp)
 
 
 def effective_dimensionality(X, *, covariance=False):
@@ -209,7 +209,7 @@ def effective_rank(X, *, center=False):
         The matrix (arrays with more axes are flattened into rows).
     center : bool, default=False
         Subtract the column means first. Roy and Vetterli define the
-        effective rank of the matrix itself, hence the default; centre to
+        effective rank of the matrix itself, hence the default; center to
         measure the spread of a representation around its mean.
 
     Returns
@@ -231,7 +231,7 @@ def effective_rank(X, *, center=False):
     X = _as_samples_by_features(X, "X", min_samples=1)
     xp = get_namespace(X)
     if center:
-        X = _centred(X, xp)
+        X = _centered(X, xp)
     singular_values = to_numpy(xp.linalg.svdvals(X)).astype(np.float64)
     total = singular_values.sum()
     if total == 0.0:

@@ -55,8 +55,8 @@ def _pairwise_norms(A, B, xp):
     mean from both so that the cancellation in ``|a|^2 + |b|^2 - 2 a.b`` is
     relative to the spread of the responses, not their offset.
     """
-    centre = xp.mean(A, axis=1, keepdims=True)
-    A, B = A - centre, B - centre
+    center = xp.mean(A, axis=1, keepdims=True)
+    A, B = A - center, B - center
     sq = (
         xp.sum(A * A, axis=2)[:, :, None] + xp.sum(B * B, axis=2)[:, None, :] - 2 * (A @ _mT(B, xp))
     )

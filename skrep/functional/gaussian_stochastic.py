@@ -121,8 +121,8 @@ def class_statistics(responses, covariance_estimator=None):
         )
     means = xp.mean(responses, axis=1)
     if covariance_estimator is None:
-        centred = responses - means[:, None, :]
-        covariances = _mT(centred, xp) @ centred / (n_repeats - 1)
+        centered = responses - means[:, None, :]
+        covariances = _mT(centered, xp) @ centered / (n_repeats - 1)
     else:
         from sklearn.base import clone
 

@@ -18,7 +18,7 @@ import numpy as np
 from .._array import convert_like, get_namespace, matrix_transpose
 from .._validation import _shape_str, check_representation
 from ..exceptions import InvalidParameterError
-from .centering import centred_features
+from .centering import centered_features
 
 __all__ = ["check_kernel_params", "rbf_bandwidth", "gram_matrix"]
 
@@ -121,7 +121,7 @@ def rbf_bandwidth(X, threshold=0.8):
     check_kernel_params("rbf", None, threshold, False, "rbf_bandwidth")
     X = check_representation(X, "X")
     xp = get_namespace(X)
-    return _bandwidth(_squared_distances(centred_features(X), xp), threshold, xp, "X")
+    return _bandwidth(_squared_distances(centered_features(X), xp), threshold, xp, "X")
 
 
 def _bandwidth(distances, threshold, xp, name):
@@ -143,7 +143,7 @@ def gram_matrix(X, kernel="linear", *, sigma=None, threshold=0.8):
     X : array-like or torch.Tensor of shape (n_samples, n_features)
         The representation.
     kernel : {"linear", "rbf"} or callable, default="linear"
-        "linear" gives ``Xc Xc'`` of the centred features; "rbf" gives
+        "linear" gives ``Xc Xc'`` of the centered features; "rbf" gives
         ``exp(-|x_i - x_j|^2 / (2 sigma^2))`` in float64; a callable receives
         X and must return its Gram matrix (e.g.
         ``sklearn.metrics.pairwise.polynomial_kernel``).
@@ -165,10 +165,10 @@ def gram_matrix(X, kernel="linear", *, sigma=None, threshold=0.8):
 def _gram(X, kernel, sigma, threshold, name):
     xp = get_namespace(X)
     if kernel == "linear":
-        Xc = centred_features(X)
+        Xc = centered_features(X)
         return Xc @ matrix_transpose(Xc, xp)
     if kernel == "rbf":
-        distances = _squared_distances(centred_features(X), xp)
+        distances = _squared_distances(centered_features(X), xp)
         if sigma is None:
             sigma = _bandwidth(distances, threshold, xp, name)
         if isinstance(distances, np.ndarray):

@@ -1,11 +1,11 @@
-"""Centred kernel alignment (CKA) and the Hilbert-Schmidt independence criterion (HSIC).
+"""Centered kernel alignment (CKA) and the Hilbert-Schmidt independence criterion (HSIC).
 
 CKA (Kornblith et al. 2019) compares two representations through their
 kernel (Gram) matrices ``K`` and ``L`` over the same n stimuli::
 
     CKA(K, L) = HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L))
 
-with the biased HSIC ``tr(K H L H) / (n - 1)^2`` (``H`` the centring matrix),
+with the biased HSIC ``tr(K H L H) / (n - 1)^2`` (``H`` the centering matrix),
 or, with ``debiased=True``, the unbiased U-statistic of Song et al. (2012).
 
 Every HSIC here is written through three statistics of each Gram matrix:
@@ -14,12 +14,12 @@ sums ``r = K 1`` and the total ``s = 1' K 1``, each minus the diagonal for
 the debiased form. With them one product of vectorised Grams gives the HSIC of
 every pair of layers at once (:func:`cka_matrix`), and linear CKA needs no
 Gram matrix at all when there are more stimuli than features:
-``tr(K_a K_b) = ||X_a' X_b||_F^2`` for centred features, and the diagonal of
+``tr(K_a K_b) = ||X_a' X_b||_F^2`` for centered features, and the diagonal of
 ``X X'`` is the squared row norms.
 
-Numerics: features are centred about a mean accumulated in float64 before any
+Numerics: features are centered about a mean accumulated in float64 before any
 product, so float32 data whose features sit around 1000 loses nothing to
-cancellation (public code that centres the Gram matrix instead is off by up
+cancellation (public code that centers the Gram matrix instead is off by up
 to 1 there); the RBF kernel's distances, exponentials and sums are float64.
 """
 
@@ -31,7 +31,7 @@ import numpy as np
 
 from .._array import convert_like, floating_dtype, get_namespace, matrix_transpose, to_numpy
 from .._validation import _shape_str, check_paired_samples, check_representation
-from .centering import centre_and_scale
+from .centering import center_and_scale
 from .gram import _gram, check_kernel_params, gram_matrix, rbf_bandwidth
 from .hsic import MIN_CKA_SAMPLES, _gram_statistics, _hsic_from_statistics, hsic
 
@@ -60,7 +60,7 @@ def _normalise(hsic_ab, hsic_aa, hsic_bb, names_a, names_b):
             k = int(bad[0])
             raise ValueError(
                 f"{names[k]} has a self-HSIC of {values[k]:.3g}: its Gram matrix has no "
-                "variance around its centre (constant rows, or constant features for the "
+                "variance around its center (constant rows, or constant features for the "
                 "linear kernel; for the debiased estimator too few varying samples), so CKA "
                 "is undefined; expected a representation that varies across samples."
             )
@@ -68,9 +68,9 @@ def _normalise(hsic_ab, hsic_aa, hsic_bb, names_a, names_b):
 
 
 def _linear_statistics(Xs, debiased, xp):
-    """(T, r.r, s) for the linear kernel from centred features, no Gram matrix.
+    """(T, r.r, s) for the linear kernel from centered features, no Gram matrix.
 
-    ``T_ab = ||X_a' X_b||_F^2``; with centred features every row sum of
+    ``T_ab = ||X_a' X_b||_F^2``; with centered features every row sum of
     ``X X'`` is 0, and removing the diagonal (the squared row norms ``d``)
     turns ``T`` into ``T - d_a . d_b``, the row sums into ``-d`` and the total
     into ``-sum d``.
@@ -104,9 +104,9 @@ def _statistics(Xs, names, kernel, sigma, threshold, debiased):
     if kernel == "linear":
         dtype = floating_dtype(xp, *Xs)
         # CKA does not change when one representation is scaled, so each is
-        # divided by its largest centred value: no float32 overflow or underflow.
-        centred = [
-            centre_and_scale(xp.astype(X, dtype, copy=False), name, "CKA")[0]
+        # divided by its largest centered value: no float32 overflow or underflow.
+        centered = [
+            center_and_scale(xp.astype(X, dtype, copy=False), name, "CKA")[0]
             for X, name in zip(Xs, names, strict=True)
         ]
         widths = [X.shape[1] for X in Xs]
@@ -119,17 +119,17 @@ def _statistics(Xs, names, kernel, sigma, threshold, debiased):
             gram_cost = sum(widths) * n * n + len(Xs) * (len(Xs) + 1) // 2 * n * n
             use_features = feature_cost <= gram_cost
         if use_features:
-            return _linear_statistics(centred, debiased, xp)
-        traces = _gram_traces(centred, xp, zero_diagonal=debiased)
-        return _linear_corrections(traces, centred, debiased, xp, diagonal_in_traces=False)
+            return _linear_statistics(centered, debiased, xp)
+        traces = _gram_traces(centered, xp, zero_diagonal=debiased)
+        return _linear_corrections(traces, centered, debiased, xp, diagonal_in_traces=False)
     for X, name in zip(Xs, names, strict=True):
-        centre_and_scale(X, name, "CKA")  # a constant representation is an error
+        center_and_scale(X, name, "CKA")  # a constant representation is an error
     grams = [_gram(X, kernel, sigma, threshold, name) for X, name in zip(Xs, names, strict=True)]
     return _gram_statistics(grams, debiased, xp, owned=not callable(kernel))
 
 
-def _gram_traces(centred, xp, slab_rows=256, *, zero_diagonal=False):
-    """``tr(K_a K_b)`` for the linear Grams ``K = Xc Xc'`` of centred features.
+def _gram_traces(centered, xp, slab_rows=256, *, zero_diagonal=False):
+    """``tr(K_a K_b)`` for the linear Grams ``K = Xc Xc'`` of centered features.
 
     The Gram matrices are never stored whole. For each slab of rows I, every
     representation's block ``X_I X_{I:}'`` (the rows I against all rows from
@@ -143,18 +143,21 @@ def _gram_traces(centred, xp, slab_rows=256, *, zero_diagonal=False):
     diagonals of the Grams are left out (the debiased statistic), instead of
     being subtracted afterwards, which would cancel most of a float32 sum.
     """
-    k, n = len(centred), centred[0].shape[0]
+    k, n = len(centered), centered[0].shape[0]
     traces = np.zeros((k, k))
     half = math.sqrt(0.5)
     for start in range(0, n, slab_rows):
         height, width = min(slab_rows, n - start), n - start
-        if isinstance(centred[0], np.ndarray):
-            slab = np.empty((k, height, width), dtype=centred[0].dtype)
-            for a, X in enumerate(centred):
+        if isinstance(centered[0], np.ndarray):
+            slab = np.empty((k, height, width), dtype=centered[0].dtype)
+            for a, X in enumerate(centered):
                 np.matmul(X[start : start + height], X[start:].T, out=slab[a])
         else:
             slab = xp.stack(
-                [X[start : start + height, :] @ matrix_transpose(X[start:, :], xp) for X in centred]
+                [
+                    X[start : start + height, :] @ matrix_transpose(X[start:, :], xp)
+                    for X in centered
+                ]
             )
         slab[:, :, :height] *= half
         if zero_diagonal:
@@ -203,7 +206,7 @@ def cka_matrix(
 
     Each representation's kernel statistics are computed once, then the HSIC
     of all pairs comes from their inner products (for the linear kernel,
-    blockwise products of centred Gram blocks, never the whole Gram matrix,
+    blockwise products of centered Gram blocks, never the whole Gram matrix,
     or the feature products when the representations are narrow).
 
     Parameters
@@ -308,7 +311,7 @@ def cka_between(
 
 
 def cka(X, Y, *, kernel="linear", sigma=None, threshold=0.8, debiased=False):
-    """Centred kernel alignment between two representations (Kornblith et al. 2019).
+    """Centered kernel alignment between two representations (Kornblith et al. 2019).
 
     Linear CKA goes through the feature space (``||X'Y||_F^2``) when there
     are more stimuli than features, and through the Gram matrices otherwise.
@@ -360,7 +363,7 @@ def _pair_cka(X, Y, kernel, sigma, threshold, debiased):
 
 
 def linear_cka(X, Y, *, debiased=False):
-    """Linear CKA: ``||X'Y||_F^2 / (||X'X||_F ||Y'Y||_F)`` for centred X and Y.
+    """Linear CKA: ``||X'Y||_F^2 / (||X'X||_F ||Y'Y||_F)`` for centered X and Y.
 
     Parameters
     ----------

@@ -76,7 +76,7 @@ def partial_whitening_matrix(
     Parameters
     ----------
     X : array of shape (n_samples, n_features)
-        Data, normally with centred columns.
+        Data, normally with centered columns.
     alpha : float in [0, 1]
         0 whitens fully, 1 leaves the data unchanged (``Z`` is the identity).
     preserve_variance : bool, default=True
@@ -189,7 +189,7 @@ class WhitenedRepresentation(NamedTuple):
 
 
 def whiten_representation(X, alpha, *, center_columns=True, check_input=True):
-    """Centre (optionally) and partially whiten one representation.
+    """Center (optionally) and partially whiten one representation.
 
     This is the part of a :class:`~skrep.metrics.LinearMetric` fit that depends
     on one network only (netrep's ``partial_fit``).
@@ -272,7 +272,7 @@ class LinearAlignment(NamedTuple):
 def fit_linear_alignment(X, Y, alpha, *, center_columns=True, check_input=True):
     """Fit the generalized shape metric alignment between ``X`` and ``Y``.
 
-    Each representation is centred (optionally) and partially whitened with
+    Each representation is centered (optionally) and partially whitened with
     :func:`whiten_representation`; the whitened pair is then aligned by
     :func:`rotations_between`: ``Wx = Zx U``, ``Wy = Zy V``.
 
@@ -341,7 +341,7 @@ def apply_alignment(X, offset, W, *, check_input=True):
 
 # -- many networks: one Gram product per block ---------------------------------------------
 def prepare_linear_network(X, alpha, X_test=None, *, center_columns=True, check_input=True):
-    """Centre and partially whiten one network, as a LinearMetric fit would.
+    """Center and partially whiten one network, as a LinearMetric fit would.
 
     Parameters
     ----------

@@ -23,7 +23,7 @@ import numpy as np
 from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
 from .._validation import _shape_str, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
-from .centering import centre_and_scale
+from .centering import center_and_scale
 
 __all__ = [
     "nearest_neighbors",
@@ -96,7 +96,7 @@ def neighbor_indices(X, n_neighbors, name):
             f"expected n_neighbors <= {n - 1}."
         )
     # Neighbours do not change when X is scaled; scaling keeps row norms in range.
-    centre_and_scale(X, name, "its nearest neighbours")  # identical rows: an error
+    center_and_scale(X, name, "its nearest neighbours")  # identical rows: an error
     Xn = _normalised_rows(X / float(xp.max(xp.abs(X))), name)
     similarity = Xn @ matrix_transpose(Xn, xp)
     if hasattr(similarity, "topk"):  # torch: selection on the device

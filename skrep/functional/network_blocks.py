@@ -29,12 +29,13 @@ from typing import NamedTuple
 import numpy as np
 
 from .._array import convert_like, get_namespace, to_numpy, zero_pad_columns
+from .._deprecation import renamed_attribute
 from .._validation import check_columns_match, check_matrix
 from .centering import column_means
 
 __all__ = [
     "PreparedNetwork",
-    "prepare_centred_network",
+    "prepare_centered_network",
     "block_bytes",
     "gram_block_size",
     "REFINE_ANGLE",
@@ -53,7 +54,7 @@ class PreparedNetwork(NamedTuple):
     Parameters
     ----------
     train : array of shape (n_samples, n_features)
-        Centred (and whitened, for the linear metrics) training data.
+        Centered (and whitened, for the linear metrics) training data.
     test : array of shape (n_samples_test, n_features) or None
         Held-out data mapped with the training offset (and whitening).
     sq_norm, sq_norm_test : float or None
@@ -88,8 +89,8 @@ def _check_network(X, X_test):
     return X, X_test
 
 
-def prepare_centred_network(X, X_test=None, *, center_columns=True, check_input=True):
-    """Centre one network (training and held-out data with the training means).
+def prepare_centered_network(X, X_test=None, *, center_columns=True, check_input=True):
+    """Center one network (training and held-out data with the training means).
 
     Parameters
     ----------
@@ -106,7 +107,7 @@ def prepare_centred_network(X, X_test=None, *, center_columns=True, check_input=
     Returns
     -------
     PreparedNetwork
-        Centred data and squared norms.
+        Centered data and squared norms.
     """
     if check_input:
         X, X_test = _check_network(X, X_test)
@@ -231,7 +232,7 @@ def _check_block(nets_a, nets_b, pairs):
     if not all(isinstance(net, PreparedNetwork) for net in networks):
         raise TypeError(
             "nets_a and nets_b must hold PreparedNetwork objects (from "
-            "prepare_linear_network or prepare_centred_network)."
+            "prepare_linear_network or prepare_centered_network)."
         )
     if len({net.test is None for net in networks}) > 1:
         raise ValueError(
@@ -299,3 +300,9 @@ def block_bytes(n_networks, width, itemsize, *, with_test):
     per_pair = width * width * itemsize
     copies = 2 if not with_test else 6
     return int(math.ceil(copies * n_networks**2 * per_pair))
+
+
+def __getattr__(name):
+    """The spelling of 0.1 ("prepare_centred_network"), for one release, with a FutureWarning."""
+    renamed = {"prepare_centred_network": ("prepare_centered_network", prepare_centered_network)}
+    return renamed_attribute(__name__, renamed, name)

@@ -76,13 +76,13 @@ def _checked_dof(dof, n_residuals, name="dof"):
     return float(dof)
 
 
-def _check_channels_vary(raw, centred, method, name):
+def _check_channels_vary(raw, centered, method, name):
     """A channel without variance has no noise to normalise: its precision is undefined.
 
-    Compared with the channel's magnitude, since centring a constant leaves
+    Compared with the channel's magnitude, since centering a constant leaves
     rounding (about 1e-17 of it), not an exact zero.
     """
-    spread = np.max(np.abs(centred), axis=0)
+    spread = np.max(np.abs(centered), axis=0)
     scale = np.max(np.abs(raw), axis=0)
     constant = spread <= 64 * np.finfo(np.float64).eps * scale
     if np.any(constant):

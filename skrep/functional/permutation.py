@@ -81,7 +81,7 @@ def fit_permutation_alignment(X, Y, *, center_columns=True, check_input=True):
 
 
 def apply_permutation(X, offset, order, *, check_input=True):
-    """Centre ``X`` with ``offset`` and reorder its columns: ``(X - offset)[:, order]``.
+    """Center ``X`` with ``offset`` and reorder its columns: ``(X - offset)[:, order]``.
 
     Parameters
     ----------
@@ -99,7 +99,7 @@ def apply_permutation(X, offset, order, *, check_input=True):
     Returns
     -------
     array of shape (n_samples, n_features)
-        ``X`` centred and reordered.
+        ``X`` centered and reordered.
     """
     if check_input:
         X = check_matrix(X, "X")
@@ -117,7 +117,7 @@ def apply_permutation(X, offset, order, *, check_input=True):
 
 # -- many networks: cross-products from one Gram product -------------------------------------
 def permutation_block_distances(nets_a, nets_b, pairs, *, score_method="angular", same_block=False):
-    """Permutation metric distances for many pairs of centred networks.
+    """Permutation metric distances for many pairs of centered networks.
 
     The cross-products come from one matrix product; the optimal one-to-one
     matching of units is then solved per pair by scipy's Hungarian solver.
@@ -125,7 +125,7 @@ def permutation_block_distances(nets_a, nets_b, pairs, *, score_method="angular"
     Parameters
     ----------
     nets_a, nets_b : sequences of PreparedNetwork
-        Networks prepared by :func:`prepare_centred_network` (all with
+        Networks prepared by :func:`prepare_centered_network` (all with
         held-out data, or none).
     pairs : sequence of (int, int)
         Index into ``nets_a`` and into ``nets_b`` of each pair to compute.

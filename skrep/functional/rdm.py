@@ -7,7 +7,7 @@ triangle, row by row, as :func:`scipy.spatial.distance.squareform` orders it
 
 Methods (``x_i`` is the mean pattern of condition i over its observations):
 
-- ``"correlation"``: ``1 - Pearson r`` of the patterns (centred across channels);
+- ``"correlation"``: ``1 - Pearson r`` of the patterns (centered across channels);
 - ``"cosine"``: ``1 - cosine similarity``;
 - ``"euclidean"``: ``|x_i - x_j|``;
 - ``"sqeuclidean"``: ``|x_i - x_j|^2``;
@@ -209,7 +209,7 @@ def _condition_means(X, conditions, order, xp):
 
 def _pairwise(A, B, P, xp):
     """``(a_i - a_j) P (b_i - b_j)'`` for all pairs, condensed."""
-    # The distances do not change when all patterns move together; centring
+    # The distances do not change when all patterns move together; centering
     # them first keeps float32 from cancelling when responses share an offset.
     A = A - xp.mean(A, axis=-2, keepdims=True)
     B = B - xp.mean(B, axis=-2, keepdims=True)
@@ -304,7 +304,7 @@ def compute_rdm(
             if flat.size:
                 raise ValueError(
                     f"Condition {int(flat[0] % n_conditions)} has a constant pattern "
-                    f"(zero norm{' after centring' if method == 'correlation' else ''}), so "
+                    f"(zero norm{' after centering' if method == 'correlation' else ''}), so "
                     f"its {method} distance is undefined; expected patterns that vary "
                     "across channels."
                 )

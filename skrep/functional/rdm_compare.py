@@ -137,12 +137,12 @@ def _in_threads(function, items, values_per_item):
         return Parallel(n_jobs=-1, prefer="threads")(delayed(function)(item) for item in items)
 
 
-def _centred_ranks(rdms):
+def _centered_ranks(rdms):
     """Average ranks of each row, minus their mean, in one new array."""
     ranks = np.empty_like(rdms)
 
     def rank_row(i):
-        average_ranks(rdms[i], out=ranks[i], centred=True)
+        average_ranks(rdms[i], out=ranks[i], centered=True)
 
     _in_threads(rank_row, range(rdms.shape[0]), rdms.shape[1])
     return ranks
@@ -160,11 +160,11 @@ def _spearman_against_one(single, rdms):
     order, ties = sort_order(single)
     ordinal = np.empty(m, dtype=np.int64)
     ordinal[order] = np.arange(m)
-    single_ranks = sorted_ranks(ties, m, centred=True)  # by ordinal
+    single_ranks = sorted_ranks(ties, m, centered=True)  # by ordinal
 
     def correlate(row):
         tags, row_ties = sort_order(row, ordinal, order)
-        row_ranks = sorted_ranks(row_ties, m, centred=True)
+        row_ranks = sorted_ranks(row_ties, m, centered=True)
         if ties.size == 0:  # the single RDM's rank at ordinal k is k - (m - 1) / 2
             paired = tags - (m - 1) / 2.0
         else:
@@ -177,7 +177,7 @@ def _spearman_against_one(single, rdms):
 
 def _spearman(a, b, names):
     if a.shape[0] > 1 and b.shape[0] > 1:
-        return _cosine(_centred_ranks(a), _centred_ranks(b), names)
+        return _cosine(_centered_ranks(a), _centered_ranks(b), names)
     one_row_side = 0 if a.shape[0] == 1 else 1
     single, rdms = (a, b) if one_row_side == 0 else (b, a)
     dots, norm_single, norms = _spearman_against_one(single[0], rdms)
@@ -211,7 +211,7 @@ def _cosine(a, b, names):
     return (a @ b.T) / np.outer(norm_a, norm_b)
 
 
-def _centred(v):
+def _centered(v):
     return v - v.mean(axis=1, keepdims=True)
 
 
@@ -222,8 +222,8 @@ DOT_FORM_METHODS = ("cosine", "pearson", "spearman", "rho-a")
 def _dot_form(v, method, name):
     """(w, norms) with the comparison of rows a, b equal to ``w_a . w_b / (norms_a norms_b)``.
 
-    For the methods in ``DOT_FORM_METHODS``: cosine (w = v), Pearson (centred),
-    Spearman (centred ranks) and rho-a (centred ranks, every norm
+    For the methods in ``DOT_FORM_METHODS``: cosine (w = v), Pearson (centered),
+    Spearman (centered ranks) and rho-a (centered ranks, every norm
     ``sqrt((m^3 - m) / 12)``). Each transform moves with the pairs when the
     stimuli are relabelled (ranks of permuted values are the permuted ranks),
     so a permutation test transforms each RDM once.
@@ -231,9 +231,9 @@ def _dot_form(v, method, name):
     if method == "cosine":
         w = v
     elif method == "pearson":
-        w = _centred(v)
+        w = _centered(v)
     else:
-        w = _centred_ranks(v)
+        w = _centered_ranks(v)
     if method == "rho-a":
         m = v.shape[1]
         return w, np.full(v.shape[0], np.sqrt((m**3 - m) / 12.0))
@@ -254,7 +254,7 @@ def _whitened(v):
 
     For i.i.d. noise on the patterns, ``V = (C C') o (C C')`` (C the pairwise
     contrasts), and ``a' V^-1 b`` is proportional to the Frobenius product of
-    the double-centred matrices ``G = -1/2 H D H`` (Diedrichsen et al. 2020;
+    the double-centered matrices ``G = -1/2 H D H`` (Diedrichsen et al. 2020;
     rsatoolbox computes it this way). The coordinates are G's upper triangle
     times sqrt(2) (each off-diagonal entry appears twice) and its diagonal:
     O(n_pairs) per RDM, where a whitening matrix over pairs would be
@@ -359,22 +359,22 @@ def _compare_vectors(a, b, method):
     if method == "cosine":
         return _cosine(a, b, names)
     if method == "pearson":
-        return _cosine(_centred(a), _centred(b), names)
+        return _cosine(_centered(a), _centered(b), names)
     if method == "spearman":
         return _spearman(a, b, names)
     if method == "cosine_cov":
         return _cosine(_whitened(a), _whitened(b), names)
     if method == "corr_cov":
-        return _cosine(_whitened(_centred(a)), _whitened(_centred(b)), names)
+        return _cosine(_whitened(_centered(a)), _whitened(_centered(b)), names)
     n = a.shape[1]
     if method == "rho-a":
-        # On centred ranks r - (n + 1) / 2 the formula's constant term cancels.
+        # On centered ranks r - (n + 1) / 2 the formula's constant term cancels.
         if a.shape[0] == 1:
             result = _spearman_against_one(a[0], b)[0][None, :]
         elif b.shape[0] == 1:
             result = _spearman_against_one(b[0], a)[0][:, None]
         else:
-            result = _centred_ranks(a) @ _centred_ranks(b).T
+            result = _centered_ranks(a) @ _centered_ranks(b).T
         result = 12.0 * result / (n**3 - n)
     else:
         s, tied_a, tied_b = _kendall_statistics(a, b)

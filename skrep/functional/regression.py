@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._array import get_namespace, matrix_transpose, to_numpy
 from .cca import _column_basis, _validated_pair
-from .centering import centre_and_scale
+from .centering import center_and_scale
 
 __all__ = ["linear_regression_r2", "prepare_regression", "explained_fraction"]
 
@@ -13,7 +13,7 @@ def linear_regression_r2(X, Y):
     """R^2 of the least-squares fit of X from Y (with intercept), pooled over X's units.
 
     ``1 - ||Xc - P_Y Xc||_F^2 / ||Xc||_F^2``, where ``P_Y`` projects onto the
-    column space of the centred Y: the fraction of X's total variance a
+    column space of the centered Y: the fraction of X's total variance a
     linear map of Y explains (Kornblith et al. 2019's "linear regression";
     ReSi's ``LinearRegression``). It is asymmetric: swap the arguments to fit
     Y from X.
@@ -55,7 +55,7 @@ def prepare_regression(X, name):
     """
     xp = get_namespace(X)
     # R^2 does not change when either side is scaled; scaling keeps products in range.
-    Xc = centre_and_scale(X, name, "the regression R^2")[0]
+    Xc = center_and_scale(X, name, "the regression R^2")[0]
     return Xc, float(xp.sum(xp.astype(Xc, xp.float64) ** 2)), _column_basis(Xc)
 
 

@@ -111,15 +111,15 @@ def score_predictions(Y, P, scoring="pearson", *, check_input=True):
         check_finite(P, "P")
     if scoring == "neg_mse":
         return -xp.mean((Y - P) ** 2, axis=-2)
-    centred_y = Y - xp.mean(Y, axis=-2, keepdims=True)
+    centered_y = Y - xp.mean(Y, axis=-2, keepdims=True)
     if scoring == "r2":
         residual = xp.sum((Y - P) ** 2, axis=-2)
-        total = xp.sum(centred_y**2, axis=-2)
+        total = xp.sum(centered_y**2, axis=-2)
         safe = xp.where(total > 0, total, xp.ones_like(total))
         return xp.where(total > 0, 1.0 - residual / safe, xp.zeros_like(total))
-    centred_p = P - xp.mean(P, axis=-2, keepdims=True)
-    product = xp.sum(centred_y * centred_p, axis=-2)
-    norms = xp.sqrt(xp.sum(centred_y**2, axis=-2) * xp.sum(centred_p**2, axis=-2))
+    centered_p = P - xp.mean(P, axis=-2, keepdims=True)
+    product = xp.sum(centered_y * centered_p, axis=-2)
+    norms = xp.sqrt(xp.sum(centered_y**2, axis=-2) * xp.sum(centered_p**2, axis=-2))
     safe = xp.where(norms > 0, norms, xp.ones_like(norms))
     return xp.where(norms > 0, product / safe, xp.zeros_like(norms))
 
@@ -149,16 +149,16 @@ def _fold_factors(X_train, Y_train, X_test, xp):
     return X_test @ V, eigenvalues, None, projected
 
 
-def _kernel_fold_blocks(kernel, train, test, centre, xp):
+def _kernel_fold_blocks(kernel, train, test, center, xp):
     """The (train, train) and (test, train) blocks of the kernel of all samples.
 
-    Centring the features on the training mean ``m`` turns the blocks into
+    Centering the features on the training mean ``m`` turns the blocks into
     ``(x_i - m).(x_j - m) = K_ij - K_i. m - m.K_.j + m.m``, all means of
     kernel blocks, so the features are not needed again.
     """
     train_block = xp.take(xp.take(kernel, train, axis=0), train, axis=1)
     test_block = xp.take(xp.take(kernel, test, axis=0), train, axis=1)
-    if centre:
+    if center:
         column_means = xp.mean(train_block, axis=0)
         grand_mean = xp.mean(column_means)
         train_block = train_block - column_means[None, :] - column_means[:, None] + grand_mean
@@ -209,10 +209,10 @@ def ridge_cv_scores(
         the default of :func:`ridge_loo_scores` and of the encoding models
         (it was "neg_mse" before version 0.2).
     fit_intercept : bool, default=False
-        Centre X and Y on each training fold's means.
+        Center X and Y on each training fold's means.
     return_kernel_eigh : bool, default=False
         Also return the eigendecomposition of the kernel of all samples (of
-        the features centred on their mean with ``fit_intercept``), for
+        the features centered on their mean with ``fit_intercept``), for
         :func:`ridge_dual_coefficients`; it is computed beside the folds' own.
         None where the folds take the primal form.
 
@@ -232,9 +232,9 @@ def ridge_cv_scores(
     splits = [(np.asarray(train), np.asarray(test)) for train, test in splits]
     n_train_smallest = min(train.size for train, _ in splits) if splits else 0
     # Kernel (dual) form when features outnumber training samples: the kernel
-    # of all samples is computed once and each fold takes (and centres) its blocks.
+    # of all samples is computed once and each fold takes (and centers) its blocks.
     if fit_intercept:
-        # Each fold centres on its own training mean, which a common shift does
+        # Each fold centers on its own training mean, which a common shift does
         # not change; removing the overall mean first keeps float32 kernels of
         # offset features from cancelling.
         X = X - xp.mean(X, axis=0, keepdims=True)
@@ -294,7 +294,7 @@ def ridge_coefficients(X, Y, alphas_per_target):
     Parameters
     ----------
     X : array of shape (n_samples, n_features)
-        Features (centre them first for an intercept).
+        Features (center them first for an intercept).
     Y : array of shape (n_samples, n_targets)
         Targets.
     alphas_per_target : array-like of shape (n_targets,)
@@ -328,7 +328,7 @@ def ridge_dual_coefficients(X, Y, alphas_per_target, *, kernel_eigh=None):
     Parameters
     ----------
     X : array of shape (n_samples, n_features)
-        Features (centre them first for an intercept).
+        Features (center them first for an intercept).
     Y : array of shape (n_samples, n_targets)
         Targets.
     alphas_per_target : array-like of shape (n_targets,)
@@ -392,7 +392,7 @@ def ridge_loo_scores(X, Y, alphas, *, scoring="pearson", intercept=False, return
     smaller): the hat matrix of alpha is ``H = X (X'X + alpha I)^-1 X'`` and
     the leave-one-out prediction of sample i is
     ``y_i - (y_i - (HY)_i) / (1 - H_ii)``. For a model with an intercept,
-    pass X and Y centred and ``intercept=True``: the unpenalised intercept
+    pass X and Y centered and ``intercept=True``: the unpenalised intercept
     adds ``1/n`` to every leverage (as in scikit-learn's RidgeCV), so the
     held-out sample does not leak in through the means.
 
@@ -407,7 +407,7 @@ def ridge_loo_scores(X, Y, alphas, *, scoring="pearson", intercept=False, return
     scoring : {"neg_mse", "r2", "pearson"}, default="pearson"
         How the leave-one-out predictions are scored.
     intercept : bool, default=False
-        Whether X and Y were centred for an intercept.
+        Whether X and Y were centered for an intercept.
     return_kernel_eigh : bool, default=False
         Also return the eigendecomposition of ``XX'`` that the kernel form
         computes (None in the primal form), for :func:`ridge_dual_coefficients`.

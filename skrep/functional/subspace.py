@@ -41,8 +41,8 @@ from ._subspace_inputs import (
 )
 from .dimensionality import (
     _as_samples_by_features,
-    _centred,
-    _participation_ratio_of_centred,
+    _centered,
+    _participation_ratio_of_centered,
 )
 
 __all__ = [
@@ -70,7 +70,7 @@ def _no_variance_error(name, X):
 
 # -- principal subspaces ------------------------------------------------------------------
 def _pca(Xc, xp):
-    """Singular values and right singular vectors (principal axes) of centred data."""
+    """Singular values and right singular vectors (principal axes) of centered data."""
     _, singular_values, axes = xp.linalg.svd(Xc, full_matrices=False)
     return singular_values, axes
 
@@ -94,7 +94,7 @@ def _n_kept(n_components, variance_ratio, limit, name):
 def principal_components(X, n_components=None):
     """Mean, top principal axes and explained-variance ratios of ``X``.
 
-    Exact PCA through the SVD of the centred data, in ``X``'s namespace (so
+    Exact PCA through the SVD of the centered data, in ``X``'s namespace (so
     on a GPU for CUDA tensors), with scikit-learn's conventions.
 
     Parameters
@@ -126,7 +126,7 @@ def principal_components_of_validated(X, n_components, name):
     Parameters
     ----------
     X : array or torch.Tensor of shape (n_samples, n_features)
-        Validated 2-D data (e.g. from ``check_representation``), uncentred.
+        Validated 2-D data (e.g. from ``check_representation``), uncentered.
     n_components : int, float or None
         As in :func:`principal_components`; not checked here (see
         :func:`check_n_components`), but an int above ``min(n_samples,
@@ -194,7 +194,7 @@ def principal_angles(X, Y, n_components):
 
     Notes
     -----
-    The principal axes come from an exact SVD of each centred data set (the
+    The principal axes come from an exact SVD of each centered data set (the
     script uses scikit-learn's randomized PCA, which approximates them); the
     angles from :func:`scipy.linalg.subspace_angles`, which stays accurate for
     small angles.
@@ -231,11 +231,11 @@ def _cross_variance(X, Y, n_components):
     pca_x = principal_components_of_validated(X, n_components, "X")
     pca_y = principal_components_of_validated(Y, n_components, "Y")
     # Y in X's principal basis. Variances are taken about Y's own mean (as the
-    # script's np.var does), so Y is centred on its own mean once, whatever
-    # center_on says: centring before or after the projection is the same.
-    Y_centred = _centred(Y, xp)
-    Y_projected = Y_centred @ matrix_transpose(pca_x.components, xp)
-    total_y = float(xp.sum(Y_centred * Y_centred))
+    # script's np.var does), so Y is centered on its own mean once, whatever
+    # center_on says: centering before or after the projection is the same.
+    Y_centered = _centered(Y, xp)
+    Y_projected = Y_centered @ matrix_transpose(pca_x.components, xp)
+    total_y = float(xp.sum(Y_centered * Y_centered))
     explained_y = to_numpy(xp.sum(Y_projected**2, axis=0)).astype(np.float64) / total_y
     return Bunch(
         evr_X=pca_x.explained_variance_ratio,
@@ -244,9 +244,9 @@ def _cross_variance(X, Y, n_components):
         cev_Y_self=np.cumsum(pca_y.explained_variance_ratio),
         evr_Y=explained_y,
         cev_Y=np.cumsum(explained_y),
-        PR_X=_participation_ratio_of_centred(X - pca_x.mean, xp),
-        PR_Y=_participation_ratio_of_centred(Y_centred, xp),
-        PR_Y_in_Xbasis=_participation_ratio_of_centred(Y_projected, xp),
+        PR_X=_participation_ratio_of_centered(X - pca_x.mean, xp),
+        PR_Y=_participation_ratio_of_centered(Y_centered, xp),
+        PR_Y_in_Xbasis=_participation_ratio_of_centered(Y_projected, xp),
     )
 
 
@@ -271,7 +271,7 @@ def pca_cross_variance(X, Y, n_components=None, center_on="X"):
         fewest components explaining that fraction of the variance), or None
         for ``min(n_samples, n_features)`` of each.
     center_on : {"X", "Y"}, default="X"
-        Where Y is centred before projection, as in the script. Because the
+        Where Y is centered before projection, as in the script. Because the
         variances are taken about Y's own mean (the script's ``np.var``), both
         choices give the same values; the argument is kept for compatibility.
 
@@ -305,7 +305,7 @@ def pca_cross_variance(X, Y, n_components=None, center_on="X"):
 
     Notes
     -----
-    Components beyond the rank of centred X (at most ``n_samples_x - 1``) are
+    Components beyond the rank of centered X (at most ``n_samples_x - 1``) are
     arbitrary unit directions orthogonal to X's data, in any implementation;
     ``cev_Y`` after them depends on that choice.
     """

@@ -100,7 +100,7 @@ class PairedEstimator(PairwiseMeasure, BaseEstimator):
 
     # -- input handling ---------------------------------------------------------------
     def _validate_x(self, X, *, reset):
-        # fit needs two samples to centre and align; held-out data may be one row.
+        # fit needs two samples to center and align; held-out data may be one row.
         X_checked = check_representation(X, "X", min_samples=2 if reset else 1)
         # n_features_in_ and feature_names_in_ bookkeeping, scikit-learn's way.
         validate_data(self, X, reset=reset, skip_check_array=True)

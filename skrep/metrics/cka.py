@@ -1,4 +1,4 @@
-"""CKAEstimator: centred kernel alignment (Kornblith et al. 2019) as an estimator."""
+"""CKAEstimator: centered kernel alignment (Kornblith et al. 2019) as an estimator."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..functional.centering import centre_and_scale
+from ..functional.centering import center_and_scale
 from ..functional.hsic import MIN_CKA_SAMPLES
 from ..functional.kernel import check_kernel_params, cka, cka_between
 from ._similarity import SimilarityEstimator
@@ -25,12 +25,12 @@ class _NamedLayer(NamedTuple):
 
 
 class CKAEstimator(SimilarityEstimator):
-    """Centred kernel alignment between two representations.
+    """Centered kernel alignment between two representations.
 
     ``score(X, Y)`` is CKA (Kornblith et al. 2019), a similarity in [0, 1]
     (1 for representations equal up to rotation and isotropic scaling with
     the linear kernel); ``distance(X, Y)`` is ``arccos(CKA)``, the angle
-    between the centred Gram matrices, a metric (Williams et al. 2021).
+    between the centered Gram matrices, a metric (Williams et al. 2021).
 
     Parameters
     ----------
@@ -145,7 +145,7 @@ class CKAEstimator(SimilarityEstimator):
         data = super().pairwise_prepare(X, X_test, name, test_name)
         for A, label in ((data.train, name), (data.test, test_name)):
             if A is not None:
-                centre_and_scale(A, label, "CKA")  # a constant layer is an error, named
+                center_and_scale(A, label, "CKA")  # a constant layer is an error, named
         return _NamedLayer(data.train, data.test, name, test_name)
 
     def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):

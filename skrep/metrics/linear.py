@@ -18,7 +18,7 @@ __all__ = ["LinearMetric"]
 class LinearMetric(AlignmentMetric):
     """Generalized shape metric with partial whitening (Williams et al. 2021).
 
-    Both representations are centred, partially whitened with strength
+    Both representations are centered, partially whitened with strength
     ``1 - alpha`` and rotated into a shared space by the Procrustes solution;
     the distance is measured there. ``alpha = 1`` is the Procrustes (rotation
     invariant) metric, ``alpha = 0`` is invariant to any invertible linear map

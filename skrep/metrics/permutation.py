@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..functional.network_blocks import gram_block_size, prepare_centred_network
+from ..functional.network_blocks import gram_block_size, prepare_centered_network
 from ..functional.permutation import (
     apply_permutation,
     fit_permutation_alignment,
@@ -98,7 +98,7 @@ class PermutationMetric(AlignmentMetric):
     def _align_y(self, Y):
         return apply_permutation(Y, self.my_, self.Py_, check_input=False)
 
-    # -- many networks: centre once per network, cross-products from one Gram product --
+    # -- many networks: center once per network, cross-products from one Gram product --
     def pairwise_prepare(self, X, X_test, name, test_name):
         """Per-network work: preprocess, center once.
 
@@ -117,7 +117,7 @@ class PermutationMetric(AlignmentMetric):
             The prepared data and its squared norms.
         """
         net = super().pairwise_prepare(X, X_test, name, test_name)
-        return prepare_centred_network(
+        return prepare_centered_network(
             net.train,
             net.test,
             center_columns=bool(self.center_columns),

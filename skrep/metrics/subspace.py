@@ -66,7 +66,7 @@ class SubspaceOverlap(BaseEstimator):
         Number of components of X: an int, a float in (0, 1) (the fewest
         components explaining that fraction of X's variance, as in
         :class:`sklearn.decomposition.PCA`), or None for all of them,
-        ``min(n_samples - 1, n_features)`` (the rank of centred X at most; PCA
+        ``min(n_samples - 1, n_features)`` (the rank of centered X at most; PCA
         and :func:`~skrep.functional.pca_cross_variance` keep
         ``min(n_samples, n_features)``, whose last is an arbitrary direction
         outside X's span when ``n_samples <= n_features``).
@@ -189,7 +189,7 @@ class SubspaceOverlap(BaseEstimator):
         if isinstance(self.n_components, (int, np.integer)) and self.n_components > limit:
             raise ValueError(
                 f"n_components={self.n_components} is larger than X supports: X has shape "
-                f"{_shape_str(X.shape)}, so centred X has at most min(n_samples - 1, "
+                f"{_shape_str(X.shape)}, so centered X has at most min(n_samples - 1, "
                 f"n_features) = {limit} principal components; expected a smaller "
                 "n_components."
             )
