@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "skrep"
 
 #: The layers, lowest first. A module belongs to the first entry its name starts with.
 LAYERS = [
-    ("skrep.exceptions", "skrep._version"),
+    ("skrep.exceptions", "skrep._version", "skrep._typing"),
     ("skrep._array",),
     ("skrep._parameters",),
     ("skrep._validation",),
