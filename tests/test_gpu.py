@@ -205,3 +205,46 @@ def test_encoding_models_on_cuda_match_numpy(rng, features, cv):
     rsa = RSA()
     expected = rsa.fit(X, Y).score(X, Y)
     assert rsa.set_params(device="cuda").fit(X, Y).score(X, Y) == pytest.approx(expected, abs=1e-9)
+
+
+# -- the many-networks engine on CUDA ----------------------------------------------------------
+ENGINE_MEASURES = [
+    "linear_cka",
+    "rbf_cka",
+    "mean_cca",
+    "r2_cca",  # not PWCCA: its weights follow the SVD's sign convention, which torch's differs in
+    "mutual_knn",
+    "linear_regression",
+    "LinearMetric(alpha=0.5)",
+    "PermutationMetric()",
+    "RSA()",
+]
+
+
+@pytest.mark.parametrize("measure", ENGINE_MEASURES)
+def test_engine_layer_matrices_on_cuda(rng, measure):
+    import skrep
+
+    if measure[0].isupper():
+        measure = eval(measure, vars(skrep))  # noqa: S307 (a fixed list above)
+    latent = rng.standard_normal((260, 12))
+    layers = {f"l{w}": np.tanh(latent @ rng.standard_normal((12, w))) for w in (20, 35, 50)}
+    train = {k: v[:200] for k, v in layers.items()}
+    test = {k: v[200:] for k, v in layers.items()}
+    expected = skrep.layer_similarity(measure, train, layers_a_test=test)
+    on_device = skrep.layer_similarity(measure, train, layers_a_test=test, device="cuda")
+    for got, want in zip(on_device, expected, strict=True):
+        assert isinstance(got, np.ndarray) and got.row_names == list(layers)
+        np.testing.assert_allclose(got, want, atol=1e-8)
+    tensors = [torch.from_numpy(A).cuda() for A in train.values()]
+    np.testing.assert_allclose(skrep.layer_similarity(measure, tensors), expected[0], atol=1e-8)
+
+
+def test_engine_cache_on_cuda(rng, tmp_path):
+    Xs = [torch.from_numpy(rng.standard_normal((80, 16))).cuda() for _ in range(6)]
+    metric = LinearMetric(alpha=0.5)
+    expected, _ = pairwise_distances(metric, [X.cpu().numpy() for X in Xs])
+    first, _ = pairwise_distances(metric, Xs, cache_dir=tmp_path, block_size=2)
+    again, _ = pairwise_distances(metric, Xs, cache_dir=tmp_path, block_size=2)
+    np.testing.assert_allclose(first, expected, atol=1e-10)
+    np.testing.assert_array_equal(again, first)
