@@ -9,8 +9,13 @@ the arrays themselves.
 
 from __future__ import annotations
 
+from types import ModuleType
+from typing import Any
+
 import array_api_compat
 import numpy as np
+
+from ._typing import Array, ArrayLike, Device, Namespace
 
 __all__ = [
     "get_namespace",
@@ -26,12 +31,12 @@ __all__ = [
 ]
 
 
-def matrix_transpose(A, xp):
+def matrix_transpose(A: Array, xp: Namespace) -> Array:
     """Transpose of the last two axes of ``A`` in the namespace ``xp``."""
     return xp.linalg.matrix_transpose(A)
 
 
-def get_namespace(*arrays):
+def get_namespace(*arrays: Array | None) -> Namespace:
     """Return the array-api-compat namespace shared by ``arrays``.
 
     Parameters
@@ -47,17 +52,17 @@ def get_namespace(*arrays):
     return array_api_compat.array_namespace(*[a for a in arrays if a is not None])
 
 
-def is_torch_array(x) -> bool:
+def is_torch_array(x: Any) -> bool:
     """Whether ``x`` is a torch tensor (without importing torch)."""
     return array_api_compat.is_torch_array(x)
 
 
-def is_foreign_array(x) -> bool:
+def is_foreign_array(x: Any) -> bool:
     """Whether ``x`` is an array-API array other than numpy (torch, array_api_strict, ...)."""
     return array_api_compat.is_array_api_obj(x) and not array_api_compat.is_numpy_array(x)
 
 
-def import_torch(device):
+def import_torch(device: Device) -> ModuleType:
     """Import torch, or explain how to install it for ``device``."""
     try:
         import torch
@@ -71,7 +76,7 @@ def import_torch(device):
     return torch
 
 
-def move_to_device(x, device):
+def move_to_device(x: Array, device: Device) -> Array:
     """Move ``x`` to a torch ``device``; ``device=None`` leaves ``x`` as it is.
 
     Parameters
@@ -96,7 +101,7 @@ def move_to_device(x, device):
     return torch.as_tensor(np.require(to_numpy(x), requirements=["C", "W"]), device=device)
 
 
-def to_numpy(x):
+def to_numpy(x: ArrayLike) -> np.ndarray:
     """Return ``x`` as a numpy array (copying from a GPU when needed)."""
     if is_torch_array(x):
         return x.detach().cpu().numpy()
@@ -107,14 +112,14 @@ def to_numpy(x):
     return np.asarray(x)
 
 
-def same_place(a, b) -> bool:
+def same_place(a: Array, b: Array) -> bool:
     """Whether two arrays share a namespace and a device."""
     return get_namespace(a) is get_namespace(b) and array_api_compat.device(
         a
     ) == array_api_compat.device(b)
 
 
-def convert_like(x, template):
+def convert_like(x: Array, template: ArrayLike) -> Array:
     """Return ``x`` in the namespace and on the device of ``template``.
 
     Used so that outputs come back in the caller's array type (numpy in,
@@ -132,14 +137,14 @@ def convert_like(x, template):
     return xp.asarray(to_numpy(x), device=device)
 
 
-def floating_dtype(xp, *arrays):
+def floating_dtype(xp: Namespace, *arrays: Array) -> Any:
     """Common floating dtype of ``arrays``: float32 only if all are float32."""
     if all(a.dtype == xp.float32 for a in arrays):
         return xp.float32
     return xp.float64
 
 
-def zero_pad_columns(x, n_columns):
+def zero_pad_columns(x: Array, n_columns: int) -> Array:
     """Append zero columns to ``x`` so that it has ``n_columns`` columns.
 
     Parameters

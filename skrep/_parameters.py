@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 
 from ._array import import_torch
+from ._typing import Device
 from .exceptions import InvalidParameterError
 
 __all__ = [
@@ -24,7 +26,7 @@ __all__ = [
 ]
 
 
-def _is_real_between(value, low, high=math.inf):
+def _is_real_between(value: object, low: float, high: float = math.inf) -> bool:
     """Whether ``value`` is a finite real number (not a bool) in [low, high]."""
     return (
         not isinstance(value, (bool, np.bool_))
@@ -34,7 +36,7 @@ def _is_real_between(value, low, high=math.inf):
     )
 
 
-def check_alpha(alpha, owner="alpha"):
+def check_alpha(alpha: Any, owner: str = "alpha") -> float:
     """Validate the regularization ``alpha`` of the linear shape metrics.
 
     Parameters
@@ -63,7 +65,7 @@ def check_alpha(alpha, owner="alpha"):
     return float(alpha)
 
 
-def check_gaussian_alpha(alpha, owner):
+def check_gaussian_alpha(alpha: Any, owner: str) -> float:
     """Validate ``alpha`` of the Gaussian stochastic metric: a real number in [0, 2].
 
     Parameters
@@ -86,7 +88,7 @@ def check_gaussian_alpha(alpha, owner):
     return float(alpha)
 
 
-def check_positive_int(value, name, owner):
+def check_positive_int(value: object, name: str, owner: str) -> None:
     """Raise an InvalidParameterError unless ``value`` is an integer >= 1.
 
     Parameters
@@ -102,7 +104,7 @@ def check_positive_int(value, name, owner):
         )
 
 
-def check_tolerance(value, name, owner):
+def check_tolerance(value: object, name: str, owner: str) -> None:
     """Raise an InvalidParameterError unless ``value`` is a finite number >= 0.
 
     Parameters
@@ -118,7 +120,7 @@ def check_tolerance(value, name, owner):
         )
 
 
-def check_bool(value, name, estimator_name):
+def check_bool(value: object, name: str, estimator_name: str) -> None:
     """Raise InvalidParameterError unless ``value`` is True or False (or 1 or 0).
 
     Parameters
@@ -139,7 +141,7 @@ def check_bool(value, name, estimator_name):
     )
 
 
-def check_device(device, estimator_name):
+def check_device(device: Device, estimator_name: str) -> None:
     """Parse ``device`` with torch; raise InvalidParameterError naming it if unusable.
 
     Parameters

@@ -24,6 +24,7 @@ from ._parameters import (  # noqa: F401
     check_positive_int,
     check_tolerance,
 )
+from ._typing import Array, ArrayLike
 
 __all__ = [
     "check_representation",
@@ -37,15 +38,15 @@ __all__ = [
 ]
 
 
-def _plural(count, word):
+def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def _shape_str(shape):
+def _shape_str(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(int(s)) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _as_float_array_api(X, name):
+def _as_float_array_api(X: Array, name: str) -> Array:
     """Float dtype for torch tensors and other array-API arrays, left on their device."""
     if is_torch_array(X):
         import torch  # already imported: X is a tensor
@@ -70,7 +71,7 @@ def _as_float_array_api(X, name):
 _NON_NUMERIC_KINDS = {"U": "strings", "S": "bytes", "M": "datetimes", "m": "timedeltas"}
 
 
-def _reject_non_numeric_dtypes(X, name):
+def _reject_non_numeric_dtypes(X: ArrayLike, name: str) -> None:
     """Strings and dates would be converted to floats silently by check_array."""
     dtypes = getattr(X, "dtypes", None)  # pandas DataFrame
     if dtypes is not None and not isinstance(dtypes, np.dtype):
@@ -88,7 +89,7 @@ def _reject_non_numeric_dtypes(X, name):
         )
 
 
-def _as_float_numpy(X, name):
+def _as_float_numpy(X: ArrayLike, name: str) -> np.ndarray:
     """Convert array-likes (lists, pandas, memmaps) with scikit-learn's check_array."""
     _reject_non_numeric_dtypes(X, name)
     try:
@@ -111,7 +112,7 @@ def _as_float_numpy(X, name):
         ) from exc
 
 
-def check_finite(X, name):
+def check_finite(X: Array, name: str) -> None:
     """Raise a ValueError naming ``name`` if ``X`` holds NaN or infinity.
 
     Parameters
@@ -133,7 +134,7 @@ def check_finite(X, name):
     )
 
 
-def check_representation(X, name, *, min_samples=2):
+def check_representation(X: ArrayLike, name: str, *, min_samples: int = 2) -> Array:
     """Validate one representation: a 2-D finite array of real numbers.
 
     Parameters
@@ -195,7 +196,7 @@ def check_representation(X, name, *, min_samples=2):
     return X
 
 
-def check_paired_samples(X, Y, names=("X", "Y")):
+def check_paired_samples(X: Array, Y: Array, names: tuple[str, str] = ("X", "Y")) -> None:
     """Raise unless ``X`` and ``Y`` have the same number of rows.
 
     Parameters
@@ -212,7 +213,7 @@ def check_paired_samples(X, Y, names=("X", "Y")):
         )
 
 
-def check_n_features(X, expected, name, estimator_name):
+def check_n_features(X: Array, expected: int, name: str, estimator_name: str) -> None:
     """Raise unless ``X`` has the width seen during ``fit``.
 
     The message follows scikit-learn's wording for ``n_features_in_``.
@@ -220,7 +221,7 @@ def check_n_features(X, expected, name, estimator_name):
     check_width(X.shape[1], expected, name, estimator_name)
 
 
-def check_width(n_features, expected, name, estimator_name):
+def check_width(n_features: int, expected: int, name: str, estimator_name: str) -> None:
     """Raise unless ``n_features`` (the units of any input form) is the fitted width.
 
     Parameters
@@ -239,7 +240,7 @@ def check_width(n_features, expected, name, estimator_name):
         )
 
 
-def match_widths(X, Y, *, zero_pad, estimator_name):
+def match_widths(X: Array, Y: Array, *, zero_pad: bool, estimator_name: str) -> tuple[Array, Array]:
     """Give ``X`` and ``Y`` the same number of columns.
 
     Parameters
@@ -270,7 +271,7 @@ def match_widths(X, Y, *, zero_pad, estimator_name):
     return zero_pad_columns(X, width), zero_pad_columns(Y, width)
 
 
-def check_matrix(A, name):
+def check_matrix(A: ArrayLike, name: str) -> Array:
     """Validate a 2-D finite real array of any size (one row is enough).
 
     Used by the public functions of :mod:`skrep.functional`.
@@ -290,7 +291,7 @@ def check_matrix(A, name):
     return check_representation(A, name, min_samples=1)
 
 
-def check_matching_pair(A, B, names):
+def check_matching_pair(A: ArrayLike, B: ArrayLike, names: tuple[str, str]) -> tuple[Array, Array]:
     """Validate two 2-D finite arrays of the same shape.
 
     Parameters
@@ -317,7 +318,9 @@ def check_matching_pair(A, B, names):
     return A, B
 
 
-def check_columns_match(X, n_columns, name, expected, detail=""):
+def check_columns_match(
+    X: Array, n_columns: int, name: str, expected: str, detail: str = ""
+) -> None:
     """Raise unless ``X`` has ``n_columns`` columns.
 
     Parameters
@@ -340,7 +343,7 @@ def check_columns_match(X, n_columns, name, expected, detail=""):
         )
 
 
-def check_responses(X, name, *, allow_repeats=True):
+def check_responses(X: ArrayLike, name: str, *, allow_repeats: bool = True) -> Array:
     """Validate stochastic responses: (n_classes, n_repeats, n_features) or (n_classes, n_features).
 
     Parameters

@@ -15,6 +15,7 @@ import argparse
 import csv
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ class CLIError(Exception):
     """A user error reported as one line on stderr (exit status 2)."""
 
 
-def _load_file(path):
+def _load_file(path: Path) -> list[tuple[str, np.ndarray]]:
     try:
         loaded = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -53,7 +54,7 @@ def _load_file(path):
     return [(path.stem, loaded)]
 
 
-def load_networks(paths):
+def load_networks(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[str], list[np.ndarray]]:
     """Load networks from ``.npy`` files, ``.npz`` archives and folders of them.
 
     Parameters
@@ -102,7 +103,7 @@ def load_networks(paths):
     return names, [array for _, array in entries]
 
 
-def write_distance_csv(path, D, names):
+def write_distance_csv(path: str | os.PathLike[str], D: np.ndarray, names: Sequence[str]) -> None:
     """Write a distance matrix as CSV, network names in the header and first column.
 
     Parameters
@@ -127,12 +128,12 @@ def write_distance_csv(path, D, names):
             writer.writerow([name, *(repr(float(v)) for v in row)])
 
 
-def _test_path(output):
+def _test_path(output: str | os.PathLike[str]) -> Path:
     output = Path(output)
     return output.with_name(f"{output.stem}_test{output.suffix or '.csv'}")
 
 
-def _build_parser():
+def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="skrep", description="Similarity of neural representations (skrep)."
     )
@@ -170,7 +171,7 @@ def _build_parser():
     return parser
 
 
-def _make_metric(args):
+def _make_metric(args: argparse.Namespace) -> metrics.LinearMetric | metrics.PermutationMetric:
     cls = getattr(metrics, METRICS[args.metric])
     params = {
         "center_columns": not args.no_center,
@@ -182,7 +183,9 @@ def _make_metric(args):
     return cls(**params)
 
 
-def _split(arrays, fraction, seed):
+def _split(
+    arrays: Sequence[np.ndarray], fraction: float, seed: int
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     if not 0.0 < fraction < 1.0:
         raise CLIError(f"--test-fraction must be between 0 and 1 (exclusive); got {fraction}.")
     n_samples = arrays[0].shape[0]
@@ -197,7 +200,7 @@ def _split(arrays, fraction, seed):
     return [a[train] for a in arrays], [a[test] for a in arrays]
 
 
-def _pairwise(args):
+def _pairwise(args: argparse.Namespace) -> None:
     names, arrays = load_networks(args.inputs)
     if len(arrays) < 2:
         raise CLIError(f"found {len(arrays)} network; expected at least 2 to compare.")
@@ -237,7 +240,7 @@ def _pairwise(args):
         print(f"{len(names)} networks; wrote {', '.join(map(os.fspath, written))}", file=sys.stderr)
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``skrep`` command.
 
     Parameters

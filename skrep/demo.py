@@ -21,13 +21,17 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.utils import Bunch
 
+from ._typing import ArrayLike
 from .datasets import load_digits_networks, load_kriegeskorte92
 from .functional import bootstrap_comparisons, compare_rdms, noise_ceiling
-from .metrics import LinearMetric
+from .metrics import BaseMetric, LinearMetric
 from .multiset import pairwise_distances
 from .plotting import plot_distance_matrix
 
@@ -41,7 +45,14 @@ __all__ = [
 ]
 
 
-def format_table(values, row_labels, column_labels, *, corner="", fmt="{:.3f}"):
+def format_table(
+    values: ArrayLike,
+    row_labels: Sequence[str],
+    column_labels: Sequence[str],
+    *,
+    corner: str = "",
+    fmt: str = "{:.3f}",
+) -> str:
     """Format a 2-D array as a plain-text table.
 
     Parameters
@@ -75,7 +86,9 @@ def format_table(values, row_labels, column_labels, *, corner="", fmt="{:.3f}"):
     return "\n".join(lines)
 
 
-def layer_distance_table(networks, metric):
+def layer_distance_table(
+    networks: Sequence[Sequence[np.ndarray]], metric: BaseMetric
+) -> np.ndarray:
     """Mean distance between layer a of one network and layer b of another.
 
     Parameters
@@ -102,7 +115,9 @@ def layer_distance_table(networks, metric):
     return total / count
 
 
-def alpha_sweep_table(networks, alphas, cv):
+def alpha_sweep_table(
+    networks: Sequence[Sequence[np.ndarray]], alphas: Sequence[float], cv: Any
+) -> np.ndarray:
     """Cross-validated distance between corresponding layers, per alpha.
 
     Parameters
@@ -134,7 +149,9 @@ def alpha_sweep_table(networks, alphas, cv):
     return table
 
 
-def zoo_distances(networks, metric, *, random_state=0):
+def zoo_distances(
+    networks: Sequence[Sequence[np.ndarray]], metric: BaseMetric, *, random_state: int = 0
+) -> np.ndarray:
     """Held-out distances between every layer of every network.
 
     Parameters
@@ -161,7 +178,9 @@ def zoo_distances(networks, metric, *, random_state=0):
     return D_test
 
 
-def nearest_layer_accuracy(D, n_networks, n_layers, *, per_layer=False):
+def nearest_layer_accuracy(
+    D: np.ndarray, n_networks: int, n_layers: int, *, per_layer: bool = False
+) -> float | np.ndarray:
     """How often a layer's nearest layer in another network is the same layer.
 
     Parameters
@@ -188,7 +207,7 @@ def nearest_layer_accuracy(D, n_networks, n_layers, *, per_layer=False):
     return per_layer_accuracy if per_layer else float(per_layer_accuracy.mean())
 
 
-def _zoo_section(data, hidden, figure):
+def _zoo_section(data: Bunch, hidden: Sequence[Sequence[np.ndarray]], figure: str | None) -> None:
     n_networks, n_layers = len(hidden), len(hidden[0])
     D = zoo_distances(hidden, LinearMetric(alpha=1.0))
     layer_of = np.tile(np.arange(n_layers), n_networks)
@@ -229,7 +248,9 @@ def _zoo_section(data, hidden, figure):
     print(f"   figure (matrix and 2-D MDS embedding): {figure}\n")
 
 
-def brain_model_ranking(method="spearman", *, n_bootstrap=500, random_state=0):
+def brain_model_ranking(
+    method: str = "spearman", *, n_bootstrap: int = 500, random_state: int = 0
+) -> tuple[list[str], np.ndarray, tuple[float, float]]:
     """Rank the 8 model RDMs of Kriegeskorte et al. (2008) against the 8 human IT RDMs.
 
     Parameters
@@ -266,7 +287,7 @@ def brain_model_ranking(method="spearman", *, n_bootstrap=500, random_state=0):
     return [str(data.model_names[k]) for k in order], table, noise_ceiling(data.brain_rdms, method)
 
 
-def _brain_section(n_bootstrap):
+def _brain_section(n_bootstrap: int) -> None:
     names, table, (lower, upper) = brain_model_ranking(n_bootstrap=n_bootstrap)
     print(
         "4. Real brain data: the 8 model RDMs of Kriegeskorte et al. (2008, Neuron) against\n"
@@ -277,7 +298,7 @@ def _brain_section(n_bootstrap):
     print(f"   noise ceiling: lower {lower:.3f}, upper {upper:.3f}\n")
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> None:
     """Run the demo and print its tables.
 
     Parameters

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
+from ._typing import Device
 from .engine import (
     EstimatorMeasure,
     FunctionMeasure,
@@ -59,7 +60,7 @@ def _named_choices() -> str:
     )
 
 
-def _resolve(measure: Any, device: Any) -> tuple[PairwiseMeasure, str]:
+def _resolve(measure: Any, device: Device) -> tuple[PairwiseMeasure, str]:
     """The engine measure for ``measure`` and its label in the result."""
     if isinstance(measure, str):
         if measure not in NAMED_MEASURES:
@@ -109,7 +110,7 @@ def layer_similarity(
     layers_a_test: Any = None,
     layers_b_test: Any = None,
     n_jobs: int | None = None,
-    device: Any = None,
+    device: Device = None,
     verbose: bool = False,
     cache_dir: str | os.PathLike | None = None,
     block_size: int | None = None,

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import check_cv
 
+from ._typing import Array, ArrayLike
 from ._validation import check_paired_samples, check_representation
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["benchmark_layers", "best_layer_scores"]
 
 
-def _named(mapping, label):
+def _named(mapping: dict[str, ArrayLike], label: str) -> dict[str, Array]:
     if not isinstance(mapping, dict) or not mapping:
         raise TypeError(
             f"{label} must be a non-empty dict of name -> array of shape (n_stimuli, "
@@ -23,7 +29,7 @@ def _named(mapping, label):
     return {str(k): check_representation(v, f"{label}[{k!r}]") for k, v in mapping.items()}
 
 
-def _named_metrics(metrics):
+def _named_metrics(metrics: dict[str, Any] | Sequence[Any]) -> list[tuple[str, Any]]:
     if isinstance(metrics, dict):
         items = list(metrics.items())
     else:
@@ -45,7 +51,9 @@ def _named_metrics(metrics):
     return items
 
 
-def _score_task(metric, X, Y, train, test):
+def _score_task(
+    metric: Any, X: Array, Y: Array, train: np.ndarray, test: np.ndarray
+) -> tuple[float, float, float]:
     fitted = clone(metric).fit(X[train], Y[train])
     train_score = float(fitted.score(X[train], Y[train]))
     # Models that choose hyperparameters by an inner cross-validation (the
@@ -56,7 +64,14 @@ def _score_task(metric, X, Y, train, test):
     return train_score, float(fitted.score(X[test], Y[test])), selection
 
 
-def benchmark_layers(layers, responses, metrics, cv=5, *, n_jobs=None):
+def benchmark_layers(
+    layers: dict[str, ArrayLike],
+    responses: dict[str, ArrayLike],
+    metrics: dict[str, Any] | Sequence[Any],
+    cv: Any = 5,
+    *,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
     """Score every layer against every region with every metric, split by split.
 
     For each cross-validation split of the stimuli, each metric is fitted on
@@ -146,7 +161,7 @@ def benchmark_layers(layers, responses, metrics, cv=5, *, n_jobs=None):
     return table
 
 
-def best_layer_scores(table):
+def best_layer_scores(table: pd.DataFrame) -> pd.DataFrame:
     """Held-out score of the layer chosen on the training stimuli, per region and metric.
 
     Parameters

@@ -27,6 +27,9 @@ networks of the blocks it is working on; nothing is ever copied K^2 times.
 from __future__ import annotations
 
 import inspect
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.cluster.hierarchy import leaves_list, linkage
@@ -34,22 +37,26 @@ from scipy.spatial.distance import squareform
 
 from ._array import to_numpy
 from ._deprecation import keyword_only
+from ._typing import Array, ArrayLike, RandomState
 from ._validation import check_representation
 from .engine import compute_pairs
+
+if TYPE_CHECKING:
+    from .metrics import BaseMetric
 
 __all__ = ["pairwise_distances", "embed_distances", "cluster_order", "check_distance_matrix"]
 
 
 def pairwise_distances(
-    metric,
-    Xs,
-    Xs_test=None,
-    *args,
-    n_jobs=None,
-    verbose=False,
-    cache_dir=None,
-    block_size=None,
-):
+    metric: BaseMetric,
+    Xs: Sequence[ArrayLike] | Mapping[Any, ArrayLike] | Array,
+    Xs_test: Sequence[ArrayLike] | Mapping[Any, ArrayLike] | Array | None = None,
+    *args: Any,
+    n_jobs: int | None = None,
+    verbose: bool = False,
+    cache_dir: str | os.PathLike[str] | None = None,
+    block_size: int | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Distances between all pairs of K networks, on training and held-out data.
 
     Pair ``(i, j)`` is fitted on ``Xs[i]`` and ``Xs[j]`` and its training
@@ -146,7 +153,7 @@ def pairwise_distances(
 
 
 # -- looking at the result ------------------------------------------------------------------
-def check_distance_matrix(D, name="D", *, atol=1e-8):
+def check_distance_matrix(D: ArrayLike, name: str = "D", *, atol: float = 1e-8) -> np.ndarray:
     """Validate a square, symmetric, finite, non-negative distance matrix.
 
     Parameters
@@ -186,7 +193,15 @@ def check_distance_matrix(D, name="D", *, atol=1e-8):
     return np.maximum(D, 0.0)
 
 
-def embed_distances(D, n_components=2, *, n_init=4, max_iter=1000, eps=1e-9, random_state=None):
+def embed_distances(
+    D: ArrayLike,
+    n_components: int = 2,
+    *,
+    n_init: int = 4,
+    max_iter: int = 1000,
+    eps: float = 1e-9,
+    random_state: RandomState = None,
+) -> np.ndarray:
     """Embed networks in ``n_components`` dimensions so that distances are kept.
 
     Metric multidimensional scaling (``sklearn.manifold.MDS`` on the
@@ -250,7 +265,7 @@ def embed_distances(D, n_components=2, *, n_init=4, max_iter=1000, eps=1e-9, ran
     return MDS(**kwargs).fit_transform(D)
 
 
-def cluster_order(D, *, method="average"):
+def cluster_order(D: ArrayLike, *, method: str = "average") -> np.ndarray:
     """Order networks so that similar ones sit together (for plotting the matrix).
 
     Hierarchical clustering of the distance matrix (``scipy.cluster.hierarchy``)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
+from ._typing import ArrayLike, RandomState
 from .multiset import check_distance_matrix, cluster_order, embed_distances
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["plot_distance_matrix"]
 
 
-def _import_pyplot():
+def _import_pyplot() -> ModuleType:
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -20,7 +28,7 @@ def _import_pyplot():
     return plt
 
 
-def _resolve_order(order, D):
+def _resolve_order(order: str | ArrayLike | None, D: np.ndarray) -> np.ndarray:
     n = D.shape[0]
     if order is None:
         return np.arange(n)
@@ -37,17 +45,17 @@ def _resolve_order(order, D):
 
 
 def plot_distance_matrix(
-    D,
-    labels=None,
+    D: ArrayLike,
+    labels: Sequence[str] | None = None,
     *,
-    groups=None,
-    order="cluster",
-    embedding="mds",
-    title=None,
-    cmap="viridis",
-    random_state=None,
-    figsize=None,
-):
+    groups: Sequence[Any] | None = None,
+    order: str | ArrayLike | None = "cluster",
+    embedding: str | ArrayLike | None = "mds",
+    title: str | None = None,
+    cmap: str = "viridis",
+    random_state: RandomState = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
     """Draw a distance matrix between networks and their 2-D embedding.
 
     Left: the matrix, rows and columns reordered so that similar networks sit

@@ -10,6 +10,7 @@ anchors, so that each new feature reads "how much does this image resemble
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import array_api_compat
 import numpy as np
@@ -18,13 +19,17 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._array import convert_like, get_namespace, matrix_transpose
+from ._typing import Array, ArrayLike, Namespace, RandomState
 from ._validation import _shape_str, check_n_features, check_representation
 from .exceptions import InvalidParameterError
+
+if TYPE_CHECKING:
+    from sklearn.utils import Tags
 
 __all__ = ["RelativeRepresentation"]
 
 
-def _unit_rows(A, xp):
+def _unit_rows(A: Array, xp: Namespace) -> Array:
     """Rows scaled to unit Euclidean norm; all-zero rows stay zero (as in sklearn's normalize)."""
     norms = xp.linalg.vector_norm(A, axis=1, keepdims=True)
     return A / xp.where(norms > 0, norms, xp.ones_like(norms))
@@ -78,11 +83,13 @@ class RelativeRepresentation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
            [0.707, 0.707]])
     """
 
-    def __init__(self, anchors=None, random_state=None):
+    def __init__(
+        self, anchors: int | ArrayLike | None = None, random_state: RandomState = None
+    ) -> None:
         self.anchors = anchors
         self.random_state = random_state
 
-    def _choose_anchors(self, X):
+    def _choose_anchors(self, X: Array) -> tuple[Array, np.ndarray | None]:
         anchors = self.anchors
         if anchors is None:
             return get_namespace(X).asarray(X, copy=True), np.arange(X.shape[0])
@@ -115,7 +122,7 @@ class RelativeRepresentation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             given = get_namespace(given).asarray(given, copy=True)  # not the parameter itself
         return given, None
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> RelativeRepresentation:
         """Choose the anchors.
 
         Parameters
@@ -135,7 +142,7 @@ class RelativeRepresentation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.anchors_, self.anchor_indices_ = self._choose_anchors(X_checked)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> Array:
         """Cosine similarity of each row of X to each anchor.
 
         Parameters
@@ -162,10 +169,10 @@ class RelativeRepresentation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         return similarities
 
     @property
-    def _n_features_out(self):
+    def _n_features_out(self) -> int:
         return self.anchors_.shape[0]
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         """Tags: no NaN in the input."""
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False

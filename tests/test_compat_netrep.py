@@ -40,10 +40,17 @@ NETREP_SIGNATURES = {
 }
 
 
+def without_annotations(signature):
+    """The signature as netrep writes it: names, kinds and defaults (netrep has no annotations)."""
+    empty = inspect.Parameter.empty
+    parameters = [p.replace(annotation=empty) for p in signature.parameters.values()]
+    return signature.replace(parameters=parameters, return_annotation=empty)
+
+
 @pytest.mark.parametrize("cls, method", sorted(NETREP_SIGNATURES))
 def test_signatures_are_netreps(cls, method):
     signature = inspect.signature(getattr(getattr(compat, cls), method))
-    assert str(signature) == NETREP_SIGNATURES[(cls, method)]
+    assert str(without_annotations(signature)) == NETREP_SIGNATURES[(cls, method)]
 
 
 def test_transform_accepts_netreps_call(rng):

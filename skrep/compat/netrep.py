@@ -20,19 +20,24 @@ the *largest* distance, exactly as it would with netrep.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_matrix, check_paired_samples, check_representation
+from .._typing import Array, ArrayLike, RandomState
+from .._validation import check_paired_samples, check_representation
 from ..engine import compute_pairs
 from ..functional.centering import column_means
 from ..functional.ground_metrics import angular_distance
-from ..functional.linear import partial_whitening_matrix, rotations_between, whiten_representation
+from ..functional.linear import rotations_between, whiten_representation
 from ..functional.permutation import fit_permutation_alignment
 from ..metrics import linear as _linear
 from ..metrics import permutation as _permutation
 from ..metrics import stochastic as _stochastic
 from ..metrics.stochastic_base import is_moments_tuple
+from ._netrep_utils import whiten
 
 __all__ = [
     "LinearMetric",
@@ -52,7 +57,7 @@ class _NetrepConventions:
     preprocessor = None
     device = None
 
-    def score(self, X, Y):
+    def score(self, X: ArrayLike, Y: ArrayLike) -> float:
         """Distance between X and Y in the aligned space (netrep's sign).
 
         Parameters
@@ -70,7 +75,13 @@ class _NetrepConventions:
         """
         return self.distance(X, Y)
 
-    def pairwise_distances(self, train_data, test_data=None, processes=None, verbose=True):
+    def pairwise_distances(
+        self,
+        train_data: Sequence[ArrayLike],
+        test_data: Sequence[ArrayLike] | None = None,
+        processes: int | None = None,
+        verbose: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Distances between all pairs of networks, as netrep computes them.
 
         Parameters
@@ -112,7 +123,7 @@ class _NetrepConventions:
             np.fill_diagonal(D_test, 0.0)
         return D_train, D_test
 
-    def _start_split_fit(self, X, Y):
+    def _start_split_fit(self, X: Array, Y: Array) -> None:
         """Checks and bookkeeping of ``finalize_fit`` (what ``fit`` does itself)."""
         self._clear_fitted_state()
         self._check_params()
@@ -128,7 +139,7 @@ class _NetrepConventions:
         self.n_features_y_ = Y.shape[1]
         self._preprocessed_widths_ = (X.shape[1], Y.shape[1])
 
-    def transform_X(self, X):
+    def transform_X(self, X: ArrayLike) -> Array:
         """Transform X alone into the aligned space (netrep's ``transform_X``).
 
         Parameters
@@ -143,7 +154,7 @@ class _NetrepConventions:
         """
         return self._transform_one(X, "x")
 
-    def transform_Y(self, Y):
+    def transform_Y(self, Y: ArrayLike) -> Array:
         """Transform Y alone into the aligned space (netrep's ``transform_Y``).
 
         Parameters
@@ -184,13 +195,19 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
         Alignment maps: ``(X - mx_) @ Wx_``.
     """
 
-    def __init__(self, alpha=1.0, center_columns=True, zero_pad=True, score_method="angular"):
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        center_columns: bool = True,
+        zero_pad: bool = True,
+        score_method: str = "angular",
+    ):
         self.alpha = alpha
         self.center_columns = center_columns
         self.zero_pad = zero_pad
         self.score_method = score_method
 
-    def partial_fit(self, X):
+    def partial_fit(self, X: ArrayLike) -> tuple[Array, Array, Array]:
         """Center and partially whiten one representation (the per-network step).
 
         Parameters
@@ -215,7 +232,9 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
             )
         )
 
-    def finalize_fit(self, cache_X, cache_Y):
+    def finalize_fit(
+        self, cache_X: tuple[Array, Array, Array], cache_Y: tuple[Array, Array, Array]
+    ) -> LinearMetric:
         """Finish a fit from two :meth:`partial_fit` results (the per-pair step).
 
         Parameters
@@ -257,12 +276,14 @@ class PermutationMetric(_NetrepConventions, _permutation.PermutationMetric):
         Column orders of the aligned X and Y.
     """
 
-    def __init__(self, center_columns=True, zero_pad=True, score_method="angular"):
+    def __init__(
+        self, center_columns: bool = True, zero_pad: bool = True, score_method: str = "angular"
+    ):
         self.center_columns = center_columns
         self.zero_pad = zero_pad
         self.score_method = score_method
 
-    def partial_fit(self, X):
+    def partial_fit(self, X: ArrayLike) -> tuple[Array, Array]:
         """Center one representation (the per-network step).
 
         Parameters
@@ -282,7 +303,9 @@ class PermutationMetric(_NetrepConventions, _permutation.PermutationMetric):
         mx = column_means(X, self.center_columns, check_input=False)
         return mx, X - mx
 
-    def finalize_fit(self, cache_X, cache_Y):
+    def finalize_fit(
+        self, cache_X: tuple[Array, Array], cache_Y: tuple[Array, Array]
+    ) -> PermutationMetric:
         """Match units from two :meth:`partial_fit` results (the per-pair step).
 
         Parameters
@@ -309,12 +332,12 @@ class _NetrepStochastic(_NetrepConventions):
     covariance_estimator = None
 
     @property
-    def max_iter(self):
+    def max_iter(self) -> int:
         """The iterations: netrep's ``niter`` under skrep's name (read by the shared code)."""
         return self.niter
 
     @property
-    def loss_hist(self):
+    def loss_hist(self) -> list[float]:
         """The loss after each iteration (netrep's ``loss_hist``)."""
         check_is_fitted(self)
         return self.loss_history_
@@ -358,13 +381,13 @@ class GaussianStochasticMetric(_NetrepStochastic, _stochastic.GaussianStochastic
 
     def __init__(
         self,
-        alpha=1.0,
-        group="orth",
-        init="means",
-        niter=1000,
-        tol=1e-8,
-        random_state=None,
-        n_restarts=1,
+        alpha: float = 1.0,
+        group: str = "orth",
+        init: str = "means",
+        niter: int = 1000,
+        tol: float = 1e-8,
+        random_state: RandomState = None,
+        n_restarts: int = 1,
     ):
         self.alpha = alpha
         self.group = group
@@ -375,14 +398,19 @@ class GaussianStochasticMetric(_NetrepStochastic, _stochastic.GaussianStochastic
         self.n_restarts = n_restarts
 
     @property
-    def T(self):
+    def T(self) -> Array:
         """The fitted alignment (netrep's attribute name)."""
         check_is_fitted(self)
         return self.T_
 
     def pairwise_distances(
-        self, train_data, test_data=None, eps=1e-6, processes=None, verbose=True
-    ):
+        self,
+        train_data: Sequence[tuple[ArrayLike, ArrayLike] | ArrayLike],
+        test_data: Sequence[tuple[ArrayLike, ArrayLike] | ArrayLike] | None = None,
+        eps: float = 1e-6,
+        processes: int | None = None,
+        verbose: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Distances between all pairs of networks, as netrep computes them.
 
         Parameters
@@ -407,7 +435,7 @@ class GaussianStochasticMetric(_NetrepStochastic, _stochastic.GaussianStochastic
             Held-out distances; ``inf`` off the diagonal when ``test_data`` is None.
         """
 
-        def regularised(networks):
+        def regularised(networks: list[Any] | None) -> list[Any] | None:
             if networks is None or not eps:
                 return networks
             out = []
@@ -451,47 +479,19 @@ class EnergyStochasticMetric(_NetrepStochastic, _stochastic.EnergyStochasticMetr
         Mean residual before fitting and after each iteration.
     """
 
-    def __init__(self, group="orth", niter=100, tol=1e-6):
+    def __init__(self, group: str = "orth", niter: int = 100, tol: float = 1e-6):
         self.group = group
         self.niter = niter
         self.tol = tol
 
     @property
-    def Q(self):
+    def Q(self) -> Array:
         """The fitted alignment (netrep's attribute name)."""
         check_is_fitted(self)
         return self.Q_
 
     @property
-    def w(self):
+    def w(self) -> np.ndarray:
         """Final pair weights, flattened in netrep's order (class, repeat of X, repeat of Y)."""
         check_is_fitted(self)
         return np.reshape(np.asarray(self.weights_), (-1,))
-
-
-def whiten(X, alpha, preserve_variance=True, eigval_tol=1e-7):
-    """Partially whiten ``X`` (netrep's ``netrep.utils.whiten``).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Data with centered columns.
-    alpha : float in [0, 1]
-        0 whitens fully, 1 returns X unchanged.
-    preserve_variance : bool, default=True
-        Keep ``trace(X.T @ X)``.
-    eigval_tol : float, default=1e-7
-        Floor on the eigenvalues of ``X.T @ X``.
-
-    Returns
-    -------
-    X_whitened : ndarray of shape (n_samples, n_features)
-        ``X @ Z``.
-    Z : ndarray of shape (n_features, n_features)
-        The whitening matrix.
-    """
-    X = check_matrix(X, "X")
-    Z = partial_whitening_matrix(
-        X, alpha, preserve_variance=preserve_variance, eigval_tol=eigval_tol
-    )
-    return X @ Z, Z

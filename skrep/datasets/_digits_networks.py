@@ -14,7 +14,7 @@ from sklearn.utils import Bunch
 __all__ = ["load_digits_networks"]
 
 
-def _hidden_activations(classifier, X):
+def _hidden_activations(classifier: MLPClassifier, X: np.ndarray) -> list[np.ndarray]:
     """Outputs of every hidden layer of a fitted ``MLPClassifier`` on ``X``."""
     # MLPClassifier exposes only the output layer; its hidden layers are the
     # ReLU of affine maps with the fitted weights.
@@ -27,13 +27,13 @@ def _hidden_activations(classifier, X):
 
 
 def load_digits_networks(
-    n_networks=4,
-    hidden_layer_sizes=(64, 64, 64),
+    n_networks: int = 4,
+    hidden_layer_sizes: tuple[int, ...] = (64, 64, 64),
     *,
-    test_size=0.5,
-    max_iter=400,
-    random_state=0,
-):
+    test_size: float = 0.5,
+    max_iter: int = 400,
+    random_state: int = 0,
+) -> Bunch:
     """Train MLPs on scikit-learn's digits with different seeds; return their layers.
 
     The digits images (1797 8x8 images of handwritten digits) ship with

@@ -19,7 +19,7 @@ CITATION = (
 )
 
 
-def load_kriegeskorte92(*, condensed=False):
+def load_kriegeskorte92(*, condensed: bool = False) -> Bunch:
     """Brain, model and behaviour RDMs of the 92-image experiment (Kriegeskorte et al. 2008).
 
     92 photographs of isolated objects (faces, bodies, animals, natural and

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from sklearn.base import clone
 
+from .._typing import Array, Device
 from .networks import validate_networks
 
 __all__ = [
@@ -272,7 +273,7 @@ def pair_values(
     return train, test
 
 
-def _score(fitted: Any, A: Any, B: Any) -> float:
+def _score(fitted: Any, A: Array, B: Array) -> float:
     return float(fitted.score(A, B))
 
 
@@ -291,11 +292,13 @@ class EstimatorMeasure(PairwiseMeasure):
         Move the data to this torch device first (None: leave it where it is).
     """
 
-    def __init__(self, estimator: Any, device: Any = None) -> None:
+    def __init__(self, estimator: Any, device: Device = None) -> None:
         self.estimator = estimator
         self.device = device
 
-    def pairwise_prepare(self, X: Any, X_test: Any, name: str, test_name: str) -> PreparedData:
+    def pairwise_prepare(
+        self, X: Array, X_test: Array | None, name: str, test_name: str
+    ) -> PreparedData:
         """Keep the data as it is (the estimator does all its work per pair).
 
         Parameters
@@ -354,13 +357,15 @@ class FunctionMeasure(PairwiseMeasure):
     """
 
     def __init__(
-        self, function: Callable[[Any, Any], float], symmetric: bool = False, device: Any = None
+        self, function: Callable[[Any, Any], float], symmetric: bool = False, device: Device = None
     ) -> None:
         self.function = function
         self.pairwise_symmetric = bool(symmetric)
         self.device = device
 
-    def pairwise_prepare(self, X: Any, X_test: Any, name: str, test_name: str) -> PreparedData:
+    def pairwise_prepare(
+        self, X: Array, X_test: Array | None, name: str, test_name: str
+    ) -> PreparedData:
         """Keep the data as it is.
 
         Parameters

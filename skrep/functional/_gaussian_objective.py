@@ -9,14 +9,20 @@ minorise-maximise steps and the trust-region Newton of
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._array import matrix_transpose as _mT
+from .._typing import Array, Namespace
 from .group_alignment import align_to_group
+
+if TYPE_CHECKING:
+    from .gaussian_stochastic import GaussianStatistics
 
 
 class _GaussianPoint:
     """The Gaussian objective at one alignment, with the SVDs its Hessian reuses."""
 
-    def __init__(self, value, gradient, U, s, Vt):
+    def __init__(self, value: float, gradient: Array, U: Array, s: Array, Vt: Array) -> None:
         self.value, self.gradient = value, gradient
         self.U, self.s, self.Vt = U, s, Vt  # of M_i = sY_i T sX_i = U_i S_i V_i'
         self.hessian_factors = None  # built on the first Hessian product only
@@ -32,7 +38,13 @@ class _GaussianObjective:
     Hessian-vector products from a few batched matrix products.
     """
 
-    def __init__(self, stats_x, stats_y, alpha, xp):
+    def __init__(
+        self,
+        stats_x: GaussianStatistics,
+        stats_y: GaussianStatistics,
+        alpha: float,
+        xp: Namespace,
+    ) -> None:
         self.stats_x, self.stats_y, self.alpha, self.xp = stats_x, stats_y, alpha, xp
         self.n_classes, self.n_features = stats_x.means.shape
         self.cross_means = _mT(stats_y.means, xp) @ stats_x.means
@@ -43,7 +55,7 @@ class _GaussianObjective:
         #: Rounding level of the objective (it is a difference of terms this large).
         self.noise = 100 * self.eps * max(self.constant, 1e-300)
 
-    def evaluate(self, T):
+    def evaluate(self, T: Array) -> _GaussianPoint:
         xp, C, n = self.xp, self.n_classes, self.n_features
         sx, sy = self.stats_x.sqrt_covariances, self.stats_y.sqrt_covariances
         U, s, Vt = xp.linalg.svd(sy @ T @ sx, full_matrices=False)
@@ -56,7 +68,7 @@ class _GaussianObjective:
         gradient = -2 * (self.alpha * self.cross_means + (2 - self.alpha) * nuclear_gradient) / C
         return _GaussianPoint(max(value, 0.0), gradient, U, s, Vt)
 
-    def _hessian_factors(self, point):
+    def _hessian_factors(self, point: _GaussianPoint) -> dict[str, Array]:
         """Blocks in the layouts the Hessian products use (minorise-maximise needs none)."""
         xp, C, n = self.xp, self.n_classes, self.n_features
         sx, sy = self.stats_x.sqrt_covariances, self.stats_y.sqrt_covariances
@@ -73,12 +85,12 @@ class _GaussianObjective:
             "inverse_sums": xp.where(singular, xp.zeros_like(sums), 1 / safe),
         }
 
-    def descent_step(self, point, group="orth"):
+    def descent_step(self, point: _GaussianPoint, group: str = "orth") -> Array:
         # Minorise-maximise: the nuclear norms are convex, so their linearisation
         # at the current T is a lower bound, maximised over the group.
         return align_to_group(-point.gradient, group, check_input=False)
 
-    def hessian(self, point, V):
+    def hessian(self, point: _GaussianPoint, V: Array) -> Array:
         xp, C, n = self.xp, self.n_classes, self.n_features
         if point.hessian_factors is None:
             point.hessian_factors = self._hessian_factors(point)
@@ -89,7 +101,7 @@ class _GaussianObjective:
         return -2 * (2 - self.alpha) * product / C
 
 
-def _side_by_side(blocks, xp):
+def _side_by_side(blocks: Array, xp: Namespace) -> Array:
     """(C, n, m) blocks as one (n, C * m) matrix [B_1 ... B_C]."""
     C, n, m = blocks.shape
     return xp.reshape(xp.permute_dims(blocks, (1, 0, 2)), (n, C * m))

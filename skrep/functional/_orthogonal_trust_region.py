@@ -32,32 +32,34 @@ The objective is an object with two methods:
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import array_api_compat
 
 from .._array import matrix_transpose as _mT
+from .._typing import Array, Namespace
 
 _ACCEPT = 0.1  # least ratio of actual to predicted decrease that accepts a step
 _INITIAL_RADIUS = 0.3  # times sqrt(n), in the preconditioned norm
 _MAX_CG_FRACTION = 0.1  # inner solve: relative residual at most 0.1 (and r0^2)
 
 
-def _skew(A, xp):
+def _skew(A: Array, xp: Namespace) -> Array:
     return (A - _mT(A, xp)) / 2
 
 
-def _sym(A, xp):
+def _sym(A: Array, xp: Namespace) -> Array:
     return (A + _mT(A, xp)) / 2
 
 
-def _inner(A, B, xp):
+def _inner(A: Array, B: Array, xp: Namespace) -> float:
     return float(xp.sum(A * B))
 
 
 class _Frame:
     """Riemannian quantities at one point, in skew-symmetric coordinates."""
 
-    def __init__(self, objective, point, T, xp):
+    def __init__(self, objective: Any, point: Any, T: Array, xp: Namespace) -> None:
         self.objective, self.point, self.T, self.xp = objective, point, T, xp
         projected = _mT(T, xp) @ point.gradient
         self.gradient = _skew(projected, xp)
@@ -73,17 +75,17 @@ class _Frame:
         scale = xp.where(scale > floor, scale, xp.full_like(scale, floor))
         self.scale = scale / xp.mean(scale)
 
-    def hessian(self, E):
+    def hessian(self, E: Array) -> Array:
         xp = self.xp
         ambient = self.objective.hessian(self.point, self.T @ E)
         return _skew(_mT(self.T, xp) @ ambient, xp) - _skew(E @ self.symmetric_part, xp)
 
-    def precondition(self, R):
+    def precondition(self, R: Array) -> Array:
         xp, W = self.xp, self.basis
         return W @ ((_mT(W, xp) @ R @ W) / self.scale) @ _mT(W, xp)
 
 
-def _truncated_cg(frame, radius, max_inner):
+def _truncated_cg(frame: _Frame, radius: float, max_inner: int) -> tuple[Array, float, bool]:
     """Steihaug-Toint truncated CG on the trust-region model, preconditioned.
 
     Returns the step, the decrease the quadratic model predicts for it, and
@@ -130,12 +132,21 @@ def _truncated_cg(frame, radius, max_inner):
     return eta, predicted, at_boundary
 
 
-def _cayley(T, E, xp):
+def _cayley(T: Array, E: Array, xp: Namespace) -> Array:
     identity = xp.eye(T.shape[0], dtype=T.dtype, device=array_api_compat.device(T))
     return T @ xp.linalg.solve(identity - E / 2, identity + E / 2)
 
 
-def minimise_on_orthogonal_group(objective, T, *, max_iter, tol, noise, xp, start=None):
+def minimise_on_orthogonal_group(
+    objective: Any,
+    T: Array,
+    *,
+    max_iter: int,
+    tol: float,
+    noise: float,
+    xp: Namespace,
+    start: Any = None,
+) -> tuple[Array, float, list[float], int, bool]:
     """Minimise ``objective`` over orthogonal matrices from the start ``T``.
 
     Parameters

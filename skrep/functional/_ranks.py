@@ -10,11 +10,12 @@ benchmark), and each one says how it gets it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import numpy as np
 
 
-def _compiled_discordant_count():
+def _compiled_discordant_count() -> Callable[[np.ndarray, np.ndarray], int] | None:
     """The compiled Fenwick-tree count (scipy's) of discordant pairs, if it still works.
 
     It is the core of ``kendalltau`` (private, present since scipy 0.19; rsatoolbox
@@ -57,14 +58,16 @@ _SIGN_OFF = np.int64(0x7FFF_FFFF_FFFF_FFFF)
 
 
 @functools.lru_cache(maxsize=4)
-def _positions(n, dtype, offset):
+def _positions(n: int, dtype: type[np.number], offset: float) -> np.ndarray:
     """``arange(n) + offset`` as a read-only array, shared by the rows of a stack."""
     positions = np.arange(n, dtype=dtype) + dtype(offset)
     positions.flags.writeable = False
     return positions
 
 
-def sort_order(values, tags=None, tagged=None):
+def sort_order(
+    values: np.ndarray, tags: np.ndarray | None = None, tagged: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices that sort a finite float64 vector, and where its ties are.
 
     Why not ``np.argsort``: numpy sorts 64-bit integers with SIMD instructions
@@ -111,7 +114,7 @@ def sort_order(values, tags=None, tagged=None):
     if shared.size > n // 16:  # many ties (e.g. a categorical RDM): look everything up
         return _argsort_with_ties(values, tags)
 
-    def value_at(positions):
+    def value_at(positions: np.ndarray) -> np.ndarray:
         return values[order[positions] if tags is None else tagged[order[positions]]]
 
     left, right = value_at(shared), value_at(shared + 1)
@@ -129,14 +132,16 @@ def sort_order(values, tags=None, tagged=None):
     return order, shared[left == right]
 
 
-def _argsort_with_ties(values, tags=None):
+def _argsort_with_ties(
+    values: np.ndarray, tags: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(values, kind="stable")
     sorted_values = values[order]
     ties = np.flatnonzero(sorted_values[1:] == sorted_values[:-1])
     return (order if tags is None else tags[order]), ties
 
 
-def _tie_run_starts(ties, n):
+def _tie_run_starts(ties: np.ndarray, n: int) -> np.ndarray:
     """Start of each run of equal values in sorted order, from the tie positions."""
     if ties.size == 0:
         return np.arange(n)
@@ -145,7 +150,7 @@ def _tie_run_starts(ties, n):
     return np.flatnonzero(new_run)
 
 
-def sorted_ranks(ties, n, centered=False):
+def sorted_ranks(ties: np.ndarray, n: int, centered: bool = False) -> np.ndarray:
     """The average ranks of a sorted vector, position by position.
 
     Parameters
@@ -171,7 +176,9 @@ def sorted_ranks(ties, n, centered=False):
     return np.repeat((starts + ends - 1) / 2.0 + first, ends - starts)
 
 
-def average_ranks(values, out=None, centered=False):
+def average_ranks(
+    values: np.ndarray, out: np.ndarray | None = None, centered: bool = False
+) -> np.ndarray:
     """Ranks 1..n of a finite vector, ties given their mean rank.
 
     The same numbers as ``scipy.stats.rankdata(values)`` (method "average"),
@@ -197,7 +204,7 @@ def average_ranks(values, out=None, centered=False):
     return ranks
 
 
-def category_codes(values):
+def category_codes(values: np.ndarray) -> np.ndarray | None:
     """Codes 0..k-1 of a vector's distinct values in increasing order, or None if k is large.
 
     Parameters
@@ -215,7 +222,7 @@ def category_codes(values):
     return codes.reshape(-1).astype(np.uint8) if distinct.size <= MAX_CATEGORIES else None
 
 
-def dense_ranks(ties, n):
+def dense_ranks(ties: np.ndarray, n: int) -> np.ndarray:
     """Dense ranks 1..k of a sorted vector, position by position.
 
     Parameters
@@ -236,7 +243,7 @@ def dense_ranks(ties, n):
     return np.cumsum(new_value, out=new_value)
 
 
-def tied_pairs(ties, n):
+def tied_pairs(ties: np.ndarray, n: int) -> int:
     """Number of tied pairs, from the tie positions of :func:`sort_order`.
 
     Parameters
@@ -257,7 +264,7 @@ def tied_pairs(ties, n):
     return int(np.sum(lengths * (lengths - 1) // 2))
 
 
-def few_categories(values, sample=4096):
+def few_categories(values: np.ndarray, sample: int = 4096) -> np.ndarray | None:
     """Category codes of a vector with few distinct values, else None, cheaply.
 
     Data RDMs have as many distinct values as pairs: a sample of them settles
@@ -280,7 +287,7 @@ def few_categories(values, sample=4096):
     return category_codes(values)
 
 
-def kendall_s(codes, order, ties):
+def kendall_s(codes: np.ndarray, order: np.ndarray, ties: np.ndarray) -> int:
     """Kendall's S = sum over pairs of sign(dx) sign(dy), for a categorical x.
 
     x is given by its category codes (few distinct values, as a categorical
@@ -330,7 +337,9 @@ def kendall_s(codes, order, ties):
     return total
 
 
-def kendall_s_from_ranks(sorted_x_ranks, y_ranks, tied_x, tied_y):
+def kendall_s_from_ranks(
+    sorted_x_ranks: np.ndarray, y_ranks: np.ndarray, tied_x: int, tied_y: int
+) -> int:
     """Kendall's S of two many-valued vectors, from their dense ranks.
 
     The general case (both sides with many distinct values, where

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import array_api_compat
 import numpy as np
 
 from .._array import convert_like, floating_dtype, get_namespace, is_foreign_array, to_numpy
+from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_representation
 from ..exceptions import InvalidParameterError
 
@@ -31,7 +33,7 @@ __all__ = [
 
 
 # -- two data sets in one feature space ---------------------------------------------------
-def as_common_float(X, Y):
+def as_common_float(X: Array, Y: Array) -> tuple[Array, Array]:
     """Put X and Y in X's namespace and on its device, in one floating dtype.
 
     Parameters
@@ -52,7 +54,7 @@ def as_common_float(X, Y):
     return xp.astype(X, dtype, copy=False), xp.astype(Y, dtype, copy=False)
 
 
-def check_same_features(X, Y, names=("X", "Y")):
+def check_same_features(X: Array, Y: Array, names: tuple[str, str] = ("X", "Y")) -> None:
     """Raise unless the last axes (the features) of X and Y have the same length.
 
     Parameters
@@ -75,7 +77,7 @@ def check_same_features(X, Y, names=("X", "Y")):
         )
 
 
-def check_n_components(n_components, owner):
+def check_n_components(n_components: object, owner: str) -> None:
     """Raise unless ``n_components`` is None, an int >= 1 or a float in (0, 1).
 
     Parameters
@@ -105,7 +107,7 @@ def check_n_components(n_components, owner):
 
 
 # -- condition labels ------------------------------------------------------------------------
-def _label_array(groups, n_rows, name, data_name):
+def _label_array(groups: ArrayLike, n_rows: int, name: str, data_name: str) -> np.ndarray:
     labels = to_numpy(groups) if is_foreign_array(groups) else np.asarray(groups)
     if labels.ndim != 1 or labels.shape[0] != n_rows:
         raise ValueError(
@@ -127,7 +129,7 @@ def _label_array(groups, n_rows, name, data_name):
     return labels
 
 
-def labels_for_message(labels):
+def labels_for_message(labels: ArrayLike) -> list[Any]:
     """The first ten labels as plain Python values, for messages (no ``np.int64(0)``).
 
     Parameters
@@ -143,7 +145,9 @@ def labels_for_message(labels):
     return np.asarray(labels)[:10].tolist()
 
 
-def split_group_labels(groups, n_x, n_y):
+def split_group_labels(
+    groups: ArrayLike | tuple[ArrayLike, ArrayLike], n_x: int, n_y: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Check condition labels and return those of X and those of Y.
 
     Parameters
@@ -191,7 +195,7 @@ def split_group_labels(groups, n_x, n_y):
     return labels, labels
 
 
-def _as_nd(X, name):
+def _as_nd(X: ArrayLike, name: str) -> Array:
     """Validate an array of 2 or more axes whose last axis holds the features."""
     if isinstance(X, (list, tuple)):
         X = np.asarray(X)
@@ -206,7 +210,7 @@ def _as_nd(X, name):
     return flat.reshape(tuple(X.shape))
 
 
-def take_rows(A, mask, xp):
+def take_rows(A: Array, mask: np.ndarray, xp: Namespace) -> Array:
     """Rows of ``A`` where ``mask`` (numpy) holds, flattened to (n_rows, n_features).
 
     Parameters

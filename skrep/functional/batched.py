@@ -7,6 +7,10 @@ with its single-pair math (:func:`~skrep.functional.linear.linear_block_distance
 keeps their names importable from here.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 from .._deprecation import renamed_attribute
 from .linear import linear_block_distances, prepare_linear_network
 from .network_blocks import (
@@ -30,7 +34,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     """The spelling of 0.1 ("prepare_centred_network"), for one release, with a FutureWarning."""
     renamed = {"prepare_centred_network": ("prepare_centered_network", prepare_centered_network)}
     return renamed_attribute(__name__, renamed, name)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
+from .._typing import Array, ArrayLike
 from .._validation import check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
 from .centering import center_and_scale
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-def _validated_pair(X, Y):
+def _validated_pair(X: ArrayLike, Y: ArrayLike) -> tuple[Array, Array]:
     """Validated X and Y in X's namespace, each in its own dtype.
 
     Each side keeps its dtype so that its numerical rank is judged with its
@@ -54,7 +55,7 @@ def _validated_pair(X, Y):
     return X, convert_like(Y, X)
 
 
-def _ranked_svd(A):
+def _ranked_svd(A: Array) -> tuple[Array, Array]:
     """Thin SVD of centered, scaled data, cut to its numerical rank.
 
     The rank uses numpy.linalg.matrix_rank's tolerance, in the data's own
@@ -68,12 +69,12 @@ def _ranked_svd(A):
     return U[:, :rank], Vt[:rank, :]
 
 
-def _column_basis(Xc):
+def _column_basis(Xc: Array) -> Array:
     """Orthonormal basis of the column space of centered, scaled data (rank-revealing SVD)."""
     return _ranked_svd(Xc)[0]
 
 
-def centered_basis(X, name):
+def centered_basis(X: Array, name: str) -> Array:
     """Orthonormal basis of the centered columns of validated X (once per representation).
 
     The per-representation step of mean CCA and R2_CCA: the canonical
@@ -96,7 +97,7 @@ def centered_basis(X, name):
     return _column_basis(center_and_scale(X, name, "its canonical correlations")[0])
 
 
-def basis_correlations(Qx, Qy):
+def basis_correlations(Qx: Array, Qy: Array) -> np.ndarray:
     """Canonical correlations from two orthonormal bases: the singular values of Qx'Qy.
 
     Parameters
@@ -118,12 +119,12 @@ def basis_correlations(Qx, Qy):
     return np.clip(to_numpy(rho).astype(np.float64), 0.0, 1.0)
 
 
-def _correlations(X, Y):
+def _correlations(X: Array, Y: Array) -> np.ndarray:
     """Canonical correlations of validated X and Y (same namespace and dtype)."""
     return basis_correlations(centered_basis(X, "X"), centered_basis(Y, "Y"))
 
 
-def canonical_correlations(X, Y):
+def canonical_correlations(X: ArrayLike, Y: ArrayLike) -> np.ndarray:
     """Canonical correlations between two representations, in decreasing order.
 
     Parameters
@@ -142,7 +143,7 @@ def canonical_correlations(X, Y):
     return _correlations(X, Y)
 
 
-def mean_cca(X, Y):
+def mean_cca(X: ArrayLike, Y: ArrayLike) -> float:
     """Mean of all canonical correlations (Raghu et al. 2017's mean CCA similarity).
 
     Parameters
@@ -160,7 +161,7 @@ def mean_cca(X, Y):
     return cca_summary(canonical_correlations(X, Y), "mean")
 
 
-def r2_cca(X, Y):
+def r2_cca(X: ArrayLike, Y: ArrayLike) -> float:
     """Mean squared canonical correlation, R2_CCA (Kornblith et al. 2019).
 
     Parameters
@@ -178,13 +179,13 @@ def r2_cca(X, Y):
     return cca_summary(canonical_correlations(X, Y), "r2")
 
 
-def _reduced(X, n_components, name):
+def _reduced(X: Array, n_components: float | int | None, name: str) -> Array:
     pcs = principal_components_of_validated(X, n_components, name)
     xp = get_namespace(X)
     return (X - pcs.mean) @ matrix_transpose(pcs.components, xp)
 
 
-def svcca_basis(X, n_components, name):
+def svcca_basis(X: Array, n_components: float | int | None, name: str) -> Array:
     """Orthonormal basis of the top principal components of validated X (SVCCA's step).
 
     The principal-component scores of centered data are centered already, so
@@ -208,7 +209,7 @@ def svcca_basis(X, n_components, name):
     return _column_basis(_reduced(scaled, n_components, name))
 
 
-def svcca(X, Y, n_components=0.99):
+def svcca(X: ArrayLike, Y: ArrayLike, n_components: float | int | None = 0.99) -> float:
     """SVCCA (Raghu et al. 2017): mean CCA of the top principal components.
 
     Parameters
@@ -236,14 +237,14 @@ def svcca(X, Y, n_components=0.99):
     return float(np.mean(basis_correlations(basis_x, basis_y)))
 
 
-def _whitening_factors(Ac):
+def _whitening_factors(Ac: Array) -> tuple[Array, np.ndarray]:
     """Left singular vectors (in A's namespace) and right ones (float64 numpy) of the kept rank."""
     xp = get_namespace(Ac)
     U, Vt = _ranked_svd(Ac)
     return U, to_numpy(xp.astype(Vt, xp.float64)).T
 
 
-def pwcca(X, Y):
+def pwcca(X: ArrayLike, Y: ArrayLike) -> float:
     """Projection-weighted CCA (Morcos et al. 2018), as google/svcca computes it.
 
     The canonical correlations are weighted by how much of the narrower
@@ -276,7 +277,7 @@ def pwcca(X, Y):
     return pwcca_from_prepared(prepare_pwcca(X, "X"), prepare_pwcca(Y, "Y"))
 
 
-def prepare_pwcca(X, name):
+def prepare_pwcca(X: Array, name: str) -> dict[str, Array]:
     """Per-representation part of PWCCA: raw and centered activity, means, whitening factors.
 
     Parameters
@@ -312,7 +313,7 @@ def prepare_pwcca(X, name):
     }
 
 
-def pwcca_from_prepared(x, y):
+def pwcca_from_prepared(x: dict[str, Array], y: dict[str, Array]) -> float:
     """PWCCA of two representations prepared by :func:`prepare_pwcca`.
 
     Parameters
@@ -352,7 +353,7 @@ def pwcca_from_prepared(x, y):
 CCA_METHODS = ("mean", "r2")
 
 
-def cca_summary(correlations, method="mean"):
+def cca_summary(correlations: np.ndarray, method: str = "mean") -> float:
     """Summarise canonical correlations: their mean ("mean") or mean square ("r2").
 
     Parameters
@@ -371,7 +372,7 @@ def cca_summary(correlations, method="mean"):
     return float(np.mean(rho * rho)) if method == "r2" else float(np.mean(rho))
 
 
-def check_cca_method(method, owner, parameter="method"):
+def check_cca_method(method: object, owner: str, parameter: str = "method") -> None:
     """Raise unless ``method`` is "mean" or "r2".
 
     Parameters
@@ -390,7 +391,7 @@ def check_cca_method(method, owner, parameter="method"):
         )
 
 
-def check_cca_statistic(statistic, owner):
+def check_cca_statistic(statistic: object, owner: str) -> None:
     """Raise unless ``statistic`` is "mean" or "r2" (the old name of :func:`check_cca_method`).
 
     Parameters

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import array_api_compat
 import numpy as np
 
 from .._array import get_namespace
 from .._deprecation import renamed_attribute
+from .._typing import Array
 from .._validation import _shape_str, check_matrix
 
 __all__ = ["column_means", "centered_features", "center_and_scale"]
 
 
-def column_means(X, center_columns=True, *, check_input=True):
+def column_means(X: Array, center_columns: bool = True, *, check_input: bool = True) -> Array:
     """Column means of ``X``, or zeros when ``center_columns`` is False.
 
     Parameters
@@ -39,7 +42,7 @@ def column_means(X, center_columns=True, *, check_input=True):
     return xp.zeros(X.shape[1], dtype=X.dtype, device=array_api_compat.device(X))
 
 
-def centered_features(X, *, mean=None):
+def centered_features(X: Array, *, mean: Array | None = None) -> Array:
     """Subtract the column means, accumulated in float64, keeping X's dtype.
 
     Parameters
@@ -63,7 +66,7 @@ def centered_features(X, *, mean=None):
     return X - xp.astype(mean, X.dtype)
 
 
-def center_and_scale(X, name, what="the measure"):
+def center_and_scale(X: Array, name: str, what: str = "the measure") -> tuple[Array, Array, float]:
     """Centered columns of ``X`` divided by their largest magnitude, or a no-variance error.
 
     Scale-invariant measures (CKA, CCA, neighbours, regression R^2) use it so
@@ -110,7 +113,7 @@ def center_and_scale(X, name, what="the measure"):
     return centered / largest, mean, largest
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     """The spellings of 0.1 ("centre"), for one release, with a FutureWarning."""
     renamed = {
         "centre_and_scale": ("center_and_scale", center_and_scale),

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._array import get_namespace, matrix_transpose, to_numpy
+from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_representation
 from ..exceptions import InvalidParameterError
 
@@ -36,7 +37,7 @@ __all__ = [
 
 
 # -- input handling ---------------------------------------------------------------------
-def _as_samples_by_features(X, name, *, min_samples=2):
+def _as_samples_by_features(X: ArrayLike, name: str, *, min_samples: int = 2) -> Array:
     """Validate ``X`` as (n_samples, n_features); more axes are flattened into samples."""
     if isinstance(X, (list, tuple)):
         X = np.asarray(X)
@@ -54,12 +55,12 @@ def _as_samples_by_features(X, name, *, min_samples=2):
     return check_representation(X, name, min_samples=min_samples)
 
 
-def _centered(X, xp):
+def _centered(X: Array, xp: Namespace) -> Array:
     return X - xp.mean(X, axis=0, keepdims=True)
 
 
 # -- dimensionality -----------------------------------------------------------------------
-def _participation_ratio_of_centered(Xc, xp):
+def _participation_ratio_of_centered(Xc: Array, xp: Namespace) -> float:
     """(sum l)^2 / sum l^2 from centered data, through the smaller Gram matrix.
 
     The covariance X'X/n and the kernel XX'/n share their nonzero eigenvalues,
@@ -83,7 +84,7 @@ def _participation_ratio_of_centered(Xc, xp):
     return total * total / squared
 
 
-def _participation_ratio_of_covariance(C, name):
+def _participation_ratio_of_covariance(C: Array, name: str) -> float:
     xp = get_namespace(C)
     if C.shape[0] != C.shape[1]:
         raise ValueError(
@@ -116,7 +117,7 @@ def _participation_ratio_of_covariance(C, name):
     return total * total / squared
 
 
-def participation_ratio(X, *, covariance=False):
+def participation_ratio(X: ArrayLike, *, covariance: bool = False) -> float:
     """Participation ratio: how many dimensions the variance spreads over.
 
     ``PR = (sum_i l_i)^2 / sum_i l_i^2`` over the eigenvalues ``l_i`` of the
@@ -173,7 +174,7 @@ def participation_ratio(X, *, covariance=False):
     return _participation_ratio_of_centered(_centered(X, xp), xp)
 
 
-def effective_dimensionality(X, *, covariance=False):
+def effective_dimensionality(X: ArrayLike, *, covariance: bool = False) -> float:
     """Effective dimensionality of a representation: its participation ratio.
 
     This is the name used by DeepJuice and Elmoznino and Bonner (2022) for
@@ -195,7 +196,7 @@ def effective_dimensionality(X, *, covariance=False):
     return participation_ratio(X, covariance=covariance)
 
 
-def effective_rank(X, *, center=False):
+def effective_rank(X: ArrayLike, *, center: bool = False) -> float:
     """Effective rank of a matrix (Roy and Vetterli 2007).
 
     With singular values ``s_i`` and ``p_i = s_i / sum_j s_j``, the effective

@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from .._array import convert_like, get_namespace
 from .._array import matrix_transpose as _mT
+from .._typing import Array, ArrayLike, Namespace
 from .._validation import check_positive_int, check_tolerance
 from .group_alignment import (
     _check_same_classes_and_units,
@@ -39,7 +40,9 @@ __all__ = [
 ]
 
 
-def _check_responses_pair(X, Y, names):
+def _check_responses_pair(
+    X: ArrayLike, Y: ArrayLike, names: tuple[str, str]
+) -> tuple[Array, Array]:
     shape = "(n_classes, n_repeats, n_features)"
     X = _checked_array(X, names[0], shape)
     Y = convert_like(_checked_array(Y, names[1], shape), X)
@@ -48,7 +51,7 @@ def _check_responses_pair(X, Y, names):
 
 
 # -- energy distance -------------------------------------------------------------------
-def _pairwise_norms(A, B, xp):
+def _pairwise_norms(A: Array, B: Array, xp: Namespace) -> Array:
     """Euclidean distances between the rows of A and B, per class: (C, Ra, Rb).
 
     The Gram-matrix route (one batched product), after subtracting A's class
@@ -63,7 +66,7 @@ def _pairwise_norms(A, B, xp):
     return xp.sqrt(xp.clip(sq, 0.0, None))
 
 
-def energy_cross_distances(X, Y, *, check_input=True):
+def energy_cross_distances(X: Array, Y: Array, *, check_input: bool = True) -> Array:
     """Distances between every repeat of X and every repeat of Y, per class.
 
     Parameters
@@ -85,7 +88,7 @@ def energy_cross_distances(X, Y, *, check_input=True):
     return _pairwise_norms(X, Y, get_namespace(X, Y))
 
 
-def energy_within_mean(X, *, check_input=True):
+def energy_within_mean(X: Array, *, check_input: bool = True) -> float:
     """Mean distance between distinct repeats of the same class, averaged over classes.
 
     Parameters
@@ -112,7 +115,7 @@ def energy_within_mean(X, *, check_input=True):
     return float(xp.mean(off_diagonal / (n_repeats * (n_repeats - 1))))
 
 
-def energy_distance(X, Y_aligned, *, check_input=True):
+def energy_distance(X: Array, Y_aligned: Array, *, check_input: bool = True) -> float:
     """Energy stochastic distance (netrep's estimator) between X and aligned Y.
 
     ``sqrt(max(0, mean_i E|x - y| - (mean_i E|x - x'| + mean_i E|y - y'|) / 2))``,
@@ -164,7 +167,15 @@ class EnergyAlignment(NamedTuple):
     n_iter: int
 
 
-def fit_energy_alignment(X, Y, *, group="orth", max_iter=100, tol=1e-6, check_input=True):
+def fit_energy_alignment(
+    X: Array,
+    Y: Array,
+    *,
+    group: str = "orth",
+    max_iter: int = 100,
+    tol: float = 1e-6,
+    check_input: bool = True,
+) -> EnergyAlignment:
     """Fit the alignment minimising the mean distance between repeats of X and Y.
 
     The same iteratively reweighted least squares as netrep (weights

@@ -32,13 +32,14 @@ API, so torch tensors compute on their device. Assignments run on the host.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import array_api_compat
 import numpy as np
 
 from .._array import convert_like, get_namespace, to_numpy
 from .._array import matrix_transpose as _mT
+from .._typing import Array, RandomState
 from .._validation import (
     _shape_str,
     check_gaussian_alpha,
@@ -46,7 +47,7 @@ from .._validation import (
     check_tolerance,
 )
 from ..exceptions import InvalidParameterError
-from ._gaussian_objective import _GaussianObjective
+from ._gaussian_objective import _GaussianObjective, _GaussianPoint
 from ._orthogonal_trust_region import minimise_on_orthogonal_group
 from .group_alignment import (
     _check_same_classes_and_units,
@@ -57,6 +58,9 @@ from .group_alignment import (
     align_to_group,
     check_group,
 )
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 __all__ = [
     "GaussianStatistics",
@@ -73,7 +77,7 @@ __all__ = [
 _NEWTON_SWITCH = 1e-3
 
 
-def _check_statistics_pair(stats_x, stats_y):
+def _check_statistics_pair(stats_x: GaussianStatistics, stats_y: GaussianStatistics) -> None:
     for stats, name in ((stats_x, "stats_x"), (stats_y, "stats_y")):
         if not isinstance(stats, GaussianStatistics):
             raise TypeError(
@@ -88,7 +92,9 @@ def _check_statistics_pair(stats_x, stats_y):
 
 
 # -- Gaussian statistics ---------------------------------------------------------------
-def class_statistics(responses, covariance_estimator=None):
+def class_statistics(
+    responses: Array, covariance_estimator: BaseEstimator | None = None
+) -> tuple[Array, Array]:
     """Class means and covariances from repeated responses.
 
     Parameters
@@ -153,7 +159,9 @@ class GaussianStatistics(NamedTuple):
     traces: object
 
 
-def gaussian_statistics(means, covariances, *, check_input=True):
+def gaussian_statistics(
+    means: Array, covariances: Array, *, check_input: bool = True
+) -> GaussianStatistics:
     """Square roots and traces of class covariances (one eigendecomposition each).
 
     Parameters
@@ -207,7 +215,7 @@ def gaussian_statistics(means, covariances, *, check_input=True):
     return GaussianStatistics(means, (sqrt_covariances + _mT(sqrt_covariances, xp)) / 2, traces)
 
 
-def sq_bures_distances(covariances_a, covariances_b):
+def sq_bures_distances(covariances_a: Array, covariances_b: Array) -> Array:
     """Squared Bures distances between two stacks of covariance matrices.
 
     ``Bures^2(A, B) = tr A + tr B - 2 tr (A^1/2 B A^1/2)^1/2``, computed as
@@ -246,7 +254,14 @@ def sq_bures_distances(covariances_a, covariances_b):
     return gaussian_sq_distances(a, b, identity, 0.0, check_input=False) / 2
 
 
-def gaussian_sq_distances(stats_x, stats_y, T, alpha, *, check_input=True):
+def gaussian_sq_distances(
+    stats_x: GaussianStatistics,
+    stats_y: GaussianStatistics,
+    T: Array,
+    alpha: float,
+    *,
+    check_input: bool = True,
+) -> Array:
     """Per-class terms of the squared Gaussian distance after aligning Y by ``T``.
 
     Parameters
@@ -307,7 +322,9 @@ class GaussianAlignment(NamedTuple):
     converged: bool
 
 
-def _minorise_maximise(objective, T, group, max_iter, tol):
+def _minorise_maximise(
+    objective: _GaussianObjective, T: Array, group: str, max_iter: int, tol: float
+) -> tuple[Array, _GaussianPoint, list[float], int, bool]:
     """Minorise-maximise steps until one lowers d^2 by less than ``tol`` (relative).
 
     The nuclear norms are convex, so their linearisation at ``T`` bounds them
@@ -330,7 +347,9 @@ def _minorise_maximise(objective, T, group, max_iter, tol):
     return T, point, history, n_iter, False
 
 
-def _fit_gaussian_from(objective, T, group, max_iter, tol):
+def _fit_gaussian_from(
+    objective: _GaussianObjective, T: Array, group: str, max_iter: int, tol: float
+) -> tuple[Array, float, list[float], int, bool]:
     """Fit from the start ``T``; returns (T, value, history, n_iter, converged)."""
     if group == "identity":
         value = objective.evaluate(T).value
@@ -361,17 +380,17 @@ def _fit_gaussian_from(objective, T, group, max_iter, tol):
 
 
 def fit_gaussian_alignment(
-    stats_x,
-    stats_y,
+    stats_x: GaussianStatistics,
+    stats_y: GaussianStatistics,
     *,
-    alpha=1.0,
-    group="orth",
-    init="means",
-    n_restarts=1,
-    max_iter=1000,
-    tol=1e-10,
-    random_state=None,
-):
+    alpha: float = 1.0,
+    group: str = "orth",
+    init: str = "means",
+    n_restarts: int = 1,
+    max_iter: int = 1000,
+    tol: float = 1e-10,
+    random_state: RandomState = None,
+) -> GaussianAlignment:
     """Fit the alignment ``T`` minimising the squared Gaussian stochastic distance.
 
     Parameters

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 
 import array_api_compat
 import numpy as np
 
 from .._array import convert_like, get_namespace, matrix_transpose
+from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_representation
 from ..exceptions import InvalidParameterError
 from .centering import centered_features
@@ -24,7 +26,9 @@ __all__ = ["check_kernel_params", "rbf_bandwidth", "gram_matrix"]
 
 
 # -- parameters -------------------------------------------------------------------------------
-def check_kernel_params(kernel, sigma, threshold, debiased, owner):
+def check_kernel_params(
+    kernel: object, sigma: object, threshold: object, debiased: object, owner: str
+) -> None:
     """Raise InvalidParameterError naming the bad CKA parameter.
 
     Parameters
@@ -65,7 +69,7 @@ def check_kernel_params(kernel, sigma, threshold, debiased, owner):
 
 
 # -- kernels --------------------------------------------------------------------------------
-def _squared_distances(Xc, xp):
+def _squared_distances(Xc: Array, xp: Namespace) -> Array:
     """Pairwise squared euclidean distances in float64, exact zeros on the diagonal."""
     gram = xp.astype(Xc @ matrix_transpose(Xc, xp), xp.float64)
     norms = xp.asarray(xp.linalg.diagonal(gram), copy=True)  # not a view: gram changes below
@@ -83,7 +87,7 @@ def _squared_distances(Xc, xp):
     return xp.where(eye, xp.zeros_like(distances), distances)
 
 
-def _median(values, xp):
+def _median(values: Array, xp: Namespace) -> float:
     """Median of all entries (numpy's convention: the mean of the middle two)."""
     flat = xp.reshape(values, (-1,))
     m = flat.shape[0]
@@ -99,7 +103,7 @@ def _median(values, xp):
     return (float(ordered[middle[0]]) + float(ordered[middle[1]])) / 2.0
 
 
-def rbf_bandwidth(X, threshold=0.8):
+def rbf_bandwidth(X: ArrayLike, threshold: float = 0.8) -> float:
     """Kornblith et al.'s RBF bandwidth: ``threshold`` times the median distance.
 
     The median is taken over all n^2 squared distances, the zeros of the
@@ -124,7 +128,7 @@ def rbf_bandwidth(X, threshold=0.8):
     return _bandwidth(_squared_distances(centered_features(X), xp), threshold, xp, "X")
 
 
-def _bandwidth(distances, threshold, xp, name):
+def _bandwidth(distances: Array, threshold: float, xp: Namespace, name: str) -> float:
     median = _median(distances, xp)
     if median <= 0.0:
         raise ValueError(
@@ -135,7 +139,13 @@ def _bandwidth(distances, threshold, xp, name):
     return threshold * math.sqrt(median)
 
 
-def gram_matrix(X, kernel="linear", *, sigma=None, threshold=0.8):
+def gram_matrix(
+    X: ArrayLike,
+    kernel: str | Callable[[Array], ArrayLike] = "linear",
+    *,
+    sigma: float | None = None,
+    threshold: float = 0.8,
+) -> Array:
     """Kernel (Gram) matrix of the rows of ``X``.
 
     Parameters
@@ -162,7 +172,13 @@ def gram_matrix(X, kernel="linear", *, sigma=None, threshold=0.8):
     return _gram(X, kernel, sigma, threshold, "X")
 
 
-def _gram(X, kernel, sigma, threshold, name):
+def _gram(
+    X: Array,
+    kernel: str | Callable[[Array], ArrayLike],
+    sigma: float | None,
+    threshold: float,
+    name: str,
+) -> Array:
     xp = get_namespace(X)
     if kernel == "linear":
         Xc = centered_features(X)
@@ -178,7 +194,7 @@ def _gram(X, kernel, sigma, threshold, name):
     return _call_kernel(kernel, X, name)
 
 
-def _call_kernel(kernel, X, name):
+def _call_kernel(kernel: Callable[[Array], ArrayLike], X: Array, name: str) -> Array:
     xp = get_namespace(X)
     K = kernel(X)
     if getattr(K, "shape", None) is None:
@@ -196,7 +212,7 @@ def _call_kernel(kernel, X, name):
     return K if xp_k is xp else convert_like(K, X)
 
 
-def _check_symmetric(G, label, symbol):
+def _check_symmetric(G: Array, label: str, symbol: str) -> None:
     """Raise unless G is symmetric up to rounding of its own dtype.
 
     ``label`` names G in the message and ``symbol`` is its letter in ``|G - G.T|``.

@@ -7,12 +7,13 @@ vectors (Frobenius inner product), and the Frobenius norm of their difference.
 from __future__ import annotations
 
 from .._array import get_namespace
+from .._typing import Array, Namespace
 from .._validation import check_matching_pair
 
 __all__ = ["angular_distance", "euclidean_distance", "GROUND_METRICS"]
 
 
-def _unit(A, xp, name):
+def _unit(A: Array, xp: Namespace, name: str) -> Array:
     """``A / |A|_F``, computed without overflow or underflow in the norm."""
     # vector_norm squares the entries: 1e170 (float64) or 1e19 (float32)
     # overflows. Dividing by the largest entry first keeps it in range.
@@ -28,7 +29,7 @@ def _unit(A, xp, name):
     return scaled / xp.linalg.vector_norm(scaled)
 
 
-def _safe_norm(A, xp):
+def _safe_norm(A: Array, xp: Namespace) -> Array:
     """Frobenius norm of ``A`` without overflow in the squares."""
     largest = xp.max(xp.abs(A))
     if not float(largest) > 0.0:
@@ -36,7 +37,7 @@ def _safe_norm(A, xp):
     return xp.linalg.vector_norm(A / largest) * largest
 
 
-def angular_distance(A, B, *, check_input=True):
+def angular_distance(A: Array, B: Array, *, check_input: bool = True) -> float:
     """Angle between ``A`` and ``B`` under the Frobenius inner product.
 
     Equal to ``arccos(<A, B>_F / (|A|_F |B|_F))``, computed as
@@ -73,7 +74,7 @@ def angular_distance(A, B, *, check_input=True):
     return float(2.0 * xp.atan2(xp.linalg.vector_norm(a - b), xp.linalg.vector_norm(a + b)))
 
 
-def euclidean_distance(A, B, *, check_input=True):
+def euclidean_distance(A: Array, B: Array, *, check_input: bool = True) -> float:
     """Frobenius norm of ``A - B`` (netrep's euclidean score, not divided by sqrt(n)).
 
     Parameters

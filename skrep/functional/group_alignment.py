@@ -16,6 +16,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .._array import convert_like, get_namespace, is_foreign_array, to_numpy
+from .._typing import Array, ArrayLike, Namespace, RandomState
 from .._validation import (
     _as_float_array_api,
     _as_float_numpy,
@@ -30,7 +31,7 @@ __all__ = ["GROUPS", "check_group", "align_to_group"]
 GROUPS = ("orth", "perm", "identity")
 
 
-def check_group(group, owner="group"):
+def check_group(group: object, owner: str = "group") -> None:
     """Raise an InvalidParameterError unless ``group`` is one of :data:`GROUPS`.
 
     Parameters
@@ -54,7 +55,7 @@ def check_group(group, owner="group"):
         )
 
 
-def _checked_array(A, name, shape_text):
+def _checked_array(A: ArrayLike, name: str, shape_text: str) -> Array:
     """A finite float array with as many axes as ``shape_text`` names, or a named error."""
     if A is None or isinstance(A, (str, bytes)) or np.isscalar(A):
         raise ValueError(f"{name} is {A!r}; expected an array of shape {shape_text}.")
@@ -71,7 +72,7 @@ def _checked_array(A, name, shape_text):
     return A
 
 
-def _check_square(M, name, width=None):
+def _check_square(M: ArrayLike, name: str, width: int | None = None) -> Array:
     M = _checked_array(M, name, "(n_features, n_features)")
     if M.shape[0] != M.shape[1] or (width is not None and M.shape[0] != width):
         expected = "a square matrix" if width is None else f"shape ({width}, {width})"
@@ -79,7 +80,7 @@ def _check_square(M, name, width=None):
     return M
 
 
-def _check_same_classes_and_units(A, B, names):
+def _check_same_classes_and_units(A: Array, B: Array, names: tuple[str, str]) -> None:
     if A.shape[0] != B.shape[0] or A.shape[-1] != B.shape[-1]:
         raise ValueError(
             f"{names[0]} has shape {_shape_str(A.shape)} and {names[1]} has shape "
@@ -88,11 +89,11 @@ def _check_same_classes_and_units(A, B, names):
         )
 
 
-def _eye_like(n, A, xp):
+def _eye_like(n: int, A: Array, xp: Namespace) -> Array:
     return xp.eye(n, dtype=A.dtype, device=array_api_compat.device(A))
 
 
-def align_to_group(M, group, *, check_input=True):
+def align_to_group(M: Array, group: str, *, check_input: bool = True) -> Array:
     """The group element ``T`` maximising ``trace(T.T @ M)``.
 
     Parameters
@@ -127,7 +128,7 @@ def align_to_group(M, group, *, check_input=True):
     return _eye_like(n, M, xp)  # "identity" (group checked by the callers)
 
 
-def _random_group_element(n, group, random_state, template):
+def _random_group_element(n: int, group: str, random_state: RandomState, template: Array) -> Array:
     from scipy.stats import ortho_group
     from sklearn.utils import check_random_state
 

@@ -10,10 +10,13 @@ CKA (:mod:`skrep.functional.kernel`) computes many layers together.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import array_api_compat
 import numpy as np
 
 from .._array import convert_like, get_namespace, to_numpy
+from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_paired_samples, check_representation
 from .gram import _check_symmetric, check_kernel_params
 
@@ -23,7 +26,9 @@ __all__ = ["hsic", "MIN_CKA_SAMPLES"]
 MIN_CKA_SAMPLES = 4
 
 
-def _hsic_from_statistics(traces, row_dots, totals, n, debiased):
+def _hsic_from_statistics(
+    traces: np.ndarray, row_dots: np.ndarray, totals: np.ndarray, n: int, debiased: bool
+) -> np.ndarray:
     """HSIC of every pair from ``T_ab``, ``r_a . r_b`` and ``s_a`` (float64 numpy).
 
     For ``debiased`` the statistics must be those of the Grams with a zero
@@ -37,7 +42,9 @@ def _hsic_from_statistics(traces, row_dots, totals, n, debiased):
     return (traces - 2.0 * row_dots / n + outer_totals / (n * n)) / ((n - 1) ** 2)
 
 
-def _gram_statistics(grams, debiased, xp, *, owned=False):
+def _gram_statistics(
+    grams: Sequence[Array], debiased: bool, xp: Namespace, *, owned: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(T, r.r, s) from explicit Gram matrices (any kernel).
 
     ``owned`` says the Grams were made here and may be changed in place
@@ -64,14 +71,14 @@ def _gram_statistics(grams, debiased, xp, *, owned=False):
     return traces, rows @ rows.T, np.asarray(totals)
 
 
-def _inner(a, b, xp):
+def _inner(a: Array, b: Array, xp: Namespace) -> float:
     """Inner product of two vectors (BLAS dot for numpy: no n^2 temporary)."""
     if isinstance(a, np.ndarray):
         return float(np.dot(a, b))
     return float(xp.sum(a * b))
 
 
-def hsic(K, L, *, debiased=False):
+def hsic(K: ArrayLike, L: ArrayLike, *, debiased: bool = False) -> float:
     """Hilbert-Schmidt independence criterion between two Gram matrices.
 
     Parameters

@@ -26,10 +26,12 @@ to 1 there); the RBF kernel's distances, exponentials and sums are float64.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from .._array import convert_like, floating_dtype, get_namespace, matrix_transpose, to_numpy
+from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_paired_samples, check_representation
 from .centering import center_and_scale
 from .gram import _gram, check_kernel_params, gram_matrix, rbf_bandwidth
@@ -48,7 +50,13 @@ __all__ = [
 
 
 # -- CKA from HSIC statistics -----------------------------------------------------------------
-def _normalise(hsic_ab, hsic_aa, hsic_bb, names_a, names_b):
+def _normalise(
+    hsic_ab: np.ndarray,
+    hsic_aa: np.ndarray,
+    hsic_bb: np.ndarray,
+    names_a: Sequence[str],
+    names_b: Sequence[str],
+) -> np.ndarray:
     """CKA from HSIC values; a non-positive self-HSIC is an error naming the input."""
     if not (np.all(np.isfinite(hsic_ab)) and np.all(np.isfinite(hsic_aa))):
         raise FloatingPointError(
@@ -67,7 +75,9 @@ def _normalise(hsic_ab, hsic_aa, hsic_bb, names_a, names_b):
     return hsic_ab / np.sqrt(np.outer(hsic_aa, hsic_bb))
 
 
-def _linear_statistics(Xs, debiased, xp):
+def _linear_statistics(
+    Xs: Sequence[Array], debiased: bool, xp: Namespace
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(T, r.r, s) for the linear kernel from centered features, no Gram matrix.
 
     ``T_ab = ||X_a' X_b||_F^2``; with centered features every row sum of
@@ -84,7 +94,14 @@ def _linear_statistics(Xs, debiased, xp):
     return _linear_corrections(traces, Xs, debiased, xp)
 
 
-def _linear_corrections(traces, Xs, debiased, xp, *, diagonal_in_traces=True):
+def _linear_corrections(
+    traces: np.ndarray,
+    Xs: Sequence[Array],
+    debiased: bool,
+    xp: Namespace,
+    *,
+    diagonal_in_traces: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     k = len(Xs)
     if not debiased:
         return traces, np.zeros((k, k)), np.zeros(k)
@@ -97,7 +114,14 @@ def _linear_corrections(traces, Xs, debiased, xp, *, diagonal_in_traces=True):
     return traces, diagonal_dots, -norms.sum(axis=1)
 
 
-def _statistics(Xs, names, kernel, sigma, threshold, debiased):
+def _statistics(
+    Xs: Sequence[Array],
+    names: Sequence[str],
+    kernel: str | Callable[[Array], ArrayLike],
+    sigma: float | None,
+    threshold: float,
+    debiased: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gram statistics of validated representations sharing n and a namespace."""
     xp = get_namespace(*Xs)
     n = Xs[0].shape[0]
@@ -128,7 +152,9 @@ def _statistics(Xs, names, kernel, sigma, threshold, debiased):
     return _gram_statistics(grams, debiased, xp, owned=not callable(kernel))
 
 
-def _gram_traces(centered, xp, slab_rows=256, *, zero_diagonal=False):
+def _gram_traces(
+    centered: Sequence[Array], xp: Namespace, slab_rows: int = 256, *, zero_diagonal: bool = False
+) -> np.ndarray:
     """``tr(K_a K_b)`` for the linear Grams ``K = Xc Xc'`` of centered features.
 
     The Gram matrices are never stored whole. For each slab of rows I, every
@@ -168,7 +194,7 @@ def _gram_traces(centered, xp, slab_rows=256, *, zero_diagonal=False):
     return traces
 
 
-def _validated_layers(layers, label):
+def _validated_layers(layers: Sequence[ArrayLike] | Array, label: str) -> list[Array]:
     """Validate a sequence of representations; all share X's namespace, n and dtype rules."""
     if hasattr(layers, "ndim") and getattr(layers, "ndim", 0) == 3:
         layers = [layers[i] for i in range(layers.shape[0])]
@@ -200,8 +226,14 @@ def _validated_layers(layers, label):
 
 
 def cka_matrix(
-    layers_a, layers_b=None, *, kernel="linear", sigma=None, threshold=0.8, debiased=False
-):
+    layers_a: Sequence[ArrayLike] | Array,
+    layers_b: Sequence[ArrayLike] | Array | None = None,
+    *,
+    kernel: str | Callable[[Array], ArrayLike] = "linear",
+    sigma: float | None = None,
+    threshold: float = 0.8,
+    debiased: bool = False,
+) -> np.ndarray:
     """CKA between every pair of representations, from one set of Gram statistics.
 
     Each representation's kernel statistics are computed once, then the HSIC
@@ -253,16 +285,16 @@ def cka_matrix(
 
 
 def cka_between(
-    layers_a,
-    layers_b=None,
+    layers_a: Sequence[Array],
+    layers_b: Sequence[Array] | None = None,
     *,
-    kernel="linear",
-    sigma=None,
-    threshold=0.8,
-    debiased=False,
-    names_a=None,
-    names_b=None,
-):
+    kernel: str | Callable[[Array], ArrayLike] = "linear",
+    sigma: float | None = None,
+    threshold: float = 0.8,
+    debiased: bool = False,
+    names_a: Sequence[str] | None = None,
+    names_b: Sequence[str] | None = None,
+) -> np.ndarray:
     """CKA between validated representations: the batched step of :func:`cka_matrix`.
 
     No input checks: the representations must be validated 2-D arrays with
@@ -310,7 +342,15 @@ def cka_between(
     return _normalise(values[:k, k:], self_hsic[:k], self_hsic[k:], names[:k], names[k:])
 
 
-def cka(X, Y, *, kernel="linear", sigma=None, threshold=0.8, debiased=False):
+def cka(
+    X: ArrayLike,
+    Y: ArrayLike,
+    *,
+    kernel: str | Callable[[Array], ArrayLike] = "linear",
+    sigma: float | None = None,
+    threshold: float = 0.8,
+    debiased: bool = False,
+) -> float:
     """Centered kernel alignment between two representations (Kornblith et al. 2019).
 
     Linear CKA goes through the feature space (``||X'Y||_F^2``) when there
@@ -351,7 +391,14 @@ def cka(X, Y, *, kernel="linear", sigma=None, threshold=0.8, debiased=False):
     return _pair_cka(X, Y, kernel, sigma, threshold, debiased)
 
 
-def _pair_cka(X, Y, kernel, sigma, threshold, debiased):
+def _pair_cka(
+    X: ArrayLike,
+    Y: ArrayLike,
+    kernel: str | Callable[[Array], ArrayLike],
+    sigma: float | None,
+    threshold: float,
+    debiased: bool,
+) -> float:
     X = check_representation(X, "X", min_samples=MIN_CKA_SAMPLES)
     Y = check_representation(Y, "Y", min_samples=MIN_CKA_SAMPLES)
     check_paired_samples(X, Y)
@@ -362,7 +409,7 @@ def _pair_cka(X, Y, kernel, sigma, threshold, debiased):
     return float(result[0, 0])
 
 
-def linear_cka(X, Y, *, debiased=False):
+def linear_cka(X: ArrayLike, Y: ArrayLike, *, debiased: bool = False) -> float:
     """Linear CKA: ``||X'Y||_F^2 / (||X'X||_F ||Y'Y||_F)`` for centered X and Y.
 
     Parameters
@@ -382,7 +429,14 @@ def linear_cka(X, Y, *, debiased=False):
     return cka(X, Y, kernel="linear", debiased=debiased)
 
 
-def rbf_cka(X, Y, *, sigma=None, threshold=0.8, debiased=False):
+def rbf_cka(
+    X: ArrayLike,
+    Y: ArrayLike,
+    *,
+    sigma: float | None = None,
+    threshold: float = 0.8,
+    debiased: bool = False,
+) -> float:
     """CKA with Gaussian (RBF) kernels, computed in float64.
 
     Parameters

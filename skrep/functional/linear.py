@@ -11,13 +11,15 @@ tensors alike.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from typing import NamedTuple
 
-import array_api_compat
 import numpy as np
 
 from .._array import get_namespace, zero_pad_columns
+from .._typing import Array, Namespace
 from .._validation import check_alpha, check_columns_match, check_matching_pair, check_matrix
+from ._whitening import _partial_whitening
 from .centering import column_means
 from .ground_metrics import GROUND_METRICS
 from .network_blocks import (
@@ -45,27 +47,20 @@ __all__ = [
 ]
 
 
-def _largest(A, xp):
+def _largest(A: Array, xp: Namespace) -> Array:
     """Largest absolute entry of ``A``, or 1 for an all-zero array."""
     largest = xp.max(xp.abs(A))
     return largest if float(largest) > 0.0 else xp.ones_like(largest)
 
 
-def _check_finite_gram(gram, X):
-    """Raise instead of eigendecomposing a Gram matrix that overflowed."""
-    xp = get_namespace(gram)
-    if not bool(xp.all(xp.isfinite(gram))):
-        hint = " or compute in float64" if X.dtype == xp.float32 else ""
-        raise ValueError(
-            f"X.T @ X overflowed in {X.dtype} (largest |value| in the data is "
-            f"{float(xp.max(xp.abs(X))):.3g}), so the whitening (alpha < 1) cannot be "
-            f"computed; rescale the representations (e.g. standardize them){hint}."
-        )
-
-
 def partial_whitening_matrix(
-    X, alpha, *, preserve_variance=True, eigval_tol=1e-7, check_input=True
-):
+    X: Array,
+    alpha: float,
+    *,
+    preserve_variance: bool = True,
+    eigval_tol: float = 1e-7,
+    check_input: bool = True,
+) -> Array:
     """Matrix ``Z`` such that ``X @ Z`` is partially whitened.
 
     With ``X.T @ X = V diag(lam) V.T`` (the raw Gram matrix, not divided by the
@@ -103,36 +98,14 @@ def partial_whitening_matrix(
     return Z
 
 
-def _partial_whitening(X, alpha, *, preserve_variance=True, eigval_tol=1e-7):
-    """:func:`partial_whitening_matrix` and the two sums behind its rescaling.
-
-    Returns ``(Z, total_eigval, total_variance)``: the sum of the clipped
-    eigenvalues of ``X.T @ X`` and the total variance of ``X @ Z`` before the
-    ``preserve_variance`` rescaling (both None when ``Z`` is the identity).
-    :func:`padding_rescale` uses them to whiten a zero-padded copy of ``X``
-    without recomputing anything.
-    """
-    xp = get_namespace(X)
-    n_features = X.shape[1]
-    if alpha > 1 - eigval_tol:
-        return xp.eye(n_features, dtype=X.dtype, device=array_api_compat.device(X)), None, None
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-        gram = X.T @ X
-    _check_finite_gram(gram, X)
-    lam, V = xp.linalg.eigh(gram)
-    lam = xp.clip(lam, min=eigval_tol)
-    d = alpha + (1 - alpha) * lam**-0.5
-    total_eigval = xp.sum(lam)
-    # Total variance of X @ Z before rescaling: sum of (d * sqrt(lam))^2.
-    total_variance = xp.sum(
-        alpha**2 * lam + 2 * alpha * (1 - alpha) * xp.sqrt(lam) + (1 - alpha) ** 2
-    )
-    if preserve_variance:
-        d = d * xp.sqrt(total_eigval / total_variance)
-    return (V * d[None, :]) @ V.T, float(total_eigval), float(total_variance)
-
-
-def padding_rescale(total_eigval, total_variance, n_padded, alpha, *, eigval_tol=1e-7):
+def padding_rescale(
+    total_eigval: float | None,
+    total_variance: float | None,
+    n_padded: int,
+    alpha: float,
+    *,
+    eigval_tol: float = 1e-7,
+) -> float:
     """Factor between the whitened data of ``X`` and of ``X`` zero-padded.
 
     Appending ``n_padded`` zero columns to ``X`` adds ``n_padded`` eigenvalues
@@ -188,7 +161,9 @@ class WhitenedRepresentation(NamedTuple):
     whitening: object
 
 
-def whiten_representation(X, alpha, *, center_columns=True, check_input=True):
+def whiten_representation(
+    X: Array, alpha: float, *, center_columns: bool = True, check_input: bool = True
+) -> WhitenedRepresentation:
     """Center (optionally) and partially whiten one representation.
 
     This is the part of a :class:`~skrep.metrics.LinearMetric` fit that depends
@@ -221,7 +196,7 @@ def whiten_representation(X, alpha, *, center_columns=True, check_input=True):
     return WhitenedRepresentation(mean=mean, whitened=Xc @ Z, whitening=Z)
 
 
-def rotations_between(Xw, Yw, *, check_input=True):
+def rotations_between(Xw: Array, Yw: Array, *, check_input: bool = True) -> tuple[Array, Array]:
     """Orthogonal maps that align two whitened representations.
 
     With ``Xw.T @ Yw = U S V.T``, returns ``(U, V)``: ``Xw @ U`` and ``Yw @ V``
@@ -269,7 +244,9 @@ class LinearAlignment(NamedTuple):
     Wy: object
 
 
-def fit_linear_alignment(X, Y, alpha, *, center_columns=True, check_input=True):
+def fit_linear_alignment(
+    X: Array, Y: Array, alpha: float, *, center_columns: bool = True, check_input: bool = True
+) -> LinearAlignment:
     """Fit the generalized shape metric alignment between ``X`` and ``Y``.
 
     Each representation is centered (optionally) and partially whitened with
@@ -305,7 +282,7 @@ def fit_linear_alignment(X, Y, alpha, *, center_columns=True, check_input=True):
     return LinearAlignment(mx=x.mean, my=y.mean, Wx=x.whitening @ U, Wy=y.whitening @ V)
 
 
-def apply_alignment(X, offset, W, *, check_input=True):
+def apply_alignment(X: Array, offset: Array, W: Array, *, check_input: bool = True) -> Array:
     """Map ``X`` into the aligned space: ``(X - offset) @ W``.
 
     Parameters
@@ -340,7 +317,14 @@ def apply_alignment(X, offset, W, *, check_input=True):
 
 
 # -- many networks: one Gram product per block ---------------------------------------------
-def prepare_linear_network(X, alpha, X_test=None, *, center_columns=True, check_input=True):
+def prepare_linear_network(
+    X: Array,
+    alpha: float,
+    X_test: Array | None = None,
+    *,
+    center_columns: bool = True,
+    check_input: bool = True,
+) -> PreparedNetwork:
     """Center and partially whiten one network, as a LinearMetric fit would.
 
     Parameters
@@ -376,7 +360,9 @@ def prepare_linear_network(X, alpha, X_test=None, *, center_columns=True, check_
     )
 
 
-def _padding_scales(networks, indices, widths, alpha):
+def _padding_scales(
+    networks: Sequence[PreparedNetwork], indices: Sequence[int], widths: Sequence[int], alpha: float
+) -> np.ndarray:
     """Factor of each network's whitened data when zero-padded to each pair's width."""
     return np.array(
         [
@@ -392,8 +378,14 @@ def _padding_scales(networks, indices, widths, alpha):
 
 
 def linear_block_distances(
-    nets_a, nets_b, pairs, *, alpha, score_method="angular", same_block=False
-):
+    nets_a: Sequence[PreparedNetwork],
+    nets_b: Sequence[PreparedNetwork],
+    pairs: Sequence[tuple[int, int]],
+    *,
+    alpha: float,
+    score_method: str = "angular",
+    same_block: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Generalized shape metric distances for many pairs of prepared networks.
 
     Parameters
@@ -456,7 +448,14 @@ def linear_block_distances(
     )
 
 
-def _refine_linear_pair(net_a, net_b, width, scale_a, scale_b, score_method):
+def _refine_linear_pair(
+    net_a: PreparedNetwork,
+    net_b: PreparedNetwork,
+    width: int,
+    scale_a: float,
+    scale_b: float,
+    score_method: str,
+) -> tuple[float, float | None]:
     """One pair computed from the data, as ``LinearMetric.fit`` + ``distance`` do."""
     ground_metric = GROUND_METRICS[score_method]
     A = zero_pad_columns(net_a.train * scale_a, width)

@@ -21,6 +21,7 @@ import numbers
 import numpy as np
 
 from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
+from .._typing import Array, ArrayLike
 from .._validation import _shape_str, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
 from .centering import center_and_scale
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 
-def check_n_neighbors(n_neighbors, owner):
+def check_n_neighbors(n_neighbors: object, owner: str) -> None:
     """Raise unless ``n_neighbors`` is an int >= 1.
 
     Parameters
@@ -54,7 +55,7 @@ def check_n_neighbors(n_neighbors, owner):
         )
 
 
-def _normalised_rows(X, name):
+def _normalised_rows(X: Array, name: str) -> Array:
     xp = get_namespace(X)
     norms = xp.sqrt(xp.sum(X * X, axis=1, keepdims=True))
     zero = np.flatnonzero(to_numpy(norms[:, 0]) == 0.0)
@@ -66,7 +67,7 @@ def _normalised_rows(X, name):
     return X / norms
 
 
-def neighbor_indices(X, n_neighbors, name):
+def neighbor_indices(X: Array, n_neighbors: int, name: str) -> np.ndarray:
     """Indices of each row's k most cosine-similar other rows, for validated X.
 
     The per-representation step of the kNN similarities (done once per
@@ -108,7 +109,7 @@ def neighbor_indices(X, n_neighbors, name):
     return np.argpartition(-similarity, n_neighbors - 1, axis=1)[:, :n_neighbors]
 
 
-def nearest_neighbors(X, n_neighbors=10):
+def nearest_neighbors(X: ArrayLike, n_neighbors: int = 10) -> np.ndarray:
     """Each row's nearest neighbours by cosine similarity (itself excluded).
 
     Parameters
@@ -128,7 +129,7 @@ def nearest_neighbors(X, n_neighbors=10):
     return neighbor_indices(X, n_neighbors, "X")
 
 
-def _overlaps(X, Y, n_neighbors, owner):
+def _overlaps(X: ArrayLike, Y: ArrayLike, n_neighbors: int, owner: str) -> np.ndarray:
     check_n_neighbors(n_neighbors, owner)
     X = check_representation(X, "X")
     Y = check_representation(Y, "Y")
@@ -139,7 +140,7 @@ def _overlaps(X, Y, n_neighbors, owner):
     )
 
 
-def shared_neighbor_counts(neighbors_x, neighbors_y):
+def shared_neighbor_counts(neighbors_x: np.ndarray, neighbors_y: np.ndarray) -> np.ndarray:
     """How many neighbours each row shares, from two neighbour index arrays.
 
     Parameters
@@ -159,7 +160,7 @@ def shared_neighbor_counts(neighbors_x, neighbors_y):
     return np.take_along_axis(member, neighbors_y, axis=1).sum(axis=1)
 
 
-def mutual_knn_from_counts(shared, n_neighbors):
+def mutual_knn_from_counts(shared: np.ndarray, n_neighbors: int) -> float:
     """Mutual kNN from the shared-neighbour counts: the mean fraction shared.
 
     Parameters
@@ -177,7 +178,7 @@ def mutual_knn_from_counts(shared, n_neighbors):
     return float(np.mean(shared / n_neighbors))
 
 
-def jaccard_knn_from_counts(shared, n_neighbors):
+def jaccard_knn_from_counts(shared: np.ndarray, n_neighbors: int) -> float:
     """Jaccard kNN from the shared-neighbour counts: the mean ``|shared| / |union|``.
 
     Parameters
@@ -195,7 +196,7 @@ def jaccard_knn_from_counts(shared, n_neighbors):
     return float(np.mean(shared / (2 * n_neighbors - shared)))
 
 
-def mutual_knn(X, Y, n_neighbors=10):
+def mutual_knn(X: ArrayLike, Y: ArrayLike, n_neighbors: int = 10) -> float:
     """Mutual k-nearest-neighbour alignment (platonic-rep's ``mutual_knn``).
 
     Parameters
@@ -215,7 +216,7 @@ def mutual_knn(X, Y, n_neighbors=10):
     return mutual_knn_from_counts(_overlaps(X, Y, n_neighbors, "mutual_knn"), n_neighbors)
 
 
-def jaccard_knn(X, Y, n_neighbors=10):
+def jaccard_knn(X: ArrayLike, Y: ArrayLike, n_neighbors: int = 10) -> float:
     """Jaccard similarity of the k-nearest-neighbour sets (ReSi's ``JaccardSimilarity``).
 
     Parameters

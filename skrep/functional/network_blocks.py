@@ -24,12 +24,14 @@ recomputed directly from the data, exactly as a single-pair fit does.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .._array import convert_like, get_namespace, to_numpy, zero_pad_columns
 from .._deprecation import renamed_attribute
+from .._typing import Array
 from .._validation import check_columns_match, check_matrix
 from .centering import column_means
 
@@ -73,14 +75,14 @@ class PreparedNetwork(NamedTuple):
     total_variance: float = None
 
 
-def _sq_norm(A):
+def _sq_norm(A: Array | None) -> float | None:
     if A is None:
         return None
     xp = get_namespace(A)
     return float(xp.sum(A * A))
 
 
-def _check_network(X, X_test):
+def _check_network(X: Array, X_test: Array | None) -> tuple[Array, Array | None]:
     """Validate a network and its held-out data (same width, same namespace)."""
     X = check_matrix(X, "X")
     if X_test is not None:
@@ -89,7 +91,9 @@ def _check_network(X, X_test):
     return X, X_test
 
 
-def prepare_centered_network(X, X_test=None, *, center_columns=True, check_input=True):
+def prepare_centered_network(
+    X: Array, X_test: Array | None = None, *, center_columns: bool = True, check_input: bool = True
+) -> PreparedNetwork:
     """Center one network (training and held-out data with the training means).
 
     Parameters
@@ -117,7 +121,14 @@ def prepare_centered_network(X, X_test=None, *, center_columns=True, check_input
     return PreparedNetwork(train, test, _sq_norm(train), _sq_norm(test))
 
 
-def _cross_products(nets_a, nets_b, pairs, width, same_block, attribute="train"):
+def _cross_products(
+    nets_a: Sequence[PreparedNetwork],
+    nets_b: Sequence[PreparedNetwork],
+    pairs: Sequence[tuple[int, int]],
+    width: int,
+    same_block: bool,
+    attribute: str = "train",
+) -> Array:
     """Stack ``A.T @ B`` for each pair (a, b), zero-padded to ``width``.
 
     ``A`` and ``B`` are the ``attribute`` ("train" or "test") of ``nets_a[a]``
@@ -125,7 +136,7 @@ def _cross_products(nets_a, nets_b, pairs, width, same_block, attribute="train")
     blocks are sliced out of it.
     """
 
-    def stack(nets):
+    def stack(nets: Sequence[PreparedNetwork]) -> Array:
         mats = [zero_pad_columns(getattr(net, attribute), width) for net in nets]
         return get_namespace(mats[0]).concat(mats, axis=1)
 
@@ -139,7 +150,7 @@ def _cross_products(nets_a, nets_b, pairs, width, same_block, attribute="train")
     )
 
 
-def _blas_threads():
+def _blas_threads() -> int:
     """Threads the BLAS library may use here (after any threadpoolctl limit)."""
     from threadpoolctl import threadpool_info
 
@@ -147,7 +158,7 @@ def _blas_threads():
     return max(counts, default=1)
 
 
-def _batched_svd(stack, *, compute_uv):
+def _batched_svd(stack: Array, *, compute_uv: bool) -> Array | tuple[Array, Array, Array]:
     """SVD of a stack of matrices; numpy stacks are split over the BLAS threads.
 
     numpy's batched SVD runs LAPACK once per matrix, single-threaded in effect
@@ -176,7 +187,9 @@ def _batched_svd(stack, *, compute_uv):
     return np.concatenate(parts)
 
 
-def _distances_from_inner(inner, sq_a, sq_b, score_method):
+def _distances_from_inner(
+    inner: np.ndarray, sq_a: np.ndarray, sq_b: np.ndarray, score_method: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Distances from inner products and squared norms (numpy float64 arrays)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if score_method == "angular":
@@ -192,8 +205,16 @@ def _distances_from_inner(inner, sq_a, sq_b, score_method):
 
 
 def _distances_with_refinement(
-    nets_a, nets_b, pairs, inner, test_inner, score_method, refine_pair, scale_a=1.0, scale_b=1.0
-):
+    nets_a: Sequence[PreparedNetwork],
+    nets_b: Sequence[PreparedNetwork],
+    pairs: Sequence[tuple[int, int]],
+    inner: Array,
+    test_inner: Array | None,
+    score_method: str,
+    refine_pair: Callable[[int], tuple[float, float | None]],
+    scale_a: float | np.ndarray = 1.0,
+    scale_b: float | np.ndarray = 1.0,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Distances from the aligned inner products; unreliable pairs recomputed.
 
     ``inner`` and ``test_inner`` (or None) hold one aligned inner product per
@@ -202,10 +223,10 @@ def _distances_with_refinement(
     ``(train, test)`` distances computed from the data.
     """
 
-    def as_float64(values):
+    def as_float64(values: Array) -> np.ndarray:
         return np.asarray(to_numpy(values), dtype=np.float64) * scale_a * scale_b
 
-    def squared_norms(attribute):
+    def squared_norms(attribute: str) -> tuple[np.ndarray, np.ndarray]:
         sq_a = np.array([getattr(nets_a[a], attribute) for a, _ in pairs]) * scale_a**2
         sq_b = np.array([getattr(nets_b[b], attribute) for _, b in pairs]) * scale_b**2
         return sq_a, sq_b
@@ -226,7 +247,11 @@ def _distances_with_refinement(
     return train, test
 
 
-def _check_block(nets_a, nets_b, pairs):
+def _check_block(
+    nets_a: Sequence[PreparedNetwork],
+    nets_b: Sequence[PreparedNetwork],
+    pairs: Sequence[tuple[int, int]],
+) -> None:
     """Pairs must index the two sequences; all networks with held-out data, or none."""
     networks = (*nets_a, *nets_b)
     if not all(isinstance(net, PreparedNetwork) for net in networks):
@@ -247,11 +272,15 @@ def _check_block(nets_a, nets_b, pairs):
             )
 
 
-def _pair_widths(nets_a, nets_b, pairs):
+def _pair_widths(
+    nets_a: Sequence[PreparedNetwork],
+    nets_b: Sequence[PreparedNetwork],
+    pairs: Sequence[tuple[int, int]],
+) -> list[int]:
     return [max(nets_a[a].train.shape[1], nets_b[b].train.shape[1]) for a, b in pairs]
 
 
-def gram_block_size(networks, budget_bytes):
+def gram_block_size(networks: Sequence[PreparedNetwork], budget_bytes: int) -> int:
     """Most networks per block whose working memory fits ``budget_bytes``.
 
     Parameters
@@ -277,7 +306,7 @@ def gram_block_size(networks, budget_bytes):
     return size
 
 
-def block_bytes(n_networks, width, itemsize, *, with_test):
+def block_bytes(n_networks: int, width: int, itemsize: int, *, with_test: bool) -> int:
     """Working memory of one block of ``n_networks x n_networks`` pairs, in bytes.
 
     Parameters
@@ -302,7 +331,7 @@ def block_bytes(n_networks, width, itemsize, *, with_test):
     return int(math.ceil(copies * n_networks**2 * per_pair))
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     """The spelling of 0.1 ("prepare_centred_network"), for one release, with a FutureWarning."""
     renamed = {"prepare_centred_network": ("prepare_centered_network", prepare_centered_network)}
     return renamed_attribute(__name__, renamed, name)

@@ -29,9 +29,12 @@ of rsatoolbox's loop of outer products.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.linalg
 
+from .._typing import ArrayLike
 from .._validation import _shape_str, check_finite
 from ..exceptions import InvalidParameterError
 
@@ -41,7 +44,7 @@ __all__ = ["noise_covariance", "noise_precision"]
 NOISE_METHODS = ("shrinkage_diag", "shrinkage_eye", "diag", "full")
 
 
-def _checked_residuals(residuals, name="residuals"):
+def _checked_residuals(residuals: ArrayLike, name: str = "residuals") -> np.ndarray:
     try:
         R = np.asarray(residuals)
         if R.dtype.kind == "c":
@@ -66,7 +69,7 @@ def _checked_residuals(residuals, name="residuals"):
     return R
 
 
-def _checked_dof(dof, n_residuals, name="dof"):
+def _checked_dof(dof: float | None, n_residuals: int, name: str = "dof") -> float:
     if dof is None:
         return n_residuals - 1
     if isinstance(dof, bool) or not isinstance(dof, (int, np.integer, float, np.floating)):
@@ -76,7 +79,7 @@ def _checked_dof(dof, n_residuals, name="dof"):
     return float(dof)
 
 
-def _check_channels_vary(raw, centered, method, name):
+def _check_channels_vary(raw: np.ndarray, centered: np.ndarray, method: str, name: str) -> None:
     """A channel without variance has no noise to normalise: its precision is undefined.
 
     Compared with the channel's magnitude, since centering a constant leaves
@@ -94,7 +97,13 @@ def _check_channels_vary(raw, centered, method, name):
         )
 
 
-def _one_covariance(residuals, method, dof, name="residuals", dof_name="dof"):
+def _one_covariance(
+    residuals: ArrayLike,
+    method: str,
+    dof: float | None,
+    name: str = "residuals",
+    dof_name: str = "dof",
+) -> np.ndarray:
     raw = _checked_residuals(residuals, name)
     n = raw.shape[0]
     dof = _checked_dof(dof, n, dof_name)
@@ -132,12 +141,16 @@ def _one_covariance(residuals, method, dof, name="residuals", dof_name="dof"):
     return np.where(off_diagonal, (1 - weight) * sample, sample)
 
 
-def _datasets(residuals):
+def _datasets(residuals: ArrayLike | Sequence[ArrayLike]) -> bool:
     """A list (or tuple) of 2-D arrays is several data sets; anything else is one."""
     return isinstance(residuals, (list, tuple)) and any(np.ndim(r) >= 2 for r in residuals)
 
 
-def noise_covariance(residuals, method="shrinkage_diag", dof=None):
+def noise_covariance(
+    residuals: ArrayLike | Sequence[ArrayLike],
+    method: str = "shrinkage_diag",
+    dof: float | Sequence[float] | None = None,
+) -> np.ndarray:
     """Covariance of measurement noise across channels, optionally shrunk.
 
     Parameters
@@ -187,7 +200,11 @@ def noise_covariance(residuals, method="shrinkage_diag", dof=None):
     return np.stack(covariances)
 
 
-def noise_precision(residuals, method="shrinkage_diag", dof=None):
+def noise_precision(
+    residuals: ArrayLike | Sequence[ArrayLike],
+    method: str = "shrinkage_diag",
+    dof: float | Sequence[float] | None = None,
+) -> np.ndarray:
     """Noise precision (inverse noise covariance) for Mahalanobis and crossnobis RDMs.
 
     The inverse of :func:`noise_covariance`, ready for

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import array_api_compat
@@ -9,10 +10,17 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from .._array import get_namespace, to_numpy, zero_pad_columns
+from .._typing import Array
 from .._validation import check_columns_match, check_matching_pair, check_matrix
 from .centering import column_means
 from .ground_metrics import GROUND_METRICS
-from .network_blocks import _check_block, _cross_products, _distances_with_refinement, _pair_widths
+from .network_blocks import (
+    PreparedNetwork,
+    _check_block,
+    _cross_products,
+    _distances_with_refinement,
+    _pair_widths,
+)
 
 __all__ = [
     "PermutationAlignment",
@@ -40,7 +48,9 @@ class PermutationAlignment(NamedTuple):
     Py: object
 
 
-def fit_permutation_alignment(X, Y, *, center_columns=True, check_input=True):
+def fit_permutation_alignment(
+    X: Array, Y: Array, *, center_columns: bool = True, check_input: bool = True
+) -> PermutationAlignment:
     """Find the one-to-one matching of units that best aligns ``X`` with ``Y``.
 
     Maximizes ``trace(P.T Xc.T Yc)`` over permutation matrices ``P`` with
@@ -80,7 +90,7 @@ def fit_permutation_alignment(X, Y, *, center_columns=True, check_input=True):
     )
 
 
-def apply_permutation(X, offset, order, *, check_input=True):
+def apply_permutation(X: Array, offset: Array, order: Array, *, check_input: bool = True) -> Array:
     """Center ``X`` with ``offset`` and reorder its columns: ``(X - offset)[:, order]``.
 
     Parameters
@@ -116,7 +126,14 @@ def apply_permutation(X, offset, order, *, check_input=True):
 
 
 # -- many networks: cross-products from one Gram product -------------------------------------
-def permutation_block_distances(nets_a, nets_b, pairs, *, score_method="angular", same_block=False):
+def permutation_block_distances(
+    nets_a: Sequence[PreparedNetwork],
+    nets_b: Sequence[PreparedNetwork],
+    pairs: Sequence[tuple[int, int]],
+    *,
+    score_method: str = "angular",
+    same_block: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Permutation metric distances for many pairs of centered networks.
 
     The cross-products come from one matrix product; the optimal one-to-one
@@ -149,7 +166,7 @@ def permutation_block_distances(nets_a, nets_b, pairs, *, score_method="angular"
     widths = _pair_widths(nets_a, nets_b, pairs)
 
     # The assignment runs in scipy, on host float64 copies of the cross-products.
-    def on_host(side):
+    def on_host(side: str) -> np.ndarray:
         products = _cross_products(nets_a, nets_b, pairs, width, same_block, side)
         return np.asarray(to_numpy(products), dtype=np.float64)
 
@@ -176,7 +193,9 @@ def permutation_block_distances(nets_a, nets_b, pairs, *, score_method="angular"
     )
 
 
-def _refine_permutation_pair(net_a, net_b, width, score_method):
+def _refine_permutation_pair(
+    net_a: PreparedNetwork, net_b: PreparedNetwork, width: int, score_method: str
+) -> tuple[float, float | None]:
     """One pair computed from the data, as ``PermutationMetric.fit`` + ``distance`` do."""
     ground_metric = GROUND_METRICS[score_method]
     A = zero_pad_columns(net_a.train, width)

@@ -27,6 +27,7 @@ import array_api_compat
 import numpy as np
 
 from .._array import get_namespace, is_foreign_array, matrix_transpose, to_numpy
+from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_finite
 from ..exceptions import InvalidParameterError
 
@@ -38,7 +39,7 @@ _SQUARED = ("sqeuclidean", "mahalanobis", "crossnobis")
 PATTERN_RDM_METHODS = ("correlation", "cosine", "euclidean", "sqeuclidean")
 
 
-def check_pattern_rdm_method(method, owner):
+def check_pattern_rdm_method(method: object, owner: str) -> None:
     """Raise unless ``method`` is an RDM method that needs only the patterns.
 
     Parameters
@@ -56,7 +57,7 @@ def check_pattern_rdm_method(method, owner):
         )
 
 
-def n_conditions_of(n_pairs):
+def n_conditions_of(n_pairs: int) -> int | None:
     """The number of conditions n of a condensed RDM of ``n_pairs = n (n - 1) / 2`` entries.
 
     Parameters
@@ -73,7 +74,7 @@ def n_conditions_of(n_pairs):
     return n if n * (n - 1) // 2 == n_pairs else None
 
 
-def square_to_condensed(rdms):
+def square_to_condensed(rdms: Array) -> Array:
     """Upper triangles (row by row, diagonal excluded) of square RDMs.
 
     Parameters
@@ -100,13 +101,13 @@ def square_to_condensed(rdms):
     return _take(flat, rows * n + columns, axis=-1)
 
 
-def _take(A, indices, axis):
+def _take(A: Array, indices: np.ndarray, axis: int) -> Array:
     """``A`` at numpy ``indices`` along ``axis``, in A's namespace and on its device."""
     xp = get_namespace(A)
     return xp.take(A, xp.asarray(indices, device=array_api_compat.device(A)), axis=axis)
 
 
-def condensed_to_square(vectors):
+def condensed_to_square(vectors: Array) -> Array:
     """Square, symmetric, zero-diagonal RDMs from condensed ones.
 
     Parameters
@@ -144,7 +145,7 @@ def condensed_to_square(vectors):
     return xp.reshape(square, (*batch, n, n))
 
 
-def _check_method(method, per_channel):
+def _check_method(method: object, per_channel: object) -> None:
     if not (isinstance(method, str) and method in RDM_METHODS):
         raise InvalidParameterError(
             f"The 'method' parameter of compute_rdm must be one of {list(RDM_METHODS)}; "
@@ -157,7 +158,7 @@ def _check_method(method, per_channel):
         )
 
 
-def _as_batch(X):
+def _as_batch(X: ArrayLike) -> tuple[Array, bool]:
     """(n_datasets, n_observations, n_channels) float array, and whether X was 2-D."""
     if not is_foreign_array(X):
         X = np.asarray(X)
@@ -179,7 +180,7 @@ def _as_batch(X):
     return (X[None, ...] if X.ndim == 2 else X), X.ndim == 2
 
 
-def _labels(labels, n, name):
+def _labels(labels: ArrayLike | None, n: int, name: str) -> np.ndarray | None:
     if labels is None:
         return None
     labels = np.asarray(to_numpy(labels) if hasattr(labels, "__dlpack__") else labels)
@@ -196,7 +197,9 @@ def _labels(labels, n, name):
     return labels
 
 
-def _condition_means(X, conditions, order, xp):
+def _condition_means(
+    X: Array, conditions: np.ndarray | None, order: np.ndarray | None, xp: Namespace
+) -> Array:
     """(n_datasets, n_conditions, n_channels) means over each condition's rows."""
     if conditions is None:
         return X
@@ -207,7 +210,7 @@ def _condition_means(X, conditions, order, xp):
     return xp.stack(means, axis=1)
 
 
-def _pairwise(A, B, P, xp):
+def _pairwise(A: Array, B: Array, P: Array | None, xp: Namespace) -> Array:
     """``(a_i - a_j) P (b_i - b_j)'`` for all pairs, condensed."""
     # The distances do not change when all patterns move together; centering
     # them first keeps float32 from cancelling when responses share an offset.
@@ -220,15 +223,15 @@ def _pairwise(A, B, P, xp):
 
 
 def compute_rdm(
-    X,
-    method="correlation",
+    X: ArrayLike,
+    method: str = "correlation",
     *,
-    conditions=None,
-    runs=None,
-    precision=None,
-    per_channel=None,
-    square=False,
-):
+    conditions: ArrayLike | None = None,
+    runs: ArrayLike | None = None,
+    precision: ArrayLike | None = None,
+    per_channel: bool | None = None,
+    square: bool = False,
+) -> Array:
     """RDMs of response patterns, one per data set, as rsatoolbox's ``calc_rdm``.
 
     Parameters
@@ -323,7 +326,14 @@ def compute_rdm(
     return rdm[0, ...] if single else rdm
 
 
-def _crossnobis(X, conditions, order, runs, P, xp):
+def _crossnobis(
+    X: Array,
+    conditions: np.ndarray | None,
+    order: np.ndarray | None,
+    runs: np.ndarray,
+    P: Array | None,
+    xp: Namespace,
+) -> Array:
     run_values = np.unique(runs)
     if run_values.size < 2:
         raise ValueError(

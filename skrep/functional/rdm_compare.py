@@ -21,11 +21,14 @@ comparisons, as ``rsatoolbox.rdm.compare`` does.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import scipy.stats
 
 from .._array import to_numpy
+from .._typing import ArrayLike
 from .._validation import _shape_str, check_finite
 from ..exceptions import InvalidParameterError
 from ._ranks import (
@@ -56,7 +59,7 @@ COMPARISON_METHODS = (
 _ALIASES = {"corr": "pearson", "kendall": "tau-b"}  # rsatoolbox's names
 
 
-def check_comparison(method, owner="compare_rdms", parameter="method"):
+def check_comparison(method: object, owner: str = "compare_rdms", parameter: str = "method") -> str:
     """Return the canonical comparison name, or raise InvalidParameterError.
 
     Parameters
@@ -86,7 +89,7 @@ class UndefinedComparisonError(ValueError):
     """A comparison is undefined because an RDM has no variation."""
 
 
-def _as_vectors(rdms, name, *, condensed=True):
+def _as_vectors(rdms: ArrayLike, name: str, *, condensed: bool = True) -> np.ndarray:
     rdms = np.asarray(to_numpy(rdms), dtype=np.float64)
     if rdms.ndim == 1:
         rdms = rdms[None, :]
@@ -119,7 +122,9 @@ def _as_vectors(rdms, name, *, condensed=True):
 _THREADED_VALUES = 1 << 20
 
 
-def _in_threads(function, items, values_per_item):
+def _in_threads(
+    function: Callable[[Any], Any], items: Iterable[Any], values_per_item: int
+) -> list[Any]:
     """``[function(item) for item in items]``, on all cores when the work is large.
 
     The rank helpers spend their time in numpy sorts and ufuncs, which release
@@ -137,18 +142,20 @@ def _in_threads(function, items, values_per_item):
         return Parallel(n_jobs=-1, prefer="threads")(delayed(function)(item) for item in items)
 
 
-def _centered_ranks(rdms):
+def _centered_ranks(rdms: np.ndarray) -> np.ndarray:
     """Average ranks of each row, minus their mean, in one new array."""
     ranks = np.empty_like(rdms)
 
-    def rank_row(i):
+    def rank_row(i: int) -> None:
         average_ranks(rdms[i], out=ranks[i], centered=True)
 
     _in_threads(rank_row, range(rdms.shape[0]), rdms.shape[1])
     return ranks
 
 
-def _spearman_against_one(single, rdms):
+def _spearman_against_one(
+    single: np.ndarray, rdms: np.ndarray
+) -> tuple[np.ndarray, float, np.ndarray]:
     """Spearman correlations of one RDM with each row of a stack, shape (n_rdms,).
 
     Each row of the stack is sorted with the single RDM's ranks packed in
@@ -162,7 +169,7 @@ def _spearman_against_one(single, rdms):
     ordinal[order] = np.arange(m)
     single_ranks = sorted_ranks(ties, m, centered=True)  # by ordinal
 
-    def correlate(row):
+    def correlate(row: np.ndarray) -> tuple[float, float]:
         tags, row_ties = sort_order(row, ordinal, order)
         row_ranks = sorted_ranks(row_ties, m, centered=True)
         if ties.size == 0:  # the single RDM's rank at ordinal k is k - (m - 1) / 2
@@ -175,7 +182,7 @@ def _spearman_against_one(single, rdms):
     return results[:, 0], np.sqrt(single_ranks @ single_ranks), results[:, 1]
 
 
-def _spearman(a, b, names):
+def _spearman(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> np.ndarray:
     if a.shape[0] > 1 and b.shape[0] > 1:
         return _cosine(_centered_ranks(a), _centered_ranks(b), names)
     one_row_side = 0 if a.shape[0] == 1 else 1
@@ -187,13 +194,13 @@ def _spearman(a, b, names):
     return result if one_row_side == 0 else result.T
 
 
-def _row_norms(v):
+def _row_norms(v: np.ndarray) -> np.ndarray:
     # One BLAS dot per row: no squared copy (as linalg.norm makes), and
     # blocked sums (einsum's running sum loses digits over 10^5 terms).
     return np.sqrt(np.array([row @ row for row in v]))
 
 
-def _check_norms(norms, name):
+def _check_norms(norms: np.ndarray, name: str) -> None:
     zero = np.flatnonzero(norms == 0.0)
     if zero.size:
         raise UndefinedComparisonError(
@@ -203,7 +210,7 @@ def _check_norms(norms, name):
         )
 
 
-def _cosine(a, b, names):
+def _cosine(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> np.ndarray:
     norm_a = _row_norms(a)
     norm_b = _row_norms(b)
     _check_norms(norm_a, names[0])
@@ -211,7 +218,7 @@ def _cosine(a, b, names):
     return (a @ b.T) / np.outer(norm_a, norm_b)
 
 
-def _centered(v):
+def _centered(v: np.ndarray) -> np.ndarray:
     return v - v.mean(axis=1, keepdims=True)
 
 
@@ -219,7 +226,7 @@ def _centered(v):
 DOT_FORM_METHODS = ("cosine", "pearson", "spearman", "rho-a")
 
 
-def _dot_form(v, method, name):
+def _dot_form(v: np.ndarray, method: str, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(w, norms) with the comparison of rows a, b equal to ``w_a . w_b / (norms_a norms_b)``.
 
     For the methods in ``DOT_FORM_METHODS``: cosine (w = v), Pearson (centered),
@@ -243,13 +250,13 @@ def _dot_form(v, method, name):
 
 
 @functools.lru_cache(maxsize=4)
-def _pair_indices(n_pairs):
+def _pair_indices(n_pairs: int) -> tuple[int, np.ndarray, np.ndarray]:
     n = n_conditions_of(n_pairs)
     rows, columns = np.triu_indices(n, 1)
     return n, rows, columns
 
 
-def _whitened(v):
+def _whitened(v: np.ndarray) -> np.ndarray:
     """RDM vectors in coordinates where ``V^-1`` is the plain inner product, up to scale.
 
     For i.i.d. noise on the patterns, ``V = (C C') o (C C')`` (C the pairwise
@@ -271,7 +278,7 @@ def _whitened(v):
     return out
 
 
-def _kendall_statistics(a, b):
+def _kendall_statistics(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Kendall's S of every pair of rows, and each row's number of tied pairs.
 
     A pair with a categorical side (few distinct values, as most models
@@ -295,7 +302,7 @@ def _kendall_statistics(a, b):
             ranks_a[i] = np.empty(m, dtype=np.intp)
             ranks_a[i][order] = dense_ranks(ties, m)
 
-    def column(j):
+    def column(j: int) -> tuple[np.ndarray, int]:
         sorted_v = sort_order(b[j])
         tied_v = tied_pairs(sorted_v[1], m)
         sorted_ranks_v = None
@@ -323,7 +330,7 @@ def _kendall_statistics(a, b):
     return s, np.array(tied_a, dtype=np.float64), tied_b
 
 
-def compare_rdms(rdms_a, rdms_b, method="spearman"):
+def compare_rdms(rdms_a: ArrayLike, rdms_b: ArrayLike, method: str = "spearman") -> np.ndarray:
     """Compare every RDM of one stack with every RDM of another.
 
     Parameters
@@ -353,7 +360,7 @@ def compare_rdms(rdms_a, rdms_b, method="spearman"):
     return _compare_vectors(a, b, method)
 
 
-def _compare_vectors(a, b, method):
+def _compare_vectors(a: np.ndarray, b: np.ndarray, method: str) -> np.ndarray:
     """Comparisons of validated (n_a, m) and (n_b, m) float64 vectors."""
     names = ("rdms_a", "rdms_b")
     if method == "cosine":

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from .._array import get_namespace, matrix_transpose, to_numpy
+from .._typing import Array, ArrayLike
 from .cca import _column_basis, _validated_pair
 from .centering import center_and_scale
 
 __all__ = ["linear_regression_r2", "prepare_regression", "explained_fraction"]
 
 
-def linear_regression_r2(X, Y):
+def linear_regression_r2(X: ArrayLike, Y: ArrayLike) -> float:
     """R^2 of the least-squares fit of X from Y (with intercept), pooled over X's units.
 
     ``1 - ||Xc - P_Y Xc||_F^2 / ||Xc||_F^2``, where ``P_Y`` projects onto the
@@ -34,7 +35,7 @@ def linear_regression_r2(X, Y):
     return explained_fraction(prepare_regression(X, "X"), prepare_regression(Y, "Y"))
 
 
-def prepare_regression(X, name):
+def prepare_regression(X: Array, name: str) -> tuple[Array, float, Array]:
     """The per-representation step of the regression R^2, for validated X.
 
     Done once per layer by the many-networks engine: each layer serves as a
@@ -59,7 +60,9 @@ def prepare_regression(X, name):
     return Xc, float(xp.sum(xp.astype(Xc, xp.float64) ** 2)), _column_basis(Xc)
 
 
-def explained_fraction(target, predictors):
+def explained_fraction(
+    target: tuple[Array, float, Array], predictors: tuple[Array, float, Array]
+) -> float:
     """Share of the target's variance in the column space of the predictors.
 
     Parameters

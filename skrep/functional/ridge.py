@@ -11,10 +11,13 @@ himalaya's tie-break towards larger alphas (a slope of ``1e-10 log10 alpha``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import array_api_compat
 import numpy as np
 
 from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
+from .._typing import Array, ArrayLike, Namespace
 from .._validation import check_finite, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
 
@@ -30,7 +33,7 @@ __all__ = [
 SCORINGS = ("neg_mse", "r2", "pearson")
 
 
-def check_scoring(scoring, owner):
+def check_scoring(scoring: object, owner: str) -> None:
     """Raise unless ``scoring`` is "neg_mse", "r2" or "pearson".
 
     Parameters
@@ -46,7 +49,9 @@ def check_scoring(scoring, owner):
         )
 
 
-def _checked_pair(X, Y, names=("X", "Y")):
+def _checked_pair(
+    X: ArrayLike, Y: ArrayLike, names: tuple[str, str] = ("X", "Y")
+) -> tuple[Array, Array]:
     """Validated features and 2-D targets, Y in X's namespace."""
     X = check_representation(X, names[0])
     Y = check_representation(Y, names[1])
@@ -54,7 +59,7 @@ def _checked_pair(X, Y, names=("X", "Y")):
     return X, convert_like(Y, X)
 
 
-def _checked_alphas(alphas, name):
+def _checked_alphas(alphas: ArrayLike, name: str) -> np.ndarray:
     try:
         values = np.asarray(alphas, dtype=np.float64)
     except (TypeError, ValueError):
@@ -67,7 +72,7 @@ def _checked_alphas(alphas, name):
     return values
 
 
-def _per_target_alphas(alphas_per_target, Y):
+def _per_target_alphas(alphas_per_target: ArrayLike, Y: Array) -> np.ndarray:
     alphas = _checked_alphas(alphas_per_target, "alphas_per_target")
     if alphas.size != Y.shape[1]:
         raise ValueError(
@@ -77,7 +82,9 @@ def _per_target_alphas(alphas_per_target, Y):
     return alphas
 
 
-def score_predictions(Y, P, scoring="pearson", *, check_input=True):
+def score_predictions(
+    Y: Array, P: Array, scoring: str = "pearson", *, check_input: bool = True
+) -> Array:
     """Score predictions per target (column).
 
     Parameters
@@ -124,7 +131,7 @@ def score_predictions(Y, P, scoring="pearson", *, check_input=True):
     return xp.where(norms > 0, product / safe, xp.zeros_like(norms))
 
 
-def _symmetric_eigh(matrix, xp):
+def _symmetric_eigh(matrix: Array, xp: Namespace) -> tuple[Array, Array]:
     """Eigenvalues and eigenvectors of a symmetric matrix.
 
     For numpy arrays, scipy's divide-and-conquer driver ("evd"): about 1.5x
@@ -137,7 +144,9 @@ def _symmetric_eigh(matrix, xp):
     return xp.linalg.eigh(matrix)
 
 
-def _fold_factors(X_train, Y_train, X_test, xp):
+def _fold_factors(
+    X_train: Array, Y_train: Array, X_test: Array, xp: Namespace
+) -> tuple[Array, Array, None, Array]:
     """Primal factors of one fold: ``A`` (n_test x p), eigenvalues ``l`` (p,), ``B`` (p x t).
 
     With ``X'X = V diag(l) V'``, the held-out predictions of alpha are
@@ -149,7 +158,9 @@ def _fold_factors(X_train, Y_train, X_test, xp):
     return X_test @ V, eigenvalues, None, projected
 
 
-def _kernel_fold_blocks(kernel, train, test, center, xp):
+def _kernel_fold_blocks(
+    kernel: Array, train: Array, test: Array, center: bool, xp: Namespace
+) -> tuple[Array, Array]:
     """The (train, train) and (test, train) blocks of the kernel of all samples.
 
     Centering the features on the training mean ``m`` turns the blocks into
@@ -167,7 +178,7 @@ def _kernel_fold_blocks(kernel, train, test, center, xp):
     return train_block, test_block
 
 
-def _eigh_of_blocks(blocks, xp):
+def _eigh_of_blocks(blocks: Sequence[Array], xp: Namespace) -> list[tuple[Array, Array]]:
     """Eigendecompositions of the folds' training blocks, one after the other.
 
     (Two at a time in threads, each with one BLAS thread, was measured too:
@@ -176,7 +187,14 @@ def _eigh_of_blocks(blocks, xp):
     return [_symmetric_eigh(block, xp) for block in blocks]
 
 
-def _held_out_predictions(A, eigenvalues, back, right, alphas, xp):
+def _held_out_predictions(
+    A: Array,
+    eigenvalues: Array,
+    back: Array | None,
+    right: Array,
+    alphas: np.ndarray,
+    xp: Namespace,
+) -> Array:
     """Held-out predictions of a run of alphas, shape (n_alphas, n_test, n_targets).
 
     ``A diag(1 / (l + alpha)) [back]`` for every alpha, stacked into one tall
@@ -190,8 +208,15 @@ def _held_out_predictions(A, eigenvalues, back, right, alphas, xp):
 
 
 def ridge_cv_scores(
-    X, Y, alphas, splits, *, scoring="pearson", fit_intercept=False, return_kernel_eigh=False
-):
+    X: Array,
+    Y: Array,
+    alphas: ArrayLike,
+    splits: Iterable[tuple[ArrayLike, ArrayLike]],
+    *,
+    scoring: str = "pearson",
+    fit_intercept: bool = False,
+    return_kernel_eigh: bool = False,
+) -> np.ndarray | tuple[np.ndarray, tuple[Array, Array] | None]:
     """Mean held-out score of every alpha for every target.
 
     Parameters
@@ -288,7 +313,7 @@ def ridge_cv_scores(
     return (total / n_folds, kernel_eigh) if return_kernel_eigh else total / n_folds
 
 
-def ridge_coefficients(X, Y, alphas_per_target):
+def ridge_coefficients(X: Array, Y: Array, alphas_per_target: ArrayLike) -> Array:
     """Ridge weights with one alpha per target, from one decomposition.
 
     Parameters
@@ -318,7 +343,13 @@ def ridge_coefficients(X, Y, alphas_per_target):
     return V @ (projected / (eigenvalues[:, None] + alphas[None, :]))
 
 
-def ridge_dual_coefficients(X, Y, alphas_per_target, *, kernel_eigh=None):
+def ridge_dual_coefficients(
+    X: Array,
+    Y: Array,
+    alphas_per_target: ArrayLike,
+    *,
+    kernel_eigh: tuple[Array, Array] | None = None,
+) -> Array:
     """Dual ridge weights ``(XX' + alpha_t I)^-1 y_t``, one alpha per target.
 
     The primal weights are ``X' dual``; predictions for new features ``Z``
@@ -360,7 +391,7 @@ def ridge_dual_coefficients(X, Y, alphas_per_target, *, kernel_eigh=None):
     return U @ ((matrix_transpose(U, xp) @ Y) / (eigenvalues[:, None] + alphas[None, :]))
 
 
-def select_alphas(scores, alphas):
+def select_alphas(scores: np.ndarray, alphas: ArrayLike) -> np.ndarray:
     """Best alpha per target, ties broken towards larger alphas (as himalaya).
 
     Parameters
@@ -385,7 +416,15 @@ def select_alphas(scores, alphas):
     return alphas[np.argmax(scores + 1e-10 * np.log10(alphas)[:, None], axis=0)]
 
 
-def ridge_loo_scores(X, Y, alphas, *, scoring="pearson", intercept=False, return_kernel_eigh=False):
+def ridge_loo_scores(
+    X: Array,
+    Y: Array,
+    alphas: ArrayLike,
+    *,
+    scoring: str = "pearson",
+    intercept: bool = False,
+    return_kernel_eigh: bool = False,
+) -> np.ndarray | tuple[np.ndarray, tuple[Array, Array] | None]:
     """Score of the leave-one-out predictions of every alpha for every target.
 
     From one eigendecomposition (of ``X'X`` or of ``XX'``, whichever is

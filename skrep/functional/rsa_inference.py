@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 import scipy.stats
 
+from .._typing import ArrayLike, RandomState
 from .._validation import _shape_str, check_finite, check_positive_int
 from .rdm import condensed_to_square
 from .rdm_compare import (
@@ -34,7 +35,7 @@ from .rdm_compare import (
 __all__ = ["pool_rdms", "noise_ceiling", "bootstrap_comparisons", "permutation_test"]
 
 
-def pool_rdms(rdms, method="spearman"):
+def pool_rdms(rdms: ArrayLike, method: str = "spearman") -> np.ndarray:
     """Average RDMs the way a comparison method sees them.
 
     Parameters
@@ -69,7 +70,7 @@ def pool_rdms(rdms, method="spearman"):
     return vectors.mean(axis=0)
 
 
-def noise_ceiling(rdms, method="spearman"):
+def noise_ceiling(rdms: ArrayLike, method: str = "spearman") -> tuple[float, float]:
     """Lower and upper bounds of the noise ceiling of a group of data RDMs.
 
     Parameters
@@ -110,7 +111,7 @@ def noise_ceiling(rdms, method="spearman"):
     return lower, upper
 
 
-def _square_stack(rdms, name):
+def _square_stack(rdms: ArrayLike, name: str) -> np.ndarray:
     """(k, n, n) float64 numpy from condensed (n_pairs,) / (k, n_pairs) or square (k, n, n) RDMs.
 
     A 2-D array is always a stack of condensed RDMs; pass square RDMs as a
@@ -134,7 +135,9 @@ def _square_stack(rdms, name):
     return array
 
 
-def _models_and_data(model_rdms, data_rdms, method, owner):
+def _models_and_data(
+    model_rdms: ArrayLike, data_rdms: ArrayLike, method: str, owner: str
+) -> tuple[str, np.ndarray, np.ndarray]:
     """Checked method and square model and data RDMs over the same stimuli."""
     method = check_comparison(method, owner)
     models = _square_stack(model_rdms, "model_rdms")
@@ -147,7 +150,7 @@ def _models_and_data(model_rdms, data_rdms, method, owner):
     return method, models, data
 
 
-def _subsampled_vectors(square, index):
+def _subsampled_vectors(square: np.ndarray, index: np.ndarray) -> np.ndarray:
     """Condensed RDMs over the stimuli ``index`` (repeats allowed; self-pairs dropped)."""
     first, second = np.triu_indices(index.size, 1)
     keep = index[first] != index[second]
@@ -155,8 +158,13 @@ def _subsampled_vectors(square, index):
 
 
 def bootstrap_comparisons(
-    model_rdms, data_rdms, method="spearman", *, n_bootstrap=1000, random_state=None
-):
+    model_rdms: ArrayLike,
+    data_rdms: ArrayLike,
+    method: str = "spearman",
+    *,
+    n_bootstrap: int = 1000,
+    random_state: RandomState = None,
+) -> np.ndarray:
     """Bootstrap distribution, over stimuli, of each model's mean comparison with the data.
 
     Stimuli are resampled with replacement; each resample's RDMs keep the
@@ -219,8 +227,13 @@ def bootstrap_comparisons(
 
 
 def permutation_test(
-    model_rdms, data_rdms, method="spearman", *, n_permutations=1000, random_state=None
-):
+    model_rdms: ArrayLike,
+    data_rdms: ArrayLike,
+    method: str = "spearman",
+    *,
+    n_permutations: int = 1000,
+    random_state: RandomState = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """One-sided permutation test of model-vs-data RSA over stimulus labels.
 
     The null distribution comes from relabelling the stimuli of each model
@@ -262,7 +275,7 @@ def permutation_test(
         w_data, norms_data = _dot_form(data_vectors, method, "data_rdms")
         scale = np.outer(norms_models, norms_data)
 
-        def mean_comparison(order):
+        def mean_comparison(order: np.ndarray) -> np.ndarray:
             low = np.minimum(order[first], order[second])
             high = np.maximum(order[first], order[second])
             pairs = low * (2 * n - low - 1) // 2 + high - low - 1  # condensed index
@@ -270,7 +283,7 @@ def permutation_test(
 
     else:
 
-        def mean_comparison(order):
+        def mean_comparison(order: np.ndarray) -> np.ndarray:
             permuted = _subsampled_vectors(models, order)
             return compare_rdms(permuted, data_vectors, method).mean(axis=1)
 

@@ -28,6 +28,7 @@ import scipy.linalg
 from sklearn.utils import Bunch
 
 from .._array import get_namespace, matrix_transpose, to_numpy
+from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_positive_int
 from ..exceptions import InvalidParameterError
 from ._subspace_inputs import (
@@ -60,7 +61,7 @@ __all__ = [
 ]
 
 
-def _no_variance_error(name, X):
+def _no_variance_error(name: str, X: Array) -> ValueError:
     return ValueError(
         f"{name} has no variance: every column is constant (shape {_shape_str(X.shape)}), "
         "so its principal components are undefined; expected data that varies across "
@@ -69,13 +70,13 @@ def _no_variance_error(name, X):
 
 
 # -- principal subspaces ------------------------------------------------------------------
-def _pca(Xc, xp):
+def _pca(Xc: Array, xp: Namespace) -> tuple[Array, Array]:
     """Singular values and right singular vectors (principal axes) of centered data."""
     _, singular_values, axes = xp.linalg.svd(Xc, full_matrices=False)
     return singular_values, axes
 
 
-def _n_kept(n_components, variance_ratio, limit, name):
+def _n_kept(n_components: int | float | None, variance_ratio: Array, limit: int, name: str) -> int:
     """How many components to keep: an int (checked against ``limit``) or a variance fraction."""
     if n_components is None:
         return limit
@@ -91,7 +92,7 @@ def _n_kept(n_components, variance_ratio, limit, name):
     return int(min(np.searchsorted(cumulative, n_components, side="right") + 1, limit))
 
 
-def principal_components(X, n_components=None):
+def principal_components(X: ArrayLike, n_components: int | float | None = None) -> Bunch:
     """Mean, top principal axes and explained-variance ratios of ``X``.
 
     Exact PCA through the SVD of the centered data, in ``X``'s namespace (so
@@ -120,7 +121,9 @@ def principal_components(X, n_components=None):
     return principal_components_of_validated(X, n_components, "X")
 
 
-def principal_components_of_validated(X, n_components, name):
+def principal_components_of_validated(
+    X: Array, n_components: int | float | None, name: str
+) -> Bunch:
     """Principal components of validated data (:func:`principal_components` without input checks).
 
     Parameters
@@ -162,11 +165,11 @@ def principal_components_of_validated(X, n_components, name):
     )
 
 
-def _n_angles(n_components, X, Y):
+def _n_angles(n_components: int, X: Array, Y: Array) -> int:
     return min(n_components, min(X.shape) - 1, min(Y.shape) - 1)
 
 
-def principal_angles(X, Y, n_components):
+def principal_angles(X: ArrayLike, Y: ArrayLike, n_components: int) -> np.ndarray:
     """Principal angles between the top principal subspaces of X and of Y.
 
     Asks how aligned the ``n_components`` dominant directions of X are with
@@ -217,7 +220,7 @@ def principal_angles(X, Y, n_components):
 
 
 # -- cross-variance ------------------------------------------------------------------------
-def _check_center_on(center_on):
+def _check_center_on(center_on: object) -> None:
     if center_on not in ("X", "Y"):
         raise InvalidParameterError(
             f"The 'center_on' parameter of pca_cross_variance must be 'X' or 'Y'; got "
@@ -225,7 +228,7 @@ def _check_center_on(center_on):
         )
 
 
-def _cross_variance(X, Y, n_components):
+def _cross_variance(X: Array, Y: Array, n_components: int | float | None) -> Bunch:
     """The analysis on validated 2-D arrays of one namespace (see pca_cross_variance)."""
     xp = get_namespace(X, Y)
     pca_x = principal_components_of_validated(X, n_components, "X")
@@ -250,7 +253,12 @@ def _cross_variance(X, Y, n_components):
     )
 
 
-def pca_cross_variance(X, Y, n_components=None, center_on="X"):
+def pca_cross_variance(
+    X: ArrayLike,
+    Y: ArrayLike,
+    n_components: int | float | None = None,
+    center_on: str = "X",
+) -> Bunch:
     """How much of Y's variance lies in X's principal subspace (Driscoll et al. 2024).
 
     X is the basis data set (e.g. a pretraining task) whose principal
@@ -317,7 +325,12 @@ def pca_cross_variance(X, Y, n_components=None, center_on="X"):
     return _cross_variance(*as_common_float(X, Y), n_components)
 
 
-def group_averaged_cross_variance(X, Y, groups, n_components=None):
+def group_averaged_cross_variance(
+    X: ArrayLike,
+    Y: ArrayLike,
+    groups: ArrayLike | tuple[ArrayLike, ArrayLike],
+    n_components: int | None = None,
+) -> Bunch:
     """PCA cross-variance within each condition, averaged over conditions.
 
     The stratified ("direction-averaged") variant of the subspace-analysis

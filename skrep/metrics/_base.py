@@ -10,10 +10,16 @@ then prefer small distances). netrep's ``score`` returns the distance itself:
 
 from __future__ import annotations
 
+import os
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
 import array_api_compat
+import numpy as np
 import scipy.sparse
 from sklearn import get_config
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._array import (
@@ -26,6 +32,7 @@ from .._array import (
     to_numpy,
 )
 from .._deprecation import keyword_only
+from .._typing import Array, ArrayLike
 from .._validation import (
     check_device,
     check_n_features,
@@ -55,7 +62,7 @@ class PairedEstimator(PairwiseMeasure, BaseEstimator):
     _reference_attribute = None
 
     # -- parameters -----------------------------------------------------------------
-    def _check_common_params(self):
+    def _check_common_params(self) -> None:
         name = type(self).__name__
         pre = self.preprocessor
         if pre is not None and (
@@ -71,14 +78,14 @@ class PairedEstimator(PairwiseMeasure, BaseEstimator):
             )
         check_device(self.device, name)
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         self._check_common_params()
 
     # -- fitted state -----------------------------------------------------------------
-    def _fit(self, X, Y):
+    def _fit(self, X: Array, Y: Array) -> None:
         """Learn from validated, preprocessed arrays (nothing by default)."""
 
-    def _fit_pair(self, X, Y):
+    def _fit_pair(self, X: ArrayLike, Y: ArrayLike) -> PairedEstimator:
         """The shared fit: check parameters, prepare the pair, ``_fit``; all or nothing."""
         self._clear_fitted_state()
         try:
@@ -90,23 +97,23 @@ class PairedEstimator(PairwiseMeasure, BaseEstimator):
             raise
         return self
 
-    def __sklearn_is_fitted__(self):
+    def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, self._reference_attribute)
 
-    def _clear_fitted_state(self):
+    def _clear_fitted_state(self) -> None:
         """Forget everything a previous fit learned (attributes ending in ``_``)."""
         for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
             delattr(self, attribute)
 
     # -- input handling ---------------------------------------------------------------
-    def _validate_x(self, X, *, reset):
+    def _validate_x(self, X: ArrayLike, *, reset: bool) -> Array:
         # fit needs two samples to center and align; held-out data may be one row.
         X_checked = check_representation(X, "X", min_samples=2 if reset else 1)
         # n_features_in_ and feature_names_in_ bookkeeping, scikit-learn's way.
         validate_data(self, X, reset=reset, skip_check_array=True)
         return X_checked
 
-    def _validate_y(self, Y, *, reset):
+    def _validate_y(self, Y: ArrayLike | None, *, reset: bool) -> Array:
         if Y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is "
@@ -120,7 +127,7 @@ class PairedEstimator(PairwiseMeasure, BaseEstimator):
             check_n_features(Y_checked, self.n_features_y_, "Y", type(self).__name__)
         return Y_checked
 
-    def _check_fitted_place(self, A, method):
+    def _check_fitted_place(self, A: Array, method: str) -> None:
         """With ``device=None``, inputs after fit must be where the fit ran."""
         if self.device is not None:
             return  # an explicit device moves the data on purpose
@@ -135,7 +142,7 @@ class PairedEstimator(PairwiseMeasure, BaseEstimator):
                 "or set the device parameter to let the estimator move the data."
             )
 
-    def _preprocess(self, A, side, *, fitting, name=None):
+    def _preprocess(self, A: Array, side: str, *, fitting: bool, name: str | None = None) -> Array:
         """Fit (when ``fitting``) and apply the preprocessor of one side.
 
         The output is returned in the namespace and on the device of ``A``.
@@ -166,7 +173,7 @@ class PairedEstimator(PairwiseMeasure, BaseEstimator):
         out = check_representation(out, f"the preprocessed {name}", min_samples=1)
         return convert_like(out, A)
 
-    def _check_preprocessed_width(self, A, side):
+    def _check_preprocessed_width(self, A: Array, side: str) -> None:
         expected = self._preprocessed_widths_[0 if side == "x" else 1]
         if A.shape[1] != expected:
             name = "X" if side == "x" else "Y"
@@ -176,7 +183,7 @@ class PairedEstimator(PairwiseMeasure, BaseEstimator):
                 "same width on every call (e.g. no data-dependent column selection)."
             )
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True  # Y is the second representation
         tags.target_tags.multi_output = True
@@ -186,11 +193,17 @@ class PairedEstimator(PairwiseMeasure, BaseEstimator):
         return tags
 
     # -- the many-networks engine (skrep.engine.PairwiseMeasure) -------------------------
-    def _pair_value(self, fitted, A, B):
+    def _pair_value(self, fitted: PairedEstimator, A: Array, B: Array) -> float:
         """The value of a fitted copy on a pair (the score; metrics: the distance)."""
         return fitted.score(A, B)
 
-    def pairwise_validate(self, Xs, Xs_test, names, test_names):
+    def pairwise_validate(
+        self,
+        Xs: Sequence[ArrayLike],
+        Xs_test: Sequence[ArrayLike] | None,
+        names: Sequence[str],
+        test_names: Sequence[str],
+    ) -> tuple[list[Array], list[Array | None]]:
         """Check the parameters, then validate and place every network.
 
         Parameters
@@ -210,7 +223,9 @@ class PairedEstimator(PairwiseMeasure, BaseEstimator):
         self._check_params()
         return super().pairwise_validate(Xs, Xs_test, names, test_names)
 
-    def pairwise_prepare(self, X, X_test, name, test_name):
+    def pairwise_prepare(
+        self, X: Array, X_test: Array | None, name: str, test_name: str
+    ) -> PreparedData:
         """Per-network work: fit the ``preprocessor`` on the network and apply it.
 
         Parameters
@@ -235,7 +250,14 @@ class PairedEstimator(PairwiseMeasure, BaseEstimator):
                 X_test = helper._preprocess(X_test, "x", fitting=False, name=test_name)
         return PreparedData(X, X_test)
 
-    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+    def pairwise_block(
+        self,
+        nets_a: Sequence[PreparedData],
+        nets_b: Sequence[PreparedData],
+        pairs: Sequence[tuple[int, int]],
+        *,
+        same_block: bool,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Values for a block of pairs: a copy of this estimator fitted per pair.
 
         The preprocessing was applied once per network, so the copies have
@@ -287,13 +309,13 @@ class BaseMetric(PairedEstimator):
       data to a torch tensor on that device.
     """
 
-    def _to_compute(self, A):
+    def _to_compute(self, A: Array) -> Array:
         """Move ``A`` to the compute device (if one is set) and the fitted dtype."""
         A = move_to_device(A, self.device)
         dtype = getattr(self, self._reference_attribute).dtype
         return get_namespace(A).astype(A, dtype, copy=False)
 
-    def _prepare_one(self, A, side, *, method):
+    def _prepare_one(self, A: ArrayLike, side: str, *, method: str) -> Array:
         """Validate, preprocess and place one side after fit (for ``transform``)."""
         A = self._validate_x(A, reset=False) if side == "x" else self._validate_y(A, reset=False)
         self._check_fitted_place(A, method)
@@ -301,7 +323,9 @@ class BaseMetric(PairedEstimator):
         self._check_preprocessed_width(A, side)
         return self._to_compute(A)
 
-    def _prepare_pair(self, X, Y, *, fitting, method="fit"):
+    def _prepare_pair(
+        self, X: ArrayLike, Y: ArrayLike, *, fitting: bool, method: str = "fit"
+    ) -> tuple[Array, Array]:
         """Validate, preprocess and place a pair: the shared path of every method."""
         X = self._validate_x(X, reset=fitting)
         Y = self._validate_y(Y, reset=fitting)
@@ -326,19 +350,19 @@ class BaseMetric(PairedEstimator):
     pairwise_kind = "distance"
     pairwise_symmetric = True
 
-    def _pair_value(self, fitted, A, B):
+    def _pair_value(self, fitted: BaseMetric, A: Array, B: Array) -> float:
         return fitted.distance(A, B)
 
     def pairwise_distances(
         self,
-        Xs,
-        Xs_test=None,
-        *args,
-        n_jobs=None,
-        verbose=False,
-        cache_dir=None,
-        block_size=None,
-    ):
+        Xs: Sequence[ArrayLike] | Mapping[Hashable, ArrayLike] | Array,
+        Xs_test: Sequence[ArrayLike] | Mapping[Hashable, ArrayLike] | Array | None = None,
+        *args: Any,
+        n_jobs: int | None = None,
+        verbose: bool = False,
+        cache_dir: str | os.PathLike | None = None,
+        block_size: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Distances between all pairs of networks, on training and held-out data.
 
         Each pair ``(i, j)`` is fitted on ``Xs[i]`` and ``Xs[j]`` and scored on
@@ -394,7 +418,7 @@ class BaseMetric(PairedEstimator):
         return result.train, result.test
 
     # -- the contract -----------------------------------------------------------------
-    def fit(self, X, Y):
+    def fit(self, X: ArrayLike, Y: ArrayLike) -> BaseMetric:
         """Fit the metric to paired representations.
 
         Parameters
@@ -411,7 +435,7 @@ class BaseMetric(PairedEstimator):
         """
         return self._fit_pair(X, Y)
 
-    def distance(self, X, Y):
+    def distance(self, X: ArrayLike, Y: ArrayLike) -> float:
         """Distance between X and Y under the fitted metric.
 
         Parameters
@@ -431,7 +455,7 @@ class BaseMetric(PairedEstimator):
         X, Y = self._prepare_pair(X, Y, fitting=False, method="distance")
         return self._distance(X, Y)
 
-    def score(self, X, Y):
+    def score(self, X: ArrayLike, Y: ArrayLike) -> float:
         """Negative distance: higher is better, as everywhere in scikit-learn.
 
         This is what ``cross_validate`` and ``GridSearchCV`` use when no
@@ -453,7 +477,7 @@ class BaseMetric(PairedEstimator):
         """
         return -self.distance(X, Y)
 
-    def fit_score(self, X, Y):
+    def fit_score(self, X: ArrayLike, Y: ArrayLike) -> float:
         """Fit on (X, Y), then score the same data: ``fit(X, Y).score(X, Y)``.
 
         Parameters

@@ -13,12 +13,19 @@ held-out ones, see :class:`~skrep.metrics.LinearMetric`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from sklearn.utils.validation import check_is_fitted
 
 from .._array import convert_like, floating_dtype, get_namespace, move_to_device
+from .._typing import Array, ArrayLike
 from .._validation import check_paired_samples
 from ..engine import PreparedData, pair_values
 from ._base import PairedEstimator
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["SimilarityEstimator"]
 
@@ -48,10 +55,12 @@ class SimilarityEstimator(PairedEstimator):
     # rank is judged in its dtype, and products promote where layers meet.
     pairwise_common_dtype = False
 
-    def _from_prepared(self, a, b):
+    def _from_prepared(self, a: Any, b: Any) -> float:
         raise NotImplementedError
 
-    def pairwise_prepare(self, X, X_test, name, test_name):
+    def pairwise_prepare(
+        self, X: Array, X_test: Array | None, name: str, test_name: str
+    ) -> PreparedData:
         """Per-layer work: the preprocessor, then the measure's own per-layer step.
 
         Parameters
@@ -75,7 +84,14 @@ class SimilarityEstimator(PairedEstimator):
         test = None if data.test is None else self._prepare_layer(data.test, test_name)
         return PreparedData(self._prepare_layer(data.train, name), test)
 
-    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+    def pairwise_block(
+        self,
+        nets_a: Sequence[PreparedData],
+        nets_b: Sequence[PreparedData],
+        pairs: Sequence[tuple[int, int]],
+        *,
+        same_block: bool,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Similarities of a block of pairs, from the prepared layers.
 
         Parameters
@@ -98,7 +114,7 @@ class SimilarityEstimator(PairedEstimator):
             return super().pairwise_block(nets_a, nets_b, pairs, same_block=same_block)
         return pair_values(nets_a, nets_b, pairs, self._from_prepared)
 
-    def _prepare_pair(self, X, Y, *, fitting):
+    def _prepare_pair(self, X: ArrayLike, Y: ArrayLike, *, fitting: bool) -> tuple[Array, Array]:
         X = self._validate_x(X, reset=fitting)
         Y = self._validate_y(Y, reset=fitting)
         check_paired_samples(X, Y)
@@ -116,7 +132,7 @@ class SimilarityEstimator(PairedEstimator):
         dtype = floating_dtype(xp, X, Y)
         return xp.astype(X, dtype, copy=False), xp.astype(Y, dtype, copy=False)
 
-    def fit(self, X, Y):
+    def fit(self, X: ArrayLike, Y: ArrayLike) -> SimilarityEstimator:
         """Check paired representations and fit the preprocessor of each side.
 
         Parameters
@@ -133,7 +149,7 @@ class SimilarityEstimator(PairedEstimator):
         """
         return self._fit_pair(X, Y)
 
-    def score(self, X, Y):
+    def score(self, X: ArrayLike, Y: ArrayLike) -> float:
         """The similarity of X and Y: higher is more similar.
 
         Parameters
@@ -153,7 +169,7 @@ class SimilarityEstimator(PairedEstimator):
         X, Y = self._prepare_pair(X, Y, fitting=False)
         return self._similarity(X, Y)
 
-    def fit_score(self, X, Y):
+    def fit_score(self, X: ArrayLike, Y: ArrayLike) -> float:
         """Fit on (X, Y), then score the same data: ``fit(X, Y).score(X, Y)``.
 
         Parameters

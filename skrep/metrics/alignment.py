@@ -8,14 +8,23 @@ zero-padded, and ``transform`` returns the aligned pair.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from sklearn.utils import TransformerTags
 from sklearn.utils.validation import check_is_fitted
 
 from .._array import convert_like, zero_pad_columns
+from .._typing import Array, ArrayLike
 from .._validation import check_bool, match_widths
 from ..exceptions import InvalidParameterError
 from ..functional.ground_metrics import GROUND_METRICS
 from ._base import BaseMetric
+
+if TYPE_CHECKING:
+    from sklearn.utils import Tags
+
+    from ..functional.network_blocks import PreparedNetwork
 
 __all__ = ["AlignmentMetric"]
 
@@ -30,7 +39,7 @@ class AlignmentMetric(BaseMetric):
 
     _reference_attribute = "mx_"
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         super()._check_params()
         name = type(self).__name__
         if not isinstance(self.score_method, str) or self.score_method not in GROUND_METRICS:
@@ -41,7 +50,9 @@ class AlignmentMetric(BaseMetric):
         check_bool(self.center_columns, "center_columns", name)
         check_bool(self.zero_pad, "zero_pad", name)
 
-    def _prepare_pair(self, X, Y, *, fitting, method="fit"):
+    def _prepare_pair(
+        self, X: ArrayLike, Y: ArrayLike, *, fitting: bool, method: str = "fit"
+    ) -> tuple[Array, Array]:
         X, Y = super()._prepare_pair(X, Y, fitting=fitting, method=method)
         X, Y = match_widths(X, Y, zero_pad=self.zero_pad, estimator_name=type(self).__name__)
         if not fitting:
@@ -49,7 +60,7 @@ class AlignmentMetric(BaseMetric):
             X, Y = self._pad_to_fitted(X), self._pad_to_fitted(Y)
         return X, Y
 
-    def pairwise_check(self, networks, names):
+    def pairwise_check(self, networks: Sequence[PreparedNetwork], names: Sequence[str]) -> None:
         """Reject networks that cannot be paired: all-zero ones (angular), unequal widths.
 
         Parameters
@@ -80,12 +91,12 @@ class AlignmentMetric(BaseMetric):
                 "zero_pad=True to append zero columns to the narrower ones."
             )
 
-    def _pad_to_fitted(self, A):
+    def _pad_to_fitted(self, A: Array) -> Array:
         # The width check against n_features_in_ already ran, so A is at most
         # as wide as the fitted (padded) width.
         return zero_pad_columns(A, self.mx_.shape[0])
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         """Tags: a transformer that keeps float32 and float64."""
         tags = super().__sklearn_tags__()
         # transform(X) maps X alone into the aligned space; transform(X, Y)
@@ -93,11 +104,11 @@ class AlignmentMetric(BaseMetric):
         tags.transformer_tags = TransformerTags(preserves_dtype=["float64", "float32"])
         return tags
 
-    def _distance(self, X, Y):
+    def _distance(self, X: Array, Y: Array) -> float:
         ground_metric = GROUND_METRICS[self.score_method]
         return ground_metric(self._align_x(X), self._align_y(Y), check_input=False)
 
-    def transform(self, X, Y=None):
+    def transform(self, X: ArrayLike, Y: ArrayLike | None = None) -> Array | tuple[Array, Array]:
         """Map representations into the aligned space.
 
         Parameters
@@ -123,14 +134,14 @@ class AlignmentMetric(BaseMetric):
         A, B = self._prepare_pair(X, Y, fitting=False, method="transform")
         return convert_like(self._align_x(A), X), convert_like(self._align_y(B), X)
 
-    def _transform_one(self, A, side):
+    def _transform_one(self, A: ArrayLike, side: str) -> Array:
         """Map one representation (``side`` "x" or "y") into the aligned space."""
         check_is_fitted(self)
         B = self._pad_to_fitted(self._prepare_one(A, side, method="transform"))
         aligned = self._align_x(B) if side == "x" else self._align_y(B)
         return convert_like(aligned, A)
 
-    def fit_transform(self, X, Y):
+    def fit_transform(self, X: ArrayLike, Y: ArrayLike) -> tuple[Array, Array]:
         """Fit on (X, Y) and return the aligned pair: ``fit(X, Y).transform(X, Y)``.
 
         Parameters

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .._deprecation import renamed_parameter_value
+from .._typing import Array, Device
 from ..functional.cca import (
     basis_correlations,
     canonical_correlations,
@@ -63,24 +66,31 @@ class CCAEstimator(SimilarityEstimator):
 
     pairwise_symmetric = True
 
-    def __init__(self, method="mean", *, preprocessor=None, device=None, statistic="deprecated"):
+    def __init__(
+        self,
+        method: str = "mean",
+        *,
+        preprocessor: Any = None,
+        device: Device = None,
+        statistic: str = "deprecated",
+    ):
         self.method = method
         self.preprocessor = preprocessor
         self.device = device
         self.statistic = statistic
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         super()._check_params()
         self._method = renamed_parameter_value(self, "statistic", "method", "mean")
         check_cca_method(self._method, type(self).__name__)
 
-    def _similarity(self, X, Y):
+    def _similarity(self, X: Array, Y: Array) -> float:
         return cca_summary(canonical_correlations(X, Y), self._method)
 
-    def _prepare_layer(self, A, name):
+    def _prepare_layer(self, A: Array, name: str) -> Array:
         return centered_basis(A, name)
 
-    def _from_prepared(self, a, b):
+    def _from_prepared(self, a: Array, b: Array) -> float:
         return cca_summary(basis_correlations(a, b), self._method)
 
 
@@ -116,22 +126,28 @@ class SVCCAEstimator(SimilarityEstimator):
 
     pairwise_symmetric = True
 
-    def __init__(self, n_components=0.99, *, preprocessor=None, device=None):
+    def __init__(
+        self,
+        n_components: float | int | None = 0.99,
+        *,
+        preprocessor: Any = None,
+        device: Device = None,
+    ):
         self.n_components = n_components
         self.preprocessor = preprocessor
         self.device = device
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         super()._check_params()
         check_n_components(self.n_components, type(self).__name__)
 
-    def _similarity(self, X, Y):
+    def _similarity(self, X: Array, Y: Array) -> float:
         return svcca(X, Y, self.n_components)
 
-    def _prepare_layer(self, A, name):
+    def _prepare_layer(self, A: Array, name: str) -> Array:
         return svcca_basis(A, self.n_components, name)
 
-    def _from_prepared(self, a, b):
+    def _from_prepared(self, a: Array, b: Array) -> float:
         return cca_summary(basis_correlations(a, b), "mean")
 
 
@@ -165,15 +181,15 @@ class PWCCAEstimator(SimilarityEstimator):
     skrep.functional.pwcca : The function.
     """
 
-    def __init__(self, *, preprocessor=None, device=None):
+    def __init__(self, *, preprocessor: Any = None, device: Device = None):
         self.preprocessor = preprocessor
         self.device = device
 
-    def _similarity(self, X, Y):
+    def _similarity(self, X: Array, Y: Array) -> float:
         return pwcca(X, Y)
 
-    def _prepare_layer(self, A, name):
+    def _prepare_layer(self, A: Array, name: str) -> dict[str, Any]:
         return prepare_pwcca(A, name)
 
-    def _from_prepared(self, a, b):
+    def _from_prepared(self, a: dict[str, Any], b: dict[str, Any]) -> float:
         return pwcca_from_prepared(a, b)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from .._typing import Array, ArrayLike, Device
 from ..functional.centering import center_and_scale
 from ..functional.hsic import MIN_CKA_SAMPLES
 from ..functional.kernel import check_kernel_params, cka, cka_between
 from ._similarity import SimilarityEstimator
+
+if TYPE_CHECKING:
+    from ..engine import PreparedData
 
 __all__ = ["CKAEstimator"]
 
@@ -90,13 +95,13 @@ class CKAEstimator(SimilarityEstimator):
 
     def __init__(
         self,
-        kernel="linear",
+        kernel: str | Callable[[Array], ArrayLike] = "linear",
         *,
-        sigma=None,
-        threshold=0.8,
-        debiased=False,
-        preprocessor=None,
-        device=None,
+        sigma: float | None = None,
+        threshold: float = 0.8,
+        debiased: bool = False,
+        preprocessor: Any = None,
+        device: Device = None,
     ):
         self.kernel = kernel
         self.sigma = sigma
@@ -108,13 +113,13 @@ class CKAEstimator(SimilarityEstimator):
     pairwise_symmetric = True
     pairwise_min_samples = MIN_CKA_SAMPLES
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         super()._check_params()
         check_kernel_params(
             self.kernel, self.sigma, self.threshold, self.debiased, type(self).__name__
         )
 
-    def _similarity(self, X, Y):
+    def _similarity(self, X: Array, Y: Array) -> float:
         return cka(
             X,
             Y,
@@ -125,7 +130,9 @@ class CKAEstimator(SimilarityEstimator):
         )
 
     # -- many layers: the Gram statistics of a block of layers at once -------------------
-    def pairwise_prepare(self, X, X_test, name, test_name):
+    def pairwise_prepare(
+        self, X: Array, X_test: Array | None, name: str, test_name: str
+    ) -> _NamedLayer:
         """Per-layer work: the preprocessor, and the check that the layer varies.
 
         Parameters
@@ -148,7 +155,14 @@ class CKAEstimator(SimilarityEstimator):
                 center_and_scale(A, label, "CKA")  # a constant layer is an error, named
         return _NamedLayer(data.train, data.test, name, test_name)
 
-    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+    def pairwise_block(
+        self,
+        nets_a: Sequence[_NamedLayer],
+        nets_b: Sequence[_NamedLayer],
+        pairs: Sequence[tuple[int, int]],
+        *,
+        same_block: bool,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """CKA of a block of pairs, from one set of Gram statistics of the block's layers.
 
         Parameters
@@ -175,7 +189,7 @@ class CKAEstimator(SimilarityEstimator):
         }
         rows, columns = np.array(pairs).T
 
-        def values(side, names):
+        def values(side: str, names: str) -> np.ndarray:
             first = [getattr(net, side) for net in nets_a]
             second = None if same_block else [getattr(net, side) for net in nets_b]
             matrix = cka_between(
@@ -190,7 +204,7 @@ class CKAEstimator(SimilarityEstimator):
         has_test = nets_a[0].test is not None
         return values("train", "name"), (values("test", "test_name") if has_test else None)
 
-    def pairwise_block_size(self, networks, budget_bytes):
+    def pairwise_block_size(self, networks: Sequence[PreparedData], budget_bytes: int) -> int:
         """Most layers per block whose Gram statistics fit ``budget_bytes``.
 
         Linear kernels hold, per layer, a slab of 256 rows of its Gram matrix
@@ -218,7 +232,7 @@ class CKAEstimator(SimilarityEstimator):
             per_layer = 2 * n * n * 8  # the Gram matrix and its squared distances
         return max(1, int(budget_bytes // (2 * per_layer)))
 
-    def distance(self, X, Y):
+    def distance(self, X: ArrayLike, Y: ArrayLike) -> float:
         """Angular CKA distance ``arccos(CKA)``, in [0, pi].
 
         Parameters

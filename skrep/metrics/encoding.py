@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -18,6 +20,7 @@ from .._array import (
     to_numpy,
 )
 from .._deprecation import renamed_parameter_value
+from .._typing import Array, ArrayLike, Device, RandomState
 from .._validation import check_device, check_n_features, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
 from ..functional.rdm import check_pattern_rdm_method, compute_rdm
@@ -31,6 +34,9 @@ from ..functional.ridge import (
     score_predictions,
     select_alphas,
 )
+
+if TYPE_CHECKING:
+    from sklearn.utils import Tags
 
 __all__ = ["EncodingRegression", "EncodingRSA"]
 
@@ -94,14 +100,14 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
 
     def __init__(
         self,
-        alphas=DEEPJUICE_ALPHAS,
+        alphas: Sequence[float] = DEEPJUICE_ALPHAS,
         *,
-        cv=None,
-        scoring="pearson",
-        fit_intercept=True,
-        random_projection=None,
-        random_state=None,
-        device=None,
+        cv: Any = None,
+        scoring: str = "pearson",
+        fit_intercept: bool = True,
+        random_projection: str | int | None = None,
+        random_state: RandomState = None,
+        device: Device = None,
     ):
         self.alphas = alphas
         self.cv = cv
@@ -112,7 +118,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         self.device = device
 
     # -- parameters and inputs ---------------------------------------------------------
-    def _check_params(self):
+    def _check_params(self) -> np.ndarray:
         name = type(self).__name__
         try:
             alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
@@ -147,7 +153,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         check_device(self.device, name)
         return alphas
 
-    def _targets(self, Y, *, reset):
+    def _targets(self, Y: ArrayLike | None, *, reset: bool) -> Array:
         if Y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None: y "
@@ -166,7 +172,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
             check_n_features(Y, self.n_targets_, "Y", type(self).__name__)
         return Y
 
-    def _features(self, X, *, reset):
+    def _features(self, X: ArrayLike, *, reset: bool) -> Array:
         X_checked = check_representation(X, "X", min_samples=2 if reset else 1)
         validate_data(self, X, reset=reset, skip_check_array=True)
         if self.projection_ is not None:
@@ -180,7 +186,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         return X_checked
 
     # -- fit / predict ---------------------------------------------------------------------
-    def fit(self, X, Y):
+    def fit(self, X: ArrayLike, Y: ArrayLike) -> EncodingRegression:
         """Choose each target's alpha on the training stimuli and fit the ridge weights.
 
         Parameters
@@ -271,7 +277,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         return self
 
     @property
-    def coef_(self):
+    def coef_(self) -> Array:
         """Ridge weights, shape (n_features_used, n_targets) (formed on first use)."""
         if not hasattr(self, "alpha_"):
             raise AttributeError("coef_ exists after fit")
@@ -280,7 +286,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
             self._coef = matrix_transpose(self._fit_features, xp) @ self.dual_coef_
         return self._coef
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> Array:
         """Predicted responses.
 
         Parameters
@@ -311,7 +317,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
             prediction = prediction[:, 0]
         return convert_like(prediction, X_in) if hasattr(X_in, "shape") else to_numpy(prediction)
 
-    def score_targets(self, X, Y):
+    def score_targets(self, X: ArrayLike, Y: ArrayLike) -> np.ndarray:
         """Pearson r between predicted and measured responses, per target.
 
         Parameters
@@ -334,7 +340,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
             )
         return score_predictions(Y, prediction, "pearson")
 
-    def _predicted_and_measured(self, X, Y):
+    def _predicted_and_measured(self, X: ArrayLike, Y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Predictions for X and the checked responses Y, both (n, n_targets) float64 numpy."""
         check_is_fitted(self, "alpha_")
         Y = self._targets(Y, reset=False)
@@ -343,7 +349,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         check_paired_samples(prediction, Y, names=("X", "Y"))
         return to_numpy(prediction).astype(np.float64), to_numpy(Y).astype(np.float64)
 
-    def score(self, X, Y):
+    def score(self, X: ArrayLike, Y: ArrayLike) -> float:
         """Mean Pearson r over targets on (held-out) stimuli.
 
         Parameters
@@ -360,7 +366,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         """
         return float(np.mean(self.score_targets(X, Y)))
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         """Tags: Y (the responses) is required and multi-output."""
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
@@ -416,17 +422,17 @@ class EncodingRSA(EncodingRegression):
 
     def __init__(
         self,
-        alphas=DEEPJUICE_ALPHAS,
+        alphas: Sequence[float] = DEEPJUICE_ALPHAS,
         *,
-        cv=None,
-        scoring="pearson",
-        fit_intercept=True,
-        random_projection=None,
-        random_state=None,
-        device=None,
-        rdm_method="correlation",
-        compare_method="pearson",
-        comparison="deprecated",
+        cv: Any = None,
+        scoring: str = "pearson",
+        fit_intercept: bool = True,
+        random_projection: str | int | None = None,
+        random_state: RandomState = None,
+        device: Device = None,
+        rdm_method: str = "correlation",
+        compare_method: str = "pearson",
+        comparison: str = "deprecated",
     ):
         super().__init__(
             alphas,
@@ -441,7 +447,7 @@ class EncodingRSA(EncodingRegression):
         self.compare_method = compare_method
         self.comparison = comparison
 
-    def _check_params(self):
+    def _check_params(self) -> np.ndarray:
         self._compare_method = renamed_parameter_value(
             self, "comparison", "compare_method", "pearson"
         )
@@ -449,7 +455,7 @@ class EncodingRSA(EncodingRegression):
         check_pattern_rdm_method(self.rdm_method, type(self).__name__)
         return super()._check_params()
 
-    def score(self, X, Y):
+    def score(self, X: ArrayLike, Y: ArrayLike) -> float:
         """Comparison of the RDMs of predicted and measured responses.
 
         Parameters

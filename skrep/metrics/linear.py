@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .._typing import Array, Device
 from .._validation import check_alpha
 from ..functional.linear import (
     apply_alignment,
@@ -9,8 +13,13 @@ from ..functional.linear import (
     linear_block_distances,
     prepare_linear_network,
 )
-from ..functional.network_blocks import gram_block_size
+from ..functional.network_blocks import PreparedNetwork, gram_block_size
 from .alignment import AlignmentMetric
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..engine import PreparedData
 
 __all__ = ["LinearMetric"]
 
@@ -105,13 +114,13 @@ class LinearMetric(AlignmentMetric):
 
     def __init__(
         self,
-        alpha=1.0,
+        alpha: float = 1.0,
         *,
-        center_columns=True,
-        zero_pad=True,
-        score_method="angular",
-        preprocessor=None,
-        device=None,
+        center_columns: bool = True,
+        zero_pad: bool = True,
+        score_method: str = "angular",
+        preprocessor: Any = None,
+        device: Device = None,
     ):
         self.alpha = alpha
         self.center_columns = center_columns
@@ -120,23 +129,25 @@ class LinearMetric(AlignmentMetric):
         self.preprocessor = preprocessor
         self.device = device
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         super()._check_params()
         check_alpha(self.alpha, f"The 'alpha' parameter of {type(self).__name__}")
 
-    def _fit(self, X, Y):
+    def _fit(self, X: Array, Y: Array) -> None:
         self.mx_, self.my_, self.Wx_, self.Wy_ = fit_linear_alignment(
             X, Y, float(self.alpha), center_columns=bool(self.center_columns), check_input=False
         )
 
-    def _align_x(self, X):
+    def _align_x(self, X: Array) -> Array:
         return apply_alignment(X, self.mx_, self.Wx_, check_input=False)
 
-    def _align_y(self, Y):
+    def _align_y(self, Y: Array) -> Array:
         return apply_alignment(Y, self.my_, self.Wy_, check_input=False)
 
     # -- many networks: whiten once per network, then one Gram product per block ------
-    def pairwise_prepare(self, X, X_test, name, test_name):
+    def pairwise_prepare(
+        self, X: Array, X_test: Array | None, name: str, test_name: str
+    ) -> PreparedNetwork:
         """Per-network work: preprocess, center and partially whiten once.
 
         Parameters
@@ -162,7 +173,14 @@ class LinearMetric(AlignmentMetric):
             check_input=False,
         )
 
-    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+    def pairwise_block(
+        self,
+        nets_a: Sequence[PreparedNetwork],
+        nets_b: Sequence[PreparedNetwork],
+        pairs: Sequence[tuple[int, int]],
+        *,
+        same_block: bool,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Distances of a block of pairs from one Gram product and a batched SVD.
 
         Parameters
@@ -190,7 +208,7 @@ class LinearMetric(AlignmentMetric):
             same_block=same_block,
         )
 
-    def pairwise_block_size(self, networks, budget_bytes):
+    def pairwise_block_size(self, networks: Sequence[PreparedData], budget_bytes: int) -> int:
         """Most networks per block whose Gram product fits ``budget_bytes``.
 
         Parameters

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from .._typing import Array, Device
 from ..functional.neighbors import (
     check_n_neighbors,
     jaccard_knn,
@@ -13,6 +16,9 @@ from ..functional.neighbors import (
 )
 from ._similarity import SimilarityEstimator
 
+if TYPE_CHECKING:
+    import numpy as np
+
 __all__ = ["MutualKNNEstimator", "JaccardKNNEstimator"]
 
 
@@ -21,22 +27,22 @@ class _KNNEstimator(SimilarityEstimator):
     _from_counts = None
     pairwise_symmetric = True
 
-    def __init__(self, n_neighbors=10, *, preprocessor=None, device=None):
+    def __init__(self, n_neighbors: int = 10, *, preprocessor: Any = None, device: Device = None):
         self.n_neighbors = n_neighbors
         self.preprocessor = preprocessor
         self.device = device
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         super()._check_params()
         check_n_neighbors(self.n_neighbors, type(self).__name__)
 
-    def _similarity(self, X, Y):
+    def _similarity(self, X: Array, Y: Array) -> float:
         return type(self)._measure(X, Y, self.n_neighbors)
 
-    def _prepare_layer(self, A, name):
+    def _prepare_layer(self, A: Array, name: str) -> np.ndarray:
         return neighbor_indices(A, self.n_neighbors, name)
 
-    def _from_prepared(self, a, b):
+    def _from_prepared(self, a: np.ndarray, b: np.ndarray) -> float:
         return type(self)._from_counts(shared_neighbor_counts(a, b), self.n_neighbors)
 
 

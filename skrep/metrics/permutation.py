@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from ..functional.network_blocks import gram_block_size, prepare_centered_network
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .._typing import Array, Device
+from ..functional.network_blocks import PreparedNetwork, gram_block_size, prepare_centered_network
 from ..functional.permutation import (
     apply_permutation,
     fit_permutation_alignment,
     permutation_block_distances,
 )
 from .alignment import AlignmentMetric
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..engine import PreparedData
 
 __all__ = ["PermutationMetric"]
 
@@ -75,11 +84,11 @@ class PermutationMetric(AlignmentMetric):
     def __init__(
         self,
         *,
-        center_columns=True,
-        zero_pad=True,
-        score_method="angular",
-        preprocessor=None,
-        device=None,
+        center_columns: bool = True,
+        zero_pad: bool = True,
+        score_method: str = "angular",
+        preprocessor: Any = None,
+        device: Device = None,
     ):
         self.center_columns = center_columns
         self.zero_pad = zero_pad
@@ -87,19 +96,21 @@ class PermutationMetric(AlignmentMetric):
         self.preprocessor = preprocessor
         self.device = device
 
-    def _fit(self, X, Y):
+    def _fit(self, X: Array, Y: Array) -> None:
         self.mx_, self.my_, self.Px_, self.Py_ = fit_permutation_alignment(
             X, Y, center_columns=bool(self.center_columns), check_input=False
         )
 
-    def _align_x(self, X):
+    def _align_x(self, X: Array) -> Array:
         return apply_permutation(X, self.mx_, self.Px_, check_input=False)
 
-    def _align_y(self, Y):
+    def _align_y(self, Y: Array) -> Array:
         return apply_permutation(Y, self.my_, self.Py_, check_input=False)
 
     # -- many networks: center once per network, cross-products from one Gram product --
-    def pairwise_prepare(self, X, X_test, name, test_name):
+    def pairwise_prepare(
+        self, X: Array, X_test: Array | None, name: str, test_name: str
+    ) -> PreparedNetwork:
         """Per-network work: preprocess, center once.
 
         Parameters
@@ -124,7 +135,14 @@ class PermutationMetric(AlignmentMetric):
             check_input=False,
         )
 
-    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+    def pairwise_block(
+        self,
+        nets_a: Sequence[PreparedNetwork],
+        nets_b: Sequence[PreparedNetwork],
+        pairs: Sequence[tuple[int, int]],
+        *,
+        same_block: bool,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Distances of a block of pairs from one Gram product and one assignment per pair.
 
         Parameters
@@ -147,7 +165,7 @@ class PermutationMetric(AlignmentMetric):
             nets_a, nets_b, pairs, score_method=self.score_method, same_block=same_block
         )
 
-    def pairwise_block_size(self, networks, budget_bytes):
+    def pairwise_block_size(self, networks: Sequence[PreparedData], budget_bytes: int) -> int:
         """Most networks per block whose Gram product fits ``budget_bytes``.
 
         Parameters

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from .._typing import Array, Device
 from ..functional.regression import explained_fraction, linear_regression_r2, prepare_regression
 from ._similarity import SimilarityEstimator
 
@@ -40,15 +43,15 @@ class RegressionR2Estimator(SimilarityEstimator):
     use an encoding model.
     """
 
-    def __init__(self, *, preprocessor=None, device=None):
+    def __init__(self, *, preprocessor: Any = None, device: Device = None):
         self.preprocessor = preprocessor
         self.device = device
 
-    def _similarity(self, X, Y):
+    def _similarity(self, X: Array, Y: Array) -> float:
         return linear_regression_r2(X, Y)
 
-    def _prepare_layer(self, A, name):
+    def _prepare_layer(self, A: Array, name: str) -> tuple[Array, float, Array]:
         return prepare_regression(A, name)
 
-    def _from_prepared(self, a, b):
+    def _from_prepared(self, a: tuple[Array, float, Array], b: tuple[Array, float, Array]) -> float:
         return explained_fraction(a, b)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._deprecation import renamed_parameter_value
+from .._typing import Array, Device
 from ..functional.rdm import check_pattern_rdm_method, compute_rdm
 from ..functional.rdm_compare import check_comparison, compare_rdms
 from ._similarity import SimilarityEstimator
@@ -68,12 +71,12 @@ class RSA(SimilarityEstimator):
 
     def __init__(
         self,
-        rdm_method="correlation",
-        compare_method="spearman",
+        rdm_method: str = "correlation",
+        compare_method: str = "spearman",
         *,
-        preprocessor=None,
-        device=None,
-        comparison="deprecated",
+        preprocessor: Any = None,
+        device: Device = None,
+        comparison: str = "deprecated",
     ):
         self.rdm_method = rdm_method
         self.compare_method = compare_method
@@ -81,7 +84,7 @@ class RSA(SimilarityEstimator):
         self.device = device
         self.comparison = comparison
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         super()._check_params()
         check_pattern_rdm_method(self.rdm_method, "RSA")
         self._compare_method = renamed_parameter_value(
@@ -89,17 +92,17 @@ class RSA(SimilarityEstimator):
         )
         check_comparison(self._compare_method, "RSA", "compare_method")
 
-    def _prepare_layer(self, A, name):
+    def _prepare_layer(self, A: Array, name: str) -> Array:
         if A.shape[0] < 3:
             raise ValueError(
                 f"{name} has {A.shape[0]} rows (stimuli); RSA needs at least 3 to compare RDMs."
             )
         return compute_rdm(A, self.rdm_method)
 
-    def _from_prepared(self, a, b):
+    def _from_prepared(self, a: Array, b: Array) -> float:
         return float(np.asarray(compare_rdms(a, b, self._compare_method))[0, 0])
 
-    def _similarity(self, X, Y):
+    def _similarity(self, X: Array, Y: Array) -> float:
         if X.shape[0] < 3:
             raise ValueError(
                 f"X and Y have {X.shape[0]} rows (stimuli); RSA needs at least 3 to compare "

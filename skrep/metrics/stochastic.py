@@ -23,10 +23,12 @@ Input forms
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import array_api_compat
 
 from .._array import get_namespace
+from .._typing import Array, Device, RandomState
 from .._validation import check_gaussian_alpha, check_positive_int
 from ..exceptions import InvalidParameterError
 from ..functional.energy_stochastic import energy_distance, fit_energy_alignment
@@ -38,6 +40,11 @@ from ..functional.gaussian_stochastic import (
     gaussian_statistics,
 )
 from .stochastic_base import StochasticMetric, _zero_pad
+
+if TYPE_CHECKING:
+    from ..functional.energy_stochastic import EnergyAlignment
+    from ..functional.gaussian_stochastic import GaussianAlignment
+    from .stochastic_base import _Responses
 
 __all__ = ["GaussianStochasticMetric", "EnergyStochasticMetric"]
 
@@ -141,17 +148,17 @@ class GaussianStochasticMetric(StochasticMetric):
 
     def __init__(
         self,
-        alpha=1.0,
+        alpha: float = 1.0,
         *,
-        group="orth",
-        init="means",
-        n_restarts=1,
-        max_iter=1000,
-        tol=1e-10,
-        random_state=None,
-        covariance_estimator=None,
-        zero_pad=True,
-        device=None,
+        group: str = "orth",
+        init: str = "means",
+        n_restarts: int = 1,
+        max_iter: int = 1000,
+        tol: float = 1e-10,
+        random_state: RandomState = None,
+        covariance_estimator: Any = None,
+        zero_pad: bool = True,
+        device: Device = None,
     ):
         self.alpha = alpha
         self.group = group
@@ -164,7 +171,7 @@ class GaussianStochasticMetric(StochasticMetric):
         self.zero_pad = zero_pad
         self.device = device
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         super()._check_params()
         name = type(self).__name__
         check_gaussian_alpha(self.alpha, f"The 'alpha' parameter of {name}")
@@ -182,7 +189,7 @@ class GaussianStochasticMetric(StochasticMetric):
                 f"{estimator!r}."
             )
 
-    def _summarise(self, responses):
+    def _summarise(self, responses: _Responses) -> GaussianStatistics:
         """Means, covariance square roots and traces of one validated input."""
         xp = get_namespace(responses.arrays[0])
         if responses.kind == "moments":
@@ -200,11 +207,11 @@ class GaussianStochasticMetric(StochasticMetric):
         return gaussian_statistics(means, covariances)
 
     @staticmethod
-    def _summary_width(stats):
+    def _summary_width(stats: GaussianStatistics) -> int:
         return stats.means.shape[1]
 
     @staticmethod
-    def _pad_summary(stats, width):
+    def _pad_summary(stats: GaussianStatistics, width: int) -> GaussianStatistics:
         # Zero units have zero mean and variance: padding the square roots is exact.
         return GaussianStatistics(
             _zero_pad(stats.means, width),
@@ -212,7 +219,9 @@ class GaussianStochasticMetric(StochasticMetric):
             stats.traces,
         )
 
-    def _fit_summaries(self, stats_x, stats_y):
+    def _fit_summaries(
+        self, stats_x: GaussianStatistics, stats_y: GaussianStatistics
+    ) -> tuple[Array, float, GaussianAlignment]:
         """Fit on two summaries: (alignment, training distance, full result)."""
         result = fit_gaussian_alignment(
             stats_x,
@@ -227,21 +236,23 @@ class GaussianStochasticMetric(StochasticMetric):
         )
         return result.T, math.sqrt(result.sq_distance), result
 
-    def _distance_summaries(self, stats_x, stats_y, T):
+    def _distance_summaries(
+        self, stats_x: GaussianStatistics, stats_y: GaussianStatistics, T: Array
+    ) -> float:
         xp = get_namespace(T)
         terms = gaussian_sq_distances(stats_x, stats_y, T, float(self.alpha), check_input=False)
         return math.sqrt(max(float(xp.mean(terms)), 0.0))
 
-    def _fit(self, x, y):
+    def _fit(self, x: _Responses, y: _Responses) -> None:
         self.T_, _, result = self._fit_summaries(self._summarise(x), self._summarise(y))
         self.loss_history_ = list(result.loss_history)
         self.n_iter_ = result.n_iter
         self.converged_ = result.converged
 
-    def _alignment(self):
+    def _alignment(self) -> Array:
         return self.T_
 
-    def _distance(self, x, y):
+    def _distance(self, x: _Responses, y: _Responses) -> float:
         return self._distance_summaries(self._summarise(x), self._summarise(y), self.T_)
 
 
@@ -315,7 +326,15 @@ class EnergyStochasticMetric(StochasticMetric):
 
     _reference_attribute = "Q_"
 
-    def __init__(self, *, group="orth", max_iter=100, tol=1e-6, zero_pad=True, device=None):
+    def __init__(
+        self,
+        *,
+        group: str = "orth",
+        max_iter: int = 100,
+        tol: float = 1e-6,
+        zero_pad: bool = True,
+        device: Device = None,
+    ):
         self.group = group
         self.max_iter = max_iter
         self.tol = tol
@@ -323,41 +342,41 @@ class EnergyStochasticMetric(StochasticMetric):
         self.device = device
 
     @staticmethod
-    def _summarise(responses):
+    def _summarise(responses: _Responses) -> Array:
         A = responses.arrays[0]
         return A if A.ndim == 3 else A[:, None, :]
 
     @staticmethod
-    def _summary_width(responses):
+    def _summary_width(responses: Array) -> int:
         return responses.shape[-1]
 
     @staticmethod
-    def _pad_summary(responses, width):
+    def _pad_summary(responses: Array, width: int) -> Array:
         return _zero_pad(responses, width)
 
-    def _fit_result(self, X, Y):
+    def _fit_result(self, X: Array, Y: Array) -> EnergyAlignment:
         return fit_energy_alignment(
             X, Y, group=self.group, max_iter=self.max_iter, tol=self.tol, check_input=False
         )
 
-    def _fit_summaries(self, X, Y):
+    def _fit_summaries(self, X: Array, Y: Array) -> tuple[Array, float, EnergyAlignment]:
         """Fit on two response stacks: (alignment, training distance, full result)."""
         result = self._fit_result(X, Y)
         return result.Q, self._distance_summaries(X, Y, result.Q), result
 
     @staticmethod
-    def _distance_summaries(X, Y, Q):
+    def _distance_summaries(X: Array, Y: Array, Q: Array) -> float:
         return energy_distance(X, Y @ Q, check_input=False)
 
-    def _fit(self, x, y):
+    def _fit(self, x: _Responses, y: _Responses) -> None:
         result = self._fit_result(self._summarise(x), self._summarise(y))
         self.Q_ = result.Q
         self.weights_ = result.weights
         self.loss_history_ = list(result.loss_history)
         self.n_iter_ = result.n_iter
 
-    def _alignment(self):
+    def _alignment(self) -> Array:
         return self.Q_
 
-    def _distance(self, x, y):
+    def _distance(self, x: _Responses, y: _Responses) -> float:
         return self._distance_summaries(self._summarise(x), self._summarise(y), self.Q_)

@@ -12,7 +12,8 @@ fit and the distance.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import array_api_compat
 import numpy as np
@@ -20,6 +21,7 @@ from sklearn.utils import TransformerTags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._array import convert_like, floating_dtype, get_namespace, move_to_device
+from .._typing import Array, ArrayLike
 from .._validation import (
     check_bool,
     check_device,
@@ -31,6 +33,9 @@ from .._validation import (
 from ..functional.batched import PreparedNetwork
 from ..functional.group_alignment import check_group
 from ._base import BaseMetric
+
+if TYPE_CHECKING:
+    from sklearn.utils import Tags
 
 __all__ = ["StochasticMetric", "is_moments_tuple"]
 
@@ -47,17 +52,17 @@ class _Responses(NamedTuple):
     arrays: tuple
 
     @property
-    def n_classes(self):
+    def n_classes(self) -> int:
         return self.arrays[0].shape[0]
 
     @property
-    def n_features(self):
+    def n_features(self) -> int:
         return self.arrays[0].shape[-1]
 
-    def map(self, function):
+    def map(self, function: Callable[[Array], Array]) -> _Responses:
         return _Responses(self.kind, tuple(function(a) for a in self.arrays))
 
-    def padded(self, width):
+    def padded(self, width: int) -> _Responses:
         """The same responses with zero units appended up to ``width``."""
         if self.kind == "moments":
             means, covariances = self.arrays
@@ -67,7 +72,7 @@ class _Responses(NamedTuple):
         return self.map(lambda a: _zero_pad(a, width))
 
 
-def _zero_pad(a, width, axes=(-1,)):
+def _zero_pad(a: Array, width: int, axes: tuple[int, ...] = (-1,)) -> Array:
     """Append zeros along ``axes`` (units) so that each has length ``width``."""
     missing = width - a.shape[axes[0]]
     if missing <= 0:
@@ -81,7 +86,7 @@ def _zero_pad(a, width, axes=(-1,)):
     return a
 
 
-def is_moments_tuple(data):
+def is_moments_tuple(data: object) -> bool:
     """Whether ``data`` is netrep's ``(means, covariances)`` pair rather than responses.
 
     Parameters
@@ -113,7 +118,7 @@ class StochasticMetric(BaseMetric):
     preprocessor = None  # not a parameter: the stochastic metrics take none
 
     # -- parameters ------------------------------------------------------------------
-    def _check_params(self):
+    def _check_params(self) -> None:
         name = type(self).__name__
         check_group(self.group, name)
         check_positive_int(self.max_iter, "max_iter", name)
@@ -122,7 +127,7 @@ class StochasticMetric(BaseMetric):
         check_device(self.device, name)
 
     # -- inputs ----------------------------------------------------------------------
-    def _read(self, data, name):
+    def _read(self, data: ArrayLike | tuple[ArrayLike, ArrayLike] | None, name: str) -> _Responses:
         """Validate one network's input and say which form it has."""
         if data is None:
             raise ValueError(
@@ -166,7 +171,14 @@ class StochasticMetric(BaseMetric):
             )
         return _Responses("repeats" if A.ndim == 3 else "points", (A,))
 
-    def _bookkeep_features(self, data, responses, name, *, reset):
+    def _bookkeep_features(
+        self,
+        data: ArrayLike | tuple[ArrayLike, ArrayLike],
+        responses: _Responses,
+        name: str,
+        *,
+        reset: bool,
+    ) -> None:
         if name == "X":
             if responses.kind == "points" and not isinstance(data, (tuple, list)):
                 validate_data(self, data, reset=reset, skip_check_array=True)
@@ -179,7 +191,9 @@ class StochasticMetric(BaseMetric):
         else:
             check_width(responses.n_features, self.n_features_y_, "Y", type(self).__name__)
 
-    def _check_pair(self, x, y, names=("X", "Y")):
+    def _check_pair(
+        self, x: _Responses, y: _Responses, names: tuple[str, str] = ("X", "Y")
+    ) -> None:
         if x.n_classes != y.n_classes:
             raise ValueError(
                 f"{names[0]} has {x.n_classes} classes but {names[1]} has {y.n_classes}; "
@@ -194,7 +208,14 @@ class StochasticMetric(BaseMetric):
                 "narrower one."
             )
 
-    def _prepare_pair(self, X, Y, *, fitting, method="fit"):
+    def _prepare_pair(
+        self,
+        X: ArrayLike | tuple[ArrayLike, ArrayLike],
+        Y: ArrayLike | tuple[ArrayLike, ArrayLike],
+        *,
+        fitting: bool,
+        method: str = "fit",
+    ) -> tuple[_Responses, _Responses]:
         x = self._read(X, "X")
         y = self._read(Y, "Y")
         self._bookkeep_features(X, x, "X", reset=fitting)
@@ -217,7 +238,11 @@ class StochasticMetric(BaseMetric):
         return x.map(self._to_compute), y.map(self._to_compute)
 
     # -- transform -------------------------------------------------------------------
-    def transform(self, X, Y=None):
+    def transform(
+        self,
+        X: ArrayLike | tuple[ArrayLike, ArrayLike],
+        Y: ArrayLike | tuple[ArrayLike, ArrayLike] | None = None,
+    ) -> Any:
         """Align Y's responses to X's (X is the reference and is returned as is).
 
         Parameters
@@ -257,12 +282,16 @@ class StochasticMetric(BaseMetric):
         return self._output(x, X), self._output(aligned, X)
 
     @staticmethod
-    def _output(responses, template):
+    def _output(
+        responses: _Responses, template: ArrayLike | tuple[ArrayLike, ArrayLike]
+    ) -> Array | tuple[Array, Array]:
         template = template[0] if is_moments_tuple(template) else template
         arrays = tuple(convert_like(a, template) for a in responses.arrays)
         return arrays if responses.kind == "moments" else arrays[0]
 
-    def fit_transform(self, X, Y):
+    def fit_transform(
+        self, X: ArrayLike | tuple[ArrayLike, ArrayLike], Y: ArrayLike | tuple[ArrayLike, ArrayLike]
+    ) -> tuple[Any, Any]:
         """Fit, then align: ``fit(X, Y).transform(X, Y)``.
 
         Parameters
@@ -280,7 +309,13 @@ class StochasticMetric(BaseMetric):
         return self.fit(X, Y).transform(X, Y)
 
     # -- many networks ---------------------------------------------------------------
-    def pairwise_validate(self, Xs, Xs_test, names, test_names):
+    def pairwise_validate(
+        self,
+        Xs: Sequence[ArrayLike | tuple[ArrayLike, ArrayLike]],
+        Xs_test: Sequence[ArrayLike | tuple[ArrayLike, ArrayLike]] | None,
+        names: Sequence[str],
+        test_names: Sequence[str],
+    ) -> tuple[list[_Responses], list[_Responses | None]]:
         """Validate and place every network's responses, in one namespace and dtype.
 
         Parameters
@@ -332,7 +367,9 @@ class StochasticMetric(BaseMetric):
         placed = [None if r is None else r.map(lambda a: xp.astype(a, dtype)) for r in placed]
         return placed[: len(trains)], placed[len(trains) :]
 
-    def pairwise_prepare(self, X, X_test, name, test_name):
+    def pairwise_prepare(
+        self, X: _Responses, X_test: _Responses | None, name: str, test_name: str
+    ) -> PreparedNetwork:
         """Per-network work: the class statistics (Gaussian) or the response stack (energy).
 
         Parameters
@@ -355,7 +392,14 @@ class StochasticMetric(BaseMetric):
             self._summarise(X), None if X_test is None else self._summarise(X_test), None, None
         )
 
-    def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
+    def pairwise_block(
+        self,
+        nets_a: Sequence[PreparedNetwork],
+        nets_b: Sequence[PreparedNetwork],
+        pairs: Sequence[tuple[int, int]],
+        *,
+        same_block: bool,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Distances of a block of pairs: one alignment fitted per pair on the summaries.
 
         Parameters
@@ -389,7 +433,7 @@ class StochasticMetric(BaseMetric):
                 )
         return train, (test if has_test else None)
 
-    def pairwise_check(self, networks, names):
+    def pairwise_check(self, networks: Sequence[PreparedNetwork], names: Sequence[str]) -> None:
         """Reject networks of unequal widths when ``zero_pad`` is False.
 
         Parameters
@@ -409,7 +453,7 @@ class StochasticMetric(BaseMetric):
                 "of equal width, or zero_pad=True."
             )
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         """Tags: 3-D input, a transformer that keeps float32 and float64."""
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True

@@ -8,11 +8,14 @@ that they capture, on held-out rows when used in ``cross_validate``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._array import convert_like, get_namespace, matrix_transpose, move_to_device
+from .._typing import Array, ArrayLike, Device, Namespace
 from .._validation import _plural, _shape_str, check_device, check_n_features, check_representation
 from ..functional.subspace import (
     as_common_float,
@@ -24,10 +27,13 @@ from ..functional.subspace import (
     take_rows,
 )
 
+if TYPE_CHECKING:
+    from sklearn.utils import Tags
+
 __all__ = ["SubspaceOverlap"]
 
 
-def _variance_fraction(Y, components, xp, name):
+def _variance_fraction(Y: Array, components: Array, xp: Namespace, name: str) -> float:
     """Share of Y's variance (about Y's own mean) along the rows of ``components``."""
     Yc = Y - xp.mean(Y, axis=0, keepdims=True)
     total = float(xp.sum(Yc * Yc))
@@ -41,7 +47,7 @@ def _variance_fraction(Y, components, xp, name):
     return float(xp.sum(projected * projected)) / total
 
 
-def _like_fitted(A, fitted):
+def _like_fitted(A: Array, fitted: Array) -> Array:
     """``A`` in the namespace, on the device and in the dtype of a fitted array."""
     A = convert_like(A, fitted)
     return get_namespace(A).astype(A, fitted.dtype, copy=False)
@@ -129,11 +135,13 @@ class SubspaceOverlap(BaseEstimator):
     1.0
     """
 
-    def __init__(self, n_components=None, device=None):
+    def __init__(self, n_components: int | float | None = None, device: Device = None):
         self.n_components = n_components
         self.device = device
 
-    def _validate_pair(self, X, Y, *, reset):
+    def _validate_pair(
+        self, X: ArrayLike, Y: ArrayLike | None, *, reset: bool
+    ) -> tuple[Array, Array]:
         name = type(self).__name__
         X_checked = check_representation(X, "X", min_samples=2 if reset else 1)
         validate_data(self, X, reset=reset, skip_check_array=True)
@@ -150,7 +158,12 @@ class SubspaceOverlap(BaseEstimator):
         X_checked = move_to_device(X_checked, self.device)
         return as_common_float(X_checked, move_to_device(Y_checked, self.device))
 
-    def fit(self, X, Y, groups=None):
+    def fit(
+        self,
+        X: ArrayLike,
+        Y: ArrayLike,
+        groups: ArrayLike | tuple[ArrayLike, ArrayLike] | None = None,
+    ) -> SubspaceOverlap:
         """Learn the principal components of X (within each condition with ``groups``).
 
         Parameters
@@ -181,10 +194,10 @@ class SubspaceOverlap(BaseEstimator):
             self._fit_groups(X, split_group_labels(groups, X.shape[0], Y.shape[0])[0])
         return self
 
-    def _limit(self, n_rows, n_features):
+    def _limit(self, n_rows: int, n_features: int) -> int:
         return min(n_rows - 1, n_features)
 
-    def _fit_pooled(self, X):
+    def _fit_pooled(self, X: Array) -> None:
         limit = self._limit(*X.shape)
         if isinstance(self.n_components, (int, np.integer)) and self.n_components > limit:
             raise ValueError(
@@ -202,7 +215,7 @@ class SubspaceOverlap(BaseEstimator):
         self.n_components_ = k
         self.groups_ = None
 
-    def _fit_groups(self, X, labels):
+    def _fit_groups(self, X: Array, labels: np.ndarray) -> None:
         xp = get_namespace(X)
         kept, means, components, counts = [], [], [], []
         for label in np.unique(labels):
@@ -232,7 +245,12 @@ class SubspaceOverlap(BaseEstimator):
         self.group_components_ = components
         self.n_components_ = np.asarray(counts)
 
-    def score(self, X, Y, groups=None):
+    def score(
+        self,
+        X: ArrayLike,
+        Y: ArrayLike,
+        groups: ArrayLike | tuple[ArrayLike, ArrayLike] | None = None,
+    ) -> float:
         """Fraction of Y's variance captured by X's fitted principal components.
 
         Parameters
@@ -284,11 +302,11 @@ class SubspaceOverlap(BaseEstimator):
             )
         return float(np.mean(fractions))
 
-    def __sklearn_is_fitted__(self):
+    def __sklearn_is_fitted__(self) -> bool:
         """Fitted once ``fit`` has set ``groups_`` (None without groups)."""
         return hasattr(self, "groups_")
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         """Tags: Y is a required, multi-output target; no NaN in the input."""
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True  # Y is the target data
