@@ -36,7 +36,7 @@ from .metrics import (
     SVCCAEstimator,
 )
 from .model_selection import benchmark_layers, best_layer_scores
-from .multiset import pairwise_distances
+from .multiset import cross_distances, pairwise_distances
 from .preprocessing import RelativeRepresentation
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "best_layer_scores",
     "RelativeRepresentation",
     "pairwise_distances",
+    "cross_distances",
     "participation_ratio",
     "effective_dimensionality",
     "effective_rank",

@@ -29,7 +29,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 from scipy.cluster.hierarchy import leaves_list, linkage
@@ -44,7 +44,16 @@ from .engine import compute_pairs
 if TYPE_CHECKING:
     from .metrics import BaseMetric
 
-__all__ = ["pairwise_distances", "embed_distances", "cluster_order", "check_distance_matrix"]
+__all__ = [
+    "pairwise_distances",
+    "cross_distances",
+    "embed_distances",
+    "cluster_order",
+    "check_distance_matrix",
+]
+
+#: The collections of networks these functions take: a sequence, a mapping or a 3-D array.
+Networks = Union[Sequence[ArrayLike], Mapping[Any, ArrayLike], Array]  # noqa: UP007 (3.10)
 
 
 def pairwise_distances(
@@ -148,6 +157,79 @@ def pairwise_distances(
         block_size=block_size,
         kind="distance",
         **options,
+    )
+    return result.train, result.test
+
+
+def cross_distances(
+    metric: BaseMetric,
+    Xs: Networks,
+    Ys: Networks,
+    Xs_test: Networks | None = None,
+    Ys_test: Networks | None = None,
+    *,
+    n_jobs: int | None = None,
+    verbose: bool = False,
+    cache_dir: str | os.PathLike[str] | None = None,
+    block_size: int | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Distances between every network of one collection and every network of another.
+
+    The rectangular counterpart of :func:`pairwise_distances` (netrep's
+    ``cross_distances``, like ``scipy.spatial.distance.cdist`` beside
+    ``pdist``): pair ``(i, j)`` is fitted on ``Xs[i]`` and ``Ys[j]``, and with
+    held-out data the fitted alignment also gives the distance between
+    ``Xs_test[i]`` and ``Ys_test[j]``. The same engine computes it (each
+    network prepared once, blocks of pairs from one Gram product for
+    LinearMetric and PermutationMetric, joblib, progress, cache).
+
+    Parameters
+    ----------
+    metric : skrep distance metric
+        E.g. ``LinearMetric(alpha=0.5)``. Not modified.
+    Xs : sequence of arrays of shape (n_samples, n_features_k), mapping, or 3-D array
+        The networks of the rows.
+    Ys : same kind as ``Xs``
+        The networks of the columns, rows paired with those of ``Xs``.
+    Xs_test, Ys_test : same kind as ``Xs``, default=None
+        Held-out representations of the same networks (both or neither).
+    n_jobs : int, default=None
+        Number of joblib workers (see :func:`pairwise_distances`).
+    verbose : bool, default=False
+        Show a tqdm progress bar over pairs.
+    cache_dir : str or path-like, default=None
+        Store finished blocks here and resume from them.
+    block_size : int, default=None
+        Networks per block; None sizes blocks from ``working_memory``.
+
+    Returns
+    -------
+    D_train : ndarray of shape (len(Xs), len(Ys))
+        Training distances.
+    D_test : ndarray of shape (len(Xs), len(Ys)) or None
+        Held-out distances; None without held-out data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrep import LinearMetric, cross_distances
+    >>> rng = np.random.default_rng(0)
+    >>> Xs = [rng.standard_normal((50, 10)) for _ in range(3)]
+    >>> Ys = [rng.standard_normal((50, 8)) for _ in range(2)]
+    >>> cross_distances(LinearMetric(), Xs, Ys)[0].shape
+    (3, 2)
+    """
+    result = compute_pairs(
+        metric,
+        Xs,
+        Ys,
+        Xs_test,
+        Ys_test,
+        n_jobs=n_jobs,
+        verbose=verbose,
+        cache_dir=cache_dir,
+        block_size=block_size,
+        kind="distance",
     )
     return result.train, result.test
 

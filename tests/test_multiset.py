@@ -472,3 +472,21 @@ def test_fewer_samples_than_units_keeps_training_distances_exact(rng):
     R, R_test = pair_loop(reduced, Xs, Xs_test)
     np.testing.assert_allclose(D, R, atol=1e-10)
     np.testing.assert_allclose(T, R_test, atol=1e-10)
+
+
+def test_cross_distances_between_two_collections(rng):
+    Xs, Xs_test = related_networks(rng, [5, 6, 4])
+    Ys, Ys_test = related_networks(rng, [6, 3])
+    metric = LinearMetric(alpha=0.5)
+    D_train, D_test = skrep.cross_distances(metric, Xs, Ys, Xs_test, Ys_test, block_size=1)
+    assert D_train.shape == D_test.shape == (3, 2)
+    for i, j in np.ndindex(3, 2):
+        fitted = metric.fit(Xs[i], Ys[j])
+        assert D_train[i, j] == pytest.approx(fitted.distance(Xs[i], Ys[j]), abs=1e-12)
+        assert D_test[i, j] == pytest.approx(fitted.distance(Xs_test[i], Ys_test[j]), abs=1e-12)
+    # Against itself, the cross matrix is the pairwise one.
+    np.testing.assert_allclose(
+        skrep.cross_distances(metric, Xs, Xs)[0], pairwise_distances(metric, Xs)[0], atol=1e-12
+    )
+    with pytest.raises(ValueError, match="Xs_test was given without Ys_test"):
+        skrep.cross_distances(metric, Xs, Ys, Xs_test)
