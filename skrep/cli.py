@@ -214,14 +214,12 @@ def _pairwise(args: argparse.Namespace) -> None:
             metric,
             dict(zip(names, arrays, strict=True)),
             None,
-            None
-            if tests is None
-            else {f"{n} (held out)": t for n, t in zip(names, tests, strict=True)},
+            None if tests is None else dict(zip(names, tests, strict=True)),
             n_jobs=args.n_jobs,
             verbose=not args.quiet,
             cache_dir=args.cache_dir,
             block_size=args.block_size,
-            arg_names=("", "", "", ""),
+            arg_names=("{}", "{}", "{} (held out)", "{} (held out)"),
             kind="distance",
         )
         D_train, D_test = result.train, result.test

@@ -203,11 +203,11 @@ def layer_similarity(
     )
     square = layers_b is None
     n_rows, n_columns = result.train.shape
-    row_labels = _labels("layers_a", result.row_keys, n_rows)
-    column_labels = row_labels if square else _labels("layers_b", result.column_keys, n_columns)
     matrices = [result.train] if result.test is None else [result.train, result.test]
-    for matrix in matrices:
-        _check_finite(matrix, row_labels, column_labels)
+    for matrix, suffix in zip(matrices, ("", "_test"), strict=False):
+        rows = _labels(f"layers_a{suffix}", result.row_keys, n_rows)
+        columns = rows if square else _labels(f"layers_b{suffix}", result.column_keys, n_columns)
+        _check_finite(matrix, rows, columns)
     column_keys = result.row_keys if square else result.column_keys
     wrapped = [
         MeasureMatrix(matrix, result.kind, label, result.row_keys, column_keys)

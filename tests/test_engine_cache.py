@@ -1,5 +1,6 @@
 """The engine's store of finished blocks: checked on read, locked while computed, shared."""
 
+import json
 import os
 import subprocess
 import sys
@@ -8,10 +9,11 @@ import threading
 import time
 import warnings
 
+import joblib
 import numpy as np
 import pytest
 
-from skrep import LinearMetric, pairwise_distances
+from skrep import LinearMetric, layer_similarity, pairwise_distances
 from skrep.engine import BlockStore, BlockTask
 from skrep.engine import cache as cache_module
 from skrep.exceptions import CacheWarning
@@ -164,7 +166,8 @@ def test_a_lock_left_by_a_dead_process_is_taken_over(tmp_path, counting):
     victim = block_files(job)[0]
     victim.unlink()
     lock = victim.with_suffix(".lock")
-    lock.write_text(f'{{"host": "{os.uname().nodename}", "pid": {_dead_pid()}, "time": 0}}')
+    machine = json.dumps(cache_module._this_machine())
+    lock.write_text(f'{{"machine": {machine}, "pid": {_dead_pid()}, "token": "x"}}')
     D, _ = pairwise_distances(counting(), Xs, cache_dir=tmp_path, block_size=2)
     assert len(counting.blocks) == 1
     np.testing.assert_allclose(D, pairwise_distances(LinearMetric(), Xs)[0], atol=1e-13)
@@ -179,7 +182,8 @@ def test_a_block_locked_by_a_live_run_is_waited_for(tmp_path, counting):
     lock = victim.with_suffix(".lock")
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        lock.write_text(f'{{"host": "{os.uname().nodename}", "pid": {holder.pid}, "time": 0}}')
+        machine = json.dumps(cache_module._this_machine())
+        lock.write_text(f'{{"machine": {machine}, "pid": {holder.pid}, "token": "x"}}')
         # The "other run" gives up without a result after a moment: the block is computed here.
         threading.Timer(0.5, lock.unlink).start()
         started = time.monotonic()
@@ -192,18 +196,58 @@ def test_a_block_locked_by_a_live_run_is_waited_for(tmp_path, counting):
     np.testing.assert_allclose(D, pairwise_distances(LinearMetric(), Xs)[0], atol=1e-13)
 
 
-def test_a_stale_heartbeat_is_abandoned(tmp_path, monkeypatch):
+def test_a_stale_heartbeat_is_abandoned_by_the_observers_clock(tmp_path, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: clock[0])
     store = BlockStore(tmp_path, "key")
     task = BlockTask((0, 0), (0, 1), (0, 1), ((0, 1),), True)
     claim = store.claim(task)
     assert claim is not None and store.claim(task) is None and store.is_claimed(task)
     lock = store.path(task).with_suffix(".lock")
-    lock.write_text('{"host": "another-machine", "pid": 1, "time": 0}')
-    assert store.is_claimed(task)  # another machine, recent heartbeat: held
-    old = time.time() - 2 * cache_module.STALE_AFTER_SECONDS
-    os.utime(lock, (old, old))
-    assert not store.is_claimed(task)
-    claim.release()
+    # Held by a run on another machine, whose clock may be anything.
+    lock.write_text('{"machine": "another-machine", "pid": 1, "token": "theirs"}')
+    os.utime(lock, (0, 0))  # an mtime from a clock far behind: not a reason on its own
+    assert store.is_claimed(task)
+    clock[0] += cache_module.STALE_AFTER_SECONDS / 2
+    os.utime(lock, (5, 5))  # a heartbeat
+    assert store.is_claimed(task)
+    clock[0] += 0.9 * cache_module.STALE_AFTER_SECONDS
+    assert store.is_claimed(task)  # less than STALE_AFTER since the last heartbeat
+    clock[0] += 0.2 * cache_module.STALE_AFTER_SECONDS
+    assert not store.is_claimed(task)  # no heartbeat for longer: abandoned
+    taken = store.claim(task)
+    assert taken is not None and json.loads(lock.read_text())["token"] == taken.token
+    claim.release()  # the first claim lost its lock: releasing it leaves the new one
+    assert lock.exists()
+    taken.release()
+    assert not lock.exists()
+
+
+def test_damaged_files_of_every_kind_warn_once(tmp_path):
+    Xs = networks()
+    expected, _ = pairwise_distances(LinearMetric(), Xs)
+    pairwise_distances(LinearMetric(), Xs, cache_dir=tmp_path, block_size=2)
+    files = block_files(tmp_path)
+    np.save(files[0].with_suffix(".npy"), np.zeros(3))
+    files[0].with_suffix(".npy").rename(files[0])  # a .npy where a block should be
+    with np.load(files[1]) as stored:
+        contents = {k: stored[k] for k in stored.files if k != "has_test"}
+    np.savez(files[1], **contents)  # a field missing
+    with pytest.warns(CacheWarning) as record:
+        D, _ = pairwise_distances(LinearMetric(), Xs, cache_dir=tmp_path, block_size=2)
+    assert len([w for w in record if issubclass(w.category, CacheWarning)]) == 2
+    np.testing.assert_allclose(D, expected, atol=1e-13)
+
+
+def test_a_cache_that_cannot_be_written_warns_and_still_returns(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(cache_module.os, "replace", refuse)
+    Xs = networks()
+    with pytest.warns(CacheWarning, match="Could not store"):
+        D, _ = pairwise_distances(LinearMetric(), Xs, cache_dir=tmp_path, block_size=3)
+    np.testing.assert_allclose(D, pairwise_distances(LinearMetric(), Xs)[0], atol=1e-13)
 
 
 def test_three_runs_sharing_a_cache_compute_each_block_once(tmp_path):
@@ -215,7 +259,7 @@ def test_three_runs_sharing_a_cache_compute_each_block_once(tmp_path):
         f"""
         import os, time
         import numpy as np
-        from skrep import LinearMetric, pairwise_distances
+        from skrep import LinearMetric, layer_similarity, pairwise_distances
 
         class Slow(LinearMetric):
             def pairwise_block(self, nets_a, nets_b, pairs, *, same_block):
@@ -240,3 +284,41 @@ def test_three_runs_sharing_a_cache_compute_each_block_once(tmp_path):
     expected, _ = pairwise_distances(LinearMetric(), np.load(data))
     for output in outputs:
         assert float(output) == pytest.approx(expected.sum(), abs=1e-10)
+
+
+def test_reruns_with_other_workers_find_the_same_blocks(tmp_path, counting):
+    Xs = networks(k=8)
+    pairwise_distances(counting(), Xs, cache_dir=tmp_path)  # block size from working_memory
+    assert counting.blocks
+    counting.blocks = []
+    with joblib.parallel_config(backend="threading"):
+        D, _ = pairwise_distances(counting(), Xs, cache_dir=tmp_path, n_jobs=2)
+    assert counting.blocks == []
+    np.testing.assert_allclose(D, pairwise_distances(LinearMetric(), Xs)[0], atol=1e-13)
+
+
+def test_functions_are_keyed_by_their_code(tmp_path):
+    layers = networks(k=3)
+    first = layer_similarity(
+        lambda A, B: float(np.mean(A) - np.mean(B)), layers, cache_dir=tmp_path
+    )
+    changed = layer_similarity(
+        lambda A, B: float(np.mean(A) + np.mean(B)), layers, cache_dir=tmp_path
+    )
+    assert not np.allclose(first, changed)  # another body: another key, not the old values
+    again = layer_similarity(
+        lambda A, B: float(np.mean(A) - np.mean(B)), layers, cache_dir=tmp_path
+    )
+    np.testing.assert_array_equal(again, first)
+    assert len([p for p in tmp_path.iterdir() if p.is_dir()]) == 2  # the same code: reused
+
+
+def test_unhashable_parameters_run_without_the_cache(tmp_path):
+    lock = threading.Lock()  # cannot be pickled, so it cannot be hashed
+
+    def uses_a_lock(A, B, lock=lock):
+        return float(np.mean(A) - np.mean(B))
+
+    with pytest.warns(CacheWarning, match="cannot be hashed"):
+        result = layer_similarity(uses_a_lock, networks(k=2), cache_dir=tmp_path)
+    assert result.shape == (2, 2) and not list(tmp_path.rglob("block-*"))

@@ -13,7 +13,9 @@ def test_collections_of_every_form(rng):
         assert len(items) == 3 and names == ["Xs[0]", "Xs[1]", "Xs[2]"] and keys is None
     items, names, keys = network_list({"conv": X[0], 7: X[1]}, "layers")
     assert names == ["layers['conv']", "layers[7]"] and keys == ["conv", 7]
-    assert network_list({"a.npy": X[0]}, "")[1] == ["a.npy"]
+    assert network_list({"a.npy": X[0]}, "{}")[1] == ["a.npy"]
+    assert network_list({"a.npy": X[0]}, "{} (held out)")[1] == ["a.npy (held out)"]
+    assert network_list([X[0]], "net{}")[1] == ["net0"]
 
 
 @pytest.mark.parametrize(

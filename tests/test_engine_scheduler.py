@@ -135,3 +135,57 @@ def test_progress_counts_pairs(rng, capsys):
     compute_pairs(MeanGap(symmetric=True), collection(rng, 4), verbose=True)
     err = capsys.readouterr().err
     assert "10/10" in err and "MeanGap similarities" in err
+
+
+def test_held_out_mappings_are_matched_by_key(rng):
+    train = {name: rng.standard_normal((20, 3)) + i for i, name in enumerate("abc")}
+    test = {name: rng.standard_normal((8, 3)) + i for i, name in enumerate("abc")}
+    shuffled = {name: test[name] for name in "cab"}
+    in_order = compute_pairs(MeanGap(), train, Xs_test=test)
+    np.testing.assert_array_equal(
+        compute_pairs(MeanGap(), train, Xs_test=shuffled).test, in_order.test
+    )
+    np.testing.assert_allclose(in_order.test[0, 1], gap(test["a"], test["b"]))
+    with pytest.raises(ValueError, match=r"missing from Xs_test: \['c'\]; not in Xs: \['d'\]"):
+        compute_pairs(MeanGap(), train, Xs_test={"a": test["a"], "b": test["b"], "d": test["c"]})
+
+
+def test_a_one_sided_metric_gets_both_triangles(rng):
+    from skrep.metrics import BaseMetric
+
+    class OneSided(BaseMetric):
+        """Residual of the least-squares map from X to Y: not symmetric."""
+
+        _reference_attribute = "coef_"
+
+        def __init__(self, *, preprocessor=None, device=None):
+            self.preprocessor = preprocessor
+            self.device = device
+
+        def _fit(self, X, Y):
+            self.coef_ = np.linalg.lstsq(X, Y, rcond=None)[0]
+
+        def _distance(self, X, Y):
+            return float(np.linalg.norm(Y - X @ self.coef_))
+
+    Xs = [rng.standard_normal((30, 3)) for _ in range(3)]
+    D = compute_pairs(OneSided(), Xs, kind="distance").train
+    for i in range(3):
+        for j in range(3):
+            if i != j:
+                fitted = OneSided().fit(Xs[i], Xs[j])
+                assert D[i, j] == pytest.approx(fitted.distance(Xs[i], Xs[j]))
+    assert not np.allclose(D, D.T)
+
+
+def test_backends_without_generators(rng):
+    Xs = collection(rng, 4, n=20)
+    with joblib.parallel_config(backend="multiprocessing"):
+        result = compute_pairs(LinearMetric(), Xs, n_jobs=2)
+    np.testing.assert_allclose(result.train, compute_pairs(LinearMetric(), Xs).train, atol=1e-13)
+
+
+def test_held_out_data_needs_the_measures_minimum_of_rows(rng):
+    layers = collection(rng, 2, n=20)
+    with pytest.raises(ValueError, match="at least 4"):
+        compute_pairs(CKAEstimator(), layers, Xs_test=[A[:2] for A in layers])

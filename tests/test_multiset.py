@@ -490,3 +490,21 @@ def test_cross_distances_between_two_collections(rng):
     )
     with pytest.raises(ValueError, match="Xs_test was given without Ys_test"):
         skrep.cross_distances(metric, Xs, Ys, Xs_test)
+
+
+@pytest.mark.parametrize(
+    "metric", [LinearMetric(alpha=1.0), LinearMetric(alpha=0.0), PermutationMetric()]
+)
+def test_float32_close_pairs_match_single_fits(rng, metric):
+    # Distances of 0.01 to 0.1: from float32 inner products they lose digits, so
+    # the batched path recomputes them from the data, as a float32 single fit does.
+    base = rng.standard_normal((200, 20))
+    Xs = [
+        (base + noise * rng.standard_normal((200, 20))).astype(np.float32)
+        for noise in (0.01, 0.02, 0.05)
+    ]
+    D, _ = pairwise_distances(metric, Xs)
+    for i, j in [(0, 1), (0, 2), (1, 2)]:
+        single = metric.fit(Xs[i], Xs[j]).distance(Xs[i], Xs[j])
+        assert 0.005 < single < 0.2
+        assert D[i, j] == pytest.approx(single, rel=2e-5)

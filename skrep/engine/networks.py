@@ -31,9 +31,9 @@ def network_list(networks: object, arg_name: str) -> tuple[list, list[str], list
         keys name the networks.
     arg_name : str
         The argument that holds the collection, e.g. ``"Xs"``; networks are
-        named ``Xs[0]``, ``Xs[1]``... (``Xs['conv1']`` for a mapping). An
-        empty string names a mapping's networks by their keys alone (e.g.
-        file names).
+        named ``Xs[0]``, ``Xs[1]``... (``Xs['conv1']`` for a mapping). A
+        format string with ``{}`` names each network by putting its key (or
+        index) there, e.g. ``"{} (held out)"`` for file names.
 
     Returns
     -------
@@ -83,12 +83,13 @@ def network_list(networks: object, arg_name: str) -> tuple[list, list[str], list
         raise ValueError(
             f"{arg_name} is empty (it holds no networks); expected at least one representation."
         )
-    if keys is None:
-        names = [f"{arg_name}[{k}]" for k in range(len(items))]
-    elif arg_name:
-        names = [f"{arg_name}[{key!r}]" for key in keys]
+    labels = range(len(items)) if keys is None else keys
+    if "{}" in arg_name:
+        names = [arg_name.format(label) for label in labels]
+    elif keys is None:
+        names = [f"{arg_name}[{k}]" for k in labels]
     else:
-        names = [str(key) for key in keys]
+        names = [f"{arg_name}[{key!r}]" for key in keys]
     return items, names, keys
 
 
@@ -127,6 +128,7 @@ def validate_networks(
     *,
     device: object = None,
     min_samples: int = 2,
+    min_test_samples: int = 1,
     common_dtype: bool = True,
 ) -> tuple[list, list]:
     """Validate 2-D representations and bring them to one namespace, device and dtype.
@@ -144,6 +146,8 @@ def validate_networks(
         Where to compute: None where the first network is.
     min_samples : int, default=2
         Fewest training rows accepted.
+    min_test_samples : int, default=1
+        Fewest held-out rows accepted.
     common_dtype : bool, default=True
         Cast every array to one floating dtype (float32 only if all are
         float32). False keeps each array's own floating dtype, for measures
@@ -166,7 +170,7 @@ def validate_networks(
     tests = [None] * len(trains)
     if Xs_test is not None:
         tests = [
-            check_representation(X, name, min_samples=1)
+            check_representation(X, name, min_samples=min_test_samples)
             for X, name in zip(Xs_test, test_names, strict=True)
         ]
         check_same_samples(tests, test_names)

@@ -93,6 +93,8 @@ class PairwiseMeasure:
     pairwise_symmetric = False
     #: Fewest training rows a network may have.
     pairwise_min_samples = 2
+    #: Fewest held-out rows a network may have.
+    pairwise_min_test_samples = 1
     #: Whether every network is cast to one floating dtype before preparation.
     pairwise_common_dtype = True
 
@@ -127,6 +129,7 @@ class PairwiseMeasure:
             test_names,
             device=getattr(self, "device", None),
             min_samples=self.pairwise_min_samples,
+            min_test_samples=self.pairwise_min_test_samples,
             common_dtype=self.pairwise_common_dtype,
         )
 

@@ -35,7 +35,6 @@ networks of the blocks it is working on; nothing is copied K^2 times.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Sequence
@@ -50,9 +49,10 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
 from .._array import to_numpy
-from .._version import __version__
 from ..exceptions import InvalidParameterError
 from .cache import BlockStore, BlockTask
+from .keys import CACHE_LAYOUT_WORKERS, job_key
+from .layout import layout_tasks
 from .networks import network_list
 from .protocol import KINDS, PreparedData
 
@@ -136,91 +136,6 @@ def check_block_size(block_size: object) -> None:
         )
 
 
-# -- layout -----------------------------------------------------------------------------------
-def _split(indices: Sequence[int], size: int, n_blocks: int | None = None) -> list[tuple]:
-    n_blocks = n_blocks or math.ceil(len(indices) / size)
-    return [tuple(int(i) for i in part) for part in np.array_split(indices, n_blocks) if len(part)]
-
-
-def _layout(
-    n_rows: int,
-    n_columns: int | None,
-    size: int,
-    n_workers: int,
-    auto: bool,
-    symmetric: bool,
-    diagonal: bool,
-) -> list[BlockTask]:
-    """The tasks of a job; ``n_columns`` None means the rows against themselves."""
-    square = n_columns is None
-    n_blocks = math.ceil(n_rows / size)
-
-    def count(blocks: int) -> int:
-        if not square:
-            return blocks * math.ceil(n_columns / size)
-        return blocks * (blocks + 1) // 2 if symmetric else blocks * blocks
-
-    if auto and n_workers > 1:
-        # Enough tasks to keep every worker busy (twice as many as workers).
-        while n_blocks < n_rows and count(n_blocks) < 2 * n_workers:
-            n_blocks += 1
-    row_blocks = _split(np.arange(n_rows), size, n_blocks)
-    if square:
-        column_blocks = row_blocks
-    else:
-        column_blocks = _split(np.arange(n_rows, n_rows + n_columns), size)
-    tasks = []
-    for i, rows in enumerate(row_blocks):
-        for j, columns in enumerate(column_blocks):
-            if square and symmetric and j < i:
-                continue
-            same = square and i == j
-            pairs = []
-            for a in range(len(rows)):
-                for b in range(len(columns)):
-                    if same and (a == b and not diagonal or symmetric and b < a):
-                        continue
-                    pairs.append((a, b))
-            if pairs:
-                tasks.append(BlockTask((i, j), rows, columns, tuple(pairs), same))
-    return tasks
-
-
-# -- cache key --------------------------------------------------------------------------------
-def _parameters(measure: Any) -> Any:
-    if hasattr(measure, "get_params"):
-        return measure.get_params(deep=True)
-    return vars(measure)
-
-
-def _host(data: Any) -> Any:
-    """Host (numpy) copies of an input (an array, a tuple of arrays, or an object of them)."""
-    if data is None:
-        return None
-    if isinstance(data, tuple):
-        return tuple(_host(part) for part in data)
-    if hasattr(data, "arrays"):  # stochastic responses: their form and arrays
-        return (getattr(data, "kind", None), _host(tuple(data.arrays)))
-    return to_numpy(data)
-
-
-def _job_key(measure: Any, trains: list, tests: list, tasks: list, square: bool) -> str:
-    """What a job's values depend on: the measure, its parameters, the data, the layout."""
-    try:
-        parameters = joblib.hash(_parameters(measure))
-    except Exception:  # noqa: BLE001 - unhashable parameters: a key that never matches
-        parameters = os.urandom(16).hex()
-    identity = (
-        __version__,
-        type(measure).__module__,
-        type(measure).__qualname__,
-        parameters,
-        square,
-        [(task.position, task.rows, task.columns, task.pairs) for task in tasks],
-    )
-    return joblib.hash((identity, [_host(X) for X in trains], [_host(X) for X in tests]))
-
-
 # -- running tasks ----------------------------------------------------------------------------
 def _blas_limit(threads: int | None) -> Any:
     """A BLAS thread limit (threadpoolctl); nothing when ``threads`` is None."""
@@ -254,9 +169,9 @@ def _run_task(
     the caller waits for them.
     """
     in_worker_process = os.getpid() != parent_pid and blas_threads is not None
-    limit = _blas_limit(blas_threads if in_worker_process else None)
+    threads = blas_threads if in_worker_process else None  # the limit is entered only to compute
     if store is None:
-        with limit:
+        with _blas_limit(threads):
             return task, _compute(measure, task, nets_a, nets_b)
     stored = store.load(task)  # another run may have finished it meanwhile
     if stored is not None:
@@ -269,7 +184,7 @@ def _run_task(
         stored = store.load(task)
         if stored is not None:
             return task, stored
-        with limit:
+        with _blas_limit(threads):
             values = _compute(measure, task, nets_a, nets_b)
         store.save(task, *values)
     finally:
@@ -277,12 +192,28 @@ def _run_task(
     return task, values
 
 
-def _check_lengths(label: str, tests: list | None, reference: list, reference_label: str) -> None:
-    if tests is not None and len(tests) != len(reference):
+def _held_out(
+    collection: Any, arg: str, keys: list | None, n_networks: int, reference_arg: str
+) -> tuple[list, list[str]]:
+    """The held-out networks, in the order of the training ones (by key for two mappings)."""
+    tests, names, test_keys = network_list(collection, arg)
+    if keys is not None and test_keys is not None:
+        if set(test_keys) != set(keys) or len(test_keys) != len(keys):
+            missing = [k for k in keys if k not in test_keys]
+            extra = [k for k in test_keys if k not in keys]
+            raise ValueError(
+                f"{arg} and {reference_arg} name different networks (missing from {arg}: "
+                f"{missing}; not in {reference_arg}: {extra}); expected the held-out data of "
+                "the same networks, under the same keys."
+            )
+        order = [test_keys.index(k) for k in keys]
+        return [tests[i] for i in order], [names[i] for i in order]
+    if len(tests) != n_networks:
         raise ValueError(
-            f"{label} holds {len(tests)} networks but {reference_label} holds "
-            f"{len(reference)}; expected one held-out array per network, in the same order."
+            f"{arg} holds {len(tests)} networks but {reference_arg} holds {n_networks}; "
+            "expected one held-out array per network, in the same order."
         )
+    return tests, names
 
 
 def compute_pairs(
@@ -354,11 +285,11 @@ def compute_pairs(
     row_tests, row_test_names = (None, None)
     column_tests, column_test_names = [], []
     if has_test:
-        row_tests, row_test_names, _ = network_list(Xs_test, x_test_arg)
-        _check_lengths(x_test_arg, row_tests, rows, x_arg)
+        row_tests, row_test_names = _held_out(Xs_test, x_test_arg, row_keys, len(rows), x_arg)
         if not square:
-            column_tests, column_test_names, _ = network_list(Ys_test, y_test_arg)
-            _check_lengths(y_test_arg, column_tests, columns, y_arg)
+            column_tests, column_test_names = _held_out(
+                Ys_test, y_test_arg, column_keys, len(columns), y_arg
+            )
     names = row_names + column_names
     test_names = (
         (row_test_names + column_test_names) if has_test else [f"{n} (held out)" for n in names]
@@ -380,13 +311,17 @@ def compute_pairs(
     budget = int(get_config()["working_memory"] * 2**20)
     validated = [PreparedData(X, Xt) for X, Xt in zip(trains, tests, strict=True)]
     size = block_size or max(1, int(measure.pairwise_block_size(validated, budget)))
-    tasks = _layout(n_rows, n_columns, size, n_workers, block_size is None, symmetric, diagonal)
+    layout_workers = n_workers if cache_dir is None else CACHE_LAYOUT_WORKERS
+    tasks = layout_tasks(
+        n_rows, n_columns, size, layout_workers, block_size is None, symmetric, diagonal
+    )
     if not tasks:
         return PairsResult(train, test, kind, row_keys, column_keys)
 
     store = None
-    if cache_dir is not None:
-        store = BlockStore(cache_dir, _job_key(measure, trains, tests, tasks, square))
+    key = None if cache_dir is None else job_key(measure, trains, tests, tasks, square)
+    if key is not None:
+        store = BlockStore(cache_dir, key)
     results, pending = [], tasks
     if store is not None:  # finished blocks are read here; only the others are computed
         pending = []
@@ -420,7 +355,10 @@ def compute_pairs(
         progress.update(sum(len(task.pairs) for task, _ in results))
         if pending:
             with _blas_limit(blas_threads):
-                parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+                try:
+                    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+                except ValueError:  # a backend without generators (multiprocessing): a list
+                    parallel = Parallel(n_jobs=n_jobs, return_as="list")
                 for task, values in parallel(delayed(_run_task)(*arguments(t)) for t in pending):
                     if values is None:
                         deferred.append(task)

@@ -9,7 +9,8 @@ sign: ``score`` is the negative distance here (higher is better), and
 ``distance`` is the distance. :mod:`skrep.compat.netrep` keeps netrep's sign.
 """
 
-from ._base import BaseMetric, PairedEstimator
+from ._base import BaseMetric
+from ._paired import PairedEstimator
 from ._similarity import SimilarityEstimator
 from .alignment import AlignmentMetric
 from .cca import CCAEstimator, PWCCAEstimator, SVCCAEstimator

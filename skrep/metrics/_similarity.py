@@ -22,7 +22,7 @@ from .._array import convert_like, floating_dtype, get_namespace, move_to_device
 from .._typing import Array, ArrayLike
 from .._validation import check_paired_samples
 from ..engine import PreparedData, pair_values
-from ._base import PairedEstimator
+from ._paired import PairedEstimator
 
 if TYPE_CHECKING:
     import numpy as np

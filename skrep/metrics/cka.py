@@ -112,6 +112,7 @@ class CKAEstimator(SimilarityEstimator):
 
     pairwise_symmetric = True
     pairwise_min_samples = MIN_CKA_SAMPLES
+    pairwise_min_test_samples = MIN_CKA_SAMPLES  # CKA is computed on the held-out rows too
 
     def _check_params(self) -> None:
         super()._check_params()

@@ -112,6 +112,8 @@ class LinearMetric(AlignmentMetric):
     0.0
     """
 
+    pairwise_symmetric = True  # d(X, Y) = d(Y, X): each unordered pair once
+
     def __init__(
         self,
         alpha: float = 1.0,

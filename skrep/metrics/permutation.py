@@ -81,6 +81,8 @@ class PermutationMetric(AlignmentMetric):
     0.0
     """
 
+    pairwise_symmetric = True  # d(X, Y) = d(Y, X): each unordered pair once
+
     def __init__(
         self,
         *,

@@ -116,6 +116,8 @@ class StochasticMetric(BaseMetric):
 
     _accepts_moments = False
     preprocessor = None  # not a parameter: the stochastic metrics take none
+    # Each unordered pair once, mirrored, as netrep's pairwise_distances does.
+    pairwise_symmetric = True
 
     # -- parameters ------------------------------------------------------------------
     def _check_params(self) -> None:
