@@ -8,7 +8,6 @@ from typing import Any
 
 __all__ = [
     "keyword_only",
-    "renamed_keyword",
     "renamed_parameter_value",
     "renamed_attribute",
 ]
@@ -61,52 +60,6 @@ def keyword_only(
             raise TypeError(f"{owner}() got {name!r} both by position and by keyword.")
         values[name] = value
     return values
-
-
-def renamed_keyword(
-    kwargs: dict[str, Any], old: str, new: str, new_value: Any, default: Any, owner: str
-) -> Any:
-    """The value of a renamed keyword argument, taking the old name with a FutureWarning.
-
-    Parameters
-    ----------
-    kwargs : dict
-        Extra keyword arguments received (``**kwargs``); ``old`` is removed
-        from it. Anything left is an error.
-    old, new : str
-        The old and new parameter names.
-    new_value : object
-        The value received under the new name.
-    default : object
-        The new parameter's default (to tell whether it was given).
-    owner : str
-        The function, for the messages.
-
-    Returns
-    -------
-    object
-        The value to use.
-
-    Raises
-    ------
-    TypeError
-        Both names given, or an unknown keyword.
-    """
-    value = new_value
-    if old in kwargs:
-        warnings.warn(
-            f"The {old!r} argument of {owner}() was renamed {new!r}; {old!r} is deprecated "
-            "and will be removed in the next release.",
-            FutureWarning,
-            stacklevel=3,
-        )
-        if new_value is not default and new_value != default:
-            raise TypeError(f"{owner}() got both {old!r} and its new name {new!r}.")
-        value = kwargs.pop(old)
-    if kwargs:
-        unknown = next(iter(kwargs))
-        raise TypeError(f"{owner}() got an unexpected keyword argument {unknown!r}.")
-    return value
 
 
 def renamed_parameter_value(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.utils.validation import check_array
@@ -397,3 +398,24 @@ def check_responses(X: ArrayLike, name: str, *, allow_repeats: bool = True) -> A
         )
     check_finite(X, name)
     return X
+
+
+def check_equal_widths(widths: Sequence[int], names: Sequence[str], owner: str) -> None:
+    """Raise unless every network has the first one's width (for ``zero_pad=False``).
+
+    Parameters
+    ----------
+    widths : sequence of int
+        The number of features (units) of each network, after any preprocessing.
+    names : sequence of str
+        The networks' names, for the message.
+    owner : str
+        The estimator whose ``zero_pad`` is False, for the message.
+    """
+    for width, name in zip(widths, names, strict=True):
+        if width != widths[0]:
+            raise ValueError(
+                f"{name} has {width} features (after any preprocessing) but {names[0]} has "
+                f"{widths[0]}, and zero_pad=False in {owner}; expected networks of equal "
+                "width, or zero_pad=True to append zero columns to the narrower ones."
+            )

@@ -14,7 +14,6 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from sklearn.base import clone
 
 from ._typing import Device
@@ -90,16 +89,6 @@ def _resolve(measure: Any, device: Device) -> tuple[PairwiseMeasure, str]:
     raise InvalidParameterError(
         f"The 'measure' argument of layer_similarity must be {_named_choices()}; got {measure!r}."
     )
-
-
-def _check_finite(matrix: np.ndarray, row_names: list[str], column_names: list[str]) -> None:
-    bad = np.argwhere(~np.isfinite(matrix))
-    if bad.size:
-        i, j = (int(k) for k in bad[0])
-        raise ValueError(
-            f"The measure returned {float(matrix[i, j])!r} for {row_names[i]} and "
-            f"{column_names[j]}; expected a finite value."
-        )
 
 
 def layer_similarity(
@@ -202,21 +191,10 @@ def layer_similarity(
         arg_names=("layers_a", "layers_b", "layers_a_test", "layers_b_test"),
     )
     square = layers_b is None
-    n_rows, n_columns = result.train.shape
     matrices = [result.train] if result.test is None else [result.train, result.test]
-    for matrix, suffix in zip(matrices, ("", "_test"), strict=False):
-        rows = _labels(f"layers_a{suffix}", result.row_keys, n_rows)
-        columns = rows if square else _labels(f"layers_b{suffix}", result.column_keys, n_columns)
-        _check_finite(matrix, rows, columns)
     column_keys = result.row_keys if square else result.column_keys
     wrapped = [
         MeasureMatrix(matrix, result.kind, label, result.row_keys, column_keys)
         for matrix in matrices
     ]
     return wrapped[0] if len(wrapped) == 1 else tuple(wrapped)
-
-
-def _labels(arg_name: str, keys: list | None, n: int) -> list[str]:
-    if keys is None:
-        return [f"{arg_name}[{k}]" for k in range(n)]
-    return [f"{arg_name}[{key!r}]" for key in keys]

@@ -189,3 +189,14 @@ def test_held_out_data_needs_the_measures_minimum_of_rows(rng):
     layers = collection(rng, 2, n=20)
     with pytest.raises(ValueError, match="at least 4"):
         compute_pairs(CKAEstimator(), layers, Xs_test=[A[:2] for A in layers])
+
+
+def test_non_finite_values_are_an_error_naming_the_pair(rng):
+    Xs = collection(rng, 3)
+    Xs_test = collection(rng, 3, n=5)
+    nan_on_test = FunctionMeasure(lambda A, B: np.nan if len(A) == 5 else 1.0)
+    with pytest.raises(ValueError, match=r"returned nan for Xs_test\[0\] and Xs_test\[0\]"):
+        compute_pairs(nan_on_test, Xs, Xs_test=Xs_test)
+    inf_across = FunctionMeasure(lambda A, B: np.inf if A.shape != B.shape else 1.0)
+    with pytest.raises(ValueError, match=r"returned inf for Xs\[0\] and Ys\[1\]"):
+        compute_pairs(inf_across, Xs, [Xs[0], Xs[0][:, :2]])

@@ -215,3 +215,30 @@ def test_layer_similarity_rejects_non_finite_values_and_single_arrays(rng):
         skrep.layer_similarity(lambda X, Y: float("nan"), layers)
     with pytest.raises(ValueError, match="layers_a is a 2-D array of shape"):
         skrep.layer_similarity("linear_cka", layers[0])
+
+
+@pytest.mark.parametrize("scale", [1e-5, 1e5])
+@pytest.mark.parametrize(
+    "measure",
+    ["linear_cka", "rbf_cka", "mean_cca", "svcca", "mutual_knn", "linear_regression", "pwcca"],
+)
+def test_batched_layers_are_scale_invariant_and_float32_safe(rng, measure, scale):
+    # Every named measure is invariant to scaling a layer: at 1e-5 and 1e5 the
+    # batched matrix equals that of the unscaled layers.
+    layers = layers_of(rng, n=60, widths=(5, 8, 4))
+    expected = layer_similarity(measure, layers)
+    np.testing.assert_allclose(
+        layer_similarity(measure, [scale * A for A in layers]), expected, atol=1e-9
+    )
+    # In float32 with an offset of 1e3 the batched matrix keeps float32 accuracy:
+    # the same as float64 with the same offset (the measures that center first
+    # do not see the offset at all; PWCCA adds the means back, as published).
+    # kNN is left out: it ranks raw cosines, which the offset makes all near 1.
+    if measure == "mutual_knn":
+        return
+    shifted = [A + 1e3 for A in layers]
+    in_float64 = layer_similarity(measure, shifted)
+    if measure != "pwcca":
+        np.testing.assert_allclose(in_float64, expected, atol=1e-9)
+    in_float32 = layer_similarity(measure, [A.astype(np.float32) for A in shifted])
+    np.testing.assert_allclose(in_float32, in_float64, atol=2e-3)

@@ -16,7 +16,7 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 
 from .._array import convert_like, floating_dtype, get_namespace, is_foreign_array, move_to_device
-from .._validation import check_representation
+from .._validation import check_paired_samples, check_representation
 
 __all__ = ["network_list", "validate_networks", "check_same_samples"]
 
@@ -93,31 +93,24 @@ def network_list(networks: object, arg_name: str) -> tuple[list, list[str], list
     return items, names, keys
 
 
-def check_same_samples(arrays: Sequence, names: Sequence[str], what: str = "samples") -> None:
-    """Raise unless every array has as many rows as the first.
+def check_same_samples(arrays: Sequence, names: Sequence[str]) -> None:
+    """Raise unless every array has as many rows (stimuli) as the first.
 
     Parameters
     ----------
     arrays : sequence of arrays
-        Validated arrays (first axis: stimuli, or stimulus classes).
+        Validated arrays, one row per stimulus.
     names : sequence of str
         Their names in the message.
-    what : str, default="samples"
-        What the first axis counts, for the message.
 
     Raises
     ------
     ValueError
-        Naming the first array whose row count differs, its count and the
-        reference's.
+        From :func:`skrep._validation.check_paired_samples`, naming the first
+        array whose row count differs first, then the reference.
     """
-    for array, name in zip(arrays, names, strict=True):
-        if array.shape[0] != arrays[0].shape[0]:
-            raise ValueError(
-                f"{name} has {array.shape[0]} {what} (rows) but {names[0]} has "
-                f"{arrays[0].shape[0]}; expected every network's responses to the same "
-                "stimuli, one row per stimulus in the same order."
-            )
+    for array, name in zip(arrays[1:], names[1:], strict=True):
+        check_paired_samples(array, arrays[0], names=(name, names[0]))
 
 
 def validate_networks(

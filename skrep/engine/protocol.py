@@ -280,7 +280,32 @@ def _score(fitted: Any, A: Array, B: Array) -> float:
     return float(fitted.score(A, B))
 
 
-class EstimatorMeasure(PairwiseMeasure):
+class _DataAsGiven(PairwiseMeasure):
+    """A measure with no per-network work: the data is kept as given."""
+
+    def pairwise_prepare(
+        self, X: Array, X_test: Array | None, name: str, test_name: str
+    ) -> PreparedData:
+        """Keep the data as it is.
+
+        Parameters
+        ----------
+        X : array
+            Training data.
+        X_test : array or None
+            Held-out data.
+        name, test_name : str
+            Unused.
+
+        Returns
+        -------
+        PreparedData
+            The data as given.
+        """
+        return PreparedData(X, X_test)
+
+
+class EstimatorMeasure(_DataAsGiven):
     """Any estimator with ``fit(X, Y)`` and ``score(X, Y)``, as a pairwise measure.
 
     Each pair is fitted on a clone of the estimator (on the training data)
@@ -298,27 +323,6 @@ class EstimatorMeasure(PairwiseMeasure):
     def __init__(self, estimator: Any, device: Device = None) -> None:
         self.estimator = estimator
         self.device = device
-
-    def pairwise_prepare(
-        self, X: Array, X_test: Array | None, name: str, test_name: str
-    ) -> PreparedData:
-        """Keep the data as it is (the estimator does all its work per pair).
-
-        Parameters
-        ----------
-        X : array
-            Training data.
-        X_test : array or None
-            Held-out data.
-        name, test_name : str
-            Unused.
-
-        Returns
-        -------
-        PreparedData
-            The data as given.
-        """
-        return PreparedData(X, X_test)
 
     def pairwise_block(
         self, nets_a: Sequence, nets_b: Sequence, pairs: Sequence, *, same_block: bool
@@ -342,7 +346,7 @@ class EstimatorMeasure(PairwiseMeasure):
         return fit_each_pair(self.estimator, nets_a, nets_b, pairs, _score)
 
 
-class FunctionMeasure(PairwiseMeasure):
+class FunctionMeasure(_DataAsGiven):
     """A function ``f(X, Y) -> float`` as a pairwise measure.
 
     The function is called on the training data of each pair and, with
@@ -365,27 +369,6 @@ class FunctionMeasure(PairwiseMeasure):
         self.function = function
         self.pairwise_symmetric = bool(symmetric)
         self.device = device
-
-    def pairwise_prepare(
-        self, X: Array, X_test: Array | None, name: str, test_name: str
-    ) -> PreparedData:
-        """Keep the data as it is.
-
-        Parameters
-        ----------
-        X : array
-            Training data.
-        X_test : array or None
-            Held-out data.
-        name, test_name : str
-            Unused.
-
-        Returns
-        -------
-        PreparedData
-            The data as given.
-        """
-        return PreparedData(X, X_test)
 
     def pairwise_block(
         self, nets_a: Sequence, nets_b: Sequence, pairs: Sequence, *, same_block: bool

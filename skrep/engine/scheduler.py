@@ -282,23 +282,18 @@ def compute_pairs(
     rows, row_names, row_keys = network_list(Xs, x_arg)
     columns, column_names, column_keys = ([], [], None) if square else network_list(Ys, y_arg)
     has_test = Xs_test is not None
-    row_tests, row_test_names = (None, None)
-    column_tests, column_test_names = [], []
-    if has_test:
-        row_tests, row_test_names = _held_out(Xs_test, x_test_arg, row_keys, len(rows), x_arg)
-        if not square:
-            column_tests, column_test_names = _held_out(
-                Ys_test, y_test_arg, column_keys, len(columns), y_arg
-            )
+    # Every network of the job in one list: the rows, then the columns.
     names = row_names + column_names
-    test_names = (
-        (row_test_names + column_test_names) if has_test else [f"{n} (held out)" for n in names]
-    )
+    test_names = [f"{n} (held out)" for n in names]
+    held_out = None
+    if has_test:
+        held_out, test_names = _held_out(Xs_test, x_test_arg, row_keys, len(rows), x_arg)
+        if not square:
+            more, more_names = _held_out(Ys_test, y_test_arg, column_keys, len(columns), y_arg)
+            held_out, test_names = held_out + more, test_names + more_names
     if hasattr(measure, "get_params"):
         measure = clone(measure)
-    trains, tests = measure.pairwise_validate(
-        rows + columns, (row_tests + column_tests) if has_test else None, names, test_names
-    )
+    trains, tests = measure.pairwise_validate(rows + columns, held_out, names, test_names)
     kind = measure.pairwise_kind
     n_rows, n_columns = len(rows), (None if square else len(columns))
     shape = (n_rows, n_rows if square else n_columns)
@@ -367,19 +362,30 @@ def compute_pairs(
                     progress.update(len(task.pairs))
         results.extend(_wait_for(deferred, store, arguments, progress))
 
+    column_offset = 0 if square else n_rows
     for task, (block_train, block_test) in results:
         rows_index = np.array([task.rows[a] for a, _ in task.pairs])
-        columns_index = np.array([task.columns[b] for _, b in task.pairs])
-        if not square:
-            columns_index = columns_index - n_rows
-        train[rows_index, columns_index] = block_train
-        if symmetric:
-            train[columns_index, rows_index] = block_train
-        if test is not None:
-            test[rows_index, columns_index] = block_test
-            if symmetric:
-                test[columns_index, rows_index] = block_test
+        columns_index = np.array([task.columns[b] for _, b in task.pairs]) - column_offset
+        for matrix, values in ((train, block_train), (test, block_test)):
+            if matrix is not None:
+                matrix[rows_index, columns_index] = values
+                if symmetric:
+                    matrix[columns_index, rows_index] = values
+    _check_finite(train, names, column_offset)
+    if test is not None:
+        _check_finite(test, test_names, column_offset)
     return PairsResult(train, test, kind, row_keys, column_keys)
+
+
+def _check_finite(matrix: np.ndarray, names: list[str], column_offset: int) -> None:
+    """Raise, naming the pair, where the measure returned NaN or infinity (never silent)."""
+    bad = np.argwhere(~np.isfinite(matrix))
+    if bad.size:
+        i, j = (int(k) for k in bad[0])
+        raise ValueError(
+            f"The measure returned {float(matrix[i, j])!r} for {names[i]} and "
+            f"{names[column_offset + j]}; expected a finite value."
+        )
 
 
 def _wait_for(deferred: list, store: BlockStore | None, arguments: Any, progress: Any) -> list:

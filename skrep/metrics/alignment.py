@@ -16,14 +16,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._array import convert_like, zero_pad_columns
 from .._typing import Array, ArrayLike
-from .._validation import check_bool, match_widths
+from .._validation import check_bool, check_equal_widths, match_widths
 from ..exceptions import InvalidParameterError
 from ..functional.ground_metrics import GROUND_METRICS
+from ..functional.network_blocks import gram_block_size
 from ._base import BaseMetric
 
 if TYPE_CHECKING:
     from sklearn.utils import Tags
 
+    from ..engine import PreparedData
     from ..functional.network_blocks import PreparedNetwork
 
 __all__ = ["AlignmentMetric"]
@@ -78,18 +80,26 @@ class AlignmentMetric(BaseMetric):
                         "its angular distance to any network is undefined; expected a "
                         "representation with nonzero variance, or score_method='euclidean'."
                     )
-        if self.zero_pad:
-            return
-        widths = {net.train.shape[1] for net in networks}
-        if len(widths) > 1:
-            first = networks[0].train.shape[1]
-            k = next(i for i, net in enumerate(networks) if net.train.shape[1] != first)
-            raise ValueError(
-                f"{names[k]} has {networks[k].train.shape[1]} features (after any "
-                f"preprocessing) but {names[0]} has {first}, and zero_pad=False in "
-                f"{type(self).__name__}; expected networks of equal width, or "
-                "zero_pad=True to append zero columns to the narrower ones."
-            )
+        if not self.zero_pad:
+            widths = [net.train.shape[1] for net in networks]
+            check_equal_widths(widths, names, type(self).__name__)
+
+    def pairwise_block_size(self, networks: Sequence[PreparedData], budget_bytes: int) -> int:
+        """Most networks per block whose Gram product fits ``budget_bytes``.
+
+        Parameters
+        ----------
+        networks : sequence of PreparedData
+            The validated networks.
+        budget_bytes : int
+            Working memory per task.
+
+        Returns
+        -------
+        int
+            Networks per block.
+        """
+        return gram_block_size(networks, budget_bytes)
 
     def _pad_to_fitted(self, A: Array) -> Array:
         # The width check against n_features_in_ already ran, so A is at most

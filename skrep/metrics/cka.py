@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from .._typing import Array, ArrayLike, Device
-from ..functional.centering import center_and_scale
 from ..functional.hsic import MIN_CKA_SAMPLES
 from ..functional.kernel import check_kernel_params, cka, cka_between
 from ._similarity import SimilarityEstimator
@@ -134,7 +133,7 @@ class CKAEstimator(SimilarityEstimator):
     def pairwise_prepare(
         self, X: Array, X_test: Array | None, name: str, test_name: str
     ) -> _NamedLayer:
-        """Per-layer work: the preprocessor, and the check that the layer varies.
+        """Per-layer work: the preprocessor; the layer keeps its names for messages.
 
         Parameters
         ----------
@@ -150,10 +149,9 @@ class CKAEstimator(SimilarityEstimator):
         tuple
             The (preprocessed) data and the names, for :meth:`pairwise_block`.
         """
+        # No centering here: the block's Gram statistics center each layer (and
+        # reject a constant one by these names), once per block.
         data = super().pairwise_prepare(X, X_test, name, test_name)
-        for A, label in ((data.train, name), (data.test, test_name)):
-            if A is not None:
-                center_and_scale(A, label, "CKA")  # a constant layer is an error, named
         return _NamedLayer(data.train, data.test, name, test_name)
 
     def pairwise_block(

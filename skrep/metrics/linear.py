@@ -13,13 +13,12 @@ from ..functional.linear import (
     linear_block_distances,
     prepare_linear_network,
 )
-from ..functional.network_blocks import PreparedNetwork, gram_block_size
+from ..functional.network_blocks import PreparedNetwork
 from .alignment import AlignmentMetric
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..engine import PreparedData
 
 __all__ = ["LinearMetric"]
 
@@ -209,20 +208,3 @@ class LinearMetric(AlignmentMetric):
             score_method=self.score_method,
             same_block=same_block,
         )
-
-    def pairwise_block_size(self, networks: Sequence[PreparedData], budget_bytes: int) -> int:
-        """Most networks per block whose Gram product fits ``budget_bytes``.
-
-        Parameters
-        ----------
-        networks : sequence of PreparedData
-            The validated networks.
-        budget_bytes : int
-            Working memory per task.
-
-        Returns
-        -------
-        int
-            Networks per block.
-        """
-        return gram_block_size(networks, budget_bytes)

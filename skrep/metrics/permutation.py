@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._typing import Array, Device
-from ..functional.network_blocks import PreparedNetwork, gram_block_size, prepare_centered_network
+from ..functional.network_blocks import PreparedNetwork, prepare_centered_network
 from ..functional.permutation import (
     apply_permutation,
     fit_permutation_alignment,
@@ -17,7 +17,6 @@ from .alignment import AlignmentMetric
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..engine import PreparedData
 
 __all__ = ["PermutationMetric"]
 
@@ -166,20 +165,3 @@ class PermutationMetric(AlignmentMetric):
         return permutation_block_distances(
             nets_a, nets_b, pairs, score_method=self.score_method, same_block=same_block
         )
-
-    def pairwise_block_size(self, networks: Sequence[PreparedData], budget_bytes: int) -> int:
-        """Most networks per block whose Gram product fits ``budget_bytes``.
-
-        Parameters
-        ----------
-        networks : sequence of PreparedData
-            The validated networks.
-        budget_bytes : int
-            Working memory per task.
-
-        Returns
-        -------
-        int
-            Networks per block.
-        """
-        return gram_block_size(networks, budget_bytes)

@@ -25,6 +25,7 @@ from .._typing import Array, ArrayLike
 from .._validation import (
     check_bool,
     check_device,
+    check_equal_widths,
     check_positive_int,
     check_responses,
     check_tolerance,
@@ -445,15 +446,9 @@ class StochasticMetric(BaseMetric):
         names : sequence of str
             Their names, for messages.
         """
-        widths = [self._summary_width(net.train) for net in networks]
-        if len(set(widths)) > 1 and not self.zero_pad:
-            first = widths[0]
-            k = next(i for i, width in enumerate(widths) if width != first)
-            raise ValueError(
-                f"{names[k]} has {widths[k]} features but {names[0]} has "
-                f"{first}, and zero_pad=False in {type(self).__name__}; expected networks "
-                "of equal width, or zero_pad=True."
-            )
+        if not self.zero_pad:
+            widths = [self._summary_width(net.train) for net in networks]
+            check_equal_widths(widths, names, type(self).__name__)
 
     def __sklearn_tags__(self) -> Tags:
         """Tags: 3-D input, a transformer that keeps float32 and float64."""
