@@ -508,3 +508,23 @@ def test_float32_close_pairs_match_single_fits(rng, metric):
         single = metric.fit(Xs[i], Xs[j]).distance(Xs[i], Xs[j])
         assert 0.005 < single < 0.2
         assert D[i, j] == pytest.approx(single, rel=2e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "metric", [LinearMetric(alpha=1.0), LinearMetric(alpha=0.5), PermutationMetric()]
+)
+def test_batched_matrices_are_metrics_on_random_collections(metric, dtype):
+    # 150 random collections of 6 networks (some pairs near each other, where the
+    # batched path refines from the data): 20 triples each, 3000 triangles in all.
+    tolerance = 1e-10 if dtype == np.float64 else 1e-5
+    rng = np.random.default_rng(7)
+    for _ in range(150):
+        base = rng.standard_normal((25, 4))
+        noise = rng.choice([0.005, 0.05, 0.5, 3.0], size=6)
+        Xs = [(base + s * rng.standard_normal((25, 4))).astype(dtype) for s in noise]
+        D, _ = pairwise_distances(metric, Xs)
+        assert np.all(np.diag(D) == 0) and np.array_equal(D, D.T) and np.all(D >= 0)
+        for i, j, k in itertools.combinations(range(6), 3):
+            for a, b, c in ((i, j, k), (j, k, i), (k, i, j)):
+                assert D[a, c] <= D[a, b] + D[b, c] + tolerance
