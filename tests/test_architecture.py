@@ -23,16 +23,31 @@ LAYERS = [
     ("skrep._validation",),
     ("skrep._deprecation",),
     ("skrep.functional", "skrep.engine"),
+    ("skrep.extraction",),
     ("skrep.metrics",),
     ("skrep.rdm", "skrep.datasets", "skrep.preprocessing"),
-    ("skrep.multiset", "skrep.layerwise", "skrep.model_selection", "skrep.compat"),
+    (
+        "skrep.multiset",
+        "skrep.layerwise",
+        "skrep.model_selection",
+        "skrep.compat",
+        "skrep.sparsity",
+    ),
+    ("skrep.benchmarking",),
     ("skrep.plotting",),
     ("skrep.cli", "skrep.demo"),
     ("skrep.__main__",),
     ("skrep",),
 ]
 #: Packages whose sibling modules may import each other freely (one room each).
-PACKAGES = ("skrep.functional", "skrep.engine", "skrep.metrics", "skrep.datasets", "skrep.compat")
+PACKAGES = (
+    "skrep.functional",
+    "skrep.engine",
+    "skrep.extraction",
+    "skrep.metrics",
+    "skrep.datasets",
+    "skrep.compat",
+)
 #: The two modules of skrep.functional and skrep.engine must not see each other.
 SEPARATE = ("skrep.functional", "skrep.engine")
 

@@ -21,7 +21,7 @@ from .._array import to_numpy
 from .._version import __version__
 from ..exceptions import CacheWarning
 
-__all__ = ["job_key", "CACHE_LAYOUT_WORKERS"]
+__all__ = ["job_key", "fingerprint", "CACHE_LAYOUT_WORKERS"]
 
 
 #: With a cache, blocks are laid out as if for this many workers, whatever ``n_jobs`` is:
@@ -37,49 +37,60 @@ def _code_fingerprint(code: types.CodeType) -> tuple:
     return (code.co_code, constants, code.co_names, code.co_varnames)
 
 
-def _fingerprint(value: Any) -> Any:
+def fingerprint(value: Any) -> Any:
     """What a parameter's value is, for the key: functions by their code, not their name.
 
     joblib hashes a module-level function by its name, so editing it would
     leave its old results in the cache; lambdas and closures it cannot hash.
     Here a function stands for its code, defaults and closure (not the
     globals it reads, which are documented as not part of the key).
+
+    Parameters
+    ----------
+    value : object
+        A parameter: a dict, list, tuple, function, :func:`functools.partial`,
+        estimator (by its class and ``get_params``) or any hashable value.
+
+    Returns
+    -------
+    object
+        A nested tuple that :func:`joblib.hash` turns into a key.
     """
     if isinstance(value, dict):
-        return tuple(sorted((str(k), _fingerprint(v)) for k, v in value.items()))
+        return tuple(sorted((str(k), fingerprint(v)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
-        return tuple(_fingerprint(v) for v in value)
+        return tuple(fingerprint(v) for v in value)
     if isinstance(value, functools.partial):
         return (
             "partial",
-            _fingerprint(value.func),
-            _fingerprint(value.args),
-            _fingerprint(value.keywords),
+            fingerprint(value.func),
+            fingerprint(value.args),
+            fingerprint(value.keywords),
         )
     if isinstance(value, types.FunctionType):
-        cells = tuple(_fingerprint(cell.cell_contents) for cell in value.__closure__ or ())
+        cells = tuple(fingerprint(cell.cell_contents) for cell in value.__closure__ or ())
         return (
             "function",
             value.__module__,
             value.__qualname__,
             _code_fingerprint(value.__code__),
-            _fingerprint(value.__defaults__ or ()),
-            _fingerprint(value.__kwdefaults__ or {}),
+            fingerprint(value.__defaults__ or ()),
+            fingerprint(value.__kwdefaults__ or {}),
             cells,
         )
     if hasattr(value, "get_params") and not isinstance(value, type):
         return (
             type(value).__module__,
             type(value).__qualname__,
-            _fingerprint(value.get_params(deep=False)),
+            fingerprint(value.get_params(deep=False)),
         )
     return value
 
 
 def _parameters(measure: Any) -> Any:
     if hasattr(measure, "get_params"):
-        return _fingerprint(measure)
-    return (type(measure).__qualname__, _fingerprint(vars(measure)))
+        return fingerprint(measure)
+    return (type(measure).__qualname__, fingerprint(vars(measure)))
 
 
 def _host(data: Any) -> Any:

@@ -1,0 +1,285 @@
+"""Where extracted batches go: arrays in memory, or ``.npy`` files that a rerun resumes.
+
+On disk, each layer is ``out_dir/<layer>.npy``; a record beside them
+(:data:`RECORD`) holds the run's arguments, the layers' widths and how many
+stimuli are written. A batch is written and flushed before the record counts
+it (the record is replaced atomically), so an interrupted run resumes at the
+first batch not counted. When the number of stimuli is not known in advance
+(a generator), a layer is appended to ``<layer>.npy.partial`` and becomes a
+``.npy`` file at the end. Nothing is returned before every batch is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["RECORD", "MemoryStore", "DiskStore", "layer_file_name"]
+
+#: The name of the progress record in ``out_dir``.
+RECORD = "skrep-extraction.json"
+_FORMAT = 1
+
+
+def layer_file_name(layer: str) -> str:
+    """The ``.npy`` file name of a layer (path separators replaced by ``_``).
+
+    Parameters
+    ----------
+    layer : str
+        The layer's name.
+
+    Returns
+    -------
+    str
+        ``"<layer>.npy"``.
+    """
+    return layer.replace("/", "_").replace("\\", "_") + ".npy"
+
+
+class MemoryStore:
+    """Batches gathered in memory (preallocated when the number of stimuli is known).
+
+    Parameters
+    ----------
+    layers : list of str
+        The layers, in order.
+    n_stimuli : int or None
+        The number of stimuli, if known.
+    """
+
+    rows_done = 0
+    complete = False
+
+    def __init__(self, layers: list[str], n_stimuli: int | None) -> None:
+        self.layers, self.n_stimuli = layers, n_stimuli
+        self.arrays: dict[str, np.ndarray] = {}
+        self.parts: dict[str, list[np.ndarray]] = {layer: [] for layer in layers}
+
+    def write(self, layer: str, row: int, values: np.ndarray) -> None:
+        """Store one batch of a layer at row ``row``.
+
+        Parameters
+        ----------
+        layer : str
+            The layer.
+        row : int
+            The batch's first row.
+        values : numpy.ndarray of shape (n_rows, n_features)
+            The batch's features.
+        """
+        if self.n_stimuli is None:
+            self.parts[layer].append(values)
+            return
+        if layer not in self.arrays:
+            self.arrays[layer] = np.empty((self.n_stimuli, values.shape[1]), values.dtype)
+        self.arrays[layer][row : row + values.shape[0]] = values
+
+    def commit(self, rows_done: int) -> None:
+        """Count the rows written so far (nothing to record in memory).
+
+        Parameters
+        ----------
+        rows_done : int
+            Rows written.
+        """
+        self.rows_done = rows_done
+
+    def finish(self) -> dict[str, np.ndarray]:
+        """The layers' arrays.
+
+        Returns
+        -------
+        dict of str -> numpy.ndarray
+            One (n_stimuli, n_features) array per layer.
+        """
+        if self.n_stimuli is None:
+            return {layer: np.concatenate(self.parts.pop(layer)) for layer in self.layers}
+        return {layer: self.arrays[layer] for layer in self.layers}
+
+
+class DiskStore:
+    """Batches streamed into ``out_dir/<layer>.npy``, resumable.
+
+    Parameters
+    ----------
+    out_dir : path
+        The folder (created if missing).
+    layers : list of str
+        The layers, in order.
+    n_stimuli : int or None
+        The number of stimuli, if known.
+    arguments : dict of str -> str
+        What the values depend on (the model's parameters, the stimuli, the
+        options); a record of other arguments is an error, not a resume.
+    seed : int or None
+        The projections' seed when drawn at random; a resumed run reads it
+        back from the record (:attr:`seed`), so its batches match.
+    """
+
+    def __init__(
+        self,
+        out_dir: str | os.PathLike[str],
+        layers: list[str],
+        n_stimuli: int | None,
+        arguments: dict[str, str],
+        seed: int | None = None,
+    ) -> None:
+        self.seed = seed
+        self.folder = Path(out_dir).absolute()
+        self.layers, self.n_stimuli, self.arguments = layers, n_stimuli, arguments
+        self.files = {layer: self.folder / layer_file_name(layer) for layer in layers}
+        self.widths: dict[str, tuple[int, str]] = {}
+        self.arrays: dict[str, Any] = {}
+        self.rows_done, self.complete = 0, False
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ValueError(f"out_dir {str(self.folder)!r} is a file; expected a folder.")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        record_path = self.folder / RECORD
+        if record_path.exists():
+            self._resume(record_path)
+        else:
+            self._check_no_foreign_files()
+
+    def _check_no_foreign_files(self) -> None:
+        for path in self.files.values():
+            for candidate in (path, path.with_name(path.name + ".partial")):
+                if candidate.exists():
+                    raise ValueError(
+                        f"out_dir {str(self.folder)!r} holds {candidate.name}, which no "
+                        f"extraction record ({RECORD}) describes; choose an empty folder or "
+                        "remove the file."
+                    )
+
+    def _resume(self, record_path: Path) -> None:
+        try:
+            record = json.loads(record_path.read_text())
+            recorded = record["arguments"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(
+                f"out_dir {str(self.folder)!r} holds an unreadable {RECORD} ({exc}); choose "
+                "another folder or remove it."
+            ) from exc
+        if record.get("format") != _FORMAT or recorded != self.arguments:
+            differ = sorted(
+                k
+                for k in set(recorded) | set(self.arguments)
+                if recorded.get(k) != self.arguments.get(k)
+            )
+            raise ValueError(
+                f"out_dir {str(self.folder)!r} holds the activations of another extraction "
+                f"(different {', '.join(differ) or 'format'}); choose another folder, or remove "
+                "it to extract again."
+            )
+        self.widths = {k: (int(w), str(d)) for k, (w, d) in record["widths"].items()}
+        self.rows_done, self.complete = int(record["rows_done"]), bool(record["complete"])
+        self.seed = record.get("seed")
+        for layer, (width, dtype) in self.widths.items():
+            self._open(layer, width, dtype, resume=True)
+
+    def _open(self, layer: str, width: int, dtype: str, *, resume: bool) -> None:
+        path = self.files[layer]
+        if self.complete:
+            return
+        if self.n_stimuli is not None:
+            mode = "r+" if resume else "w+"
+            if resume and not path.exists():
+                raise ValueError(f"out_dir is missing {path.name}, which its {RECORD} lists.")
+            self.arrays[layer] = np.lib.format.open_memmap(
+                path, mode=mode, dtype=np.dtype(dtype), shape=(self.n_stimuli, width)
+            )
+            return
+        partial = path.with_name(path.name + ".partial")
+        handle = partial.open("r+b" if resume and partial.exists() else "w+b")
+        handle.truncate(self.rows_done * width * np.dtype(dtype).itemsize)
+        handle.seek(0, os.SEEK_END)
+        self.arrays[layer] = handle
+
+    def write(self, layer: str, row: int, values: np.ndarray) -> None:
+        """Write one batch of a layer at row ``row``.
+
+        Parameters
+        ----------
+        layer : str
+            The layer.
+        row : int
+            The batch's first row.
+        values : numpy.ndarray of shape (n_rows, n_features)
+            The batch's features.
+        """
+        if layer not in self.widths:
+            self.widths[layer] = (int(values.shape[1]), values.dtype.str)
+            self._open(layer, values.shape[1], values.dtype.str, resume=False)
+        target = self.arrays[layer]
+        if self.n_stimuli is None:
+            target.write(np.ascontiguousarray(values, dtype=np.dtype(self.widths[layer][1])))
+        else:
+            target[row : row + values.shape[0]] = values
+
+    def _save_record(self) -> None:
+        record = {
+            "format": _FORMAT,
+            "arguments": self.arguments,
+            "layers": self.layers,
+            "widths": {k: list(v) for k, v in self.widths.items()},
+            "n_stimuli": self.n_stimuli,
+            "rows_done": self.rows_done,
+            "complete": self.complete,
+            "seed": self.seed,
+        }
+        temporary = self.folder / f".{RECORD}.{os.getpid()}.tmp"
+        temporary.write_text(json.dumps(record, indent=1))
+        os.replace(temporary, self.folder / RECORD)
+
+    def commit(self, rows_done: int) -> None:
+        """Flush the written batches, then record that ``rows_done`` rows are done.
+
+        Parameters
+        ----------
+        rows_done : int
+            Rows written.
+        """
+        for target in self.arrays.values():
+            target.flush()
+            if self.n_stimuli is None:
+                os.fsync(target.fileno())
+        self.rows_done = rows_done
+        self._save_record()
+
+    def _convert_partial(self, layer: str) -> None:
+        width, dtype = self.widths[layer]
+        handle = self.arrays.pop(layer)
+        handle.close()
+        partial = self.files[layer].with_name(self.files[layer].name + ".partial")
+        output = np.lib.format.open_memmap(
+            self.files[layer], mode="w+", dtype=np.dtype(dtype), shape=(self.rows_done, width)
+        )
+        source = np.memmap(partial, dtype=np.dtype(dtype), mode="r", shape=(self.rows_done, width))
+        step = max(1, (64 << 20) // max(1, width * np.dtype(dtype).itemsize))
+        for start in range(0, self.rows_done, step):
+            output[start : start + step] = source[start : start + step]
+        output.flush()
+        del source, output
+        partial.unlink()
+
+    def finish(self) -> dict[str, np.ndarray]:
+        """Mark the run complete and open every layer read-only.
+
+        Returns
+        -------
+        dict of str -> numpy.memmap
+            One read-only memory-mapped (n_stimuli, n_features) array per layer.
+        """
+        if not self.complete:
+            for layer in self.layers:
+                if self.n_stimuli is None:
+                    self._convert_partial(layer)
+                else:
+                    self.arrays.pop(layer).flush()
+            self.complete = True
+            self._save_record()
+        return {layer: np.load(self.files[layer], mmap_mode="r") for layer in self.layers}
