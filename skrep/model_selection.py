@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,6 +13,7 @@ from sklearn.model_selection import check_cv
 
 from ._typing import Array, ArrayLike
 from ._validation import check_paired_samples, check_representation
+from .metrics import DataRDMs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,13 +21,42 @@ if TYPE_CHECKING:
 __all__ = ["benchmark_layers", "best_layer_scores"]
 
 
-def _named(mapping: dict[str, ArrayLike], label: str) -> dict[str, Array]:
-    if not isinstance(mapping, dict) or not mapping:
+def check_named_arrays(mapping: Mapping[str, Any], label: str) -> dict[str, Any]:
+    """Check a dict name -> array (n_stimuli, n_features); DataRDMs pass as they are.
+
+    Parameters
+    ----------
+    mapping : dict of str -> array-like or DataRDMs
+        Layers or regions.
+    label : str
+        The argument's name, for error messages.
+
+    Returns
+    -------
+    dict of str -> array or DataRDMs
+        The checked arrays, keyed by string names.
+    """
+    if not isinstance(mapping, Mapping) or not mapping:
         raise TypeError(
             f"{label} must be a non-empty dict of name -> array of shape (n_stimuli, "
             f"n_features); got {type(mapping).__name__}."
         )
-    return {str(k): check_representation(v, f"{label}[{k!r}]") for k, v in mapping.items()}
+    return {
+        str(k): v if isinstance(v, DataRDMs) else check_representation(v, f"{label}[{k!r}]")
+        for k, v in mapping.items()
+    }
+
+
+def _check_same_stimuli(first_name: str, first: Array, label: str, name: str, array: Any) -> None:
+    names = (f"layers[{first_name!r}]", f"{label}[{name!r}]")
+    if isinstance(array, DataRDMs):
+        if len(array) != first.shape[0]:
+            raise ValueError(
+                f"{names[1]} holds RDMs of {len(array)} stimuli but {names[0]} has "
+                f"{first.shape[0]} rows; expected the same stimuli."
+            )
+        return
+    check_paired_samples(first, array, names=names)
 
 
 def _named_metrics(metrics: dict[str, Any] | Sequence[Any]) -> list[tuple[str, Any]]:
@@ -85,8 +115,10 @@ def benchmark_layers(
     ----------
     layers : dict of str -> array of shape (n_stimuli, n_features)
         Model features, e.g. ``{"conv1": ..., "fc7": ...}``; rows are stimuli.
-    responses : dict of str -> array of shape (n_stimuli, n_channels)
-        Brain responses per region (voxels, neurons), the same stimuli.
+    responses : dict of str -> array of shape (n_stimuli, n_channels) or DataRDMs
+        Brain responses per region (voxels, neurons), the same stimuli; a
+        region known only by its RDMs as :class:`~skrep.metrics.DataRDMs`
+        (for :class:`~skrep.RSA`), split by stimuli on both axes.
     metrics : dict of str -> estimator, or list of estimators
         Estimators with ``fit(X, Y)`` and ``score(X, Y)`` (higher is better),
         e.g. ``{"cRSA": RSA(), "CKA": CKAEstimator()}``; a list is named by
@@ -112,14 +144,15 @@ def benchmark_layers(
     """
     import pandas as pd
 
-    layers = _named(layers, "layers")
-    responses = _named(responses, "responses")
+    layers = check_named_arrays(layers, "layers")
+    responses = check_named_arrays(responses, "responses")
     items = _named_metrics(metrics)
     first_name, first = next(iter(layers.items()))
+    if isinstance(first, DataRDMs):
+        raise TypeError(f"layers[{first_name!r}] is DataRDMs; layers must be arrays.")
     for label, mapping in (("layers", layers), ("responses", responses)):
         for name, array in mapping.items():
-            names = (f"layers[{first_name!r}]", f"{label}[{name!r}]")
-            check_paired_samples(first, array, names=names)
+            _check_same_stimuli(first_name, first, label, name, array)
     if isinstance(cv, numbers.Integral) and cv > first.shape[0]:
         raise ValueError(
             f"cv={cv} splits but there are only {first.shape[0]} stimuli; expected cv <= "
@@ -167,17 +200,19 @@ def best_layer_scores(table: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     table : pandas.DataFrame
-        The output of :func:`benchmark_layers`.
+        The output of :func:`benchmark_layers` or :func:`skrep.benchmark_models`.
 
     Returns
     -------
     pandas.DataFrame
-        One row per region and metric: ``test_score`` (mean over splits of the
-        held-out score of each split's chosen layer), ``test_score_std`` and
-        ``layers`` (the chosen layer of each split, in split order).
+        One row per region and metric (per model, region and metric for a
+        table with a ``model`` column): ``test_score`` (mean over splits of
+        the held-out score of each split's chosen layer), ``test_score_std``
+        and ``layers`` (the chosen layer of each split, in split order).
     """
-    chosen = table[table["best_on_train"]].sort_values("split")
-    grouped = chosen.groupby(["region", "metric"], sort=False)
+    keys = [key for key in ("model", "region", "metric") if key in table.columns]
+    chosen = table[table["best_on_train"]].sort_values("split", kind="stable")
+    grouped = chosen.groupby(keys, sort=False)
     result = grouped["test_score"].agg(test_score="mean", test_score_std="std")
     result["layers"] = grouped["layer"].agg(list)
     return result.reset_index()

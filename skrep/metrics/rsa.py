@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
+from .._array import to_numpy
 from .._deprecation import renamed_parameter_value
-from .._typing import Array, Device
+from .._typing import Array, ArrayLike, Device
 from ..functional.rdm import check_pattern_rdm_method, compute_rdm
 from ..functional.rdm_compare import check_comparison, compare_rdms
 from ._similarity import SimilarityEstimator
+from .data_rdms import DataRDMs
 
 __all__ = ["RSA"]
 
@@ -23,6 +26,10 @@ class RSA(SimilarityEstimator):
     :func:`skrep.functional.compute_rdm`, and compares them with
     :func:`skrep.functional.compare_rdms`. In ``cross_validate`` over
     stimuli it is the RSA of each held-out set of stimuli.
+
+    Y may also be a :class:`~skrep.metrics.DataRDMs`: a region known only by
+    its RDMs (one per subject). Then X's RDM is compared with each of them
+    and ``score`` is their mean (rsatoolbox's fixed-effects evaluation).
 
     Parameters
     ----------
@@ -50,7 +57,7 @@ class RSA(SimilarityEstimator):
     n_features_in_ : int
         Width of X seen in fit.
     n_features_y_ : int
-        Width of Y seen in fit.
+        Width of Y seen in fit (the number of stimuli when Y is DataRDMs).
 
     See Also
     --------
@@ -111,3 +118,68 @@ class RSA(SimilarityEstimator):
         rdm_x = compute_rdm(X, self.rdm_method)
         rdm_y = compute_rdm(Y, self.rdm_method)
         return float(np.asarray(compare_rdms(rdm_x, rdm_y, self._compare_method))[0, 0])
+
+    def _prepare_x_for_rdms(self, X: ArrayLike, Y: DataRDMs, *, fitting: bool) -> Array:
+        X = self._validate_x(X, reset=fitting)
+        if X.shape[0] != len(Y):
+            raise ValueError(
+                f"X has {X.shape[0]} rows (stimuli) but Y holds RDMs of {len(Y)} stimuli; "
+                "expected the same stimuli in the same order."
+            )
+        X = self._preprocess(X, "x", fitting=fitting)
+        if fitting:
+            self.n_features_y_ = len(Y)
+            self._preprocessed_widths_ = (X.shape[1], len(Y))
+        else:
+            self._check_preprocessed_width(X, "x")
+        return X
+
+    def fit(self, X: ArrayLike, Y: ArrayLike | DataRDMs) -> RSA:
+        """Check paired representations (or X against data RDMs) and fit the preprocessors.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+            First representation: one row per stimulus, one column per unit.
+        Y : array-like of shape (n_samples, n_features_y), or DataRDMs
+            Second representation, rows paired with those of X, or the RDMs
+            of the same stimuli.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        if not isinstance(Y, DataRDMs):
+            return super().fit(X, Y)
+        self._clear_fitted_state()
+        try:
+            self._check_params()
+            self._prepare_x_for_rdms(X, Y, fitting=True)
+        except BaseException:
+            self._clear_fitted_state()  # a failed fit leaves the estimator unfitted
+            raise
+        return self
+
+    def score(self, X: ArrayLike, Y: ArrayLike | DataRDMs) -> float:
+        """The comparison of the RDMs of X and Y: higher is more similar.
+
+        Parameters
+        ----------
+        X : array-like or torch.Tensor of shape (n_samples, n_features_x)
+            First representation, one row per stimulus.
+        Y : array-like of shape (n_samples, n_features_y), or DataRDMs
+            Second representation, or the RDMs of the same stimuli (the score
+            is then the mean comparison over them).
+
+        Returns
+        -------
+        float
+            The comparison.
+        """
+        if not isinstance(Y, DataRDMs):
+            return super().score(X, Y)
+        check_is_fitted(self)
+        X = self._prepare_x_for_rdms(X, Y, fitting=False)
+        rdm_x = np.asarray(to_numpy(compute_rdm(X, self.rdm_method)))
+        return float(np.mean(compare_rdms(rdm_x, Y.condensed(), self._compare_method)))
