@@ -2,7 +2,9 @@
 
 Distance metrics have ``distance(X, Y)`` and ``score = -distance``;
 similarity estimators (CKA, the CCA family, neighbour overlap, linear
-predictivity) have ``score`` = the similarity.
+predictivity) have ``score`` = the similarity. ``PLSPredictivity`` (Brain-Score's
+neural predictivity) and ``LinearProbe`` (a classifier's accuracy at reading
+stimulus labels) score a model's features against brain responses or labels.
 
 ``from skrep.metrics import LinearMetric`` works as in netrep, but note the
 sign: ``score`` is the negative distance here (higher is better), and
@@ -15,16 +17,20 @@ from ._similarity import SimilarityEstimator
 from .alignment import AlignmentMetric
 from .cca import CCAEstimator, PWCCAEstimator, SVCCAEstimator
 from .cka import CKAEstimator
+from .data_rdms import DataRDMs
 from .encoding import EncodingRegression, EncodingRSA
 from .linear import LinearMetric
 from .neighbors import JaccardKNNEstimator, MutualKNNEstimator
 from .permutation import PermutationMetric
+from .predictivity import PLSPredictivity
+from .probe import LinearProbe
 from .regression import RegressionR2Estimator
 from .rsa import RSA
 from .stochastic import EnergyStochasticMetric, GaussianStochasticMetric
 from .subspace import SubspaceOverlap
 
 __all__ = [
+    "DataRDMs",
     "BaseMetric",
     "AlignmentMetric",
     "LinearMetric",
@@ -44,4 +50,6 @@ __all__ = [
     "RSA",
     "EncodingRegression",
     "EncodingRSA",
+    "PLSPredictivity",
+    "LinearProbe",
 ]
