@@ -26,10 +26,18 @@ from .permutation import (
     apply_permutation,
     fit_permutation_alignment,
 )
+from .predictivity import neuroid_correlations, split_half_ceiling
 from .rdm import compute_rdm, condensed_to_square, square_to_condensed
 from .rdm_compare import compare_rdms
 from .regression import linear_regression_r2
 from .rsa_inference import bootstrap_comparisons, noise_ceiling, permutation_test, pool_rdms
+from .sparsity import (
+    hoyer_sparsity,
+    l0_sparsity,
+    lifetime_sparseness,
+    population_sparseness,
+    selectivity_index,
+)
 from .subspace import (
     group_averaged_cross_variance,
     pca_cross_variance,
@@ -75,6 +83,8 @@ __all__ = [
     "mutual_knn",
     "jaccard_knn",
     "linear_regression_r2",
+    "neuroid_correlations",
+    "split_half_ceiling",
     "compute_rdm",
     "noise_covariance",
     "noise_precision",
@@ -85,4 +95,9 @@ __all__ = [
     "noise_ceiling",
     "bootstrap_comparisons",
     "permutation_test",
+    "l0_sparsity",
+    "hoyer_sparsity",
+    "lifetime_sparseness",
+    "population_sparseness",
+    "selectivity_index",
 ]
