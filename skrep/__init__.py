@@ -5,8 +5,9 @@ better: the negative distance for distance metrics) and, where it aligns,
 ``transform(X, Y)``. See :mod:`skrep.metrics`.
 """
 
-from . import rdm
+from . import extraction, rdm
 from ._version import __version__
+from .benchmarking import benchmark_models
 from .functional.dimensionality import (
     effective_dimensionality,
     effective_rank,
@@ -28,8 +29,10 @@ from .metrics import (
     GaussianStochasticMetric,
     JaccardKNNEstimator,
     LinearMetric,
+    LinearProbe,
     MutualKNNEstimator,
     PermutationMetric,
+    PLSPredictivity,
     PWCCAEstimator,
     RegressionR2Estimator,
     SubspaceOverlap,
@@ -55,7 +58,10 @@ __all__ = [
     "RSA",
     "EncodingRegression",
     "EncodingRSA",
+    "PLSPredictivity",
+    "LinearProbe",
     "layer_similarity",
+    "benchmark_models",
     "benchmark_layers",
     "best_layer_scores",
     "RelativeRepresentation",
@@ -68,5 +74,6 @@ __all__ = [
     "pca_cross_variance",
     "group_averaged_cross_variance",
     "rdm",
+    "extraction",
     "__version__",
 ]
