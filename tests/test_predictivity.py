@@ -230,3 +230,23 @@ def test_pls_predictivity_bad_inputs(data):
     model = PLSPredictivity(n_components=2).fit(X, flat)
     with pytest.raises(ValueError, match="predictions from X .* Y_pred has a constant column 3"):
         model.score(X, Y)
+
+
+def test_inner_cv_scores_are_held_out_fold_scores():
+    from sklearn.cross_decomposition import PLSRegression
+    from sklearn.model_selection import KFold
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((50, 6))
+    Y = X[:, :2] @ rng.standard_normal((2, 4)) + 0.5 * rng.standard_normal((50, 4))
+    model = PLSPredictivity(n_components=3, cv=5).fit(X, Y)
+    expected = []
+    for train, test in KFold(5).split(X):
+        prediction = PLSRegression(3, scale=False).fit(X[train], Y[train]).predict(X[test])
+        r = [np.corrcoef(prediction[:, j], Y[test, j])[0, 1] for j in range(4)]
+        expected.append(np.median(r))
+    np.testing.assert_allclose(model.cv_scores_, [expected], rtol=1e-10)
+    # the score itself is unchanged by the inner cross-validation
+    plain = PLSPredictivity(n_components=3).fit(X, Y)
+    assert not hasattr(plain, "cv_scores_")
+    assert model.score(X, Y) == pytest.approx(plain.score(X, Y), rel=1e-12)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.cross_decomposition import PLSRegression
+from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._array import is_foreign_array, to_numpy
@@ -78,6 +79,14 @@ class PLSPredictivity(RegressorMixin, BaseEstimator):
         The reliability of each neuroid, in (0, 1], e.g. from
         :func:`skrep.functional.split_half_ceiling`; a scalar is shared by
         every neuroid. None: the score is the raw median r.
+    cv : None, int or cross-validation splitter, default=None
+        An inner cross-validation on the training stimuli, run in ``fit``: the
+        held-out scores of its folds are kept in ``cv_scores_``, which
+        :func:`skrep.benchmark_layers` and :func:`skrep.benchmark_models` use
+        to choose the best layer (the in-sample r of a PLS fit favours the
+        widest layer). None skips it (Brain-Score's fit and score only); set
+        it, e.g. ``cv=5``, when layers are chosen. It costs one more fit per
+        fold and does not change ``score``.
 
     Attributes
     ----------
@@ -87,6 +96,8 @@ class PLSPredictivity(RegressorMixin, BaseEstimator):
         The number of components used (after the cap).
     n_neuroids_ : int
         Columns of Y seen in fit.
+    cv_scores_ : ndarray of shape (1, n_folds)
+        The inner folds' held-out scores (only when ``cv`` is set).
     n_features_in_ : int
         Width of X seen in fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -117,9 +128,10 @@ class PLSPredictivity(RegressorMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, n_components: int = 25, ceiling: Any = None):
+    def __init__(self, n_components: int = 25, ceiling: Any = None, cv: Any = None):
         self.n_components = n_components
         self.ceiling = ceiling
+        self.cv = cv
 
     def _neuroids(self, Y: ArrayLike | None, *, reset: bool) -> np.ndarray:
         """Check Y: (n_stimuli, n_neuroids), or (n_stimuli,) for one neuroid."""
@@ -167,7 +179,20 @@ class PLSPredictivity(RegressorMixin, BaseEstimator):
         _check_ceiling(self.ceiling, Y.shape[1], name)
         self.n_components_ = int(min(self.n_components, X.shape[0] - 1, X.shape[1]))
         self.pls_ = PLSRegression(n_components=self.n_components_, scale=False).fit(X, Y)
+        if hasattr(self, "cv_scores_"):
+            del self.cv_scores_
+        if self.cv is not None:
+            self.cv_scores_ = self._inner_scores(X, Y)
         return self
+
+    def _inner_scores(self, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """Held-out scores of an inner cross-validation on the training stimuli."""
+        scores = []
+        for train, test in check_cv(self.cv).split(X):
+            inner = clone(self).set_params(cv=None)
+            inner.fit(X[train], Y[train] if not self._one_neuroid else Y[train, 0])
+            scores.append(inner.score(X[test], Y[test] if not self._one_neuroid else Y[test, 0]))
+        return np.asarray(scores, dtype=np.float64)[None, :]
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted neuroid responses.
