@@ -46,9 +46,15 @@ def _check_options(
         or max_features < 1
     ):
         raise ValueError(f"max_features must be None or a positive int; got {max_features!r}.")
-    for name, value in (("select", select), ("transform", transform)):
-        if value is not None and not callable(value) and not isinstance(value, Mapping):
-            raise TypeError(f"{name} must be None or a callable; got {value!r}.")
+    if transform is not None and not callable(transform):
+        raise TypeError(f"transform must be None or a callable; got {transform!r}.")
+    choosers = select.items() if isinstance(select, Mapping) else [("", select)]
+    for layer, chooser in choosers:
+        if chooser is not None and not callable(chooser):
+            where = f"select[{layer!r}]" if layer else "select"
+            raise TypeError(
+                f"{where} must be None or a callable select(output) -> tensor; got {chooser!r}."
+            )
 
 
 def _keyed_options(
@@ -119,6 +125,11 @@ def extraction_cache_key(
     """
     import torch
 
+    if isinstance(stimuli, Iterator):
+        raise TypeError(
+            "stimuli is a one-shot iterator (e.g. a generator): a key would consume its first "
+            "batch; pass an array, tensor, dict of arrays, Dataset, DataLoader or list of batches."
+        )
     source = StimulusSource(stimuli, 1)
     names = resolve_layers(model, layers)
     parameter = next(iter(model.parameters()), None)
@@ -197,9 +208,11 @@ def extract_activations(
     ----------
     model : torch.nn.Module
         Any PyTorch model.
-    stimuli : array, tensor, Dataset, DataLoader or iterable of batches
+    stimuli : array, tensor, dict of arrays, Dataset, DataLoader or iterable of batches
         A numpy array or torch tensor with stimuli along the first axis
-        (batched by ``batch_size``); a map-style :class:`torch.utils.data.Dataset`
+        (batched by ``batch_size``); a dict of them with one row per stimulus
+        each, e.g. a tokenizer's output (batched by rows, passed as keyword
+        arguments); a map-style :class:`torch.utils.data.Dataset`
         (batched by ``batch_size`` in order); a :class:`~torch.utils.data.DataLoader`
         that does not shuffle (its own batches); or any iterable of batches. A
         batch is a tensor or array (``model(batch)``), a dict of them

@@ -235,7 +235,13 @@ def pool_activation(
         if mask is None:
             return activation.mean(dim=dims)
         weights = mask.to(activation.dtype)
-        return (activation * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1)
+        counts = weights.sum(dim=1)
+        if not bool((counts > 0).all()):
+            raise ValueError(
+                f"layer {layer!r}: a stimulus has no real token in its attention_mask (all "
+                "zeros), so it has no mean over real tokens."
+            )
+        return (activation * weights).sum(dim=1) / counts
     if pool == "max":
         if mask is not None:
             activation = activation.masked_fill(~mask, float("-inf"))

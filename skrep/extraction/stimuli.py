@@ -123,18 +123,30 @@ class StimulusSource:
     """
 
     def __init__(self, stimuli: Any, batch_size: int) -> None:
-        from torch.utils.data import DataLoader, Dataset, IterableDataset, RandomSampler
+        from torch.utils.data import (
+            DataLoader,
+            Dataset,
+            IterableDataset,
+            RandomSampler,
+            SubsetRandomSampler,
+            WeightedRandomSampler,
+        )
 
         self.stimuli = stimuli
         self.batch_size = batch_size
         self._peeked: list[Any] = []
         self._iterator: Iterator[Any] | None = None
-        if isinstance(stimuli, (str, bytes)) or isinstance(stimuli, Mapping):
+        if isinstance(stimuli, (str, bytes)):
             raise TypeError(
                 f"stimuli is a {type(stimuli).__name__}; expected an array or tensor (stimuli "
                 "along the first axis), a torch Dataset or DataLoader, or an iterable of batches."
             )
-        if _is_array(stimuli):
+        if isinstance(stimuli, Mapping):
+            # e.g. a tokenizer's output: arrays with one row per stimulus, batched together
+            self.kind, self.n_stimuli = "mapping", batch_rows(stimuli)
+            if self.n_stimuli == 0:
+                raise ValueError("stimuli is a dict of arrays with 0 rows: no stimuli.")
+        elif _is_array(stimuli):
             if stimuli.ndim == 0 or stimuli.shape[0] == 0:
                 raise ValueError(
                     f"stimuli has shape {tuple(stimuli.shape)}: no stimuli; expected at least "
@@ -142,10 +154,12 @@ class StimulusSource:
                 )
             self.kind, self.n_stimuli = "array", int(stimuli.shape[0])
         elif isinstance(stimuli, DataLoader):
-            if isinstance(stimuli.sampler, RandomSampler):
+            random = (RandomSampler, SubsetRandomSampler, WeightedRandomSampler)
+            if isinstance(stimuli.sampler, random):
                 raise ValueError(
-                    "stimuli is a DataLoader that shuffles (shuffle=True), so its rows would not "
-                    "come in a fixed stimulus order; pass a DataLoader with shuffle=False."
+                    f"stimuli is a DataLoader that draws its items at random "
+                    f"({type(stimuli.sampler).__name__}, e.g. shuffle=True), so its rows would "
+                    "not come in a fixed stimulus order; pass a DataLoader with shuffle=False."
                 )
             dataset = stimuli.dataset
             known = hasattr(dataset, "__len__") and not isinstance(dataset, IterableDataset)
@@ -186,8 +200,8 @@ class StimulusSource:
             of the first and last items, and for loaders and iterables of the
             first batch, with the count (their other items are not read twice).
         """
-        if self.kind == "array":
-            content: Any = _host_value(self.stimuli)
+        if self.kind in ("array", "mapping") or isinstance(self.stimuli, (list, tuple)):
+            content: Any = _host_value(self.stimuli)  # in memory already: every value
         elif self.kind == "dataset":
             content = [_host_value(self.stimuli[0]), _host_value(self.stimuli[self.n_stimuli - 1])]
         else:
@@ -221,6 +235,18 @@ class StimulusSource:
             for row in range(start, self.n_stimuli, self.batch_size):
                 yield row, self.stimuli[row : row + self.batch_size]
             return
+        if self.kind == "mapping":
+            for row in range(start, self.n_stimuli, self.batch_size):
+                yield (
+                    row,
+                    {
+                        key: value[row : row + self.batch_size]
+                        if getattr(value, "ndim", 0)
+                        else value
+                        for key, value in self.stimuli.items()
+                    },
+                )
+            return
         if self.kind == "dataset":
             dataset = self.stimuli
             if start:
@@ -234,4 +260,10 @@ class StimulusSource:
             rows = batch_rows(batch)
             if row >= start:
                 yield row, batch
+            elif row + rows > start:
+                raise ValueError(
+                    f"the stimuli's batch of stimuli {row}..{row + rows - 1} straddles stimulus "
+                    f"{start}, where the interrupted run stopped; resume with the same batches "
+                    "(or remove out_dir to extract again)."
+                )
             row += rows

@@ -144,6 +144,7 @@ class DiskStore:
             self._resume(record_path)
         else:
             self._check_no_foreign_files()
+            self._save_record()  # before any file: an interrupted first batch can resume
 
     def _check_no_foreign_files(self) -> None:
         for path in self.files.values():
@@ -164,6 +165,16 @@ class DiskStore:
                 f"out_dir {str(self.folder)!r} holds an unreadable {RECORD} ({exc}); choose "
                 "another folder or remove it."
             ) from exc
+        if record.get("rows_done") == 0 and not record.get("complete"):
+            # A run that stopped before its first batch was written left nothing of value:
+            # start afresh, whatever its arguments were.
+            for layer in record.get("layers", []):
+                path = self.folder / layer_file_name(str(layer))
+                for stale in (path, path.with_name(path.name + ".partial")):
+                    stale.unlink(missing_ok=True)
+            self._check_no_foreign_files()
+            self._save_record()
+            return
         if record.get("format") != _FORMAT or recorded != self.arguments:
             differ = sorted(
                 k
