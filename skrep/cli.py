@@ -350,8 +350,7 @@ def _load_stimuli(path: str) -> np.ndarray:
     if not Path(path).is_file():
         raise CLIError(f"--stimuli: no such file {path!r}.")
     try:
-        # Copy-on-write pages: memory-mapped like "r", but writable, which torch.from_numpy needs.
-        stimuli = np.load(path, mmap_mode="c", allow_pickle=False)
+        stimuli = np.load(path, mmap_mode="r", allow_pickle=False)  # never read whole
     except (OSError, ValueError, EOFError) as exc:
         raise CLIError(
             f"--stimuli: cannot read {path!r} as a numpy .npy file (loaded with "

@@ -5,6 +5,8 @@ keyword arguments; loaders that draw at random, empty attention masks, bad
 ``select`` values and one-shot iterators for a cache key are refused.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -98,3 +100,23 @@ def test_cache_key_refuses_one_shot_iterators_and_tells_stimuli_apart():
     assert extraction_cache_key(net, [X[:2], X[2:]], "0") != extraction_cache_key(
         net, [X[:2], X[2:] + 1], "0"
     )
+
+
+def test_memory_mapped_stimuli_are_keyed_by_file_and_rows(tmp_path):
+    net = nn.Sequential(nn.Linear(4, 2))
+    path = tmp_path / "stimuli.npy"
+    np.save(path, np.random.default_rng(0).standard_normal((40, 4)).astype(np.float32))
+    mapped = np.load(path, mmap_mode="r")
+    key = extraction_cache_key(net, mapped, "0")
+    assert key == extraction_cache_key(net, np.load(path, mmap_mode="r"), "0")
+    assert extraction_cache_key(net, mapped[:20], "0") != extraction_cache_key(
+        net, mapped[20:], "0"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # read-only rows are copied, not warned about
+        out = extract_activations(net, mapped, "0", out_dir=tmp_path / "out")
+    with torch.no_grad():
+        expected = net(torch.as_tensor(np.asarray(mapped))).numpy()
+    np.testing.assert_allclose(out["0"], expected, rtol=1e-6)
+    np.save(path, np.asarray(mapped) + 1)  # the file changes: another key
+    assert extraction_cache_key(net, np.load(path, mmap_mode="r"), "0") != key

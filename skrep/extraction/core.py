@@ -144,7 +144,9 @@ def _to_model_input(batch: Any, device: Any, dtype: Any, transform: Any) -> Any:
 
     def move(value: Any) -> Any:
         if isinstance(value, np.ndarray):
-            value = torch.from_numpy(np.ascontiguousarray(value))
+            # a read-only batch (of a memory-mapped file) is copied: torch wants writable memory
+            value = np.ascontiguousarray(value)
+            value = torch.from_numpy(value if value.flags.writeable else value.copy())
         if isinstance(value, torch.Tensor):
             return value.to(device)
         return value
@@ -340,7 +342,12 @@ def extract_activations(
                 width = matrix.shape[1]
                 projections[layer] = (
                     SparseProjection(
-                        projection_matrix(width, max_features, layer_seed(seed, layer)),
+                        projection_matrix(
+                            width,
+                            max_features,
+                            layer_seed(seed, layer),
+                            torch.empty((), dtype=matrix.dtype).numpy().dtype,
+                        ),
                         matrix.device,
                         matrix.dtype,
                     )
@@ -356,33 +363,29 @@ def extract_activations(
                     matrix[~finite] = float("nan")
         return matrix.detach().cpu().numpy()
 
-    widths: dict[str, int] = {}
     rows_done = store.rows_done
     with (
         prepared_model(model, run_device) as prepared,
-        LayerRecorder(prepared, names, features) as recorder,
+        LayerRecorder(prepared, names, features, store.write) as recorder,
         _progress(source.n_stimuli, verbose, rows_done) as bar,
     ):
-        for row, batch, rows in _batches_checked(source, rows_done):
-            inputs = _to_model_input(batch, run_device, dtype, transform)
-            recorder.start_batch(inputs, rows)
-            with torch.inference_mode():
-                if isinstance(inputs, Mapping):
-                    prepared(**inputs)
-                else:
-                    prepared(inputs)
-            for layer, values in recorder.finish_batch(row).items():
-                if widths.setdefault(layer, values.shape[1]) != values.shape[1]:
-                    raise ValueError(
-                        f"layer {layer!r} gave {widths[layer]} features per stimulus on the "
-                        f"first batch and {values.shape[1]} at stimuli {row}..{row + rows - 1}; "
-                        "pass pool= to reduce axes whose length varies (e.g. tokens)."
-                    )
-                store.write(layer, row, values)
-            rows_done = row + rows
-            store.commit(rows_done)
-            if bar is not None:
-                bar.update(rows)
+        try:
+            for row, batch, rows in _batches_checked(source, rows_done):
+                inputs = _to_model_input(batch, run_device, dtype, transform)
+                recorder.start_batch(inputs, rows, row)
+                with torch.inference_mode():
+                    if isinstance(inputs, Mapping):
+                        prepared(**inputs)
+                    else:
+                        prepared(inputs)
+                recorder.finish_batch()
+                rows_done = row + rows
+                store.commit(rows_done)
+                if bar is not None:
+                    bar.update(rows)
+        except BaseException:
+            store.commit(rows_done, force=True)  # the finished batches, for a rerun to resume
+            raise
     if rows_done == 0:
         raise ValueError("stimuli yielded no batch: no stimuli to extract.")
     if source.n_stimuli is not None and rows_done != source.n_stimuli:

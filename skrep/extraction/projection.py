@@ -2,14 +2,16 @@
 
 The scheme is the one of :class:`sklearn.random_projection.SparseRandomProjection`
 with its default density ``s = 1 / sqrt(n_features)`` (Achlioptas 2003; Li, Hastie &
-Church 2006): each entry is ``+-sqrt(1 / (s * n_components))`` with probability ``s / 2``
-each and 0 otherwise. The matrix is generated here rather than by scikit-learn because
-its generator draws each row's columns in time proportional to ``n_features`` (9 s for
-4096 x 1,000,000); drawing a binomial count per row and that many distinct columns takes
-0.2 s. The application is ours too: scikit-learn projects a whole numpy matrix on the CPU,
-whereas extraction meets a layer one batch at a time, as a tensor on the model's device,
-and must never hold the layer whole. Each row is projected on its own, so the result does
-not depend on the batch size.
+Church 2006): each entry is independently ``+-sqrt(1 / (s * n_components))`` with
+probability ``s / 2`` each and 0 otherwise. The matrix is generated here rather than by
+scikit-learn for two reasons. Its generator draws each row's columns in time
+proportional to ``n_features`` (9 s for 4096 x 1,000,000), whereas drawing the number of
+nonzero entries and their places at once takes under a second. And extraction needs the
+matrix transposed, in the dtype of the activations: it is generated in that form
+directly, so that no copy of it is ever made. The application is ours too:
+scikit-learn projects a whole numpy matrix on the CPU, whereas extraction meets a layer
+one batch at a time, as a tensor on the model's device, and must never hold the layer
+whole. Each row is projected on its own, so the result does not depend on the batch size.
 """
 
 from __future__ import annotations
@@ -79,7 +81,9 @@ def layer_seed(seed: int, layer: str) -> int:
     return int(sequence.generate_state(1)[0])
 
 
-def projection_matrix(n_features: int, n_components: int, seed: int) -> scipy.sparse.csr_matrix:
+def projection_matrix(
+    n_features: int, n_components: int, seed: int, dtype: Any = np.float64
+) -> scipy.sparse.csc_matrix:
     """A sparse random projection matrix, (n_components, n_features).
 
     Parameters
@@ -90,27 +94,41 @@ def projection_matrix(n_features: int, n_components: int, seed: int) -> scipy.sp
         Width after projection.
     seed : int
         Seed of the :class:`numpy.random.Generator` that draws it.
+    dtype : numpy dtype, default=numpy.float64
+        Type of the entries.
 
     Returns
     -------
-    scipy.sparse.csr_matrix
+    scipy.sparse.csc_matrix
         Entries ``+-sqrt(1 / (density * n_components))`` with probability
         ``density / 2`` each, ``density = 1 / sqrt(n_features)``, zero
-        otherwise (scikit-learn's ``SparseRandomProjection`` scheme with
-        ``density="auto"``); ``X @ matrix.T`` projects the rows of ``X``.
+        otherwise, independently (scikit-learn's ``SparseRandomProjection``
+        scheme with ``density="auto"``); ``X @ matrix.T`` projects the rows of
+        ``X``. Its transpose ``matrix.T`` is a CSR matrix made without a copy.
     """
     import scipy.sparse
 
     rng = np.random.default_rng(seed)
     density = 1 / np.sqrt(n_features)
-    counts = rng.binomial(n_features, density, size=n_components)
-    columns = np.concatenate(
-        [np.sort(rng.choice(n_features, count, replace=False)) for count in counts]
-    ).astype(np.int64)
-    signs = rng.integers(0, 2, size=columns.size) * 2 - 1
-    values = signs * np.sqrt(1 / density) / np.sqrt(n_components)
-    pointers = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    return scipy.sparse.csr_matrix((values, columns, pointers), shape=(n_components, n_features))
+    n_cells = n_features * n_components
+    n_nonzero = int(rng.binomial(n_cells, density))
+    # Places in the transposed matrix (feature-major), drawn without replacement:
+    # every entry is nonzero independently with probability `density`.
+    places = np.sort(rng.choice(n_cells, n_nonzero, replace=False))
+    features, components = np.divmod(places, n_components)
+    del places
+    counts = np.bincount(features, minlength=n_features)
+    pointers = np.zeros(n_features + 1, dtype=np.int64)
+    np.cumsum(counts, out=pointers[1:])
+    scale = np.sqrt(1 / density) / np.sqrt(n_components)
+    values = (rng.integers(0, 2, size=n_nonzero) * 2 - 1).astype(dtype) * np.dtype(dtype).type(
+        scale
+    )
+    index_type = np.int32 if n_components < 2**31 else np.int64
+    transposed = scipy.sparse.csr_matrix(
+        (values, components.astype(index_type), pointers), shape=(n_features, n_components)
+    )
+    return transposed.T
 
 
 class SparseProjection:
@@ -131,24 +149,27 @@ class SparseProjection:
         The activations' floating dtype.
     """
 
-    def __init__(self, matrix: scipy.sparse.csr_matrix, device: Any, dtype: Any) -> None:
+    def __init__(self, matrix: scipy.sparse.spmatrix, device: Any, dtype: Any) -> None:
         import torch
 
         self.n_components, self.n_features = matrix.shape
         self.device = torch.device(device)
         self.dtype = dtype
+        numpy_dtype = torch.empty((), dtype=dtype).numpy().dtype
         if self.device.type == "cpu":
-            numpy_dtype = torch.empty((), dtype=dtype).numpy().dtype
-            self.transposed = matrix.T.tocsr().astype(numpy_dtype)
+            self.transposed = matrix.T.tocsr().astype(numpy_dtype, copy=False)
+            # Rows per product: scipy copies the dense operand, so it is kept to ~64 MiB.
+            self.chunk = max(8, (64 << 20) // max(1, self.n_features * numpy_dtype.itemsize))
             self.matrix = None
             return
+        rows = matrix.tocsr()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "CSR support is in beta"
             self.matrix = torch.sparse_csr_tensor(
-                torch.as_tensor(matrix.indptr, dtype=torch.int64),
-                torch.as_tensor(matrix.indices, dtype=torch.int64),
-                torch.as_tensor(matrix.data),
-                size=matrix.shape,
+                torch.as_tensor(rows.indptr, dtype=torch.int64),
+                torch.as_tensor(rows.indices, dtype=torch.int64),
+                torch.as_tensor(rows.data),
+                size=rows.shape,
                 dtype=dtype,
                 device=self.device,
                 check_invariants=False,
@@ -171,5 +192,10 @@ class SparseProjection:
 
         features = features.to(self.dtype)
         if self.matrix is None:
-            return torch.as_tensor(np.asarray(features.contiguous().numpy() @ self.transposed))
+            rows = features.contiguous().numpy()
+            parts = [
+                np.asarray(rows[start : start + self.chunk] @ self.transposed)
+                for start in range(0, rows.shape[0], self.chunk)
+            ]
+            return torch.as_tensor(np.concatenate(parts))
         return torch.sparse.mm(self.matrix, features.T).T

@@ -71,7 +71,11 @@ def prepared_model(model: torch.nn.Module, device: torch.device) -> Iterator[tor
 
 
 class LayerRecorder:
-    """Forward hooks that turn each selected module's output into a feature matrix.
+    """Forward hooks that turn each selected module's output into features and store them.
+
+    Each hook reduces its module's output to a feature matrix, checks it and
+    hands it to ``sink`` at once, so no output outlives its hook (the model
+    can reuse its buffers, and a layer is never held twice).
 
     Parameters
     ----------
@@ -81,8 +85,9 @@ class LayerRecorder:
         The modules to record, in order.
     features : callable
         ``features(layer, output, attention_mask, n_rows)`` -> numpy array
-        (n_rows, n_features), called inside the hook so that only the reduced
-        features outlive the forward pass.
+        (n_rows, n_features).
+    sink : callable
+        ``sink(layer, first_row, values)`` stores a checked batch of a layer.
     """
 
     def __init__(
@@ -90,12 +95,14 @@ class LayerRecorder:
         model: torch.nn.Module,
         layers: list[str],
         features: Callable[[str, Any, Any, int], np.ndarray],
+        sink: Callable[[str, int, np.ndarray], None],
     ) -> None:
-        self.model, self.layers, self.features = model, layers, features
+        self.model, self.layers, self.features, self.sink = model, layers, features, sink
         self.handles: list[Any] = []
-        self.recorded: dict[str, np.ndarray] = {}
+        self.fired: set[str] = set()
+        self.widths: dict[str, int] = {}
         self.mask: Any = None
-        self.rows = 0
+        self.rows = self.first_row = 0
 
     def __enter__(self) -> LayerRecorder:
         """Register one forward hook per layer.
@@ -122,11 +129,32 @@ class LayerRecorder:
 
     def _hook(self, layer: str) -> Callable[..., None]:
         def record(module: Any, inputs: Any, output: Any) -> None:
-            self.recorded[layer] = self.features(layer, output, self.mask, self.rows)
+            values = self.features(layer, output, self.mask, self.rows)
+            self._check(layer, values)
+            self.sink(layer, self.first_row, values)
+            self.fired.add(layer)
 
         return record
 
-    def start_batch(self, inputs: Any, rows: int) -> None:
+    def _check(self, layer: str, values: np.ndarray) -> None:
+        last_row = self.first_row + self.rows - 1
+        width = self.widths.setdefault(layer, values.shape[1])
+        if width != values.shape[1]:
+            raise ValueError(
+                f"layer {layer!r} gave {width} features per stimulus on the first batch and "
+                f"{values.shape[1]} at stimuli {self.first_row}..{last_row}; pass pool= to "
+                "reduce axes whose length varies (e.g. tokens)."
+            )
+        finite = np.isfinite(values).all(axis=1)
+        if not finite.all():
+            bad = (self.first_row + np.flatnonzero(~finite)).tolist()
+            raise ValueError(
+                f"layer {layer!r} gave non-finite activations (NaN or inf) for stimuli "
+                f"{bad[:10]}{' ...' if len(bad) > 10 else ''}; check the inputs, the "
+                "transform and the model's weights."
+            )
+
+    def start_batch(self, inputs: Any, rows: int, first_row: int) -> None:
         """Prepare for the forward pass of one batch.
 
         Parameters
@@ -135,41 +163,19 @@ class LayerRecorder:
             The model's input (a dict's ``attention_mask`` guides token pooling).
         rows : int
             Stimuli in the batch.
+        first_row : int
+            The batch's first stimulus.
         """
-        self.recorded = {}
-        self.rows = rows
+        self.fired = set()
+        self.rows, self.first_row = rows, first_row
         self.mask = inputs.get("attention_mask") if isinstance(inputs, Mapping) else None
 
-    def finish_batch(self, first_row: int) -> dict[str, np.ndarray]:
-        """The recorded features of the batch, checked: every layer ran, all finite.
-
-        Parameters
-        ----------
-        first_row : int
-            The batch's first stimulus, for error messages.
-
-        Returns
-        -------
-        dict of str -> numpy.ndarray
-            One (rows, n_features) array per layer, in order.
-        """
-        last_row = first_row + self.rows - 1
+    def finish_batch(self) -> None:
+        """Check that every layer ran in the batch's forward pass."""
         for layer in self.layers:
-            if layer not in self.recorded:
+            if layer not in self.fired:
                 raise ValueError(
                     f"layer {layer!r} did not run in the forward pass of stimuli "
-                    f"{first_row}..{last_row}: the model's forward never calls it; choose "
-                    "layers that run (see model.named_modules())."
+                    f"{self.first_row}..{self.first_row + self.rows - 1}: the model's forward "
+                    "never calls it; choose layers that run (see model.named_modules())."
                 )
-            values = self.recorded[layer]
-            finite = np.isfinite(values).all(axis=1)
-            if not finite.all():
-                bad = (first_row + np.flatnonzero(~finite)).tolist()
-                raise ValueError(
-                    f"layer {layer!r} gave non-finite activations (NaN or inf) for stimuli "
-                    f"{bad[:10]}{' ...' if len(bad) > 10 else ''}; check the inputs, the "
-                    "transform and the model's weights."
-                )
-        ordered = {layer: self.recorded[layer] for layer in self.layers}
-        self.recorded = {}
-        return ordered
