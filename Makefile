@@ -16,8 +16,9 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.demo-installed: pyproject.toml constraints.txt | $(PY)
-	$(PIP_INSTALL) -e ".[plot]"
+$(VENV)/.demo-installed: pyproject.toml constraints.txt Makefile | $(PY)
+	$(PIP_INSTALL) torch==2.13.0
+	$(PIP_INSTALL) -e ".[plot,torch]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml constraints.txt | $(PY)
@@ -45,6 +46,7 @@ bench: $(VENV)/.test-installed
 	$(PY) benchmarks/bench_geometry.py
 	$(PY) benchmarks/bench_similarity.py
 	$(PY) benchmarks/bench_rsa.py
+	$(PY) benchmarks/bench_extraction.py
 
 doc: $(VENV)/.test-installed
 	$(PIP_INSTALL) -e ".[doc,test,torch]"

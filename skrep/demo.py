@@ -13,25 +13,42 @@ networks on scikit-learn's digits with different seeds
    layer of every network (:func:`skrep.pairwise_distances`), how often a
    layer's nearest neighbour in another network is the corresponding layer,
    and a figure of the matrix and its 2-D MDS embedding
-   (``skrep_demo_zoo.png`` unless ``--figure`` says otherwise).
+   (``skrep_demo_zoo.png`` unless ``--figure`` says otherwise);
+4. the 8 model RDMs of Kriegeskorte et al. (2008) ranked against real human IT
+   RDMs, with the noise ceiling;
+5. from a model to scores: a small convolutional network trained on the digits
+   with two seeds (:func:`skrep.datasets.train_digits_cnn`, a few seconds;
+   needs torch), every layer recorded with
+   :func:`skrep.extraction.extract_activations`, which layer of one seed is
+   most similar (linear CKA) to each layer of the other, and the accuracy of a
+   cross-validated linear probe (:class:`skrep.metrics.LinearProbe`) per layer.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.model_selection import (
+    GridSearchCV,
+    KFold,
+    StratifiedKFold,
+    cross_val_score,
+    cross_validate,
+)
 from sklearn.utils import Bunch
 
 from ._typing import ArrayLike
-from .datasets import load_digits_networks, load_kriegeskorte92
+from .datasets import load_digits_networks, load_kriegeskorte92, train_digits_cnn
+from .extraction import extract_activations
 from .functional import bootstrap_comparisons, compare_rdms, noise_ceiling
-from .metrics import BaseMetric, LinearMetric
+from .layerwise import layer_similarity
+from .metrics import BaseMetric, LinearMetric, LinearProbe
 from .multiset import pairwise_distances
 from .plotting import plot_distance_matrix
 
@@ -40,6 +57,7 @@ __all__ = [
     "alpha_sweep_table",
     "zoo_distances",
     "nearest_layer_accuracy",
+    "identify_layers",
     "format_table",
     "main",
 ]
@@ -207,6 +225,74 @@ def nearest_layer_accuracy(
     return per_layer_accuracy if per_layer else float(per_layer_accuracy.mean())
 
 
+def identify_layers(similarity: ArrayLike) -> tuple[np.ndarray, float]:
+    """For each layer of one network, the most similar layer of another.
+
+    Parameters
+    ----------
+    similarity : array-like of shape (n_layers, n_layers)
+        Entry (a, b) is the similarity (higher is more similar) of layer a of
+        the first network and layer b of the second, layers in the same order.
+
+    Returns
+    -------
+    best : ndarray of shape (n_layers,)
+        Index of the most similar layer of the second network for each layer
+        of the first.
+    accuracy : float
+        Fraction of layers whose most similar layer is the corresponding one
+        (same index), Kornblith et al. (2019)'s test.
+    """
+    similarity = np.asarray(similarity, dtype=float)
+    if similarity.ndim != 2 or similarity.shape[0] != similarity.shape[1]:
+        raise ValueError(f"similarity must be a square matrix; got shape {similarity.shape}.")
+    best = np.argmax(similarity, axis=1)
+    return best, float(np.mean(best == np.arange(len(best))))
+
+
+def _cnn_section(n_epochs: int, seeds: Sequence[int] = (0, 1)) -> None:
+    if importlib.util.find_spec("torch") is None:
+        print(
+            "5. (torch is not installed: no CNN section; install it with\n"
+            '   pip install -c constraints.txt "skrep[torch]", or run make demo)\n'
+        )
+        return
+    nets = [train_digits_cnn(seed, n_epochs=n_epochs) for seed in seeds]
+    names, target = nets[0].layer_names, nets[0].target
+    layers = [extract_activations(net.model, net.images, names) for net in nets]
+    widths = ", ".join(f"{name} {layers[0][name].shape[1]}" for name in names)
+    print(
+        "5. From a model to scores: a small CNN (skrep.datasets.train_digits_cnn; 3 convolutions,\n"
+        f"   1 dense layer) trained on the digits with seeds {list(seeds)} for {n_epochs} epochs "
+        f"in {sum(net.training_time for net in nets):.1f} s: held-out\n"
+        f"   accuracy {nets[0].accuracy:.3f} and {nets[1].accuracy:.3f}. Every layer recorded on "
+        f"the {len(target)} held-out images with\n"
+        f"   skrep.extraction.extract_activations; features per image:\n   {widths}.\n"
+        f"   Linear CKA (skrep.layer_similarity) between layer A of seed {seeds[0]} and layer B "
+        f"of seed {seeds[1]}:"
+    )
+    cka = np.asarray(layer_similarity("linear_cka", layers[0], layers[1]))
+    print(format_table(cka, names, names, corner="A \\ B"))
+    for (a, b), matrix in (((seeds[0], seeds[1]), cka), ((seeds[1], seeds[0]), cka.T)):
+        best, accuracy = identify_layers(matrix)
+        found = " ".join(names[k] for k in best)
+        print(
+            f"   most similar layer of seed {b} to each of seed {a}: {found}: "
+            f"{accuracy:.0%} identified"
+        )
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    features = {"pixels": nets[0].images.reshape(len(target), -1), **layers[0]}
+    accuracy = [
+        cross_val_score(LinearProbe(cv=None), X, target, cv=cv).mean() for X in features.values()
+    ]
+    print(
+        f"   Linear probe (skrep.metrics.LinearProbe, 5-fold cross-validated accuracy of the "
+        f"digit\n   from each layer of seed {seeds[0]}):"
+    )
+    print(format_table([accuracy], ["accuracy"], list(features), corner="layer"))
+    print()
+
+
 def _zoo_section(data: Bunch, hidden: Sequence[Sequence[np.ndarray]], figure: str | None) -> None:
     n_networks, n_layers = len(hidden), len(hidden[0])
     D = zoo_distances(hidden, LinearMetric(alpha=1.0))
@@ -304,7 +390,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     Parameters
     ----------
     argv : list of str, optional
-        Command-line arguments (``--networks``, ``--hidden``, ``--max-iter``).
+        Command-line arguments (``--networks``, ``--hidden``, ``--max-iter``,
+        ``--figure``, ``--no-figure``, ``--bootstrap``, ``--cnn-epochs``,
+        ``--no-cnn``).
     """
     parser = argparse.ArgumentParser(
         prog="python -m skrep.demo", description=__doc__.split("\n")[0]
@@ -321,9 +409,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--bootstrap", type=int, default=500, help="bootstrap resamples for the brain-RDM section"
     )
+    parser.add_argument(
+        "--cnn-epochs", type=int, default=12, help="training epochs of the CNN section"
+    )
+    parser.add_argument("--no-cnn", action="store_true", help="skip the CNN section (torch)")
     args = parser.parse_args(argv)
     if args.networks < 2:
         parser.error(f"--networks must be at least 2 to compare networks; got {args.networks}")
+    if args.cnn_epochs < 1:
+        parser.error(f"--cnn-epochs must be at least 1; got {args.cnn_epochs}")
 
     start = time.perf_counter()
     data = load_digits_networks(args.networks, tuple(args.hidden), max_iter=args.max_iter)
@@ -364,6 +458,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     _zoo_section(data, hidden, None if args.no_figure else args.figure)
     _brain_section(args.bootstrap)
+    if not args.no_cnn:
+        _cnn_section(args.cnn_epochs)
     print(f"Done in {time.perf_counter() - start:.1f} s.")
 
 

@@ -1,9 +1,21 @@
 """The main job (python -m skrep.demo) on a small configuration."""
 
-import numpy as np
+import importlib.util
 
-from skrep.demo import format_table, layer_distance_table, main, nearest_layer_accuracy
+import numpy as np
+import pytest
+
+from skrep import demo
+from skrep.demo import (
+    format_table,
+    identify_layers,
+    layer_distance_table,
+    main,
+    nearest_layer_accuracy,
+)
 from skrep.metrics import LinearMetric
+
+HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
 def test_format_table():
@@ -22,7 +34,7 @@ def test_demo_prints_its_tables_and_writes_the_zoo_figure(capsys, tmp_path):
     figure = tmp_path / "zoo.png"
     main(
         ["--networks", "2", "--hidden", "16", "16", "--max-iter", "60", "--figure", str(figure)]
-        + ["--bootstrap", "20"]
+        + ["--bootstrap", "20", "--no-cnn"]
     )
     out = capsys.readouterr().out
     assert "Kriegeskorte" in out and "noise ceiling" in out and "animacy" in out
@@ -30,19 +42,74 @@ def test_demo_prints_its_tables_and_writes_the_zoo_figure(capsys, tmp_path):
     assert "alpha=0.00" in out and "best alpha" in out
     assert "Model zoo" in out and "nearest layer" in out
     assert figure.stat().st_size > 1000
+    assert "5. " not in out  # --no-cnn
 
 
 def test_demo_with_one_hidden_layer(capsys):
     arguments = ["--networks", "2", "--hidden", "8", "--max-iter", "30", "--no-figure"]
-    main([*arguments, "--bootstrap", "5"])
+    main([*arguments, "--bootstrap", "5", "--no-cnn"])
     assert "GridSearchCV over alpha for hidden1" in capsys.readouterr().out
 
 
 def test_demo_needs_two_networks():
-    import pytest
-
     with pytest.raises(SystemExit):
         main(["--networks", "1"])
+
+
+def test_demo_needs_a_cnn_epoch():
+    with pytest.raises(SystemExit):
+        main(["--cnn-epochs", "0"])
+
+
+def test_identify_layers():
+    similarity = np.array([[0.9, 0.5, 0.1], [0.8, 0.7, 0.2], [0.1, 0.2, 0.6]])
+    best, accuracy = identify_layers(similarity)
+    np.testing.assert_array_equal(best, [0, 0, 2])
+    assert accuracy == 2 / 3
+    with pytest.raises(ValueError, match="square"):
+        identify_layers(similarity[:2])
+
+
+CNN_SECTION = (
+    "5. From a model to scores",
+    "Linear CKA",
+    "A \\ B",
+    "most similar layer of seed 1 to each of seed 0: relu1 ",
+    "most similar layer of seed 0 to each of seed 1: relu1 ",
+)
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="the CNN section needs torch")
+def test_cnn_section_prints_identification_and_probe(capsys, monkeypatch):
+    # The probe is the slow part (checked for real in the slow test below).
+    monkeypatch.setattr(demo, "cross_val_score", lambda *a, **k: np.array([0.5, 0.7]))
+    demo._cnn_section(1)
+    out = capsys.readouterr().out
+    assert all(text in out for text in CNN_SECTION)
+    assert "relu1 1024, relu2 2048, relu3 512, relu4 64, logits 10" in out
+    assert "% identified" in out
+    assert out.rstrip().splitlines()[-1].split() == ["accuracy"] + ["0.600"] * 6
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_TORCH, reason="the CNN section needs torch")
+def test_demo_cnn_section(capsys):
+    arguments = ["--networks", "2", "--hidden", "8", "--max-iter", "30", "--no-figure"]
+    main([*arguments, "--bootstrap", "5", "--cnn-epochs", "12"])
+    out = capsys.readouterr().out
+    assert all(text in out for text in CNN_SECTION)
+    lines = out.splitlines()
+    probe = lines[next(k for k, line in enumerate(lines) if line.startswith("accuracy"))]
+    assert all(0.9 < float(value) <= 1 for value in probe.split()[1:])
+    found = [line for line in lines if "most similar layer" in line]
+    assert len(found) == 2
+    assert all(int(line.split(": ")[-1].split("%")[0]) >= 60 for line in found)
+
+
+def test_cnn_section_without_torch(capsys, monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    demo._cnn_section(1)
+    assert "torch is not installed" in capsys.readouterr().out
 
 
 def test_nearest_layer_accuracy_closed_form():

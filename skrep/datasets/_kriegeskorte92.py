@@ -19,7 +19,14 @@ CITATION = (
 )
 
 
-def load_kriegeskorte92(*, condensed: bool = False) -> Bunch:
+def _read(name: str) -> dict[str, np.ndarray]:
+    """The arrays of one of the package's ``data/*.npz`` files."""
+    source = resources.files("skrep.datasets") / "data" / name
+    with resources.as_file(source) as path, np.load(path, allow_pickle=False) as stored:
+        return {key: stored[key] for key in stored.files}
+
+
+def load_kriegeskorte92(*, condensed: bool = False, images: bool = False) -> Bunch:
     """Brain, model and behaviour RDMs of the 92-image experiment (Kriegeskorte et al. 2008).
 
     92 photographs of isolated objects (faces, bodies, animals, natural and
@@ -36,6 +43,9 @@ def load_kriegeskorte92(*, condensed: bool = False) -> Bunch:
         Return the RDMs as condensed vectors (upper triangle, row by row, the
         order of :func:`scipy.spatial.distance.squareform`) instead of square
         matrices.
+    images : bool, default=False
+        Also return the 92 stimulus images, downsampled to 64x64 pixels
+        (``images`` in the result).
 
     Returns
     -------
@@ -53,6 +63,10 @@ def load_kriegeskorte92(*, condensed: bool = False) -> Bunch:
         - ``category_vectors``: (92, 12) binary category membership of each
           image (``category_labels``: animate, inanim, human, nonhumani,
           body, face, natObj, artiObj, ...);
+        - ``images`` (with ``images=True``): (92, 64, 64, 3) uint8 RGB
+          stimulus images in the order of the RDMs, objects on a uniform gray
+          (128) background, downsampled from the original 175x175 pixels by
+          area averaging;
         - ``CITATION``: the paper to cite; ``DESCR``: a description.
 
         Square RDMs are symmetric with a zero diagonal, float64.
@@ -63,10 +77,12 @@ def load_kriegeskorte92(*, condensed: bool = False) -> Bunch:
     >>> data = load_kriegeskorte92()
     >>> data.brain_rdms.shape, data.model_names[:2].tolist()
     ((8, 92, 92), ['animacy', 'FaceBodyManmadeNatobj'])
+    >>> load_kriegeskorte92(images=True).images.shape
+    (92, 64, 64, 3)
     """
-    source = resources.files("skrep.datasets") / "data" / "kriegeskorte92_rdms.npz"
-    with resources.as_file(source) as path, np.load(path, allow_pickle=False) as stored:
-        data = {key: stored[key] for key in stored.files}
+    data = _read("kriegeskorte92_rdms.npz")
+    if images:
+        data["images"] = _read("kriegeskorte92_images.npz")["images"]
     for key in ("brain_rdms", "model_rdms", "behaviour_rdms"):
         square = data[key].astype(np.float64)
         data[key] = square_to_condensed(square) if condensed else square

@@ -99,7 +99,9 @@ class DataRDMs:
             Their RDMs.
         """
         index = np.arange(self.rdms.shape[1])[indices]
-        return DataRDMs(self.rdms[:, index][:, :, index])
+        subset = object.__new__(DataRDMs)  # checked already: symmetric, zero diagonal
+        subset.rdms = self.rdms[:, index][:, :, index]
+        return subset
 
     def condensed(self) -> np.ndarray:
         """The RDMs as condensed vectors.

@@ -100,7 +100,7 @@ class PLSPredictivity(RegressorMixin, BaseEstimator):
         The inner folds' held-out scores (only when ``cv`` is set).
     n_features_in_ : int
         Width of X seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the columns of X, when X was a DataFrame with string column names.
 
     See Also

@@ -74,7 +74,7 @@ class LinearProbe(ClassifierMixin, BaseEstimator):
         Iterations of the solver in the final fit.
     n_features_in_ : int
         Width of X seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of the columns of X, when X was a DataFrame with string column names.
 
     Notes
