@@ -14,7 +14,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.model_selection import check_cv
 
-from .extraction import extract_activations, extraction_cache_key, resolve_layers
+from .extraction import extract_activations, extraction_cache_key, resolve_layers, stimuli_key
 from .model_selection import benchmark_layers, check_named_arrays
 
 if TYPE_CHECKING:
@@ -221,6 +221,11 @@ def benchmark_models(
     rows = np.zeros((len(first), 1))  # splitters only read the number of stimuli
     splits = [(np.asarray(a), np.asarray(b)) for a, b in check_cv(cv).split(rows)]
     folder = Path(cache_dir).absolute() if cache_dir is not None else None
+    options = dict(extraction_options)
+    if folder is not None:
+        # Keyed here, once: workers may see the stimuli as a temporary memory-mapped copy
+        # (joblib's), whose file would give another key on every run.
+        options["stimuli_key"] = stimuli_key(stimuli)
     run: Callable[..., pd.DataFrame] = delayed(_benchmark_one)
     tables = Parallel(n_jobs=n_jobs)(
         run(
@@ -232,7 +237,7 @@ def benchmark_models(
             _layers_of(layers, name),
             splits,
             folder,
-            extraction_options,
+            options,
         )
         for name, source in named
     )

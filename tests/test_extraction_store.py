@@ -110,8 +110,15 @@ def test_resume_runs_only_the_remaining_batches(tmp_path, kind):
     with pytest.raises(RuntimeError, match="interrupted"):
         extract_activations(model, make_stimuli(kind), ["lin", "out"], out_dir=folder, **options)
     assert record(folder)["rows_done"] == 6 and record(folder)["complete"] is False
-    if kind == "generator":  # unknown length: appended to .partial files
-        assert sorted(p.name for p in folder.glob("*.partial")) == [
+    # unfinished layers never carry the .npy name a reader would take for finished ones
+    assert not list(folder.glob("*.npy"))
+    if kind == "generator":  # unknown length: appended to raw files
+        assert sorted(p.name for p in folder.glob("*partial")) == [
+            "lin.npy.raw-partial",
+            "out.npy.raw-partial",
+        ]
+    else:
+        assert sorted(p.name for p in folder.glob("*partial")) == [
             "lin.npy.partial",
             "out.npy.partial",
         ]
@@ -120,7 +127,7 @@ def test_resume_runs_only_the_remaining_batches(tmp_path, kind):
         model, make_stimuli(kind), ["lin", "out"], out_dir=folder, **options
     )
     assert model.calls == 2  # stimuli 6..8 and 9
-    assert not list(folder.glob("*.partial")) and record(folder)["complete"] is True
+    assert not list(folder.glob("*partial")) and record(folder)["complete"] is True
     assert all(isinstance(v, np.memmap) for v in resumed.values())
     uninterrupted = extract_activations(Counted(), X, ["lin", "out"], **options)
     assert_same(resumed, uninterrupted, rtol=1e-6, atol=1e-6)

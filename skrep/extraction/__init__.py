@@ -11,6 +11,7 @@
 from .checkpoints import Checkpoints
 from .core import extract_activations, extraction_cache_key
 from .layers import module_names, resolve_layers
+from .stimuli import stimuli_key
 
 __all__ = [
     "extract_activations",
@@ -18,4 +19,5 @@ __all__ = [
     "Checkpoints",
     "resolve_layers",
     "module_names",
+    "stimuli_key",
 ]

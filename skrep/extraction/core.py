@@ -12,10 +12,10 @@ import numpy as np
 
 from .._typing import RandomState
 from .arguments import extraction_arguments, extraction_key
-from .layers import resolve_layers
-from .outputs import POOLS, padded_tensor, pool_activation, select_tensor
+from .layers import resolve_layer_selection, resolve_layers
+from .outputs import POOLS, NotPerStimulusError, padded_tensor, pool_activation, select_tensor
 from .projection import SparseProjection, draw_seed, layer_seed, projection_matrix
-from .state import LayerRecorder, model_device, prepared_model
+from .state import LayerRecorder, check_run_device, model_device, prepared_model
 from .stimuli import StimulusSource, batch_input, batch_rows
 from .store import DiskStore, MemoryStore
 
@@ -57,6 +57,23 @@ def _check_options(
             )
 
 
+def _sequence_first(module: Any) -> bool:
+    """Whether a module returns (sequence, batch, ...): torch's batch_first=False layers."""
+    for candidate in (module, getattr(module, "self_attn", None)):
+        if getattr(candidate, "batch_first", None) is False:
+            return True
+    layers = getattr(module, "layers", None)  # TransformerEncoder / Decoder
+    first = next(iter(layers), None) if hasattr(layers, "__iter__") else None
+    return first is not None and _sequence_first(first)
+
+
+def _check_model(model: Any) -> None:
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}.")
+
+
 def _keyed_options(
     pool: Any,
     channel_axis: int | None,
@@ -88,6 +105,7 @@ def extraction_cache_key(
     random_state: RandomState = None,
     transform: Callable[[Any], Any] | None = None,
     select: Callable[[Any], Any] | Mapping[str, Callable[[Any], Any]] | None = None,
+    stimuli_key: str | None = None,
 ) -> str:
     """A key of what :func:`extract_activations` would return: a cache folder's name.
 
@@ -117,6 +135,8 @@ def extraction_cache_key(
         As in :func:`extract_activations` (by its code).
     select : callable or dict of str -> callable, optional
         As in :func:`extract_activations` (by its code).
+    stimuli_key : str, optional
+        As in :func:`extract_activations`.
 
     Returns
     -------
@@ -125,7 +145,7 @@ def extraction_cache_key(
     """
     import torch
 
-    if isinstance(stimuli, Iterator):
+    if isinstance(stimuli, Iterator) and stimuli_key is None:
         raise TypeError(
             "stimuli is a one-shot iterator (e.g. a generator): a key would consume its first "
             "batch; pass an array, tensor, dict of arrays, Dataset, DataLoader or list of batches."
@@ -136,7 +156,8 @@ def extraction_cache_key(
     dtype = parameter.dtype if parameter is not None else torch.get_default_dtype()
     options = _keyed_options(pool, channel_axis, max_features, random_state, transform, select)
     options["dtype"] = str(dtype)
-    return extraction_key(extraction_arguments(model, source.identity(), names, options))
+    identity = source.identity() if stimuli_key is None else str(stimuli_key)
+    return extraction_key(extraction_arguments(model, identity, names, options))
 
 
 def _to_model_input(batch: Any, device: Any, dtype: Any, transform: Any) -> Any:
@@ -152,7 +173,11 @@ def _to_model_input(batch: Any, device: Any, dtype: Any, transform: Any) -> Any:
         return value
 
     def cast(value: Any) -> Any:
-        if isinstance(value, torch.Tensor) and value.is_floating_point():
+        # floating inputs and uint8 images take the model's dtype; other integers (token
+        # ids for an embedding) stay integers
+        if isinstance(value, torch.Tensor) and (
+            value.is_floating_point() or value.dtype == torch.uint8
+        ):
             return value.to(dtype)
         return value
 
@@ -196,6 +221,7 @@ def extract_activations(
     transform: Callable[[Any], Any] | None = None,
     select: Callable[[Any], Any] | Mapping[str, Callable[[Any], Any]] | None = None,
     verbose: bool = False,
+    stimuli_key: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Record the activations of a PyTorch model's layers for every stimulus.
 
@@ -277,6 +303,14 @@ def extract_activations(
         hidden states or a Hugging Face output's first field).
     verbose : bool, default=False
         Show a tqdm progress bar over stimuli.
+    stimuli_key : str, optional
+        With ``out_dir``: a key of the stimuli's content, used instead of the
+        one computed (see :func:`stimuli_key`). Arrays, tensors, dicts, lists
+        and ``TensorDataset`` are keyed by every value and memory-mapped files
+        by their path, size, time and sampled rows; other datasets only by
+        their first and last items and loaders and generators by their first
+        batch, so other stimuli that agree there are not told apart: give
+        those a key of your own (e.g. a hash of the file list).
 
     Returns
     -------
@@ -300,14 +334,15 @@ def extract_activations(
     """
     import torch
 
+    _check_model(model)
     _check_options(batch_size, pool, max_features, select, transform)
     source = StimulusSource(stimuli, batch_size)
-    names = resolve_layers(model, layers)
+    names, optional = resolve_layer_selection(model, layers)
     if isinstance(select, Mapping):
         unknown = sorted(set(select) - set(names))
         if unknown:
             raise ValueError(f"select names layers {unknown} that are not extracted ({names}).")
-    run_device = torch.device(device) if device is not None else model_device(model)
+    run_device = check_run_device(device) if device is not None else model_device(model)
     parameter = next(iter(model.parameters()), None)
     dtype = parameter.dtype if parameter is not None else torch.get_default_dtype()
     seed = draw_seed(random_state) if max_features is not None else None
@@ -317,7 +352,8 @@ def extract_activations(
     else:
         options = _keyed_options(pool, channel_axis, max_features, random_state, transform, select)
         options["dtype"] = str(dtype)
-        arguments = extraction_arguments(model, source.identity(), names, options)
+        identity = source.identity() if stimuli_key is None else str(stimuli_key)
+        arguments = extraction_arguments(model, identity, names, options)
         store = DiskStore(out_dir, names, source.n_stimuli, arguments, seed)
         if store.complete:
             return store.finish()
@@ -327,9 +363,16 @@ def extract_activations(
 
     def features(layer: str, output: Any, mask: Any, rows: int) -> np.ndarray:
         chooser = select.get(layer) if isinstance(select, Mapping) else select
+        if chooser is None and _sequence_first(modules[layer]):
+            raise ValueError(
+                f"layer {layer!r} is a {type(modules[layer]).__name__} with batch_first=False: "
+                "its output has the sequence first and the stimuli second; pass "
+                "select=lambda output: output[0].transpose(0, 1) (or the tensor you want, "
+                "stimuli first) for it."
+            )
         tensor = padded_tensor(select_tensor(output, chooser, layer), mask)
         if tensor.ndim == 0 or tensor.shape[0] != rows:
-            raise ValueError(
+            raise NotPerStimulusError(
                 f"layer {layer!r} returned shape {tuple(tensor.shape)} for a batch of {rows} "
                 "stimuli; expected the stimuli along the first axis (for a sequence model "
                 "with batch_first=False, pass select= or channel_axis=)."
@@ -364,21 +407,24 @@ def extract_activations(
         return matrix.detach().cpu().numpy()
 
     rows_done = store.rows_done
+    dropped = getattr(store, "dropped", ())
     with (
         prepared_model(model, run_device) as prepared,
-        LayerRecorder(prepared, names, features, store.write) as recorder,
+        LayerRecorder(prepared, names, features, store.write, optional, dropped) as recorder,
         _progress(source.n_stimuli, verbose, rows_done) as bar,
     ):
         try:
             for row, batch, rows in _batches_checked(source, rows_done):
                 inputs = _to_model_input(batch, run_device, dtype, transform)
-                recorder.start_batch(inputs, rows, row)
+                recorder.start_batch(inputs, rows, row, first=row == 0)
                 with torch.inference_mode():
                     if isinstance(inputs, Mapping):
                         prepared(**inputs)
                     else:
                         prepared(inputs)
-                recorder.finish_batch()
+                newly_dropped = recorder.finish_batch()
+                if newly_dropped:
+                    store.drop(newly_dropped)
                 rows_done = row + rows
                 store.commit(rows_done)
                 if bar is not None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["resolve_layers", "module_names"]
+__all__ = ["resolve_layers", "resolve_layer_selection", "module_names"]
 
 #: Layer selections that name groups of modules rather than one module.
 GROUPS = ("leaves", "all")
@@ -37,6 +37,13 @@ def _leaf_names(model: torch.nn.Module) -> list[str]:
     return [name for name, module in model.named_modules() if name and not any(module.children())]
 
 
+def _runs_itself(module: torch.nn.Module) -> bool:
+    """Whether a module has a forward of its own (ModuleList and ModuleDict do not)."""
+    import torch
+
+    return type(module).forward is not torch.nn.Module.forward
+
+
 def _unknown(name: str, available: list[str], label: str) -> ValueError:
     close = difflib.get_close_matches(name, available, n=len(available), cutoff=0.0)
     shown = close[:30]
@@ -60,7 +67,9 @@ def resolve_layers(model: torch.nn.Module, layers: str | Sequence[str]) -> list[
         ``"layer?"``, matched with :func:`fnmatch.fnmatchcase` against the
         dotted names), ``"leaves"`` (modules without children) or ``"all"``
         (every submodule). A pattern expands in ``named_modules`` order; a
-        name selected twice is kept once, at its first place.
+        name selected twice is kept once, at its first place. Patterns and
+        groups skip containers without a forward of their own
+        (``ModuleList``, ``ModuleDict``).
 
     Returns
     -------
@@ -76,6 +85,32 @@ def resolve_layers(model: torch.nn.Module, layers: str | Sequence[str]) -> list[
     TypeError
         If ``layers`` is not a string or a sequence of strings.
     """
+    return resolve_layer_selection(model, layers)[0]
+
+
+def resolve_layer_selection(
+    model: torch.nn.Module, layers: str | Sequence[str]
+) -> tuple[list[str], set[str]]:
+    """Expand a layer selection, telling the modules named one by one from the others.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+    layers : str or sequence of str
+        As in :func:`resolve_layers`.
+
+    Returns
+    -------
+    names : list of str
+        The selected module names (:func:`resolve_layers`).
+    optional : set of str
+        Those selected only by a pattern, ``"leaves"`` or ``"all"``: an
+        extraction drops them, with a warning, when they do not run in the
+        forward pass or give no row per stimulus (a never-called
+        ``out_proj`` of attention, a position embedding of shape (1, T, D)),
+        where a module named explicitly is an error.
+    """
     if isinstance(layers, str):
         layers = [layers]
     if not isinstance(layers, Sequence) or not all(isinstance(n, str) for n in layers):
@@ -85,6 +120,7 @@ def resolve_layers(model: torch.nn.Module, layers: str | Sequence[str]) -> list[
         )
     if not layers:
         raise ValueError("layers is empty; expected at least one module name or pattern.")
+    modules = dict(model.named_modules())
     available = module_names(model)
     if not available:
         raise ValueError(
@@ -92,6 +128,7 @@ def resolve_layers(model: torch.nn.Module, layers: str | Sequence[str]) -> list[
             "torch.nn.Sequential(model), to record its output."
         )
     selected: dict[str, None] = {}
+    explicit: set[str] = set()
     for entry in layers:
         if entry == "all":
             matches = available
@@ -103,7 +140,12 @@ def resolve_layers(model: torch.nn.Module, layers: str | Sequence[str]) -> list[
                 raise _unknown(entry, available, "the pattern in layers")
         elif entry in available:
             matches = [entry]
+            explicit.add(entry)
         else:
             raise _unknown(entry, available, "layers")
-        selected.update(dict.fromkeys(matches))
-    return list(selected)
+        runs = [m for m in matches if m in explicit or _runs_itself(modules[m])]
+        selected.update(dict.fromkeys(runs))
+    if not selected:
+        raise ValueError(f"layers={list(layers)!r} selects no module that runs a forward pass.")
+    names = list(selected)
+    return names, {name for name in names if name not in explicit}

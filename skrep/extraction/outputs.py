@@ -22,6 +22,10 @@ __all__ = ["select_tensor", "padded_tensor", "default_channel_axis", "pool_activ
 POOLS = ("mean", "max", "first", "last")
 
 
+class NotPerStimulusError(ValueError):
+    """A layer's output has no row per stimulus (its first axis is not the batch)."""
+
+
 def _first_tensor(output: Any) -> torch.Tensor | None:
     import torch
 

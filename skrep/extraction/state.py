@@ -7,16 +7,19 @@ module gets back its own train/eval flag and the model goes back to its device.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .outputs import NotPerStimulusError
+
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["model_device", "prepared_model", "LayerRecorder"]
+__all__ = ["model_device", "check_run_device", "prepared_model", "LayerRecorder"]
 
 
 def model_device(model: torch.nn.Module) -> torch.device:
@@ -37,6 +40,42 @@ def model_device(model: torch.nn.Module) -> torch.device:
     for tensor in (*model.parameters(), *model.buffers()):
         return tensor.device
     return torch.device("cpu")
+
+
+def check_run_device(device: Any) -> torch.device:
+    """The device to run on, checked: it must exist and be available.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        E.g. ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``.
+
+    Returns
+    -------
+    torch.device
+        The device.
+    """
+    import torch
+
+    try:
+        checked = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device; expected e.g. 'cpu', 'cuda', 'cuda:0' "
+            "or 'mps'."
+        ) from exc
+    if checked.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} but CUDA is not available here (torch.cuda.is_available() is "
+            "False); use device='cpu' or None."
+        )
+    if checked.type == "cuda" and (checked.index or 0) >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={device!r} but there are {torch.cuda.device_count()} CUDA devices."
+        )
+    if checked.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} but MPS is not available here.")
+    return checked
 
 
 @contextmanager
@@ -71,11 +110,12 @@ def prepared_model(model: torch.nn.Module, device: torch.device) -> Iterator[tor
 
 
 class LayerRecorder:
-    """Forward hooks that turn each selected module's output into features and store them.
+    """Forward hooks that turn each selected module's output into features, batch by batch.
 
-    Each hook reduces its module's output to a feature matrix, checks it and
-    hands it to ``sink`` at once, so no output outlives its hook (the model
-    can reuse its buffers, and a layer is never held twice).
+    Each hook reduces its module's output to a feature matrix at once (only
+    that copy outlives the hook, so the model can reuse its buffers); when a
+    module runs several times in one forward pass, its last output counts.
+    :meth:`finish_batch` checks the batch and hands each layer to ``sink``.
 
     Parameters
     ----------
@@ -85,9 +125,16 @@ class LayerRecorder:
         The modules to record, in order.
     features : callable
         ``features(layer, output, attention_mask, n_rows)`` -> numpy array
-        (n_rows, n_features).
+        (n_rows, n_features); raises :class:`NotPerStimulusError` for an
+        output without a row per stimulus.
     sink : callable
         ``sink(layer, first_row, values)`` stores a checked batch of a layer.
+    optional : set of str, optional
+        Layers selected by a pattern or group: on the first batch of a run,
+        those that do not run or give no row per stimulus are dropped (with a
+        warning) instead of raising.
+    dropped : iterable of str, optional
+        Layers dropped by an earlier part of the run (a resumed one).
     """
 
     def __init__(
@@ -96,13 +143,20 @@ class LayerRecorder:
         layers: list[str],
         features: Callable[[str, Any, Any, int], np.ndarray],
         sink: Callable[[str, int, np.ndarray], None],
+        optional: set[str] | None = None,
+        dropped: Iterable[str] = (),
     ) -> None:
-        self.model, self.layers, self.features, self.sink = model, layers, features, sink
+        self.model, self.features, self.sink = model, features, sink
+        self.optional = set(optional or ())
+        self.dropped = set(dropped)
+        self.layers = [layer for layer in layers if layer not in self.dropped]
         self.handles: list[Any] = []
-        self.fired: set[str] = set()
+        self.values: dict[str, np.ndarray] = {}
+        self.unusable: set[str] = set()
         self.widths: dict[str, int] = {}
         self.mask: Any = None
         self.rows = self.first_row = 0
+        self.first_batch = False
 
     def __enter__(self) -> LayerRecorder:
         """Register one forward hook per layer.
@@ -129,10 +183,17 @@ class LayerRecorder:
 
     def _hook(self, layer: str) -> Callable[..., None]:
         def record(module: Any, inputs: Any, output: Any) -> None:
-            values = self.features(layer, output, self.mask, self.rows)
-            self._check(layer, values)
-            self.sink(layer, self.first_row, values)
-            self.fired.add(layer)
+            if layer in self.dropped:
+                return
+            try:
+                values = self.features(layer, output, self.mask, self.rows)
+            except NotPerStimulusError:
+                if not (self.first_batch and layer in self.optional):
+                    raise
+                self.unusable.add(layer)
+                return
+            # a copy of its own: a view would keep the module's output alive
+            self.values[layer] = values if values.flags.owndata else np.array(values)
 
         return record
 
@@ -154,7 +215,7 @@ class LayerRecorder:
                 "transform and the model's weights."
             )
 
-    def start_batch(self, inputs: Any, rows: int, first_row: int) -> None:
+    def start_batch(self, inputs: Any, rows: int, first_row: int, *, first: bool) -> None:
         """Prepare for the forward pass of one batch.
 
         Parameters
@@ -165,17 +226,51 @@ class LayerRecorder:
             Stimuli in the batch.
         first_row : int
             The batch's first stimulus.
+        first : bool
+            Whether it is the run's first batch (optional layers are judged on it).
         """
-        self.fired = set()
-        self.rows, self.first_row = rows, first_row
+        self.values, self.unusable = {}, set()
+        self.rows, self.first_row, self.first_batch = rows, first_row, first
         self.mask = inputs.get("attention_mask") if isinstance(inputs, Mapping) else None
 
-    def finish_batch(self) -> None:
-        """Check that every layer ran in the batch's forward pass."""
+    def finish_batch(self) -> list[str]:
+        """Check the batch (every layer ran, widths kept, all finite) and store it.
+
+        Returns
+        -------
+        list of str
+            The optional layers dropped on this batch (empty after the first).
+        """
+        dropped = []
+        if self.first_batch:
+            dropped = [
+                layer
+                for layer in self.layers
+                if layer in self.optional and (layer in self.unusable or layer not in self.values)
+            ]
+            if dropped:
+                warnings.warn(
+                    f"layers {dropped} (selected by a pattern, 'leaves' or 'all') are not "
+                    "recorded: they did not run in the forward pass or gave no row per "
+                    "stimulus (e.g. an attention's out_proj, a position embedding).",
+                    UserWarning,
+                    stacklevel=4,
+                )
+                self.dropped.update(dropped)
+                self.layers = [layer for layer in self.layers if layer not in self.dropped]
+                if not self.layers:
+                    raise ValueError(
+                        "none of the selected layers gives one row of features per stimulus."
+                    )
         for layer in self.layers:
-            if layer not in self.fired:
+            if layer not in self.values:
                 raise ValueError(
                     f"layer {layer!r} did not run in the forward pass of stimuli "
                     f"{self.first_row}..{self.first_row + self.rows - 1}: the model's forward "
                     "never calls it; choose layers that run (see model.named_modules())."
                 )
+            self._check(layer, self.values[layer])
+        for layer in self.layers:
+            self.sink(layer, self.first_row, self.values[layer])
+        self.values = {}
+        return dropped

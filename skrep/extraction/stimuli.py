@@ -16,7 +16,7 @@ from typing import Any
 import joblib
 import numpy as np
 
-__all__ = ["StimulusSource", "batch_input", "batch_rows"]
+__all__ = ["StimulusSource", "batch_input", "batch_rows", "stimuli_key"]
 
 
 def batch_input(batch: Any) -> Any:
@@ -169,6 +169,11 @@ class StimulusSource:
             if self.n_stimuli == 0:
                 raise ValueError("stimuli is a dict of arrays with 0 rows: no stimuli.")
         elif _is_array(stimuli):
+            if isinstance(stimuli, np.ndarray) and stimuli.dtype.kind not in "biuf":
+                raise TypeError(
+                    f"stimuli has dtype {stimuli.dtype}; expected numbers (bool, integer or "
+                    "floating), e.g. images as uint8 or float32."
+                )
             if stimuli.ndim == 0 or stimuli.shape[0] == 0:
                 raise ValueError(
                     f"stimuli has shape {tuple(stimuli.shape)}: no stimuli; expected at least "
@@ -183,10 +188,15 @@ class StimulusSource:
                     f"({type(stimuli.sampler).__name__}, e.g. shuffle=True), so its rows would "
                     "not come in a fixed stimulus order; pass a DataLoader with shuffle=False."
                 )
+            if stimuli.drop_last:
+                raise ValueError(
+                    "stimuli is a DataLoader with drop_last=True, so the stimuli of its last, "
+                    "incomplete batch would be missing; pass a DataLoader with drop_last=False."
+                )
             dataset = stimuli.dataset
             known = hasattr(dataset, "__len__") and not isinstance(dataset, IterableDataset)
             self.kind = "loader"
-            self.n_stimuli = len(dataset) if known and not stimuli.drop_last else None
+            self.n_stimuli = len(dataset) if known else None
         elif isinstance(stimuli, Dataset) and not isinstance(stimuli, IterableDataset):
             if not hasattr(stimuli, "__len__"):
                 raise TypeError(
@@ -228,6 +238,8 @@ class StimulusSource:
             content: Any = _file_identity(self.stimuli)
         elif self.kind in ("array", "mapping") or isinstance(self.stimuli, (list, tuple)):
             content = _host_value(self.stimuli)  # in memory already: every value
+        elif self.kind == "dataset" and hasattr(self.stimuli, "tensors"):
+            content = _host_value(list(self.stimuli.tensors))  # a TensorDataset: every value
         elif self.kind == "dataset":
             content = [_host_value(self.stimuli[0]), _host_value(self.stimuli[self.n_stimuli - 1])]
         else:
@@ -293,3 +305,20 @@ class StimulusSource:
                     "(or remove out_dir to extract again)."
                 )
             row += rows
+
+
+def stimuli_key(stimuli: Any) -> str:
+    """A key of a set of stimuli's content, as extraction records it.
+
+    Parameters
+    ----------
+    stimuli : array, tensor, dict of arrays, Dataset, DataLoader or list of batches
+        The stimuli (not a one-shot iterator: its first batch would be used up).
+
+    Returns
+    -------
+    str
+        The key (see ``stimuli_key`` of :func:`extract_activations` for what
+        it covers).
+    """
+    return StimulusSource(stimuli, 1).identity()

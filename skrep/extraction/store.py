@@ -44,6 +44,11 @@ def layer_file_name(layer: str) -> str:
     return layer.replace("/", "_").replace("\\", "_") + ".npy"
 
 
+def _work_files(path: Path) -> tuple[Path, Path]:
+    """A layer's files while the run is not finished: an .npy and a raw append file."""
+    return path.with_name(path.name + ".partial"), path.with_name(path.name + ".raw-partial")
+
+
 class MemoryStore:
     """Batches gathered in memory (preallocated when the number of stimuli is known).
 
@@ -81,6 +86,16 @@ class MemoryStore:
         if layer not in self.arrays:
             self.arrays[layer] = np.empty((self.n_stimuli, values.shape[1]), values.dtype)
         self.arrays[layer][row : row + values.shape[0]] = values
+
+    def drop(self, layers: list[str]) -> None:
+        """Forget layers that give no features (dropped on the first batch).
+
+        Parameters
+        ----------
+        layers : list of str
+            The layers.
+        """
+        self.layers = [layer for layer in self.layers if layer not in layers]
 
     def commit(self, rows_done: int, *, force: bool = False) -> None:
         """Count the rows written so far (nothing to record in memory).
@@ -141,6 +156,7 @@ class DiskStore:
         self.files = {layer: self.folder / layer_file_name(layer) for layer in layers}
         self.widths: dict[str, tuple[int, str]] = {}
         self.arrays: dict[str, Any] = {}
+        self.dropped: list[str] = []
         self.rows_done, self.complete = 0, False
         if self.folder.exists() and not self.folder.is_dir():
             raise ValueError(f"out_dir {str(self.folder)!r} is a file; expected a folder.")
@@ -154,7 +170,7 @@ class DiskStore:
 
     def _check_no_foreign_files(self) -> None:
         for path in self.files.values():
-            for candidate in (path, path.with_name(path.name + ".partial")):
+            for candidate in (path, *_work_files(path)):
                 if candidate.exists():
                     raise ValueError(
                         f"out_dir {str(self.folder)!r} holds {candidate.name}, which no "
@@ -176,7 +192,7 @@ class DiskStore:
             # start afresh, whatever its arguments were.
             for layer in record.get("layers", []):
                 path = self.folder / layer_file_name(str(layer))
-                for stale in (path, path.with_name(path.name + ".partial")):
+                for stale in (path, *_work_files(path)):
                     stale.unlink(missing_ok=True)
             self._check_no_foreign_files()
             self._save_record()
@@ -195,23 +211,41 @@ class DiskStore:
         self.widths = {k: (int(w), str(d)) for k, (w, d) in record["widths"].items()}
         self.rows_done, self.complete = int(record["rows_done"]), bool(record["complete"])
         self.seed = record.get("seed")
+        self.drop([str(layer) for layer in record.get("dropped", [])])
         for layer, (width, dtype) in self.widths.items():
             self._open(layer, width, dtype, resume=True)
 
+    def drop(self, layers: list[str]) -> None:
+        """Forget layers that give no features (dropped on the first batch), in the record too.
+
+        Parameters
+        ----------
+        layers : list of str
+            The layers.
+        """
+        self.dropped = list(dict.fromkeys([*self.dropped, *layers]))
+        self.layers = [layer for layer in self.layers if layer not in self.dropped]
+        for layer in layers:
+            self.widths.pop(layer, None)
+            handle = self.arrays.pop(layer, None)
+            if handle is not None and hasattr(handle, "close"):
+                handle.close()
+
     def _open(self, layer: str, width: int, dtype: str, *, resume: bool) -> None:
-        path = self.files[layer]
         if self.complete:
             return
+        partial, raw = _work_files(self.files[layer])
         if self.n_stimuli is not None:
+            # Written as <layer>.npy.partial, renamed at the end: no reader ever takes an
+            # unfinished file (rows not computed yet are zeros) for a finished one.
             mode = "r+" if resume else "w+"
-            if resume and not path.exists():
-                raise ValueError(f"out_dir is missing {path.name}, which its {RECORD} lists.")
+            if resume and not partial.exists():
+                raise ValueError(f"out_dir is missing {partial.name}, which its {RECORD} lists.")
             self.arrays[layer] = np.lib.format.open_memmap(
-                path, mode=mode, dtype=np.dtype(dtype), shape=(self.n_stimuli, width)
+                partial, mode=mode, dtype=np.dtype(dtype), shape=(self.n_stimuli, width)
             )
             return
-        partial = path.with_name(path.name + ".partial")
-        handle = partial.open("r+b" if resume and partial.exists() else "w+b")
+        handle = raw.open("r+b" if resume and raw.exists() else "w+b")
         handle.truncate(self.rows_done * width * np.dtype(dtype).itemsize)
         handle.seek(0, os.SEEK_END)
         self.arrays[layer] = handle
@@ -247,6 +281,7 @@ class DiskStore:
             "rows_done": self.rows_done,
             "complete": self.complete,
             "seed": self.seed,
+            "dropped": self.dropped,
         }
         temporary = self.folder / f".{RECORD}.{os.getpid()}.tmp"
         temporary.write_text(json.dumps(record, indent=1))
@@ -282,9 +317,9 @@ class DiskStore:
         width, dtype = self.widths[layer]
         handle = self.arrays.pop(layer)
         handle.close()
-        partial = self.files[layer].with_name(self.files[layer].name + ".partial")
+        converted, partial = _work_files(self.files[layer])
         output = np.lib.format.open_memmap(
-            self.files[layer], mode="w+", dtype=np.dtype(dtype), shape=(self.rows_done, width)
+            converted, mode="w+", dtype=np.dtype(dtype), shape=(self.rows_done, width)
         )
         source = np.memmap(partial, dtype=np.dtype(dtype), mode="r", shape=(self.rows_done, width))
         step = max(1, (64 << 20) // max(1, width * np.dtype(dtype).itemsize))
@@ -292,6 +327,7 @@ class DiskStore:
             output[start : start + step] = source[start : start + step]
         output.flush()
         del source, output
+        os.replace(converted, self.files[layer])
         partial.unlink()
 
     def finish(self) -> dict[str, np.ndarray]:
@@ -308,7 +344,10 @@ class DiskStore:
                 if self.n_stimuli is None:
                     self._convert_partial(layer)
                 else:
-                    self.arrays.pop(layer).flush()
+                    array = self.arrays.pop(layer)
+                    array.flush()
+                    del array
+                    os.replace(_work_files(self.files[layer])[0], self.files[layer])
             self.complete = True
             self._save_record()
         return {layer: np.load(self.files[layer], mmap_mode="r") for layer in self.layers}
