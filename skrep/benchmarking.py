@@ -12,10 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.model_selection import check_cv
 
 from .extraction import extract_activations, extraction_cache_key, resolve_layers, stimuli_key
-from .model_selection import benchmark_layers, check_named_arrays
+from .model_selection import (
+    benchmark_layers,
+    check_named_arrays,
+    check_rdm_regions,
+    named_metrics,
+    stimulus_splits,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -134,6 +139,7 @@ def benchmark_models(
     cv: Any = 5,
     n_jobs: int | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    cv_labels: Any = None,
     **extraction_options: Any,
 ) -> pd.DataFrame:
     """Score many models, every layer, against brain regions: one tidy table.
@@ -179,6 +185,10 @@ def benchmark_models(
         folder named by the model and a key of its parameters, the stimuli and
         the extraction options (:func:`~skrep.extraction.extraction_cache_key`),
         and a later run with the same ones reads them instead of extracting.
+    cv_labels : array-like of shape (n_stimuli,), optional
+        Labels for the splitter (see :func:`skrep.model_selection.stimulus_splits`):
+        with an int ``cv`` the folds are stratified by them, as a decoding
+        metric (:class:`~skrep.metrics.LinearProbe`) needs.
     **extraction_options
         Passed to :func:`~skrep.extraction.extract_activations`: ``pool``,
         ``channel_axis``, ``max_features``, ``random_state``, ``batch_size``,
@@ -218,8 +228,8 @@ def benchmark_models(
     _check_stimuli(stimuli, len(named))
     checked = check_named_arrays(responses, "responses")
     first = next(iter(checked.values()))
-    rows = np.zeros((len(first), 1))  # splitters only read the number of stimuli
-    splits = [(np.asarray(a), np.asarray(b)) for a, b in check_cv(cv).split(rows)]
+    check_rdm_regions(checked, named_metrics(metrics))  # before any model is extracted
+    splits = stimulus_splits(cv, len(first), cv_labels)
     folder = Path(cache_dir).absolute() if cache_dir is not None else None
     options = dict(extraction_options)
     if folder is not None:

@@ -13,12 +13,12 @@ from sklearn.model_selection import check_cv
 
 from ._typing import Array, ArrayLike
 from ._validation import check_paired_samples, check_representation
-from .metrics import DataRDMs
+from .metrics import RSA, DataRDMs
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["benchmark_layers", "best_layer_scores"]
+__all__ = ["benchmark_layers", "best_layer_scores", "stimulus_splits"]
 
 
 def check_named_arrays(mapping: Mapping[str, Any], label: str) -> dict[str, Any]:
@@ -59,7 +59,19 @@ def _check_same_stimuli(first_name: str, first: Array, label: str, name: str, ar
     check_paired_samples(first, array, names=names)
 
 
-def _named_metrics(metrics: dict[str, Any] | Sequence[Any]) -> list[tuple[str, Any]]:
+def named_metrics(metrics: dict[str, Any] | Sequence[Any]) -> list[tuple[str, Any]]:
+    """Check metrics and name them: a dict as given, a list by class.
+
+    Parameters
+    ----------
+    metrics : dict of str -> estimator, or list of estimators
+        Estimators with ``fit`` and ``score``.
+
+    Returns
+    -------
+    list of (str, estimator)
+        The named metrics.
+    """
     if isinstance(metrics, dict):
         items = list(metrics.items())
     else:
@@ -94,6 +106,77 @@ def _score_task(
     return train_score, float(fitted.score(X[test], Y[test])), selection
 
 
+def stimulus_splits(
+    cv: Any, n_stimuli: int, cv_labels: ArrayLike | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The cross-validation splits of the stimuli, made once for every layer and model.
+
+    Parameters
+    ----------
+    cv : int, cross-validation splitter or iterable
+        As in :func:`sklearn.model_selection.cross_validate`: an int is a
+        :class:`~sklearn.model_selection.KFold` (unshuffled, so stimuli sorted
+        by category need a shuffled splitter), or a
+        :class:`~sklearn.model_selection.StratifiedKFold` with ``cv_labels``.
+    n_stimuli : int
+        Number of stimuli.
+    cv_labels : array-like of shape (n_stimuli,), optional
+        Labels handed to the splitter (``split(X, y=cv_labels)``), for
+        stratified or grouped splitters, e.g. the classes a
+        :class:`~skrep.metrics.LinearProbe` decodes.
+
+    Returns
+    -------
+    list of (ndarray, ndarray)
+        Training and held-out indices of each split.
+    """
+    if isinstance(cv, numbers.Integral) and cv > n_stimuli:
+        raise ValueError(
+            f"cv={cv} splits but there are only {n_stimuli} stimuli; expected cv <= "
+            "the number of stimuli."
+        )
+    labels = None
+    if cv_labels is not None:
+        labels = np.asarray(cv_labels)
+        labels = labels.ravel() if labels.ndim == 2 and labels.shape[1] == 1 else labels
+        if labels.shape != (n_stimuli,):
+            raise ValueError(
+                f"cv_labels has shape {np.shape(cv_labels)}; expected one label per stimulus, "
+                f"({n_stimuli},)."
+            )
+    rows = np.zeros((n_stimuli, 1))  # splitters read only the number of stimuli
+    splitter = check_cv(cv, labels, classifier=labels is not None)
+    try:
+        return [(np.asarray(a), np.asarray(b)) for a, b in splitter.split(rows, labels)]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"cv={cv!r} cannot split the {n_stimuli} stimuli ({exc}); a splitter that needs "
+            "labels (StratifiedKFold, GroupKFold, ...) takes them from cv_labels=."
+        ) from exc
+
+
+def check_rdm_regions(responses: dict[str, Any], items: list[tuple[str, Any]]) -> None:
+    """Check that regions given as RDMs are scored by RSA only.
+
+    Parameters
+    ----------
+    responses : dict of str -> array or DataRDMs
+        The regions.
+    items : list of (str, estimator)
+        The named metrics (:func:`named_metrics`).
+    """
+    for region, values in responses.items():
+        if not isinstance(values, DataRDMs):
+            continue
+        for name, metric in items:
+            if not isinstance(metric, RSA):
+                raise TypeError(
+                    f"responses[{region!r}] holds RDMs (DataRDMs), which only RSA compares, but "
+                    f"metrics[{name!r}] is {type(metric).__name__}; score RDM regions with "
+                    "RSA, or run them in a separate call."
+                )
+
+
 def benchmark_layers(
     layers: dict[str, ArrayLike],
     responses: dict[str, ArrayLike],
@@ -101,6 +184,7 @@ def benchmark_layers(
     cv: Any = 5,
     *,
     n_jobs: int | None = None,
+    cv_labels: ArrayLike | None = None,
 ) -> pd.DataFrame:
     """Score every layer against every region with every metric, split by split.
 
@@ -127,6 +211,9 @@ def benchmark_layers(
         Splits of the stimuli, as in :func:`sklearn.model_selection.cross_validate`.
     n_jobs : int, default=None
         Number of joblib workers over (split, layer, region, metric).
+    cv_labels : array-like of shape (n_stimuli,), optional
+        Labels for the splitter (see :func:`stimulus_splits`): with an int
+        ``cv``, the folds are stratified by them.
 
     Returns
     -------
@@ -146,19 +233,15 @@ def benchmark_layers(
 
     layers = check_named_arrays(layers, "layers")
     responses = check_named_arrays(responses, "responses")
-    items = _named_metrics(metrics)
+    items = named_metrics(metrics)
     first_name, first = next(iter(layers.items()))
     if isinstance(first, DataRDMs):
         raise TypeError(f"layers[{first_name!r}] is DataRDMs; layers must be arrays.")
     for label, mapping in (("layers", layers), ("responses", responses)):
         for name, array in mapping.items():
             _check_same_stimuli(first_name, first, label, name, array)
-    if isinstance(cv, numbers.Integral) and cv > first.shape[0]:
-        raise ValueError(
-            f"cv={cv} splits but there are only {first.shape[0]} stimuli; expected cv <= "
-            "the number of stimuli."
-        )
-    splits = list(check_cv(cv).split(first))
+    check_rdm_regions(responses, items)
+    splits = stimulus_splits(cv, first.shape[0], cv_labels)
     tasks = [
         (s, region, metric_name, layer, metric, train, test)
         for s, (train, test) in enumerate(splits)

@@ -213,3 +213,71 @@ def test_runs_on_a_dask_cluster(data):
             on_dask = benchmark_models(nets, images, responses, [RSA()], layers="3", cv=3, n_jobs=2)
     assert stream.data, "no task ran on the cluster"
     pd.testing.assert_frame_equal(serial, on_dask)
+
+
+def test_cv_labels_stratify_the_splits_for_a_probe():
+    from sklearn.model_selection import StratifiedKFold
+
+    from skrep.metrics import LinearProbe
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 10)  # sorted by class, as stimuli often are
+    images = rng.standard_normal((40, 1, 8, 8)) + labels[:, None, None, None]
+    kwargs = dict(layers="3", pool="mean", cv=4)
+    probe = {"probe": LinearProbe(cv=None)}
+    table = benchmark_models(
+        {"a": make_net()}, images, {"label": labels[:, None]}, probe, cv_labels=labels, **kwargs
+    )
+    layer = extract_activations(make_net(), images, "3")["3"]
+    expected = [
+        LinearProbe(cv=None).fit(layer[train], labels[train]).score(layer[test], labels[test])
+        for train, test in StratifiedKFold(4).split(layer, labels)
+    ]
+    np.testing.assert_allclose(table["test_score"], expected)
+    with pytest.raises(ValueError, match="cv_labels"):
+        benchmark_models(
+            {"a": make_net()},
+            images,
+            {"label": labels[:, None]},
+            probe,
+            layers="3",
+            cv=StratifiedKFold(4),
+        )
+
+
+def test_rdm_regions_need_rsa_before_any_extraction(data):
+    images, _ = data
+    rdm = squareform(pdist(np.random.default_rng(0).standard_normal((30, 3))))
+    net = make_net()
+    calls = []
+    net.register_forward_hook(lambda *args: calls.append(1))
+    with pytest.raises(TypeError, match=r"responses\['IT'\].*CKAEstimator"):
+        benchmark_models(
+            {"a": net}, images, {"IT": DataRDMs(rdm)}, {"cka": CKAEstimator()}, layers="3"
+        )
+    assert not calls
+
+
+def test_cache_is_reused_by_parallel_workers(data, tmp_path):
+    _, responses = data
+    # 30 x 1 x 128 x 128 float32 (1.9 MB): joblib hands workers a temporary memory map
+    stimuli = np.random.default_rng(2).standard_normal((30, 1, 128, 128)).astype(np.float32)
+
+    def fresh():
+        return {
+            name: torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(8), *make_net(seed))
+            for name, seed in (("a", 0), ("b", 1))
+        }
+
+    for n_jobs in (2, 2, 1):
+        benchmark_models(
+            fresh(),
+            stimuli,
+            responses,
+            [RSA()],
+            layers="4",
+            cv=3,
+            n_jobs=n_jobs,
+            cache_dir=tmp_path,
+        )
+        assert len(list(tmp_path.iterdir())) == 2
