@@ -120,3 +120,24 @@ def test_memory_mapped_stimuli_are_keyed_by_file_and_rows(tmp_path):
     np.testing.assert_allclose(out["0"], expected, rtol=1e-6)
     np.save(path, np.asarray(mapped) + 1)  # the file changes: another key
     assert extraction_cache_key(net, np.load(path, mmap_mode="r"), "0") != key
+
+
+def test_an_edited_forward_is_another_model():
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.lin = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.lin(x) * 2
+
+    first = Twice()
+
+    def thrice(self, x):
+        return self.lin(x) * 3
+
+    X = np.zeros((3, 4))
+    key = extraction_cache_key(first, X, "lin")
+    Twice.forward = thrice  # the same class, parameters and repr; other code
+    assert extraction_cache_key(first, X, "lin") != key

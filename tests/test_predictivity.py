@@ -78,7 +78,8 @@ def _direct_ceiling(trials, n_splits, seed):
         b = trials[order[n // 2 : 2 * (n // 2)]].mean(axis=0)
         rs.append(_column_r(a, b))
     r = np.mean(rs, axis=0)
-    return 2 * r / (1 + r)
+    k = n / (n // 2)  # Spearman-Brown from a half's trials to all n
+    return k * r / (1 + (k - 1) * r)
 
 
 @pytest.mark.parametrize("n_trials", [2, 5, 6])
@@ -96,14 +97,14 @@ def test_split_half_ceiling_of_identical_trials_is_one():
     np.testing.assert_allclose(split_half_ceiling(np.stack([signal] * 3)), 1.0)
 
 
-@pytest.mark.parametrize(("n_trials", "expected"), [(8, 2 / 3), (5, 1 / 2)])
+@pytest.mark.parametrize(("n_trials", "expected"), [(8, 2 / 3), (5, 5 / 9)])
 def test_split_half_ceiling_of_signal_plus_noise(n_trials, expected):
     # Signal variance 1, noise variance 4: the mean of m trials has reliability
-    # 1 / (1 + 4 / m); halves of n // 2 trials, corrected to 2 * (n // 2) trials.
+    # 1 / (1 + 4 / m); halves of n // 2 trials, corrected to all n trials.
     rng = np.random.default_rng(3)
     signal = rng.standard_normal((4000, 3))
     trials = signal + 2.0 * rng.standard_normal((n_trials, 4000, 3))
-    assert expected == pytest.approx(1 / (1 + 4 / (2 * (n_trials // 2))))
+    assert expected == pytest.approx(1 / (1 + 4 / n_trials))
     np.testing.assert_allclose(split_half_ceiling(trials, random_state=0), expected, atol=0.03)
 
 
@@ -250,3 +251,40 @@ def test_inner_cv_scores_are_held_out_fold_scores():
     plain = PLSPredictivity(n_components=3).fit(X, Y)
     assert not hasattr(plain, "cv_scores_")
     assert model.score(X, Y) == pytest.approx(plain.score(X, Y), rel=1e-12)
+
+
+@pytest.mark.parametrize("n_trials", [3, 5])
+def test_split_half_ceiling_with_an_odd_number_of_trials(n_trials):
+    # signal variance 1, noise variance 2.25 per trial: the mean of n trials has
+    # reliability 1 / (1 + 2.25 / n) (the squared correlation of the mean with the signal)
+    rng = np.random.default_rng(0)
+    signal = rng.standard_normal((4000, 3))
+    trials = np.stack([signal + 1.5 * rng.standard_normal((4000, 3)) for _ in range(n_trials)])
+    expected = 1 / (1 + 2.25 / n_trials)
+    got = split_half_ceiling(trials, n_splits=20, random_state=0)
+    np.testing.assert_allclose(got, expected, atol=0.03)
+    # the formula itself, from the mean split-half r of the same halvings
+    r = 0.0
+    order_rng = np.random.default_rng(0)
+    half = n_trials // 2
+    for _ in range(20):
+        order = order_rng.permutation(n_trials)
+        a, b = trials[order[:half]].mean(0), trials[order[half : 2 * half]].mean(0)
+        r = r + np.array([np.corrcoef(a[:, j], b[:, j])[0, 1] for j in range(3)])
+    r = r / 20
+    k = n_trials / half
+    np.testing.assert_allclose(got, k * r / (1 + (k - 1) * r), rtol=1e-10)
+
+
+def test_dead_units_do_not_count_as_components():
+    rng = np.random.default_rng(0)
+    X = np.zeros((50, 100))
+    X[:, :2] = rng.standard_normal((50, 2))  # 98 dead units
+    Y = X[:, :1] + 0.1 * rng.standard_normal((50, 3))
+    model = PLSPredictivity().fit(X, Y)
+    assert model.n_components_ == 2
+    direct = PLSRegression(2, scale=False).fit(X[:, :2], Y).predict(X[:, :2])
+    r = [np.corrcoef(direct[:, j], Y[:, j])[0, 1] for j in range(3)]
+    assert model.score(X, Y) == pytest.approx(np.median(r), rel=1e-10)
+    with pytest.raises(ValueError, match="all constant"):
+        PLSPredictivity().fit(np.ones((20, 5)), Y[:20])

@@ -32,13 +32,17 @@ def model_fingerprint(model: torch.nn.Module) -> str:
     Returns
     -------
     str
-        SHA-256 (hexadecimal) of its class, its ``repr`` (the architecture)
-        and its state dict (names, dtypes, shapes and bytes).
+        SHA-256 (hexadecimal) of its class, its ``repr`` (the architecture),
+        the code of its module classes' ``forward`` methods and its state dict
+        (names, dtypes, shapes and bytes).
     """
     import torch
 
     digest = hashlib.sha256()
     digest.update(f"{type(model).__module__}.{type(model).__qualname__}\n{model!r}".encode())
+    # the code of every module class's forward: an edited forward is another model
+    classes = {type(module): None for module in model.modules()}
+    digest.update(joblib.hash([fingerprint(cls.forward) for cls in classes]).encode())
     for name, tensor in model.state_dict().items():
         tensor = tensor.detach().cpu().contiguous()
         digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())

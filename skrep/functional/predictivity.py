@@ -132,9 +132,11 @@ def split_half_ceiling(
     averaged over each half (``n_trials // 2`` trials each; with an odd number
     of trials one trial is left out of that split) and, per neuroid, the
     Pearson r across stimuli between the two half means is computed. The r
-    are averaged over splits, then corrected to the full number of trials by
-    the Spearman-Brown formula ``rho = 2 r / (1 + r)``, as Brain-Score's
-    internal-consistency ceiling does.
+    are averaged over splits, then corrected to the full number of trials n
+    by the Spearman-Brown formula ``rho = k r / (1 + (k - 1) r)`` with
+    ``k = n / (n // 2)``: ``2 r / (1 + r)`` for an even number of trials, as
+    Brain-Score's internal-consistency ceiling does (with an odd number, the
+    halves hold ``n // 2`` trials, and ``k`` scales them up to all ``n``).
 
     Parameters
     ----------
@@ -192,5 +194,6 @@ def split_half_ceiling(
             )
         total += _column_correlations(first, second)
     r = total / n_splits
+    k = A.shape[0] / half  # from the trials in a half to all of them
     with np.errstate(divide="ignore"):
-        return 2 * r / (1 + r)
+        return k * r / (1 + (k - 1) * r)

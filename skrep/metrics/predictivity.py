@@ -71,9 +71,10 @@ class PLSPredictivity(RegressorMixin, BaseEstimator):
     ----------
     n_components : int, default=25
         Number of PLS components (Brain-Score's default). It is capped at
-        ``min(n_components, n_samples - 1, n_features_x)`` of the training
-        data: centred data have rank at most ``n_samples - 1``, and PLS has at
-        most as many components as features; the number used is
+        ``min(n_components, n_samples - 1, n_varying_features)`` of the
+        training data: centred data have rank at most ``n_samples - 1``, and
+        PLS has at most as many components as features that vary (constant
+        ones, e.g. dead units, carry none); the number used is
         ``n_components_``.
     ceiling : None, float or array-like of shape (n_neuroids,), default=None
         The reliability of each neuroid, in (0, 1], e.g. from
@@ -177,8 +178,20 @@ class PLSPredictivity(RegressorMixin, BaseEstimator):
         Y = self._neuroids(Y, reset=True)
         check_paired_samples(X, Y)
         _check_ceiling(self.ceiling, Y.shape[1], name)
-        self.n_components_ = int(min(self.n_components, X.shape[0] - 1, X.shape[1]))
-        self.pls_ = PLSRegression(n_components=self.n_components_, scale=False).fit(X, Y)
+        varying = int(np.count_nonzero(np.ptp(X, axis=0) > 0))  # dead units carry no component
+        if varying == 0:
+            raise ValueError(
+                f"X has {X.shape[1]} columns, all constant over the {X.shape[0]} stimuli; "
+                f"{name} needs features that vary (a layer of dead units predicts nothing)."
+            )
+        self.n_components_ = int(min(self.n_components, X.shape[0] - 1, varying))
+        try:
+            self.pls_ = PLSRegression(n_components=self.n_components_, scale=False).fit(X, Y)
+        except ValueError as exc:  # scipy's "A has a NaN entry" past X's rank
+            raise ValueError(
+                f"{name}: the PLS regression with {self.n_components_} components failed on X "
+                f"({exc}); X's rank is likely below n_components: lower n_components."
+            ) from exc
         if hasattr(self, "cv_scores_"):
             del self.cv_scores_
         if self.cv is not None:

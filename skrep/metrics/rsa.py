@@ -120,6 +120,11 @@ class RSA(SimilarityEstimator):
         return float(np.asarray(compare_rdms(rdm_x, rdm_y, self._compare_method))[0, 0])
 
     def _prepare_x_for_rdms(self, X: ArrayLike, Y: DataRDMs, *, fitting: bool) -> Array:
+        if len(Y) < 3:
+            raise ValueError(
+                f"Y holds RDMs of {len(Y)} stimuli; RSA needs at least 3 stimuli to compare "
+                "RDMs (a cross-validation fold this small has no RDM to score)."
+            )
         X = self._validate_x(X, reset=fitting)
         if X.shape[0] != len(Y):
             raise ValueError(
