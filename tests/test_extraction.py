@@ -466,7 +466,8 @@ def test_non_finite_layer_and_stimuli_are_named():
     model = nn.Sequential(nn.Linear(4, 3), nn.Sequential(nn.Identity()))
     x = torch.randn(6, 4)
     x[4, 1] = float("nan")
-    with pytest.raises(ValueError, match=r"layer '1.0' gave non-finite.*stimuli \[4\]"):
+    # checked in the order the layers run: the first to give NaN is named, where it starts
+    with pytest.raises(ValueError, match=r"layer '0' gave non-finite.*stimuli \[4\]"):
         extract_activations(model, x, ["1.0", "0"], batch_size=3)
     model = nn.Sequential(nn.Linear(4, 3), Log(), nn.Identity())
     with pytest.raises(ValueError, match=r"layer '1' gave non-finite.*stimuli \[0, 1, 2\]"):

@@ -112,10 +112,12 @@ def prepared_model(model: torch.nn.Module, device: torch.device) -> Iterator[tor
 class LayerRecorder:
     """Forward hooks that turn each selected module's output into features, batch by batch.
 
-    Each hook reduces its module's output to a feature matrix at once (only
-    that copy outlives the hook, so the model can reuse its buffers); when a
-    module runs several times in one forward pass, its last output counts.
-    :meth:`finish_batch` checks the batch and hands each layer to ``sink``.
+    Each hook reduces its module's output to a feature matrix at once. On the
+    first batch every layer's matrix is kept (as a copy) until the pass ends,
+    since a module may run several times in one forward pass and its last
+    output counts; a layer seen to run once per pass is then checked and
+    handed to ``sink`` from its hook, so nothing of it outlives the hook and
+    no second copy is made. :meth:`finish_batch` checks the batch.
 
     Parameters
     ----------
@@ -151,7 +153,9 @@ class LayerRecorder:
         self.dropped = set(dropped)
         self.layers = [layer for layer in layers if layer not in self.dropped]
         self.handles: list[Any] = []
-        self.values: dict[str, np.ndarray] = {}
+        self.values: dict[str, np.ndarray | None] = {}
+        self.calls: dict[str, int] = {}
+        self.direct: set[str] = set()  # layers seen to run once per forward pass
         self.unusable: set[str] = set()
         self.widths: dict[str, int] = {}
         self.mask: Any = None
@@ -192,7 +196,16 @@ class LayerRecorder:
                     raise
                 self.unusable.add(layer)
                 return
-            # a copy of its own: a view would keep the module's output alive
+            self.calls[layer] = self.calls.get(layer, 0) + 1
+            if layer in self.direct:
+                # ran once per pass so far: stored at once (a later call in the same pass
+                # overwrites it, so the last output still counts)
+                self._check(layer, values)
+                self.sink(layer, self.first_row, values)
+                self.values[layer] = None
+                return
+            # kept until the pass ends (the last call counts), as a copy of its own: a view
+            # would keep the module's output alive
             self.values[layer] = values if values.flags.owndata else np.array(values)
 
         return record
@@ -229,7 +242,7 @@ class LayerRecorder:
         first : bool
             Whether it is the run's first batch (optional layers are judged on it).
         """
-        self.values, self.unusable = {}, set()
+        self.values, self.calls, self.unusable = {}, {}, set()
         self.rows, self.first_row, self.first_batch = rows, first_row, first
         self.mask = inputs.get("attention_mask") if isinstance(inputs, Mapping) else None
 
@@ -269,8 +282,12 @@ class LayerRecorder:
                     f"{self.first_row}..{self.first_row + self.rows - 1}: the model's forward "
                     "never calls it; choose layers that run (see model.named_modules())."
                 )
+        # checked in the order the layers ran: a NaN is named where it starts
+        stashed = [k for k, v in self.values.items() if v is not None and k in self.layers]
+        for layer in stashed:
             self._check(layer, self.values[layer])
-        for layer in self.layers:
+        for layer in stashed:
             self.sink(layer, self.first_row, self.values[layer])
+        self.direct.update(layer for layer in self.layers if self.calls.get(layer) == 1)
         self.values = {}
         return dropped
