@@ -5,6 +5,9 @@ better: the negative distance for distance metrics) and, where it aligns,
 ``transform(X, Y)``. See :mod:`skrep.metrics`.
 """
 
+import importlib
+from types import ModuleType
+
 from . import extraction, rdm
 from ._version import __version__
 from .benchmarking import benchmark_models
@@ -77,3 +80,55 @@ __all__ = [
     "extraction",
     "__version__",
 ]
+
+#: Public submodules reachable as attributes of ``skrep`` (imported on first use, as
+#: scikit-learn does), so ``import skrep; skrep.datasets...`` works without loading
+#: torch, matplotlib or dask up front.
+SUBMODULES = (
+    "benchmarking",
+    "cli",
+    "compat",
+    "datasets",
+    "demo",
+    "engine",
+    "exceptions",
+    "extraction",
+    "functional",
+    "layerwise",
+    "metrics",
+    "model_selection",
+    "multiset",
+    "plotting",
+    "preprocessing",
+    "rdm",
+    "sparsity",
+)
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import a public submodule on first access (``skrep.datasets``, ``skrep.plotting``, ...).
+
+    Parameters
+    ----------
+    name : str
+        The attribute asked for.
+
+    Returns
+    -------
+    module
+        The submodule.
+    """
+    if name in SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'skrep' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """List the public names and the submodules.
+
+    Returns
+    -------
+    list of str
+        The names.
+    """
+    return sorted(set(globals()) | set(SUBMODULES))

@@ -31,3 +31,24 @@ def test_public_names():
     assert skrep.PermutationMetric is PermutationMetric
     assert callable(skrep.pairwise_distances)
     assert isinstance(skrep.__version__, str)
+
+
+def test_submodules_are_reachable_from_import_skrep_lazily():
+    loaded = _loaded_after(
+        "import skrep; skrep.datasets.load_kriegeskorte92(); skrep.plotting.plot_distance_matrix; "
+        "skrep.compat.netrep.LinearMetric; skrep.sparsity.sparsity_table; "
+        "skrep.model_selection.stimulus_splits"
+    )
+    baseline = _loaded_after("import sklearn.base, sklearn.model_selection, scipy.optimize")
+    assert "torch" not in loaded and "matplotlib" not in loaded and "dask" not in loaded
+    assert loaded <= baseline
+
+
+def test_unknown_attributes_still_raise():
+    import pytest
+
+    import skrep
+
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        skrep.nonexistent  # noqa: B018
+    assert {"datasets", "plotting", "compat"} <= set(dir(skrep))
