@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from joblib import Parallel, delayed
 
-from .extraction import extract_activations, extraction_cache_key, resolve_layers, stimuli_key
+from .extraction import extract_activations, extraction_cache_key, stimuli_key
 from .model_selection import (
     benchmark_layers,
     check_named_arrays,
@@ -104,12 +104,14 @@ def _benchmark_one(
 ) -> pd.DataFrame:
     model = source() if callable(source) and not _is_module(source) else source
     _check_model(name, model)
-    names = resolve_layers(model, layers)
     out_dir = None
     if cache_dir is not None:
         keyed = {k: v for k, v in options.items() if k not in ("batch_size", "device", "verbose")}
-        out_dir = _folder(cache_dir, name, extraction_cache_key(model, stimuli, names, **keyed))
-    activations = extract_activations(model, stimuli, names, out_dir=out_dir, **options)
+        out_dir = _folder(cache_dir, name, extraction_cache_key(model, stimuli, layers, **keyed))
+    # the selection as given: patterns and groups keep their leniency (modules that give no
+    # row per stimulus are dropped with a warning) and the depth is the extraction's order
+    activations = extract_activations(model, stimuli, layers, out_dir=out_dir, **options)
+    names = list(activations)
     table = benchmark_layers(activations, responses, metrics, cv=splits, n_jobs=1)
     depth = {layer: position for position, layer in enumerate(names)}
     table.insert(0, "model", name)

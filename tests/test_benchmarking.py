@@ -281,3 +281,28 @@ def test_cache_is_reused_by_parallel_workers(data, tmp_path):
             cache_dir=tmp_path,
         )
         assert len(list(tmp_path.iterdir())) == 2
+
+
+class WithUnusedModule(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = make_net(0)
+        self.unused = torch.nn.Linear(3, 3)  # defined, never called
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def test_groups_drop_modules_that_never_run_as_extraction_does(data):
+    images, responses = data
+    with pytest.warns(UserWarning, match="unused"):
+        table = benchmark_models(
+            {"a": WithUnusedModule()}, images, responses, [RSA()], layers="leaves", cv=3
+        )
+    assert set(table["layer"]) == {"net.0", "net.1", "net.2", "net.3"}
+    assert table.groupby("layer")["depth"].first().to_dict() == {
+        "net.0": 0,
+        "net.1": 1,
+        "net.2": 2,
+        "net.3": 3,
+    }

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._parameters import check_device
 from .outputs import NotPerStimulusError
 
 if TYPE_CHECKING:
@@ -57,18 +58,8 @@ def check_run_device(device: Any) -> torch.device:
     """
     import torch
 
-    try:
-        checked = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device={device!r} is not a torch device; expected e.g. 'cpu', 'cuda', 'cuda:0' "
-            "or 'mps'."
-        ) from exc
-    if checked.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} but CUDA is not available here (torch.cuda.is_available() is "
-            "False); use device='cpu' or None."
-        )
+    check_device(device, "extract_activations")  # a torch device, CUDA present if named
+    checked = torch.device(device)
     if checked.type == "cuda" and (checked.index or 0) >= torch.cuda.device_count():
         raise ValueError(
             f"device={device!r} but there are {torch.cuda.device_count()} CUDA devices."
