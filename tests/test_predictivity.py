@@ -288,3 +288,14 @@ def test_dead_units_do_not_count_as_components():
     assert model.score(X, Y) == pytest.approx(np.median(r), rel=1e-10)
     with pytest.raises(ValueError, match="all constant"):
         PLSPredictivity().fit(np.ones((20, 5)), Y[:20])
+
+
+@pytest.mark.parametrize("transform", ["1e-5", "1e5", "float32+1e3"])
+def test_predictivity_is_invariant_to_scale_and_offset(transform):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 8))
+    Y = X[:, :3] @ rng.standard_normal((3, 4)) + 0.5 * rng.standard_normal((60, 4))
+    base = PLSPredictivity(n_components=5).fit(X[:40], Y[:40]).score(X[40:], Y[40:])
+    Z = {"1e-5": 1e-5 * X, "1e5": 1e5 * X, "float32+1e3": (X + 1e3).astype(np.float32)}[transform]
+    got = PLSPredictivity(n_components=5).fit(Z[:40], Y[:40]).score(Z[40:], Y[40:])
+    assert got == pytest.approx(base, abs=1e-5)

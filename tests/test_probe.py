@@ -152,3 +152,13 @@ def test_bad_labels(data):
     probe = LinearProbe(cv=None).fit(X, labels)
     with pytest.raises(ValueError, match="X has 14 features, but LinearProbe is expecting 15"):
         probe.score(X[:, :14], labels)
+
+
+@pytest.mark.parametrize("transform", ["1e-5", "1e5", "float32+1e3"])
+def test_probe_is_invariant_to_scale_and_offset(transform):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 8))
+    labels = (X[:, 0] + 0.3 * rng.standard_normal(60) > 0).astype(int)
+    base = LinearProbe(cv=None).fit(X[:40], labels[:40]).score(X[40:], labels[40:])
+    Z = {"1e-5": 1e-5 * X, "1e5": 1e5 * X, "float32+1e3": (X + 1e3).astype(np.float32)}[transform]
+    assert LinearProbe(cv=None).fit(Z[:40], labels[:40]).score(Z[40:], labels[40:]) == base
