@@ -32,6 +32,7 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
 from skrep.datasets import load_digits_networks
 from skrep.metrics import LinearMetric
+from skrep.plotting import plot_similarity_matrix
 
 data = load_digits_networks(n_networks=3, hidden_layer_sizes=(64, 64, 64), max_iter=200)
 
@@ -59,6 +60,8 @@ for net, layers in enumerate(data.layers):
 #
 # ``distance`` returns the distance. ``score`` would return its negative,
 # since in skrep, as everywhere in scikit-learn, a higher score is better.
+# :func:`~skrep.plotting.plot_similarity_matrix` draws the matrix in the order
+# given (``kind="distance"`` labels the colour bar).
 
 n = len(representations)
 D = np.zeros((n, n))
@@ -66,13 +69,9 @@ for i, j in itertools.combinations(range(n), 2):
     X, Y = representations[i], representations[j]
     D[i, j] = D[j, i] = LinearMetric(alpha=1.0).fit(X, Y).distance(X, Y)
 
-fig, ax = plt.subplots(figsize=(7, 6))
-image = ax.imshow(D, cmap="viridis")
-ax.set_xticks(range(n), names, rotation=60, ha="right")
-ax.set_yticks(range(n), names)
-ax.set_title("Procrustes angular distance (LinearMetric, alpha=1)")
-fig.colorbar(image, ax=ax, label="distance (radians)")
-fig.tight_layout()
+fig = plot_similarity_matrix(
+    D, names, names, kind="distance", title="Procrustes angular distance (radians)"
+)
 
 # %%
 # The blocks along the diagonal compare the layers of one network with each

@@ -31,10 +31,47 @@ from skrep.functional import (
     noise_ceiling,
     permutation_test,
 )
+from skrep.plotting import plot_rdm
 
 data = load_kriegeskorte92(condensed=True)
 print(data.brain_rdms.shape, data.model_rdms.shape)  # 8 RDMs of 92 x 91 / 2 pairs each
 print(data.CITATION)
+
+# %%
+# The RDMs
+# --------
+# The images come sorted by category, so the category structure shows as
+# blocks. :func:`~skrep.plotting.plot_rdm` draws an RDM (square or condensed)
+# with a colour strip and separators for each group of conditions; as in the
+# paper, the dissimilarities are shown as percentiles (``rank_transform``).
+
+category = dict(zip(data.category_labels, data.category_vectors.T.astype(bool), strict=True))
+groups = np.select(
+    [
+        category["human"] & category["body"],
+        category["human"] & category["face"],
+        category["nonhumani"] & category["body"],
+        category["nonhumani"] & category["face"],
+        category["natObj"],
+    ],
+    ["human bodies", "human faces", "animal bodies", "animal faces", "natural objects"],
+    default="man-made objects",
+)
+monkey_it = data.model_rdms[list(data.model_names).index("monkeyIT")]
+fig, axes = plt.subplots(1, 2, figsize=(11, 5.5), layout="compressed")
+plot_rdm(
+    data.brain_rdms.mean(axis=0),
+    groups=groups,
+    rank_transform=True,
+    ax=axes[0],
+    colorbar=False,
+    title="human IT (mean of 8 RDMs)",
+)
+plot_rdm(monkey_it, groups=groups, rank_transform=True, ax=axes[1], title="monkey IT")
+
+# %%
+# Both regions separate animate from inanimate objects, and faces from the
+# rest, the structure the models are ranked by below.
 
 # %%
 # Model ranking

@@ -27,6 +27,7 @@ import numpy as np
 from skrep import layer_similarity
 from skrep.datasets import load_digits_networks
 from skrep.demo import nearest_layer_accuracy
+from skrep.plotting import plot_similarity_matrix
 
 data = load_digits_networks(n_networks=5, hidden_layer_sizes=(128,) * 6, max_iter=200)
 n_networks, n_layers = len(data.layers), len(data.layer_names)
@@ -98,13 +99,17 @@ for label, per_layer in accuracy.items():
 # The linear-CKA matrix between two networks shows why: the diagonal is the
 # largest entry of most rows, but neighbouring layers come close.
 
-similarity = layer_similarity("linear_cka", data.layers[0], data.layers[1])
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-image = axes[0].imshow(similarity, vmin=0, vmax=1, cmap="viridis")
-axes[0].set_xticks(range(n_layers), [f"B{k + 1}" for k in range(n_layers)])
-axes[0].set_yticks(range(n_layers), [f"A{k + 1}" for k in range(n_layers)])
-axes[0].set_title("linear CKA, network A vs network B")
-fig.colorbar(image, ax=axes[0], shrink=0.8)
+# Layers passed as dicts name the rows and columns of the result, and
+# :func:`~skrep.plotting.plot_similarity_matrix` draws it with those names
+# (here into the left panel of a figure of our own, with ``ax=``).
+
+network_a = {f"A{k + 1}": layer for k, layer in enumerate(data.layers[0])}
+network_b = {f"B{k + 1}": layer for k, layer in enumerate(data.layers[1])}
+similarity = layer_similarity("linear_cka", network_a, network_b)
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
+plot_similarity_matrix(
+    similarity, vmin=0, vmax=1, ax=axes[0], title="linear CKA, network A vs network B"
+)
 labels = list(accuracy)
 overall = [accuracy[label].mean() for label in labels]
 axes[1].barh(range(len(labels)), overall, color="tab:blue")
@@ -114,5 +119,4 @@ axes[1].axvline(1 / n_layers, color="gray", linestyle="--", label="chance")
 axes[1].set_xlim(0, 1)
 axes[1].set_xlabel("layer-identification accuracy")
 axes[1].legend(loc="lower right")
-fig.tight_layout()
 plt.show()

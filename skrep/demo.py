@@ -330,7 +330,7 @@ def _zoo_section(data: Bunch, hidden: Sequence[Sequence[np.ndarray]], figure: st
         title="digits MLPs: held-out LinearMetric(alpha=1) distances",
         random_state=0,  # the same figure on every run, whatever scikit-learn's version
     )
-    fig.savefig(figure, dpi=110)
+    fig.savefig(figure, dpi=110, bbox_inches="tight")  # nothing cut off, whatever the names
     print(f"   figure (matrix and 2-D MDS embedding): {figure}\n")
 
 

@@ -43,7 +43,7 @@ def test_given_order_and_embedding_and_no_embedding(distances):
 
 def test_errors(distances):
     D, _ = distances
-    with pytest.raises(ValueError, match="labels has 2 entries but D has 6"):
+    with pytest.raises(ValueError, match="labels has 2 entries but there are 6 networks in D"):
         plot_distance_matrix(D, ["a", "b"])
     with pytest.raises(ValueError, match="permutation of range"):
         plot_distance_matrix(D, order=[0, 0, 1, 2, 3, 4])
@@ -218,6 +218,19 @@ def test_checkpoint_scores_order_and_ceiling(rng):
     plt.close(fig)
 
 
+def test_checkpoint_scores_and_heatmap_in_given_axes_with_titles(rng):
+    layers = {f"step{k}": ["l0", "l1"] for k in (10, 100)}
+    table = benchmark_table(rng, layers=layers, metrics=("cka",))
+    fig, (left, right) = plt.subplots(1, 2)
+    assert plot_checkpoint_scores(table, ax=left, title="training") is fig
+    assert plot_best_layer_heatmap(table, ax=right, title="best layers") is fig
+    assert left.get_title() == "training" and len(left.lines) == 2
+    assert right.get_title() == "best layers" and len(right.images) == 1
+    plt.close(fig)
+    assert plot_checkpoint_scores(table).axes[0].get_title() == "cka"  # default: the metric
+    plt.close("all")
+
+
 def test_benchmark_plot_errors(table):
     with pytest.raises(ValueError, match=r"missing the column\(s\) \['depth'\]"):
         plot_layer_scores(table.drop(columns="depth"))
@@ -247,7 +260,10 @@ def test_benchmark_plot_errors(table):
     with pytest.raises(ValueError, match=r"ceiling must be .*lower <= upper"):
         plot_layer_scores(table, ceiling=(0.9, 0.1))
     with pytest.raises(ValueError, match="choose region= and metric=, or pass ax=None"):
-        plot_layer_scores(table, metric="cka", ax=object())
+        plot_layer_scores(table, metric="cka", ax=plt.subplots()[1])
+    for plot in (plot_layer_scores, plot_best_layer_heatmap, plot_checkpoint_scores):
+        with pytest.raises(TypeError, match="ax must be a matplotlib Axes .* got object"):
+            plot(table, metric="cka", ax=object())
     with pytest.raises(TypeError, match="pandas DataFrame"):
         plot_best_layer_heatmap({"model": ["a"]})
     with pytest.raises(ValueError, match="table is empty"):
