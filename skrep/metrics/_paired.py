@@ -34,11 +34,12 @@ from .._validation import (
 )
 from ..engine import PairwiseMeasure, PreparedData, fit_each_pair
 from ..exceptions import InvalidParameterError
+from ._keyword_y import KeywordYMixin
 
 __all__ = ["PairedEstimator"]
 
 
-class PairedEstimator(PairwiseMeasure, BaseEstimator):
+class PairedEstimator(KeywordYMixin, PairwiseMeasure, BaseEstimator):
     """Input handling shared by every estimator of paired representations.
 
     Validation of X and Y (rows paired), the ``preprocessor`` fitted once per

@@ -20,6 +20,7 @@ from .._validation import (
 )
 from ..exceptions import InvalidParameterError
 from ..functional.predictivity import neuroid_correlations
+from ._keyword_y import KeywordYMixin
 
 if TYPE_CHECKING:
     from sklearn.utils import Tags
@@ -54,7 +55,7 @@ def _check_ceiling(ceiling: Any, n_neuroids: int, owner: str) -> np.ndarray | No
     return values
 
 
-class PLSPredictivity(RegressorMixin, BaseEstimator):
+class PLSPredictivity(KeywordYMixin, RegressorMixin, BaseEstimator):
     """Neural predictivity: how well a PLS regression of model features predicts neuroids.
 
     ``fit(X, Y)`` fits a partial least squares regression
