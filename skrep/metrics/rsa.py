@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,10 +13,34 @@ from sklearn.utils.validation import check_is_fitted
 from .._array import to_numpy
 from .._deprecation import renamed_parameter_value
 from .._typing import Array, ArrayLike, Device
+from ..exceptions import InvalidParameterError
 from ..functional.rdm import check_pattern_rdm_method, compute_rdm
 from ..functional.rdm_compare import check_comparison, compare_rdms
 from ._similarity import SimilarityEstimator
-from .data_rdms import DataRDMs
+from .data_rdms import DataRDMs, _check_square_rdms, _rdm_likeness
+
+#: The values of RSA's ``target`` parameter.
+_TARGETS = ("auto", "responses", "rdm")
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside skrep, for the caller of the warning."""
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(
+        _PACKAGE_DIR
+    ):
+        level, frame = level + 1, frame.f_back
+    return level
+
+
+_HOW_TO_PASS_AN_RDM = (
+    "To compare X with a precomputed RDM, pass Y=skrep.metrics.DataRDMs(rdm), whose "
+    "stimuli cross-validation selects on both axes (or set target='rdm' outside "
+    "cross-validation); if Y really holds responses, set target='responses' to silence "
+    "this warning."
+)
 
 __all__ = ["RSA"]
 
@@ -27,9 +54,20 @@ class RSA(SimilarityEstimator):
     :func:`skrep.functional.compare_rdms`. In ``cross_validate`` over
     stimuli it is the RSA of each held-out set of stimuli.
 
-    Y may also be a :class:`~skrep.metrics.DataRDMs`: a region known only by
-    its RDMs (one per subject). Then X's RDM is compared with each of them
-    and ``score`` is their mean (rsatoolbox's fixed-effects evaluation).
+    **Brain RDMs as the target.** When Y is known only by its RDMs (one per
+    subject, as the human IT RDMs of Kriegeskorte et al. 2008), pass them as
+    a :class:`~skrep.metrics.DataRDMs`: X's RDM is compared with each of them
+    and ``score`` is their mean (rsatoolbox's fixed-effects evaluation). In
+    ``cross_validate`` and ``GridSearchCV`` each split selects its stimuli on
+    both axes of every RDM, so a fold's score is the comparison of the RDM of
+    ``X[test]`` with the RDMs ``rdm[test][:, test]``. With ``target="rdm"``,
+    a bare array of shape (n, n) or (n_subjects, n, n) is read as RDMs too
+    (in ``fit`` and ``score`` called directly; cross-validation splits only
+    the first axis of a plain array, so there wrap it in DataRDMs). A plain
+    Y is otherwise read as responses, and one that looks like an RDM
+    (square, symmetric, zero diagonal; or rows of such a matrix, as a
+    cross-validation split of one gives) draws a warning: RSA would compute
+    the RDM of the RDM's rows.
 
     Parameters
     ----------
@@ -48,6 +86,12 @@ class RSA(SimilarityEstimator):
         Transformer fitted once on X and once on Y.
     device : None, str or torch.device, default=None
         Where to compute the RDMs: None where the data is; "cpu" or "cuda".
+    target : {"auto", "responses", "rdm"}, default="auto"
+        What Y holds. "auto": a :class:`~skrep.metrics.DataRDMs` holds RDMs
+        and an array holds responses (n_stimuli, n_channels), with a warning
+        when it looks like an RDM. "responses": Y holds responses (no
+        warning). "rdm": Y holds RDMs, a DataRDMs or an array of shape
+        (n_stimuli, n_stimuli) or (n_subjects, n_stimuli, n_stimuli).
     comparison : str, default="deprecated"
         The old name of ``compare_method``; it works, with a FutureWarning,
         until the next release.
@@ -72,6 +116,18 @@ class RSA(SimilarityEstimator):
     >>> X = rng.standard_normal((30, 20))
     >>> round(RSA().fit(X, 2 * X).score(X, 2 * X), 6)
     1.0
+
+    A precomputed target RDM (here the Euclidean RDM of X itself):
+
+    >>> from scipy.spatial.distance import pdist, squareform
+    >>> from sklearn.model_selection import cross_validate
+    >>> from skrep.metrics import DataRDMs
+    >>> rdm = squareform(pdist(X))
+    >>> round(RSA("euclidean", target="rdm").fit(X, rdm).score(X, rdm), 6)
+    1.0
+    >>> scores = cross_validate(RSA("euclidean"), X, DataRDMs(rdm), cv=3)["test_score"]
+    >>> scores.round(6).tolist()
+    [1.0, 1.0, 1.0]
     """
 
     pairwise_symmetric = True
@@ -83,21 +139,78 @@ class RSA(SimilarityEstimator):
         *,
         preprocessor: Any = None,
         device: Device = None,
+        target: str = "auto",
         comparison: str = "deprecated",
     ):
         self.rdm_method = rdm_method
         self.compare_method = compare_method
         self.preprocessor = preprocessor
         self.device = device
+        self.target = target
         self.comparison = comparison
 
     def _check_params(self) -> None:
         super()._check_params()
         check_pattern_rdm_method(self.rdm_method, "RSA")
+        self._check_target()
         self._compare_method = renamed_parameter_value(
             self, "comparison", "compare_method", "spearman"
         )
         check_comparison(self._compare_method, "RSA", "compare_method")
+
+    def _check_target(self) -> None:
+        if not (isinstance(self.target, str) and self.target in _TARGETS):
+            raise InvalidParameterError(
+                f"The 'target' parameter of RSA must be one of {list(_TARGETS)}; got "
+                f"{self.target!r}."
+            )
+
+    def _target_rdms(self, Y: ArrayLike | DataRDMs) -> DataRDMs | None:
+        """Y as RDMs when it holds RDMs (DataRDMs, or any array with target="rdm"), else None."""
+        self._check_target()
+        if isinstance(Y, DataRDMs):
+            if self.target == "responses":
+                raise ValueError(
+                    "Y is DataRDMs (RDMs), but target='responses' declares responses; "
+                    "set target='auto' or 'rdm' to compare X with those RDMs."
+                )
+            return Y
+        if self.target != "rdm":
+            return None
+        shape = getattr(Y, "shape", None)
+        if shape is not None and len(shape) == 2 and shape[0] != shape[1]:
+            raise ValueError(
+                f"With target='rdm', Y must be square RDMs of shape (n_stimuli, n_stimuli) "
+                f"or (n_subjects, n_stimuli, n_stimuli); got shape {tuple(shape)}. "
+                "Cross-validation splits only the rows of a plain array: pass "
+                "Y=skrep.metrics.DataRDMs(rdm), whose stimuli it selects on both axes."
+            )
+        return DataRDMs(_check_square_rdms(Y, "Y"))
+
+    def _validate_y(self, Y: ArrayLike | None, *, reset: bool) -> Array:
+        Y_checked = super()._validate_y(Y, reset=reset)
+        # Only in fit: a score after such a fit would repeat the warning.
+        kind = _rdm_likeness(Y_checked) if reset and self.target == "auto" else None
+        n_rows, n_columns = Y_checked.shape
+        if kind == "square":
+            warnings.warn(
+                f"Y (shape {(n_rows, n_columns)}) is square, symmetric and zero on the "
+                "diagonal, as an RDM is, but RSA reads it as responses "
+                f"({n_rows} stimuli x {n_columns} channels) and compares X's RDM with the RDM "
+                f"of its rows. {_HOW_TO_PASS_AN_RDM}",
+                UserWarning,
+                stacklevel=_caller_stacklevel(),
+            )
+        elif kind == "rows":
+            warnings.warn(
+                f"Y (shape {(n_rows, n_columns)}) looks like rows of an RDM (each row is zero "
+                "at its own column, and those columns form a symmetric matrix), as when "
+                "cross-validation splits only the rows of an RDM array, but RSA reads it as "
+                f"responses ({n_rows} stimuli x {n_columns} channels). {_HOW_TO_PASS_AN_RDM}",
+                UserWarning,
+                stacklevel=_caller_stacklevel(),
+            )
+        return Y_checked
 
     def _prepare_layer(self, A: Array, name: str) -> Array:
         if A.shape[0] < 3:
@@ -148,19 +261,22 @@ class RSA(SimilarityEstimator):
             First representation: one row per stimulus, one column per unit.
         Y : array-like of shape (n_samples, n_features_y), or DataRDMs
             Second representation, rows paired with those of X, or the RDMs
-            of the same stimuli.
+            of the same stimuli (a DataRDMs; with ``target="rdm"`` also an
+            array of shape (n_samples, n_samples) or (n_subjects, n_samples,
+            n_samples)).
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        if not isinstance(Y, DataRDMs):
-            return super().fit(X, Y)
         self._clear_fitted_state()
+        rdms = self._target_rdms(Y)
+        if rdms is None:
+            return super().fit(X, Y)
         try:
             self._check_params()
-            self._prepare_x_for_rdms(X, Y, fitting=True)
+            self._prepare_x_for_rdms(X, rdms, fitting=True)
         except BaseException:
             self._clear_fitted_state()  # a failed fit leaves the estimator unfitted
             raise
@@ -174,17 +290,18 @@ class RSA(SimilarityEstimator):
         X : array-like or torch.Tensor of shape (n_samples, n_features_x)
             First representation, one row per stimulus.
         Y : array-like of shape (n_samples, n_features_y), or DataRDMs
-            Second representation, or the RDMs of the same stimuli (the score
-            is then the mean comparison over them).
+            Second representation, or the RDMs of the same stimuli (as in
+            ``fit``; the score is then the mean comparison over them).
 
         Returns
         -------
         float
             The comparison.
         """
-        if not isinstance(Y, DataRDMs):
-            return super().score(X, Y)
         check_is_fitted(self)
-        X = self._prepare_x_for_rdms(X, Y, fitting=False)
+        rdms = self._target_rdms(Y)
+        if rdms is None:
+            return super().score(X, Y)
+        X = self._prepare_x_for_rdms(X, rdms, fitting=False)
         rdm_x = np.asarray(to_numpy(compute_rdm(X, self.rdm_method)))
-        return float(np.mean(compare_rdms(rdm_x, Y.condensed(), self._compare_method)))
+        return float(np.mean(compare_rdms(rdm_x, rdms.condensed(), self._compare_method)))
