@@ -92,6 +92,46 @@ def test_figure_option(tmp_path, networks):
     assert figure.stat().st_size > 1000
 
 
+def test_figure_titles_say_the_parameters_and_the_split(tmp_path, networks, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    import skrep.cli_compare
+
+    matplotlib.use("Agg")
+    drawn = []
+    for name in ("plot_distance_matrix", "plot_similarity_matrix"):
+        plot = getattr(skrep.cli_compare, name)
+
+        def record(M, *args, plot=plot, **kwargs):
+            drawn.append((np.asarray(M), kwargs["title"]))
+            return plot(M, *args, **kwargs)
+
+        monkeypatch.setattr(skrep.cli_compare, name, record)
+    files = [str(tmp_path / f"{name}.npy") for name in "abc"]
+    split = ["--test-fraction", "0.25", "-q"]
+    argv = ["pairwise", "--alpha", "0.5", *files, "-o", str(tmp_path / "d.csv"), *split]
+    assert main([*argv, "--figure", str(tmp_path / "d.pdf")]) == 0
+    assert (tmp_path / "d.pdf").stat().st_size > 1000
+    assert (tmp_path / "d_test.pdf").stat().st_size > 1000
+    (train, train_title), (test, test_title) = drawn
+    np.testing.assert_array_equal(train, read_csv(tmp_path / "d.csv")[1])
+    np.testing.assert_array_equal(test, read_csv(tmp_path / "d_test.csv")[1])
+    for title in (train_title, test_title):
+        assert "LinearMetric(alpha=0.5, score_method='angular', center_columns=True" in title
+    assert "training distances: fitted and measured on 30 training stimuli" in train_title
+    assert "held-out distances: measured on 10 held-out stimuli" in test_title
+    # A similarity matrix of two models' layers.
+    drawn.clear()
+    argv = ["similarity", "--measure", "rsa", "--compare-method", "pearson", *files[:2]]
+    argv += ["--against", files[2], "-o", str(tmp_path / "s.csv"), "-q"]
+    assert main([*argv, "--figure", str(tmp_path / "s.svg")]) == 0
+    ((values, title),) = drawn
+    assert values.shape == (2, 1) and (tmp_path / "s.svg").stat().st_size > 1000
+    assert "RSA(rdm_method='correlation', compare_method='pearson')" in title
+    assert "training similarities: fitted and measured on all 40 stimuli" in title
+
+
 def _save(array):
     return lambda folder: np.save(folder / "missing.npy", array)
 
@@ -116,7 +156,7 @@ def test_clear_errors(tmp_path, networks, capsys, make, message):
     files = [str(tmp_path / "a.npy"), str(tmp_path / "missing.npy")]
     assert main(["pairwise", *files, "-o", str(tmp_path / "d.csv")]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("skrep pairwise: error: ")
+    assert err.startswith("skrep: error: ") and err.count("\n") == 1, err
     assert re.search(message, err), err
     assert not (tmp_path / "d.csv").exists()
 
@@ -374,7 +414,7 @@ def test_extract_errors(extraction, capsys, monkeypatch, argv, setup, message):
             base += [option, value]
     assert main(base) == 2
     err = capsys.readouterr().err
-    assert err.startswith("skrep extract: error: ") and err.count("\n") == 1, err
+    assert err.startswith("skrep: error: ") and err.count("\n") == 1, err
     assert re.search(message, err), err
     assert not (folder / "acts").exists()
 
@@ -384,7 +424,7 @@ def test_extract_forward_errors_are_one_line(extraction, capsys):
     np.save(folder / "stimuli.npy", np.zeros((4, 7), np.float32))
     assert main(extract_argv(folder)) == 2
     err = capsys.readouterr().err
-    assert err.startswith("skrep extract: error: RuntimeError while extracting: ")
+    assert err.startswith("skrep: error: RuntimeError while extracting: ")
     assert err.count("\n") == 1
 
 
