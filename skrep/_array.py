@@ -24,6 +24,7 @@ __all__ = [
     "import_torch",
     "move_to_device",
     "to_numpy",
+    "check_not_masked",
     "same_place",
     "convert_like",
     "floating_dtype",
@@ -101,15 +102,81 @@ def move_to_device(x: Array, device: Device) -> Array:
     return torch.as_tensor(np.require(to_numpy(x), requirements=["C", "W"]), device=device)
 
 
-def to_numpy(x: ArrayLike) -> np.ndarray:
-    """Return ``x`` as a numpy array (copying from a GPU when needed)."""
+def check_not_masked(x: Any, name: str | None = None) -> None:
+    """Refuse a numpy masked array, whose mask every conversion would drop.
+
+    ``np.asarray`` (and so scikit-learn's ``check_array``) returns the data
+    under a mask, masked values included, as if there were no mask: a silent
+    wrong result. skrep has no notion of missing values, so masked arrays are
+    refused, with a message that says how to remove the masked entries.
+
+    Parameters
+    ----------
+    x : object
+        Input to check.
+    name : str or None, default=None
+        Argument name used in the message (None: "The input").
+
+    Raises
+    ------
+    TypeError
+        ``x`` is a :class:`numpy.ma.MaskedArray`.
+    """
+    if not isinstance(x, np.ma.MaskedArray):
+        return
+    label = name or "The input"
+    var = name if name and name.isidentifier() else "x"  # for the code in the message
+    n_masked = int(np.ma.count_masked(x))
+    raise TypeError(
+        f"{label} is a numpy masked array ({n_masked} of {x.size} value(s) masked); skrep "
+        "does not honour masks, and converting it would silently use the values under "
+        f"the mask. Fill or compress it first, e.g. keep the complete rows with "
+        f"{var}[~np.ma.getmaskarray({var}).any(axis=1)].data, or impute the masked values; "
+        f"note that {var}.filled(np.nan) is refused too since NaN is not allowed."
+    )
+
+
+def to_numpy(x: ArrayLike, name: str | None = None) -> np.ndarray:
+    """Return ``x`` as a numpy array (copying from a GPU when needed).
+
+    Torch tensors are detached from their autograd graph first. Numpy masked
+    arrays are refused (the mask would be dropped silently), and so are
+    complex arrays, whose imaginary part any later cast to float would drop.
+
+    Parameters
+    ----------
+    x : array-like, torch.Tensor or array-API array
+        Array to convert.
+    name : str or None, default=None
+        Argument name used in error messages.
+
+    Returns
+    -------
+    ndarray
+        ``x`` on the host; numpy input is returned as it is (no copy).
+
+    Raises
+    ------
+    TypeError
+        ``x`` is a numpy masked array.
+    ValueError
+        ``x`` holds complex numbers.
+    """
+    check_not_masked(x, name)
     if is_torch_array(x):
-        return x.detach().cpu().numpy()
-    if is_foreign_array(x):
+        out = x.detach().cpu().numpy()
+    elif is_foreign_array(x):
         # DLPack reaches host memory from any device that allows it (cupy,
         # array_api_strict's simulated devices), without a namespace-specific path.
-        return np.from_dlpack(x, device="cpu", copy=True)
-    return np.asarray(x)
+        out = np.from_dlpack(x, device="cpu", copy=True)
+    else:
+        out = np.asarray(x)
+    if np.iscomplexobj(out):
+        raise ValueError(
+            f"Complex data not supported: {name or 'the input'} has dtype {out.dtype}; "
+            "expected real numbers (take .real or abs() first if that is what you mean)."
+        )
+    return out
 
 
 def same_place(a: Array, b: Array) -> bool:

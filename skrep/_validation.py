@@ -9,10 +9,12 @@ import numpy as np
 from sklearn.utils.validation import check_array
 
 from ._array import (
+    check_not_masked,
     convert_like,
     get_namespace,
     is_foreign_array,
     is_torch_array,
+    to_numpy,
     zero_pad_columns,
 )
 
@@ -29,6 +31,7 @@ from ._typing import Array, ArrayLike
 
 __all__ = [
     "check_representation",
+    "check_real_array",
     "check_paired_samples",
     "check_n_features",
     "match_widths",
@@ -69,10 +72,11 @@ def _as_float_array_api(X: Array, name: str) -> Array:
     return X
 
 
+_EXPECTED_2D = "a 2-D numeric array of shape (n_samples, n_features)"
 _NON_NUMERIC_KINDS = {"U": "strings", "S": "bytes", "M": "datetimes", "m": "timedeltas"}
 
 
-def _reject_non_numeric_dtypes(X: ArrayLike, name: str) -> None:
+def _reject_non_numeric_dtypes(X: ArrayLike, name: str, expected: str = _EXPECTED_2D) -> None:
     """Strings and dates would be converted to floats silently by check_array."""
     dtypes = getattr(X, "dtypes", None)  # pandas DataFrame
     if dtypes is not None and not isinstance(dtypes, np.dtype):
@@ -80,19 +84,30 @@ def _reject_non_numeric_dtypes(X: ArrayLike, name: str) -> None:
     elif hasattr(X, "dtype"):
         kinds = {np.dtype(X.dtype).kind} if isinstance(X.dtype, np.dtype) else set()
     elif isinstance(X, (list, tuple)):
-        kinds = {np.asarray(X).dtype.kind}
+        try:
+            kinds = {np.asarray(X).dtype.kind}
+        except (TypeError, ValueError) as exc:  # ragged nested lists
+            raise type(exc)(
+                f"{name} could not be read as an array of real numbers: {exc} Expected {expected}."
+            ) from exc
     else:
         kinds = set()
     for kind in kinds & set(_NON_NUMERIC_KINDS):
         raise ValueError(
-            f"{name} holds {_NON_NUMERIC_KINDS[kind]}; expected a 2-D numeric array of "
-            "shape (n_samples, n_features). Convert it to numbers first."
+            f"{name} holds {_NON_NUMERIC_KINDS[kind]}; expected {expected}. "
+            "Convert it to numbers first."
         )
 
 
-def _as_float_numpy(X: ArrayLike, name: str) -> np.ndarray:
-    """Convert array-likes (lists, pandas, memmaps) with scikit-learn's check_array."""
-    _reject_non_numeric_dtypes(X, name)
+def _as_float_numpy(X: ArrayLike, name: str, expected: str = _EXPECTED_2D) -> np.ndarray:
+    """Convert array-likes (lists, pandas, memmaps) with scikit-learn's check_array.
+
+    bool and integer data become float64, and so does float16 (float32 stays
+    float32); masked arrays, complex numbers, strings, dates and sparse
+    matrices are refused with an error that names ``name``.
+    """
+    check_not_masked(X, name)
+    _reject_non_numeric_dtypes(X, name, expected)
     try:
         return check_array(
             X,
@@ -108,8 +123,7 @@ def _as_float_numpy(X: ArrayLike, name: str) -> np.ndarray:
         # Keep the exception type (scikit-learn's conventions rely on it) and
         # the original text, and say what the argument should have been.
         raise type(exc)(
-            f"{name} could not be read as an array of real numbers: {exc} "
-            f"Expected a 2-D numeric array of shape (n_samples, n_features)."
+            f"{name} could not be read as an array of real numbers: {exc} Expected {expected}."
         ) from exc
 
 
@@ -133,6 +147,53 @@ def check_finite(X: Array, name: str) -> None:
         f"(shape {_shape_str(X.shape)}); expected finite numbers only. "
         "Remove or impute them before computing a distance."
     )
+
+
+def check_real_array(X: ArrayLike, name: str, expected: str = "a numeric array") -> np.ndarray:
+    """Read any numeric input as a float64 numpy array of any shape, or say why not.
+
+    The numpy-only counterpart of :func:`check_representation` for inputs
+    that are not one representation (stacks of RDMs, residuals, trials):
+    lists, pandas frames, read-only or Fortran-ordered arrays, bool, int and
+    float16 data are accepted; torch tensors are detached and copied to the
+    host. Shape and finiteness are left to the caller (see
+    :func:`check_finite`).
+
+    Parameters
+    ----------
+    X : array-like, torch.Tensor or array-API array
+        Input to read.
+    name : str
+        Argument name used in error messages.
+    expected : str, default="a numeric array"
+        What the argument should be, for the messages, e.g.
+        ``"condensed RDMs of shape (n_rdms, n_pairs)"``.
+
+    Returns
+    -------
+    ndarray
+        float64, in host memory.
+
+    Raises
+    ------
+    TypeError
+        A numpy masked array (its mask would be dropped), a sparse matrix, or
+        objects that are not numbers.
+    ValueError
+        None, complex numbers, strings or dates.
+
+    Examples
+    --------
+    >>> from skrep._validation import check_real_array
+    >>> check_real_array([[1, 2], [3, 4]], "rdms")
+    array([[1., 2.],
+           [3., 4.]])
+    """
+    if X is None:
+        raise ValueError(f"{name} is None; expected {expected}.")
+    if is_foreign_array(X):
+        X = to_numpy(_as_float_array_api(X, name), name)
+    return np.asarray(_as_float_numpy(X, name, expected), dtype=np.float64)
 
 
 def check_representation(X: ArrayLike, name: str, *, min_samples: int = 2) -> Array:

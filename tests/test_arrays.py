@@ -117,3 +117,45 @@ def test_array_api_strict_input_matches_numpy(pair):
         assert abs(metric.distance(Xs, Ys) - Metric().fit(X, Y).distance(X, Y)) < 1e-10
         tX = metric.transform(Xs)
         assert type(tX) is type(Xs)
+
+
+def test_to_numpy_refuses_masked_and_complex_arrays():
+    # np.asarray would drop the mask, and a later float cast the imaginary part.
+    masked = np.ma.masked_array(np.ones((2, 2)), mask=[[True, False], [False, False]])
+    with pytest.raises(TypeError, match=r"rdms is a numpy masked array \(1 of 4 value"):
+        to_numpy(masked, "rdms")
+    with pytest.raises(TypeError, match=r"The input is a numpy masked array"):
+        to_numpy(masked)
+    with pytest.raises(ValueError, match=r"Complex data not supported: rdms has dtype complex"):
+        to_numpy(np.ones(3) + 1j, "rdms")
+    with pytest.raises(ValueError, match=r"Complex data not supported: the input"):
+        to_numpy(torch.ones(3, dtype=torch.complex64))
+
+
+def test_to_numpy_detaches_tensors_that_require_grad():
+    x = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    out = to_numpy(2 * x)
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_array_equal(out, [2.0, 2.0, 2.0])
+    plain = np.arange(3.0)
+    assert to_numpy(plain) is plain  # numpy input: no copy
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.bool, torch.int32])
+def test_torch_inputs_of_other_dtypes_are_read_as_float64(pair, dtype):
+    X, Y = pair
+    Xt = torch.from_numpy(X > 0 if dtype == torch.bool else np.round(3 * X)).to(dtype)
+    expected = LinearMetric().fit(Xt.double().numpy(), Y).distance(Xt.double().numpy(), Y)
+    metric = LinearMetric().fit(Xt, torch.from_numpy(Y))
+    assert metric.mx_.dtype == torch.float64
+    assert abs(metric.distance(Xt, torch.from_numpy(Y)) - expected) < 1e-10
+
+
+def test_mixed_numpy_and_torch_pairs_follow_x(pair):
+    # the estimator contract: Y follows X (numpy X, torch Y computes in numpy)
+    X, Y = pair
+    expected = LinearMetric().fit(X, Y).distance(X, Y)
+    Yt = torch.tensor(Y, requires_grad=True)
+    metric = LinearMetric().fit(X, Yt)
+    assert isinstance(metric.Wy_, np.ndarray)
+    assert abs(metric.distance(X, Yt) - expected) < 1e-10

@@ -184,3 +184,132 @@ def test_lists_and_integers_are_accepted(pair):
     assert d_int == d_float
     d_list = LinearMetric().fit(X.tolist(), Y.tolist()).distance(X.tolist(), Y.tolist())
     assert d_list == LinearMetric().fit(X, Y).distance(X, Y)
+
+
+# -- central input validation (issue 22, item 4) ---------------------------------------
+def _masked(A):
+    mask = np.zeros(A.shape, dtype=bool)
+    mask[2, 1] = True
+    return np.ma.masked_array(A, mask=mask)
+
+
+@pytest.mark.parametrize("side", ["X", "Y"])
+def test_masked_arrays_are_refused_naming_the_argument(pair, side):
+    # np.asarray drops a mask: the value under it used to be used as if unmasked.
+    X, Y = pair
+    bad = {"X": X, "Y": Y}
+    bad[side] = _masked(bad[side])
+    with pytest.raises(TypeError, match=rf"{side} is a numpy masked array \(1 of 80 value"):
+        LinearMetric().fit(bad["X"], bad["Y"])
+    with pytest.raises(TypeError, match=rf"{side} is a numpy masked array.*filled\(np.nan\)"):
+        PermutationMetric().fit(*pair).score(bad["X"], bad["Y"])
+
+
+def test_masked_stochastic_responses_are_refused(rng):
+    from skrep.metrics import EnergyStochasticMetric
+
+    X = rng.standard_normal((5, 3, 2))
+    masked = np.ma.masked_array(X, mask=X > 2)
+    with pytest.raises(TypeError, match=r"Y is a numpy masked array"):
+        EnergyStochasticMetric().fit(X, masked)
+
+
+def test_an_all_false_mask_is_refused_too(pair):
+    # refusing by type, not by mask content, keeps the rule simple to state
+    X, Y = pair
+    with pytest.raises(TypeError, match=r"X is a numpy masked array \(0 of 80"):
+        check_representation(np.ma.masked_array(X), "X")
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda A: A > 0,
+        lambda A: np.round(3 * A).astype(np.int16),
+        lambda A: np.round(3 * A).astype(np.int64),
+        lambda A: np.abs(np.round(3 * A)).astype(np.uint8),
+        lambda A: A.astype(np.float16),
+        lambda A: A.astype(object),
+    ],
+    ids=["bool", "int16", "int64", "uint8", "float16", "object"],
+)
+def test_bool_int_float16_and_object_data_are_read_as_float64(pair, convert):
+    X, Y = pair
+    X_odd = convert(X)
+    X_float = np.asarray(X_odd, dtype=np.float64)  # the same numbers, as float64
+    checked = check_representation(X_odd, "X")
+    assert checked.dtype == np.float64
+    np.testing.assert_array_equal(checked, X_float)
+    got = LinearMetric().fit(X_odd, Y).distance(X_odd, Y)
+    assert got == pytest.approx(LinearMetric().fit(X_float, Y).distance(X_float, Y), abs=1e-12)
+
+
+def test_complex_data_is_refused_naming_the_argument(pair):
+    X, Y = pair
+    with pytest.raises(ValueError, match=r"Y could not be read.*Complex data not supported"):
+        LinearMetric().fit(X, Y + 1e-3j)
+    # a zero imaginary part is refused too: the dtype, not the values, decides
+    with pytest.raises(ValueError, match=r"X could not be read.*Complex"):
+        check_representation(X.astype(np.complex64), "X")
+
+
+def test_check_real_array_accepts_every_numeric_form():
+    pd = pytest.importorskip("pandas")
+    from skrep._validation import check_real_array
+
+    A = np.arange(12.0).reshape(2, 3, 2)
+    for form in (A.tolist(), np.asfortranarray(A), A.astype(np.int32), A.astype(np.float16)):
+        out = check_real_array(form, "rdms")
+        assert out.dtype == np.float64 and out.shape == (2, 3, 2)
+        np.testing.assert_array_equal(out, A)
+    read_only = A.copy()
+    read_only.flags.writeable = False
+    np.testing.assert_array_equal(check_real_array(read_only, "rdms"), A)
+    frame = pd.DataFrame(A[0], columns=["a", "b"])
+    np.testing.assert_array_equal(check_real_array(frame, "rdms"), A[0])
+
+
+def test_check_real_array_detaches_torch_tensors():
+    torch = pytest.importorskip("torch")
+    from skrep._validation import check_real_array
+
+    A = torch.arange(6.0, dtype=torch.float64, requires_grad=True).reshape(2, 3)
+    out = check_real_array(A, "trials")
+    assert isinstance(out, np.ndarray) and out.dtype == np.float64
+    np.testing.assert_array_equal(out, np.arange(6.0).reshape(2, 3))
+    with pytest.raises(ValueError, match=r"Complex data not supported: trials"):
+        check_real_array(torch.ones(2, dtype=torch.complex64), "trials")
+
+
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (np.ma.masked_array(np.ones((2, 2))), TypeError, r"rdms is a numpy masked array"),
+        (np.ones((2, 2)) + 1j, ValueError, r"rdms could not be read.*Complex"),
+        (np.array([["1.5", "2"]]), ValueError, r"rdms holds strings; expected condensed RDMs"),
+        (None, ValueError, r"rdms is None; expected condensed RDMs"),
+        ([[1.0, 2.0], [3.0]], ValueError, r"rdms could not be read.*Expected condensed RDMs"),
+    ],
+    ids=["masked", "complex", "strings", "None", "ragged"],
+)
+def test_check_real_array_refusals_name_the_argument(bad, error, message):
+    from skrep._validation import check_real_array
+
+    with pytest.raises(error, match=message):
+        check_real_array(bad, "rdms", "condensed RDMs of shape (n_rdms, n_pairs)")
+
+
+def test_check_real_array_refuses_sparse_matrices():
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    from skrep._validation import check_real_array
+
+    with pytest.raises(TypeError, match=r"residuals could not be read.*[Ss]parse"):
+        check_real_array(scipy_sparse.csr_array(np.eye(3)), "residuals")
+
+
+def test_ragged_lists_get_an_error_naming_the_argument(pair):
+    X, Y = pair
+    ragged = X.tolist()
+    ragged[3] = ragged[3][:2]
+    with pytest.raises(ValueError, match=r"X could not be read as an array of real numbers"):
+        LinearMetric().fit(ragged, Y)
