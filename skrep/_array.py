@@ -70,9 +70,10 @@ def import_torch(device: Device) -> ModuleType:
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             f"device={device!r} runs the computation with PyTorch, which is not "
-            "installed; install it with `pip install 'skrep[torch]'` (on a machine "
-            "without a GPU, `pip install torch` first with a CPU build) or leave "
-            "device=None to compute with numpy."
+            "installed; install a pinned torch first, e.g. `pip install torch==2.13.0` "
+            "(from a skrep checkout: `pip install -c constraints.txt 'skrep[torch]'`; "
+            "an unpinned torch requirement downloads gigabytes of CUDA packages), or "
+            "leave device=None to compute with numpy."
         ) from exc
     return torch
 

@@ -184,7 +184,10 @@ def _load_model(spec: str, weights: str | None, device: str | None) -> tuple[Any
     try:
         import torch
     except ImportError:
-        raise CLIError("skrep extract needs PyTorch (pip install torch).") from None
+        raise CLIError(
+            "skrep extract needs PyTorch: pip install torch==2.13.0 (a pinned version; "
+            "an unpinned torch pulls gigabytes of CUDA packages)."
+        ) from None
     try:
         device = None if device is None else torch.device(device)
     except RuntimeError as exc:

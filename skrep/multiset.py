@@ -38,8 +38,9 @@ from scipy.spatial.distance import squareform
 from ._array import to_numpy
 from ._deprecation import keyword_only
 from ._typing import Array, ArrayLike, RandomState
-from ._validation import check_representation
+from ._validation import check_representation, check_tolerance
 from .engine import compute_pairs
+from .functional._rdm_input import refuse_unsupported
 
 if TYPE_CHECKING:
     from .metrics import BaseMetric
@@ -245,13 +246,16 @@ def check_distance_matrix(D: ArrayLike, name: str = "D", *, atol: float = 1e-8) 
     name : str, default="D"
         Name used in error messages.
     atol : float, default=1e-8
-        Tolerance of the symmetry and zero-diagonal checks.
+        Tolerance of the symmetry and zero-diagonal checks: a finite number
+        >= 0.
 
     Returns
     -------
     ndarray of shape (n, n)
         ``D`` as float64, symmetrized exactly.
     """
+    check_tolerance(atol, "atol", "check_distance_matrix")
+    refuse_unsupported(D, name, "a square distance matrix of shape (n, n)")
     D = np.asarray(to_numpy(check_representation(D, name, min_samples=1)), dtype=np.float64)
     if D.shape[0] != D.shape[1]:
         raise ValueError(f"{name} must be a square distance matrix; got shape {D.shape}.")
@@ -270,7 +274,7 @@ def check_distance_matrix(D: ArrayLike, name: str = "D", *, atol: float = 1e-8) 
             f"{name} has a non-zero diagonal (largest {np.max(np.abs(np.diag(D))):.3g}); "
             "expected the distance of each network to itself, 0."
         )
-    D = (D + D.T) / 2
+    D = D + (D.T - D) / 2  # the mean of D and D.T, without overflow at 1e308
     np.fill_diagonal(D, 0.0)
     return np.maximum(D, 0.0)
 

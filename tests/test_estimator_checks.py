@@ -2,7 +2,8 @@
 
 The expected failures below are listed with their reason; each comes from
 scikit-learn assuming that ``y`` is a label or target vector, whereas skrep's
-``Y`` is a second 2-D representation (named ``Y`` as in netrep).
+``Y`` is a second 2-D representation (named ``Y`` as in netrep, and accepted as
+``y=`` too), or from netrep's own signatures in ``skrep.compat.netrep``.
 """
 
 import pytest
@@ -41,11 +42,6 @@ EXPECTED_FAILED_CHECKS = {
     "check_transformer_general": Y_IS_A_REPRESENTATION,
     "check_transformer_data_not_an_array": Y_IS_A_REPRESENTATION,
     "check_transformer_preserve_dtypes": Y_IS_A_REPRESENTATION,
-    "check_n_features_in_after_fitting": (
-        "calls score(X, y=y) by keyword; the second argument is named Y as in "
-        "netrep (positional calls, as made by cross_validate and GridSearchCV, work "
-        "and the n_features_in_ check itself is tested in test_validation.py)"
-    ),
 }
 
 ESTIMATORS = [
@@ -92,12 +88,14 @@ ESTIMATORS = [
 ]
 
 
+NETREP_PARTIAL_FIT_REASON = (
+    "netrep's partial_fit(X) takes one representation and returns its "
+    "per-network cache (centering, whitening); it is not incremental fitting, "
+    "and skrep.compat.netrep keeps netrep's exact signature"
+)
 NETREP_PARTIAL_FIT = {
-    "check_fit_score_takes_y": (
-        "netrep's partial_fit(X) takes one representation and returns its "
-        "per-network cache (centering, whitening); it is not incremental fitting, "
-        "and skrep.compat.netrep keeps netrep's exact signature"
-    ),
+    "check_fit_score_takes_y": NETREP_PARTIAL_FIT_REASON,
+    "check_n_features_in_after_fitting": NETREP_PARTIAL_FIT_REASON,
 }
 
 
@@ -195,21 +193,13 @@ def _expected_failed_checks(estimator):
     if isinstance(estimator, LinearProbe):
         return {"check_supervised_y_2d": LABELS_ARRIVE_AS_A_REPRESENTATION}
     if isinstance(estimator, (EncodingRegression, PLSPredictivity)):
-        expected = {
-            "check_n_features_in_after_fitting": EXPECTED_FAILED_CHECKS[
-                "check_n_features_in_after_fitting"
-            ]
-        }
+        expected = {}
         if isinstance(estimator, EncodingRSA) and estimator.rdm_method == "correlation":
             expected.update(RSA_CORRELATION_CHECKS)
             expected["check_regressors_train"] = ONE_CHANNEL_HAS_NO_CORRELATION
         return expected
     if isinstance(estimator, SimilarityEstimator):
-        expected = {
-            "check_n_features_in_after_fitting": EXPECTED_FAILED_CHECKS[
-                "check_n_features_in_after_fitting"
-            ]
-        }
+        expected = {}
         if isinstance(estimator, (MutualKNNEstimator, JaccardKNNEstimator)):
             expected.update(KNN_CHECKS)
         if isinstance(estimator, RSA) and estimator.rdm_method == "correlation":

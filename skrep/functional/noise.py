@@ -37,24 +37,26 @@ import scipy.linalg
 from .._typing import ArrayLike
 from .._validation import _shape_str, check_finite
 from ..exceptions import InvalidParameterError
+from ._rdm_input import power_of_two_scales, real_numpy
 
 __all__ = ["noise_covariance", "noise_precision"]
 
+
+class SingularCovarianceError(np.linalg.LinAlgError):
+    """A noise covariance is numerically singular, so it has no precision.
+
+    A :class:`numpy.linalg.LinAlgError` (hence a ValueError) raised by skrep
+    with the data set, the method and the channel count named.
+    """
+
+
 #: Covariance estimators, as rsatoolbox names them.
 NOISE_METHODS = ("shrinkage_diag", "shrinkage_eye", "diag", "full")
+_TINY = np.finfo(np.float64).tiny
 
 
 def _checked_residuals(residuals: ArrayLike, name: str = "residuals") -> np.ndarray:
-    try:
-        R = np.asarray(residuals)
-        if R.dtype.kind == "c":
-            raise TypeError("complex values")
-        R = R.astype(np.float64, copy=False)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{name} must be a real numeric array of shape (n_residuals, n_channels); got "
-            f"{type(residuals).__name__} ({error})."
-        ) from None
+    R = real_numpy(residuals, name, "a real numeric array of shape (n_residuals, n_channels)")
     if R.ndim != 2:
         raise ValueError(
             f"{name} has shape {_shape_str(R.shape)}; expected (n_residuals, n_channels). "
@@ -64,6 +66,10 @@ def _checked_residuals(residuals: ArrayLike, name: str = "residuals") -> np.ndar
         raise ValueError(
             f"{name} has {R.shape[0]} residual(s) (rows); expected at least 2 to estimate a "
             "covariance."
+        )
+    if R.shape[1] < 1:
+        raise ValueError(
+            f"{name} has 0 channels (shape {_shape_str(R.shape)}); expected at least one column."
         )
     check_finite(R, name)
     return R
@@ -107,6 +113,23 @@ def _one_covariance(
     raw = _checked_residuals(residuals, name)
     n = raw.shape[0]
     dof = _checked_dof(dof, n, dof_name)
+    # Estimated at unit scale (an exact power of two), then scaled back: the
+    # sums of squares of residuals at 1e+-200 would overflow or underflow.
+    scale = float(power_of_two_scales(np.max(np.abs(raw)))) if raw.size else 1.0
+    covariance = _unit_covariance(raw * scale, method, dof, name)
+    with np.errstate(over="ignore", under="ignore"):  # found below, with a message
+        result = covariance / scale / scale
+    if not np.all(np.isfinite(result)) or np.any((covariance != 0) & (np.abs(result) < _TINY)):
+        raise ValueError(
+            f"The {method} noise covariance of {name} (largest |residual| "
+            f"{np.max(np.abs(raw)):.3g}) {'overflows' if np.isinf(result).any() else 'underflows'}"
+            " float64; rescale the residuals (the covariance of c * residuals is c**2 times it)."
+        )
+    return result
+
+
+def _unit_covariance(raw: np.ndarray, method: str, dof: float, name: str) -> np.ndarray:
+    n = raw.shape[0]
     R = raw - raw.mean(axis=0)
     if method != "shrinkage_eye":  # the identity target keeps a constant channel invertible
         _check_channels_vary(raw, R, method, name)
@@ -174,7 +197,10 @@ def noise_covariance(
     ValueError
         For residuals that are not 2-D, have fewer than 2 rows, hold NaN or
         inf, differ in channel count between data sets, or (except with
-        "shrinkage_eye") have a channel without variance.
+        "shrinkage_eye") have a channel without variance, or whose
+        covariance overflows or underflows float64.
+    TypeError
+        For None, masked, sparse, complex or non-numeric residuals.
     """
     if not isinstance(method, str) or method not in NOISE_METHODS:
         raise InvalidParameterError(f"method must be one of {NOISE_METHODS}; got {method!r}.")
@@ -228,12 +254,18 @@ def noise_precision(
     Raises
     ------
     numpy.linalg.LinAlgError
-        If a covariance is numerically singular (smallest eigenvalue at most
+        (``SingularCovarianceError``, a ValueError too) If a covariance is
+        numerically singular (smallest eigenvalue at most
         ``n_channels * eps`` times the largest), with the data set, method
         and channel count named.
     """
     covariance = noise_covariance(residuals, method, dof)
     stack = covariance[None] if covariance.ndim == 2 else covariance
+    hint = (
+        "method='shrinkage_eye' (towards the identity: never singular)"
+        if method.startswith("shrinkage")
+        else "a shrinkage method (shrinkage_diag or shrinkage_eye)"
+    )
     precisions = np.empty_like(stack)
     for i, matrix in enumerate(stack):
         where = f"data set {i}" if covariance.ndim == 3 else "residuals"
@@ -241,13 +273,24 @@ def noise_precision(
         # Numerically singular (e.g. "full" from fewer residuals than channels):
         # its inverse would be rounding noise, so there is no precision to give.
         if extremes[0] <= matrix.shape[0] * np.finfo(np.float64).eps * extremes[1]:
-            raise np.linalg.LinAlgError(
+            raise SingularCovarianceError(
                 f"The {method} noise covariance of {where} ({matrix.shape[0]} channels) is "
                 f"singular (eigenvalues from {extremes[0]:.3g} to {extremes[1]:.3g}), so it has "
-                "no precision; use a shrinkage method (shrinkage_diag or shrinkage_eye), or "
-                "more residuals than channels."
+                f"no precision; use {hint}, or more residuals than channels."
             )
-        factor = scipy.linalg.cho_factor(matrix, check_finite=False)
-        precisions[i] = scipy.linalg.cho_solve(factor, np.eye(matrix.shape[0]))
+        # The inverse of the covariance at unit scale, scaled back (exactly).
+        scale = float(power_of_two_scales(extremes[1]))
+        factor = scipy.linalg.cho_factor(matrix * scale, check_finite=False)
+        unit = scipy.linalg.cho_solve(factor, np.eye(matrix.shape[0]))
+        with np.errstate(over="ignore", under="ignore"):  # found below, with a message
+            precisions[i] = unit * scale
+        if not np.all(np.isfinite(precisions[i])) or np.any(
+            (unit != 0) & (np.abs(precisions[i]) < _TINY)
+        ):
+            raise ValueError(
+                f"The {method} noise precision of {where} is not representable in float64 "
+                f"(its covariance's eigenvalues run from {extremes[0]:.3g} to "
+                f"{extremes[1]:.3g}); rescale the residuals."
+            )
     precisions = (precisions + np.swapaxes(precisions, -1, -2)) / 2  # exactly symmetric
     return precisions[0] if covariance.ndim == 2 else precisions

@@ -26,10 +26,22 @@ from __future__ import annotations
 import array_api_compat
 import numpy as np
 
-from .._array import get_namespace, is_foreign_array, matrix_transpose, to_numpy
+from .._array import get_namespace, matrix_transpose, to_numpy
 from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_finite
 from ..exceptions import InvalidParameterError
+from ._rdm_input import (
+    check_positive_distances,
+    check_square_rdms,
+    checked_precision,
+    host_max,
+    numpy_float,
+    power_of_two_scales,
+    real_array,
+    refuse_unsupported,
+    rescaled_distances,
+    times_per_dataset,
+)
 
 __all__ = ["compute_rdm", "condensed_to_square", "square_to_condensed"]
 
@@ -74,30 +86,38 @@ def n_conditions_of(n_pairs: int) -> int | None:
     return n if n * (n - 1) // 2 == n_pairs else None
 
 
-def square_to_condensed(rdms: Array) -> Array:
+def square_to_condensed(rdms: ArrayLike) -> Array:
     """Upper triangles (row by row, diagonal excluded) of square RDMs.
 
     Parameters
     ----------
-    rdms : array of shape (..., n_conditions, n_conditions)
-        Square RDMs.
+    rdms : array-like or torch.Tensor of shape (..., n_conditions, n_conditions)
+        Square RDMs: finite, symmetric, zero on the diagonal (up to rounding:
+        ``sqrt(eps)`` of each RDM's largest entry), since what is dropped must
+        be what the triangle says.
 
     Returns
     -------
     array of shape (..., n_conditions * (n_conditions - 1) / 2)
-        In the input's namespace.
+        In the input's namespace; float64 for integer or boolean input,
+        float32 for float16.
     """
-    if not is_foreign_array(rdms):
-        rdms = np.asarray(rdms)
+    rdms = real_array(rdms, "rdms", "square RDMs of shape (..., n_conditions, n_conditions)")
     if rdms.ndim < 2 or rdms.shape[-1] != rdms.shape[-2]:
         raise ValueError(
             f"rdms has shape {_shape_str(rdms.shape)}; expected square RDMs of shape "
             "(..., n_conditions, n_conditions)."
         )
-    xp = get_namespace(rdms)
-    n = rdms.shape[-1]
+    check_square_rdms(rdms, "rdms")
+    return _upper_triangle(rdms)
+
+
+def _upper_triangle(square: Array) -> Array:
+    """The upper triangles of (..., n, n) matrices, unchecked (cross-products are not symmetric)."""
+    xp = get_namespace(square)
+    n = square.shape[-1]
     rows, columns = np.triu_indices(n, 1)
-    flat = xp.reshape(rdms, (*rdms.shape[:-2], n * n))
+    flat = xp.reshape(square, (*square.shape[:-2], n * n))
     return _take(flat, rows * n + columns, axis=-1)
 
 
@@ -107,29 +127,32 @@ def _take(A: Array, indices: np.ndarray, axis: int) -> Array:
     return xp.take(A, xp.asarray(indices, device=array_api_compat.device(A)), axis=axis)
 
 
-def condensed_to_square(vectors: Array) -> Array:
+def condensed_to_square(vectors: ArrayLike) -> Array:
     """Square, symmetric, zero-diagonal RDMs from condensed ones.
 
     Parameters
     ----------
-    vectors : array of shape (..., n_pairs)
-        Condensed RDMs (upper triangle, row by row).
+    vectors : array-like or torch.Tensor of shape (..., n_pairs)
+        Condensed RDMs (upper triangle, row by row), finite.
 
     Returns
     -------
     array of shape (..., n_conditions, n_conditions)
-        In the input's namespace.
+        In the input's namespace; float64 for integer or boolean input,
+        float32 for float16.
     """
-    if not is_foreign_array(vectors):
-        vectors = np.asarray(vectors)
+    vectors = real_array(vectors, "vectors", "condensed RDMs of shape (..., n_pairs)")
     if vectors.ndim < 1:
         raise ValueError("vectors is a scalar; expected condensed RDMs of shape (..., n_pairs).")
+    check_finite(vectors, "vectors")
     xp = get_namespace(vectors)
     n_pairs = vectors.shape[-1]
     n = n_conditions_of(n_pairs)
-    if n is None:
+    if n is None or n < 2:
         raise ValueError(
-            f"A condensed RDM has n (n - 1) / 2 entries; {n_pairs} is not such a number."
+            f"vectors has shape {_shape_str(vectors.shape)}, but a condensed RDM has "
+            f"n (n - 1) / 2 entries for n >= 2 conditions (1, 3, 6, 10, ...); {n_pairs} is not "
+            "such a number."
         )
     rows, columns = np.triu_indices(n, 1)
     batch = vectors.shape[:-1]
@@ -160,22 +183,23 @@ def _check_method(method: object, per_channel: object) -> None:
 
 def _as_batch(X: ArrayLike) -> tuple[Array, bool]:
     """(n_datasets, n_observations, n_channels) float array, and whether X was 2-D."""
-    if not is_foreign_array(X):
-        X = np.asarray(X)
-        if X.dtype.kind not in "biuf":
-            raise ValueError(
-                f"X holds {X.dtype} values; expected a numeric array of shape "
-                "(n_observations, n_channels) or (n_datasets, n_observations, n_channels)."
-            )
-    xp = get_namespace(X)
+    X = real_array(
+        X,
+        "X",
+        "a numeric array of shape (n_observations, n_channels) or (n_datasets, "
+        "n_observations, n_channels)",
+    )
     if X.ndim not in (2, 3):
         raise ValueError(
             f"X must have shape (n_observations, n_channels) or (n_datasets, "
             f"n_observations, n_channels); got a {X.ndim}-D array of shape "
             f"{_shape_str(X.shape)}."
         )
-    if not xp.isdtype(X.dtype, "real floating"):
-        X = xp.astype(X, xp.float64)
+    if X.shape[-1] < 1:
+        raise ValueError(
+            f"X has 0 channels (shape {_shape_str(X.shape)}); expected at least one column "
+            "(unit, voxel) to compare the patterns on."
+        )
     check_finite(X, "X")
     return (X[None, ...] if X.ndim == 2 else X), X.ndim == 2
 
@@ -183,6 +207,7 @@ def _as_batch(X: ArrayLike) -> tuple[Array, bool]:
 def _labels(labels: ArrayLike | None, n: int, name: str) -> np.ndarray | None:
     if labels is None:
         return None
+    refuse_unsupported(labels, name, f"one label per observation, shape ({n},)")
     labels = np.asarray(to_numpy(labels) if hasattr(labels, "__dlpack__") else labels)
     if labels.shape != (n,):
         raise ValueError(
@@ -219,7 +244,7 @@ def _pairwise(A: Array, B: Array, P: Array | None, xp: Namespace) -> Array:
     kernel = A @ P @ matrix_transpose(B, xp) if P is not None else A @ matrix_transpose(B, xp)
     diagonal = xp.linalg.diagonal(kernel)
     square = diagonal[..., :, None] + diagonal[..., None, :] - kernel - matrix_transpose(kernel, xp)
-    return square_to_condensed(square)
+    return _upper_triangle(square)
 
 
 def compute_rdm(
@@ -239,7 +264,9 @@ def compute_rdm(
     X : array-like or torch.Tensor of shape ([n_datasets,] n_observations, n_channels)
         Responses: one row per observation (a stimulus presentation), one
         column per channel (unit, voxel). A 3-D array gives one RDM per data
-        set (e.g. per subject), computed together.
+        set (e.g. per subject), computed together. float64 and float32 are
+        computed in their own precision, float16 in float32, integers and
+        booleans in float64.
     method : str, default="correlation"
         One of "correlation", "cosine", "euclidean", "sqeuclidean",
         "mahalanobis", "crossnobis" (see the module notes).
@@ -251,7 +278,8 @@ def compute_rdm(
         leaves one run out at a time.
     precision : array of shape ([n_datasets,] n_channels, n_channels), default=None
         Noise precision (inverse noise covariance) for "mahalanobis" and
-        "crossnobis"; None is the identity. From the residuals with
+        "crossnobis" (only); None is the identity. Symmetric positive
+        semi-definite: from the residuals with
         :func:`skrep.functional.noise_precision` (rsatoolbox's estimators), or
         the inverse of a :mod:`sklearn.covariance` fit.
     per_channel : bool, default=None
@@ -264,7 +292,18 @@ def compute_rdm(
     -------
     array of shape (n_pairs,) or (n_datasets, n_pairs)
         Condensed RDMs (``n_pairs = n_conditions (n_conditions - 1) / 2``), or
-        square ones with ``square=True``; in X's namespace.
+        square ones with ``square=True``; in X's namespace (torch input keeps
+        its autograd graph).
+
+    Raises
+    ------
+    ValueError
+        Among others: a correlation or cosine distance of a constant pattern
+        (undefined), a precision that is not symmetric or has a negative
+        diagonal (or, for "mahalanobis", gives a negative squared distance),
+        and distances that overflow or underflow X's floating type (data at
+        1e+-300 is fine for the correlation and cosine distances, which do not
+        depend on scale).
     """
     _check_method(method, per_channel)
     X, single = _as_batch(X)
@@ -279,51 +318,80 @@ def compute_rdm(
             f"An RDM needs at least 2 conditions; X has {n_conditions} (shape "
             f"{_shape_str(X.shape)})."
         )
-    P = None
-    if method in ("mahalanobis", "crossnobis") and precision is not None:
-        P = xp.asarray(precision, dtype=X.dtype, device=array_api_compat.device(X))
-        check_finite(P, "precision")
-        per_dataset = P.ndim == 3 and (single or P.shape[0] != X.shape[0])
-        if P.ndim not in (2, 3) or per_dataset or tuple(P.shape[-2:]) != (X.shape[-1], X.shape[-1]):
-            raise ValueError(
-                f"precision has shape {_shape_str(P.shape)}; expected ({X.shape[-1]}, "
-                f"{X.shape[-1]}) or ({X.shape[0]}, {X.shape[-1]}, {X.shape[-1]}) for X with "
-                f"{X.shape[-1]} channels."
-            )
-    if method == "crossnobis":
-        if runs is None:
-            raise ValueError(
-                "method='crossnobis' needs runs: the run of each observation, so that "
-                "each run's condition means can be compared with those of the others."
-            )
-        rdm = _crossnobis(X, conditions, order, runs, P, xp)
+    if precision is not None and method not in ("mahalanobis", "crossnobis"):
+        raise ValueError(
+            f"precision is used by method='mahalanobis' and 'crossnobis' only; got "
+            f"method={method!r}. Leave precision=None, or choose one of those methods."
+        )
+    if method == "crossnobis" and runs is None:
+        raise ValueError(
+            "method='crossnobis' needs runs: the run of each observation, so that "
+            "each run's condition means can be compared with those of the others."
+        )
+    divide = per_channel or (per_channel is None and method in _SQUARED)
+    if method in ("correlation", "cosine"):
+        rdm = _angular(_condition_means(X, conditions, order, xp), method)
+        if divide:
+            rdm = rdm / X.shape[-1]
     else:
-        patterns = _condition_means(X, conditions, order, xp)
-        if method in ("correlation", "cosine"):
-            if method == "correlation":
-                patterns = patterns - xp.mean(patterns, axis=-1, keepdims=True)
-            norms = xp.sqrt(xp.sum(patterns * patterns, axis=-1, keepdims=True))
-            flat = np.flatnonzero(to_numpy(norms).ravel() == 0.0)
-            if flat.size:
-                raise ValueError(
-                    f"Condition {int(flat[0] % n_conditions)} has a constant pattern "
-                    f"(zero norm{' after centering' if method == 'correlation' else ''}), so "
-                    f"its {method} distance is undefined; expected patterns that vary "
-                    "across channels."
-                )
-            unit = patterns / norms
-            rdm = 1.0 - square_to_condensed(unit @ matrix_transpose(unit, xp))
+        P, p_scales = (
+            (None, np.ones(1)) if precision is None else checked_precision(precision, X, single)
+        )
+        # Exact rescaling by powers of two (see _rdm_input): squares of data at
+        # 1e+-200 would overflow or underflow, their distances need not.
+        x_scales = power_of_two_scales(host_max(X, 2), numpy_float(X))
+        if not np.all(x_scales == 1.0):
+            X = times_per_dataset(X, x_scales)
+        if method == "crossnobis":
+            rdm = _crossnobis(X, conditions, order, runs, P, xp)
         else:
-            rdm = _pairwise(patterns, patterns, P, xp)
+            rdm = _pairwise(*[_condition_means(X, conditions, order, xp)] * 2, P, xp)
+            if method == "mahalanobis":
+                check_positive_distances(rdm)
+            rdm = xp.clip(rdm, min=0.0)
             if method == "euclidean":
-                rdm = xp.sqrt(xp.clip(rdm, min=0.0))
-            else:
-                rdm = xp.clip(rdm, min=0.0)
-    if per_channel or (per_channel is None and method in _SQUARED):
-        rdm = rdm / X.shape[-1]
+                rdm = xp.sqrt(rdm)
+        if divide:
+            rdm = rdm / X.shape[-1]
+        power = 1 if method == "euclidean" else 2
+        rdm = rescaled_distances(rdm, [1.0 / x_scales] * power + [1.0 / p_scales], method)
     if square:
         rdm = condensed_to_square(rdm)
     return rdm[0, ...] if single else rdm
+
+
+def _angular(patterns: Array, method: str) -> Array:
+    """Correlation or cosine distances of (n_datasets, n_conditions, n_channels) patterns."""
+    xp = get_namespace(patterns)
+    if method == "correlation" and patterns.shape[-1] < 2:
+        raise ValueError(
+            f"method='correlation' needs at least 2 channels (1 - Pearson r of one value per "
+            f"pattern is undefined); X has {patterns.shape[-1]}."
+        )
+    largest = host_max(patterns, 1)
+    if method == "correlation":
+        constant = to_numpy(xp.max(patterns, axis=-1) == xp.min(patterns, axis=-1))
+    else:
+        constant = largest == 0.0
+    flat = np.flatnonzero(np.asarray(constant).ravel())
+    if flat.size:
+        raise ValueError(
+            f"Condition {int(flat[0] % patterns.shape[1])} has a constant pattern in X "
+            f"({'all its values equal' if method == 'correlation' else 'all zero'}), so its "
+            f"{method} distance is undefined; expected patterns that vary across channels."
+        )
+    # Scale-free distances: patterns far from unit scale are brought to it
+    # (exactly), so that their sums of squares neither overflow nor underflow.
+    scales = power_of_two_scales(largest, numpy_float(patterns))
+    if not np.all(scales == 1.0):
+        patterns = patterns * xp.asarray(
+            scales[..., None], dtype=patterns.dtype, device=array_api_compat.device(patterns)
+        )
+    if method == "correlation":
+        patterns = patterns - xp.mean(patterns, axis=-1, keepdims=True)
+    norms = xp.sqrt(xp.sum(patterns * patterns, axis=-1, keepdims=True))
+    unit = patterns / norms
+    return xp.clip(1.0 - _upper_triangle(unit @ matrix_transpose(unit, xp)), min=0.0, max=2.0)
 
 
 def _crossnobis(

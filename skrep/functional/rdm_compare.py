@@ -2,8 +2,9 @@
 
 Every function takes condensed RDMs (upper triangles, row by row, as
 :func:`skrep.functional.rdm.compute_rdm` returns them): one vector, or a
-stack of them, on each side, and returns the (n_a, n_b) matrix of
-comparisons, as ``rsatoolbox.rdm.compare`` does.
+stack of them, on each side, or a stack of square RDMs (n_rdms, n, n); and
+returns the (n_a, n_b) matrix of comparisons, as ``rsatoolbox.rdm.compare``
+does.
 
 - "cosine" and "pearson" (rsatoolbox's "corr"): of the dissimilarities;
 - "spearman": Pearson correlation of the ranks (ties get their mean rank);
@@ -27,7 +28,6 @@ from typing import Any
 import numpy as np
 import scipy.stats
 
-from .._array import to_numpy
 from .._typing import ArrayLike
 from .._validation import _shape_str, check_finite
 from ..exceptions import InvalidParameterError
@@ -42,6 +42,7 @@ from ._ranks import (
     sorted_ranks,
     tied_pairs,
 )
+from ._rdm_input import check_square_rdms, host_max, power_of_two_scales, real_numpy
 from .rdm import n_conditions_of
 
 __all__ = ["compare_rdms"]
@@ -89,22 +90,57 @@ class UndefinedComparisonError(ValueError):
     """A comparison is undefined because an RDM has no variation."""
 
 
-def _as_vectors(rdms: ArrayLike, name: str, *, condensed: bool = True) -> np.ndarray:
-    rdms = np.asarray(to_numpy(rdms), dtype=np.float64)
+def rdm_stack(rdms: ArrayLike, name: str) -> tuple[np.ndarray, bool]:
+    """Checked condensed RDMs at unit scale, and whether they were given square.
+
+    Accepts one condensed RDM (n_pairs,), a stack of them (n_rdms, n_pairs),
+    or a stack of square ones (n_rdms, n, n), checked by
+    :func:`~skrep.functional._rdm_input.check_square_rdms`. A 2-D array is
+    always a stack of condensed RDMs (pass one square RDM as ``rdm[None]``).
+
+    An RDM far from unit scale (beyond 1e+-77) is multiplied by the power of
+    two that brings its largest |entry| to [0.5, 1): exact, and invisible to
+    every comparison, pooling and test here (all of them ignore a positive
+    factor per RDM), while it keeps sums of squares of RDMs at 1e+-300 finite
+    and non-zero.
+
+    Parameters
+    ----------
+    rdms : array-like or torch.Tensor
+        The argument.
+    name : str
+        Its name, for messages.
+
+    Returns
+    -------
+    vectors : ndarray of shape (n_rdms, n_pairs)
+        float64, each row rescaled.
+    square : bool
+        Whether ``rdms`` was a stack of square RDMs.
+    """
+    expected = "condensed RDMs (n_pairs,) or (n_rdms, n_pairs), or square ones (n_rdms, n, n)"
+    rdms = real_numpy(rdms, name, expected)
+    square = rdms.ndim == 3
     if rdms.ndim == 1:
         rdms = rdms[None, :]
-    if rdms.ndim != 2:
+    if rdms.ndim not in (2, 3) or (square and rdms.shape[1] != rdms.shape[2]):
+        raise ValueError(f"{name} must hold {expected}; got shape {_shape_str(rdms.shape)}.")
+    if rdms.shape[0] == 0:
         raise ValueError(
-            f"{name} must be a condensed RDM (n_pairs,) or a stack of them (n_rdms, n_pairs); "
-            f"got shape {_shape_str(rdms.shape)}. Use square_to_condensed for square RDMs."
+            f"{name} holds 0 RDMs (shape {_shape_str(rdms.shape)}); expected at least one."
         )
-    check_finite(rdms, name)
-    if not condensed:
-        return rdms
+    if square:
+        check_square_rdms(rdms, name)
+        rows, columns = np.triu_indices(rdms.shape[1], 1)
+        rdms = rdms[:, rows, columns]
+    largest = host_max(rdms, 1) if rdms.shape[1] else np.zeros(rdms.shape[0])
+    if not np.all(np.isfinite(largest)):  # NaN and inf show in the extremes
+        check_finite(rdms, name)
     n_pairs = rdms.shape[1]
     if n_conditions_of(n_pairs) is None or n_pairs < 2:
         hint = (
-            " It looks like a square RDM: convert it with square_to_condensed."
+            " It looks like a square RDM: pass it as a stack, rdm[None], or convert it with "
+            "square_to_condensed."
             if rdms.shape[0] == rdms.shape[1]
             else ""
         )
@@ -113,7 +149,13 @@ def _as_vectors(rdms: ArrayLike, name: str, *, condensed: bool = True) -> np.nda
             "which is not n (n - 1) / 2 for n >= 3 conditions; expected condensed RDMs "
             f"(upper triangles, row by row).{hint}"
         )
-    return rdms
+    scales = power_of_two_scales(largest)
+    return (rdms if np.all(scales == 1.0) else rdms * scales[:, None]), square
+
+
+def _as_vectors(rdms: ArrayLike, name: str) -> np.ndarray:
+    """The condensed RDMs of :func:`rdm_stack`."""
+    return rdm_stack(rdms, name)[0]
 
 
 # Fewest values (items x values per item) worth a thread pool: starting one
@@ -219,7 +261,11 @@ def _cosine(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> np.ndarray:
 
 
 def _centered(v: np.ndarray) -> np.ndarray:
-    return v - v.mean(axis=1, keepdims=True)
+    centered = v - v.mean(axis=1, keepdims=True)
+    # A constant RDM centers to exact zeros (and is found undefined), not to
+    # the rounding of its mean.
+    centered[np.max(v, axis=1) == np.min(v, axis=1)] = 0.0
+    return centered
 
 
 #: Methods that are a normalised dot product of a per-RDM transform (see _dot_form).
@@ -335,10 +381,11 @@ def compare_rdms(rdms_a: ArrayLike, rdms_b: ArrayLike, method: str = "spearman")
 
     Parameters
     ----------
-    rdms_a : array-like of shape (n_pairs,) or (n_a, n_pairs)
-        Condensed RDMs (e.g. model RDMs).
-    rdms_b : array-like of shape (n_pairs,) or (n_b, n_pairs)
-        Condensed RDMs over the same conditions (e.g. one per subject).
+    rdms_a : array-like of shape (n_pairs,), (n_a, n_pairs) or (n_a, n, n)
+        Condensed RDMs (e.g. model RDMs), or a stack of square ones (symmetric,
+        zero diagonal, up to rounding), as ``load_kriegeskorte92()`` gives them.
+    rdms_b : array-like of shape (n_pairs,), (n_b, n_pairs) or (n_b, n, n)
+        RDMs over the same conditions (e.g. one per subject).
     method : str, default="spearman"
         "spearman", "pearson", "cosine", "tau-a", "rho-a", "tau-b",
         "corr_cov" or "cosine_cov" (rsatoolbox's "corr" and "kendall" are
@@ -360,9 +407,14 @@ def compare_rdms(rdms_a: ArrayLike, rdms_b: ArrayLike, method: str = "spearman")
     return _compare_vectors(a, b, method)
 
 
-def _compare_vectors(a: np.ndarray, b: np.ndarray, method: str) -> np.ndarray:
-    """Comparisons of validated (n_a, m) and (n_b, m) float64 vectors."""
-    names = ("rdms_a", "rdms_b")
+def _compare_vectors(
+    a: np.ndarray, b: np.ndarray, method: str, names: tuple[str, str] = ("rdms_a", "rdms_b")
+) -> np.ndarray:
+    """Comparisons of validated (n_a, m) and (n_b, m) float64 vectors.
+
+    ``names`` are the arguments the two stacks came from, for the message of
+    an undefined comparison.
+    """
     if method == "cosine":
         return _cosine(a, b, names)
     if method == "pearson":
@@ -394,7 +446,8 @@ def _compare_vectors(a: np.ndarray, b: np.ndarray, method: str) -> np.ndarray:
     if not np.all(np.isfinite(result)):
         i, j = np.argwhere(~np.isfinite(result))[0]
         raise UndefinedComparisonError(
-            f"The {method} comparison of RDM {i} of rdms_a with RDM {j} of rdms_b is undefined "
+            f"The {method} comparison of RDM {i} of {names[0]} with RDM {j} of {names[1]} is "
+            "undefined "
             "(one of them has no variation: all its dissimilarities are equal); expected RDMs "
             "whose dissimilarities vary."
         )

@@ -20,19 +20,22 @@ import numpy as np
 import scipy.stats
 
 from .._typing import ArrayLike, RandomState
-from .._validation import _shape_str, check_finite, check_positive_int
+from .._validation import _shape_str, check_positive_int
 from .rdm import condensed_to_square
 from .rdm_compare import (
     DOT_FORM_METHODS,
     UndefinedComparisonError,
     _as_vectors,
+    _centered,
     _compare_vectors,
     _dot_form,
     check_comparison,
-    compare_rdms,
+    rdm_stack,
 )
 
 __all__ = ["pool_rdms", "noise_ceiling", "bootstrap_comparisons", "permutation_test"]
+
+_NAMES = ("model_rdms", "data_rdms")  # the arguments, in messages about undefined comparisons
 
 
 def pool_rdms(rdms: ArrayLike, method: str = "spearman") -> np.ndarray:
@@ -40,22 +43,22 @@ def pool_rdms(rdms: ArrayLike, method: str = "spearman") -> np.ndarray:
 
     Parameters
     ----------
-    rdms : array-like of shape (n_rdms, n_pairs)
-        Condensed RDMs.
+    rdms : array-like of shape (n_rdms, n_pairs) or (n_rdms, n, n)
+        Condensed RDMs, or a stack of square ones (at least one RDM).
     method : str, default="spearman"
         The comparison method (see :func:`compare_rdms`).
 
     Returns
     -------
-    ndarray of shape (n_pairs,)
-        The pooled RDM.
+    ndarray of shape (n_pairs,) or (n, n)
+        The pooled RDM, square when the RDMs were.
     """
     method = check_comparison(method, "pool_rdms")
-    vectors = _as_vectors(rdms, "rdms")
+    vectors, square = rdm_stack(rdms, "rdms")
     if method in ("cosine", "cosine_cov", "pearson", "corr_cov"):
         # Cosine: RMS-normalised; correlation: z-scored.
         if method in ("pearson", "corr_cov"):
-            vectors = vectors - vectors.mean(axis=1, keepdims=True)
+            vectors = _centered(vectors)
         spread = np.sqrt(np.mean(vectors**2, axis=1, keepdims=True))
         flat = np.flatnonzero(spread == 0.0)
         if flat.size:
@@ -67,7 +70,8 @@ def pool_rdms(rdms: ArrayLike, method: str = "spearman") -> np.ndarray:
         vectors = vectors / spread
     else:  # rank-based: spearman, rho-a, tau-a, tau-b
         vectors = scipy.stats.rankdata(vectors, axis=1)
-    return vectors.mean(axis=0)
+    pooled = vectors.mean(axis=0)
+    return condensed_to_square(pooled) if square else pooled
 
 
 def noise_ceiling(rdms: ArrayLike, method: str = "spearman") -> tuple[float, float]:
@@ -75,8 +79,8 @@ def noise_ceiling(rdms: ArrayLike, method: str = "spearman") -> tuple[float, flo
 
     Parameters
     ----------
-    rdms : array-like of shape (n_subjects, n_pairs)
-        One condensed data RDM per subject (at least 2).
+    rdms : array-like of shape (n_subjects, n_pairs) or (n_subjects, n, n)
+        One data RDM per subject (at least 2), condensed or square.
     method : str, default="spearman"
         The comparison method the models will be evaluated with.
 
@@ -97,13 +101,18 @@ def noise_ceiling(rdms: ArrayLike, method: str = "spearman") -> tuple[float, flo
             f"{_shape_str(vectors.shape)}."
         )
     pooled = pool_rdms(vectors, method)
-    upper = float(np.mean(compare_rdms(pooled, vectors, method)))
+    # The subjects first, so that a constant subject RDM is the one named.
+    names = ("rdms", "the pooled RDM of rdms")
+    upper = float(np.mean(_compare_vectors(vectors, pooled[None], method, names)))
     lower = float(
         np.mean(
             [
-                compare_rdms(pool_rdms(np.delete(vectors, k, axis=0), method), vectors[k], method)[
-                    0, 0
-                ]
+                _compare_vectors(
+                    vectors[k : k + 1],
+                    pool_rdms(np.delete(vectors, k, axis=0), method)[None],
+                    method,
+                    (f"rdms (RDM {k})", f"the pooled RDM of the other rdms than {k}"),
+                )[0, 0]
                 for k in range(n)
             ]
         )
@@ -112,27 +121,12 @@ def noise_ceiling(rdms: ArrayLike, method: str = "spearman") -> tuple[float, flo
 
 
 def _square_stack(rdms: ArrayLike, name: str) -> np.ndarray:
-    """(k, n, n) float64 numpy from condensed (n_pairs,) / (k, n_pairs) or square (k, n, n) RDMs.
+    """(k, n, n) float64 square RDMs (each at unit scale) from condensed or square ones.
 
     A 2-D array is always a stack of condensed RDMs; pass square RDMs as a
     3-D stack (``rdm[None]`` for one), so that the two never get confused.
     """
-    array = np.asarray(rdms, dtype=np.float64)
-    if array.ndim in (1, 2):
-        return condensed_to_square(_as_vectors(array, name))
-    if array.ndim != 3 or array.shape[1] != array.shape[2]:
-        raise ValueError(
-            f"{name} must hold condensed RDMs (n_rdms, n_pairs) or square ones (n_rdms, n, n); "
-            f"got shape {_shape_str(array.shape)}."
-        )
-    check_finite(array, name)
-    asymmetry = np.max(np.abs(array - np.transpose(array, (0, 2, 1))))
-    if asymmetry > 1e-10 * max(np.max(np.abs(array)), 1e-300):
-        raise ValueError(
-            f"{name} holds square RDMs that are not symmetric (largest |D - D.T| is "
-            f"{asymmetry:.3g}); expected symmetric dissimilarity matrices."
-        )
-    return array
+    return condensed_to_square(rdm_stack(rdms, name)[0])
 
 
 def _models_and_data(
@@ -169,13 +163,15 @@ def bootstrap_comparisons(
 
     Stimuli are resampled with replacement; each resample's RDMs keep the
     pairs of distinct stimuli (pairs of a stimulus with its own copy are
-    dropped, as in rsatoolbox). The statistic is the mean over data RDMs
+    dropped, as in rsatoolbox, which also leaves out resamples of fewer than
+    3 distinct stimuli: NaN here). The statistic is the mean over data RDMs
     (subjects) of the comparison with each model.
 
     Parameters
     ----------
     model_rdms : array-like of shape (n_models, n_pairs) or (n_models, n, n)
-        Model RDMs, condensed or square.
+        Model RDMs, condensed or square (a 2-D array is a stack of condensed
+        RDMs).
     data_rdms : array-like of shape (n_subjects, n_pairs) or (n_subjects, n, n)
         Data RDMs over the same stimuli.
     method : str, default="spearman"
@@ -188,10 +184,19 @@ def bootstrap_comparisons(
     Returns
     -------
     ndarray of shape (n_bootstrap, n_models)
-        The mean comparison of each model in each resample (NaN, with a
-        warning, for resamples whose RDMs have no variation); percentiles
-        of it give confidence intervals, e.g.
-        ``np.percentile(samples, [2.5, 97.5], axis=0)``.
+        The mean comparison of each model in each resample; percentiles of
+        it give confidence intervals, e.g.
+        ``np.percentile(samples, [2.5, 97.5], axis=0)``. Where a resample
+        leaves a model's RDM (or a data RDM) without variation, that model's
+        comparison is undefined: its entry alone is NaN, and a
+        RuntimeWarning counts these resamples per model (use
+        ``np.nanpercentile``).
+
+    Raises
+    ------
+    ValueError
+        If a model's comparison is undefined in more than half of the
+        resamples.
     """
     check_positive_int(n_bootstrap, "n_bootstrap", "bootstrap_comparisons")
     method, models, data = _models_and_data(model_rdms, data_rdms, method, "bootstrap_comparisons")
@@ -204,26 +209,64 @@ def bootstrap_comparisons(
     rng = np.random.default_rng(random_state)
     n = models.shape[1]
     samples = np.empty((n_bootstrap, models.shape[0]))
-    undefined = 0
     for b in range(n_bootstrap):
         index = rng.integers(0, n, size=n)
-        try:
-            samples[b] = _compare_vectors(
-                _subsampled_vectors(models, index), _subsampled_vectors(data, index), method
-            ).mean(axis=1)
-        except UndefinedComparisonError:
-            # A resample whose RDM has no variation (e.g. one category drawn for a
-            # categorical model): rsatoolbox marks it NaN; so do we, and say so.
+        if np.unique(index).size < 3:  # fewer than 3 pairs of distinct stimuli: nothing to rank
             samples[b] = np.nan
-            undefined += 1
-    if undefined:
-        warnings.warn(
-            f"{undefined} of {n_bootstrap} bootstrap resamples gave an RDM without variation, "
-            "so their comparisons are undefined and set to NaN; use np.nanpercentile.",
-            RuntimeWarning,
-            stacklevel=2,
+            continue
+        samples[b] = _resample_means(
+            _subsampled_vectors(models, index), _subsampled_vectors(data, index), method
         )
+    _report_undefined(np.isnan(samples).sum(axis=0), n_bootstrap)
     return samples
+
+
+def _resample_means(models: np.ndarray, data: np.ndarray, method: str) -> np.ndarray:
+    """Mean comparison of each model with the data; NaN for a model where it is undefined.
+
+    A resample can leave one model without variation (e.g. the stimuli drawn
+    from one category of a categorical model): that model's comparison is
+    undefined there, the others' are not (rsatoolbox's ``eval_bootstrap``
+    compares the models one at a time for this reason).
+    """
+    try:
+        return _compare_vectors(models, data, method, _NAMES).mean(axis=1)
+    except UndefinedComparisonError:
+        pass
+    means = np.full(models.shape[0], np.nan)
+    for k in range(models.shape[0]):
+        try:
+            means[k] = _compare_vectors(models[k : k + 1], data, method, _NAMES).mean()
+        except UndefinedComparisonError:
+            continue  # this model (or a data RDM) has no variation in the resample
+    return means
+
+
+def _report_undefined(undefined: np.ndarray, n_bootstrap: int) -> None:
+    """Warn with the count of undefined resamples per model; raise when most are."""
+    worst = int(np.argmax(undefined))
+    if undefined[worst] > n_bootstrap / 2:
+        raise ValueError(
+            f"bootstrap_comparisons: the comparison of model_rdms RDM {worst} with data_rdms "
+            f"is undefined in {int(undefined[worst])} of {n_bootstrap} resamples (fewer than 3 "
+            "distinct stimuli drawn, or a model or data RDM without variation over them). "
+            "Percentiles of the few others would not describe its sampling distribution; "
+            "expected RDMs that vary over most subsets of the stimuli (more stimuli, or "
+            "method='tau-a', which is defined for constant RDMs)."
+        )
+    if undefined.any():
+        counts = ", ".join(
+            f"model {k}: {int(count)} of {n_bootstrap}"
+            for k, count in enumerate(undefined)
+            if count
+        )
+        warnings.warn(
+            "Some bootstrap resamples gave an RDM without variation (or fewer than 3 distinct "
+            "stimuli), so a comparison is undefined there: NaN for the model concerned only "
+            f"({counts} resamples), the other models keep their values. Use np.nanpercentile.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def permutation_test(
@@ -285,7 +328,7 @@ def permutation_test(
 
         def mean_comparison(order: np.ndarray) -> np.ndarray:
             permuted = _subsampled_vectors(models, order)
-            return compare_rdms(permuted, data_vectors, method).mean(axis=1)
+            return _compare_vectors(permuted, data_vectors, method, _NAMES).mean(axis=1)
 
     # The observed value goes through the same computation as the null ones,
     # so that relabellings that leave a model unchanged tie with it exactly.
