@@ -18,9 +18,9 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._array import convert_like, get_namespace, matrix_transpose
+from ._array import convert_like, get_namespace, matrix_transpose, to_numpy
 from ._typing import Array, ArrayLike, Namespace, RandomState
-from ._validation import _shape_str, check_n_features, check_representation
+from ._validation import _plural, _shape_str, check_n_features, check_representation
 from .exceptions import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -30,9 +30,35 @@ __all__ = ["RelativeRepresentation"]
 
 
 def _unit_rows(A: Array, xp: Namespace) -> Array:
-    """Rows scaled to unit Euclidean norm; all-zero rows stay zero (as in sklearn's normalize)."""
+    """Rows scaled to unit Euclidean norm; all-zero rows stay zero (as in sklearn's normalize).
+
+    Each row is divided by its largest magnitude first, so that the norms of
+    rows near 1e300 (or 1e-300) neither overflow nor underflow.
+    """
+    largest = xp.max(xp.abs(A), axis=1, keepdims=True)
+    A = A / xp.where(largest > 0, largest, xp.ones_like(largest))
     norms = xp.linalg.vector_norm(A, axis=1, keepdims=True)
     return A / xp.where(norms > 0, norms, xp.ones_like(norms))
+
+
+def _check_nonzero_anchors(anchors: Array, given: bool) -> None:
+    """Raise when given anchors hold an all-zero row, or when every anchor is all zeros.
+
+    The cosine similarity to an all-zero anchor is undefined. Anchors drawn
+    from the training samples (``anchors=None``) may include a few zero rows
+    (their columns are zeros), but not only zero rows.
+    """
+    xp = get_namespace(anchors)
+    zero = np.flatnonzero(to_numpy(xp.max(xp.abs(anchors), axis=1)) == 0.0)
+    if not zero.size or (not given and zero.size < anchors.shape[0]):
+        return
+    where = f"row {int(zero[0])} of {'anchors' if given else 'X'}"
+    raise ValueError(
+        f"{_plural(zero.size, 'anchor')} of {anchors.shape[0]} (the first: {where}) "
+        f"{'is' if zero.size == 1 else 'are'} all zeros, so {'its' if zero.size == 1 else 'their'} "
+        "cosine similarity to every sample is undefined (it would be a column of zeros); "
+        "expected anchors with a nonzero norm: drop the all-zero rows."
+    )
 
 
 class RelativeRepresentation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -69,8 +95,12 @@ class RelativeRepresentation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     Similarities are invariant to rescaling each sample or anchor, and to any
     rotation applied to both: two networks whose representations differ by a
     rotation and scale have the same relative representation, which is what
-    makes it a common space across models. A sample or anchor of norm zero has
-    similarity 0 to everything (its direction is undefined).
+    makes it a common space across models. A sample of norm zero has
+    similarity 0 to every anchor. Given anchors of norm zero are an error in
+    ``fit`` (their direction is undefined; each would add a column of zeros);
+    anchors drawn at random (an int) are drawn among the samples of nonzero
+    norm; with ``anchors=None`` a zero training sample gives a column of zeros,
+    and training data that are all zeros are an error.
 
     Examples
     --------
@@ -100,9 +130,19 @@ class RelativeRepresentation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                     f"has {X.shape[0]} samples; expected an int between 1 and the number of "
                     "training samples, an array of anchors, or None."
                 )
-            rng = check_random_state(self.random_state)
-            indices = np.sort(rng.choice(X.shape[0], size=int(anchors), replace=False))
             xp = get_namespace(X)
+            # Drawn among the samples with a direction: a zero row would be a zero column.
+            candidates = np.flatnonzero(to_numpy(xp.max(xp.abs(X), axis=1)) > 0)
+            if anchors > candidates.size:
+                raise ValueError(
+                    f"anchors={anchors} samples are to be drawn from X, but only "
+                    f"{candidates.size} of its {X.shape[0]} rows have a nonzero norm (the "
+                    "others have no direction); expected anchors <= "
+                    f"{candidates.size}."
+                )
+            rng = check_random_state(self.random_state)
+            chosen = rng.choice(candidates.size, size=int(anchors), replace=False)
+            indices = np.sort(candidates[chosen])
             return xp.take(X, xp.asarray(indices, device=array_api_compat.device(X)), axis=0), (
                 indices
             )
@@ -137,10 +177,22 @@ class RelativeRepresentation(ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self : object
             The fitted transformer.
         """
-        X_checked = check_representation(X, "X", min_samples=1)
-        validate_data(self, X, reset=True, skip_check_array=True)
-        self.anchors_, self.anchor_indices_ = self._choose_anchors(X_checked)
+        self._clear_fitted_state()
+        try:
+            X_checked = check_representation(X, "X", min_samples=1)
+            validate_data(self, X, reset=True, skip_check_array=True)
+            anchors, indices = self._choose_anchors(X_checked)
+            _check_nonzero_anchors(anchors, given=indices is None)
+        except BaseException:
+            self._clear_fitted_state()  # a failed fit leaves the transformer unfitted
+            raise
+        self.anchors_, self.anchor_indices_ = anchors, indices
         return self
+
+    def _clear_fitted_state(self) -> None:
+        """Forget what a previous fit learned (attributes ending in ``_``)."""
+        for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+            delattr(self, attribute)
 
     def transform(self, X: ArrayLike) -> Array:
         """Cosine similarity of each row of X to each anchor.

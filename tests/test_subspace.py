@@ -312,7 +312,7 @@ def test_subspace_overlap_contract(rng):
     """What the estimator checks cover, with a Y in X's feature space."""
     X, Y = rng.standard_normal((40, 5)), rng.standard_normal((40, 5))
     overlap = SubspaceOverlap(3)
-    assert clone(overlap).get_params() == {"n_components": 3, "device": None}
+    assert clone(overlap).get_params() == {"n_components": 3, "device": None, "paired": True}
     fitted = clone(overlap).fit(X, Y)
     assert overlap.get_params()["n_components"] == 3 and not hasattr(overlap, "components_")
     again = pickle.loads(pickle.dumps(fitted))
@@ -338,7 +338,10 @@ def test_subspace_overlap_contract(rng):
         (lambda X, Y: SubspaceOverlap(2).fit(X, Y[:, :3]), "same feature space"),
         (lambda X, Y: SubspaceOverlap(2).fit(X, None), "requires y"),
         (lambda X, Y: SubspaceOverlap(2).fit(X, Y).score(X[:, :4], Y[:, :4]), "features"),
-        (lambda X, Y: SubspaceOverlap(2).fit(X, Y).score(X, np.ones((5, 5))), "no variance"),
+        (lambda X, Y: SubspaceOverlap(2).fit(X, Y).score(X[:5], np.ones((5, 5))), "no variance"),
+        (lambda X, Y: SubspaceOverlap(2).fit(X, Y[:19]), "X has 20 samples .* Y has 19"),
+        (lambda X, Y: SubspaceOverlap(2).fit(X, Y).score(X, Y[:9]), "paired=False"),
+        (lambda X, Y: SubspaceOverlap(2, paired=1).fit(X, Y), "'paired' parameter"),
         (lambda X, Y: SubspaceOverlap(2).fit(X, Y, groups=np.zeros(3)), "one label per entry"),
         (lambda X, Y: SubspaceOverlap(2).fit(X, Y, groups=np.arange(20)), "no condition"),
     ],
@@ -374,3 +377,14 @@ def test_refit_forgets_the_previous_fit(rng):
     assert not hasattr(overlap, "components_") and len(overlap.group_components_) == 3
     overlap.fit(X, Y)
     assert overlap.groups_ is None and not hasattr(overlap, "group_components_")
+
+
+def test_subspace_overlap_unpaired_data_sets(rng):
+    """paired=False: two data sets of different lengths, as pca_cross_variance takes them."""
+    X, Y = rng.standard_normal((40, 6)), rng.standard_normal((30, 6))
+    overlap = SubspaceOverlap(3, paired=False).fit(X, Y)
+    expected = pca_cross_variance(X, Y, 3).cev_Y[-1]
+    assert overlap.score(X, Y) == pytest.approx(expected, rel=1e-12)
+    labels_x, labels_y = np.arange(40) % 2, np.arange(30) % 2
+    grouped = SubspaceOverlap(2, paired=False).fit(X, Y, groups=(labels_x, labels_y))
+    assert 0.0 < grouped.score(X, Y, groups=(labels_x, labels_y)) < 1.0

@@ -197,13 +197,21 @@ def split_group_labels(
 
 def _as_nd(X: ArrayLike, name: str) -> Array:
     """Validate an array of 2 or more axes whose last axis holds the features."""
-    if isinstance(X, (list, tuple)):
+    if not (isinstance(X, np.ndarray) or is_foreign_array(X)):
+        if getattr(X, "ndim", None) == 2:
+            # 2-D array-likes without reshape (pandas DataFrames): validated as they are.
+            return check_representation(X, name, min_samples=1)
         X = np.asarray(X)
     if getattr(X, "ndim", 0) < 2:
         shape = _shape_str(np.shape(X))
         raise ValueError(
             f"{name} must have at least 2 axes, e.g. (n_samples, n_features) or "
             f"(n_trials, n_timepoints, n_features); got shape {shape}."
+        )
+    if X.shape[-1] == 0:
+        raise ValueError(
+            f"{name} has shape {_shape_str(X.shape)}: its last axis (the features) is empty; "
+            "expected at least one feature."
         )
     # Validate a flattened view: type, dtype and finiteness are those of X.
     flat = check_representation(X.reshape(-1, X.shape[-1]), name, min_samples=1)

@@ -28,6 +28,7 @@ from .._array import get_namespace, matrix_transpose, to_numpy
 from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_representation
 from ..exceptions import InvalidParameterError
+from ._extreme_scales import divide_by, power_of_two_above, range_scale
 
 __all__ = [
     "participation_ratio",
@@ -69,13 +70,10 @@ def _participation_ratio_of_centered(Xc: Array, xp: Namespace) -> float:
     samples x 40 000 features costs an n x n product, not 40 000 x 40 000).
     """
     n, p = Xc.shape
-    if Xc.dtype == xp.float32:
-        # The ratio does not depend on scale; dividing by the largest entry first
-        # keeps float32 products from overflowing (data around 1e9) or underflowing.
-        largest = float(xp.max(xp.abs(Xc)))
-        if largest == 0.0:
-            return 0.0
-        Xc = Xc / largest
+    # The ratio does not depend on scale: an exact division by a power of two
+    # that brings the largest entry to [0.5, 1) keeps the sums of fourth powers
+    # in range (data near 1e300 or 1e-300, or float32 data near 1e9).
+    Xc = divide_by(Xc, power_of_two_above(Xc))
     gram = matrix_transpose(Xc, xp) @ Xc if p <= n else Xc @ matrix_transpose(Xc, xp)
     total = float(xp.linalg.trace(gram))
     squared = float(xp.sum(gram * gram))
@@ -171,7 +169,14 @@ def participation_ratio(X: ArrayLike, *, covariance: bool = False) -> float:
         return _participation_ratio_of_covariance(C, "X")
     X = _as_samples_by_features(X, "X")
     xp = get_namespace(X)
-    return _participation_ratio_of_centered(_centered(X, xp), xp)
+    X = divide_by(X, range_scale(X))  # the mean of data near 1e308 stays in range
+    Xc = _centered(X, xp)
+    # Centering a constant column leaves at most a few ulps of the constant:
+    # rounding errors, not variance.
+    largest, magnitude = float(xp.max(xp.abs(Xc))), float(xp.max(xp.abs(X)))
+    if not largest > 8.0 * float(xp.finfo(X.dtype).eps) * magnitude:
+        return 0.0
+    return _participation_ratio_of_centered(Xc, xp)
 
 
 def effective_dimensionality(X: ArrayLike, *, covariance: bool = False) -> float:

@@ -11,7 +11,9 @@ keeps each row's neighbour ranking (rotations, isotropic scaling):
   mean of ``|N_X(i) & N_Y(i)| / |N_X(i) | N_Y(i)|``.
 
 A stimulus is never its own neighbour. Ties (equal similarities) are broken
-arbitrarily, and not the same way by numpy and torch.
+arbitrarily, and not the same way by numpy and torch. Similarities are
+computed in float64 whatever the input's dtype, so float32 data have the
+neighbours of their float64 copy.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 
 from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
 from .._typing import Array, ArrayLike
-from .._validation import _shape_str, check_paired_samples, check_representation
+from .._validation import _plural, _shape_str, check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
 from .centering import center_and_scale
 
@@ -61,7 +63,8 @@ def _normalised_rows(X: Array, name: str) -> Array:
     zero = np.flatnonzero(to_numpy(norms[:, 0]) == 0.0)
     if zero.size:
         raise ValueError(
-            f"Row {int(zero[0])} of {name} is all zeros ({zero.size} such rows), so its cosine "
+            f"Row {int(zero[0])} of {name} is all zeros ({_plural(zero.size, 'such row')}), so "
+            "its cosine "
             "similarity to other rows is undefined; expected rows with a nonzero norm."
         )
     return X / norms
@@ -93,12 +96,18 @@ def neighbor_indices(X: Array, n_neighbors: int, name: str) -> np.ndarray:
     if n_neighbors > n - 1:
         raise ValueError(
             f"n_neighbors={n_neighbors} but {name} has {n} samples (shape "
-            f"{_shape_str(X.shape)}), so each sample has only {n - 1} other samples; "
+            f"{_shape_str(X.shape)}), so each sample has only {_plural(n - 1, 'other sample')}; "
             f"expected n_neighbors <= {n - 1}."
         )
-    # Neighbours do not change when X is scaled; scaling keeps row norms in range.
     center_and_scale(X, name, "its nearest neighbours")  # identical rows: an error
-    Xn = _normalised_rows(X / float(xp.max(xp.abs(X))), name)
+    # Similarities in float64 whatever X's dtype: neighbours of float32 data
+    # far from the origin (an offset of 1e4) differ by less than float32's
+    # rounding of the cosines, so float32 products would pick others.
+    X = xp.astype(X, xp.float64, copy=False)
+    # Neighbours do not change when a row is scaled; dividing each row by its
+    # largest entry keeps the norms in range (rows near 1e300 or 1e-300).
+    largest = xp.max(xp.abs(X), axis=1, keepdims=True)
+    Xn = _normalised_rows(X / xp.where(largest > 0, largest, xp.ones_like(largest)), name)
     similarity = Xn @ matrix_transpose(Xn, xp)
     if hasattr(similarity, "topk"):  # torch: selection on the device
         similarity.fill_diagonal_(-float("inf"))  # a stimulus is never its own neighbour

@@ -7,6 +7,11 @@ smaller of the two. For each alpha the held-out predictions are
 ``A diag(1 / (l + alpha)) B`` with ``A`` and ``B`` computed once per fold.
 Alphas are chosen per target from the mean held-out score over folds, with
 himalaya's tie-break towards larger alphas (a slope of ``1e-10 log10 alpha``).
+
+Features near 1e300 or 1e-300, whose ``X'X`` would overflow or underflow, are
+divided by a power of two and the alphas by its square (see
+:func:`scaled_alphas`): the same ridge problem, whose scores, weights and
+eigenvalues are given back in the units of the data.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ import numpy as np
 
 from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
 from .._typing import Array, ArrayLike, Namespace
-from .._validation import check_finite, check_paired_samples, check_representation
-from ..exceptions import InvalidParameterError
+from .._validation import check_paired_samples, check_representation
+from ._extreme_scales import in_range, multiplied, scaled_alphas, unscaled
+from ._prediction_scores import SCORINGS, check_scoring, score_predictions
 
 __all__ = [
     "ridge_cv_scores",
@@ -28,25 +34,10 @@ __all__ = [
     "ridge_dual_coefficients",
     "select_alphas",
     "score_predictions",
+    "check_scoring",
+    "scaled_alphas",
+    "SCORINGS",
 ]
-
-SCORINGS = ("neg_mse", "r2", "pearson")
-
-
-def check_scoring(scoring: object, owner: str) -> None:
-    """Raise unless ``scoring`` is "neg_mse", "r2" or "pearson".
-
-    Parameters
-    ----------
-    scoring : object
-        The value to check.
-    owner : str
-        The function or estimator that received it, for the message.
-    """
-    if not (isinstance(scoring, str) and scoring in SCORINGS):
-        raise InvalidParameterError(
-            f"The 'scoring' parameter of {owner} must be one of {list(SCORINGS)}; got {scoring!r}."
-        )
 
 
 def _checked_pair(
@@ -80,55 +71,6 @@ def _per_target_alphas(alphas_per_target: ArrayLike, Y: Array) -> np.ndarray:
             "expected one alpha per target."
         )
     return alphas
-
-
-def score_predictions(
-    Y: Array, P: Array, scoring: str = "pearson", *, check_input: bool = True
-) -> Array:
-    """Score predictions per target (column).
-
-    Parameters
-    ----------
-    Y : array of shape (n_samples, n_targets) or (..., n_samples, n_targets)
-        Measured responses.
-    P : array of the same shape
-        Predictions.
-    scoring : {"neg_mse", "r2", "pearson"}, default="pearson"
-        Negative mean squared error, coefficient of determination, or Pearson
-        correlation. A target (or prediction) without variance has r = 0 and,
-        for R^2, the score ``-inf`` is replaced by 0 when it is predicted exactly.
-    check_input : bool, default=True
-        Check the scoring name, the shapes and that P is finite; the loops
-        over alphas, which made P themselves, pass False.
-
-    Returns
-    -------
-    array of shape (n_targets,) or (..., n_targets)
-        In the inputs' namespace.
-    """
-    xp = get_namespace(Y, P)
-    if check_input:
-        check_scoring(scoring, "score_predictions")
-        if tuple(Y.shape) != tuple(P.shape) or Y.ndim < 2:
-            raise ValueError(
-                f"Y has shape {tuple(Y.shape)} and P has shape {tuple(P.shape)}; expected "
-                "predictions of the same shape, (n_samples, n_targets)."
-            )
-        check_finite(Y, "Y")
-        check_finite(P, "P")
-    if scoring == "neg_mse":
-        return -xp.mean((Y - P) ** 2, axis=-2)
-    centered_y = Y - xp.mean(Y, axis=-2, keepdims=True)
-    if scoring == "r2":
-        residual = xp.sum((Y - P) ** 2, axis=-2)
-        total = xp.sum(centered_y**2, axis=-2)
-        safe = xp.where(total > 0, total, xp.ones_like(total))
-        return xp.where(total > 0, 1.0 - residual / safe, xp.zeros_like(total))
-    centered_p = P - xp.mean(P, axis=-2, keepdims=True)
-    product = xp.sum(centered_y * centered_p, axis=-2)
-    norms = xp.sqrt(xp.sum(centered_y**2, axis=-2) * xp.sum(centered_p**2, axis=-2))
-    safe = xp.where(norms > 0, norms, xp.ones_like(norms))
-    return xp.where(norms > 0, product / safe, xp.zeros_like(norms))
 
 
 def _symmetric_eigh(matrix: Array, xp: Namespace) -> tuple[Array, Array]:
@@ -250,7 +192,7 @@ def ridge_cv_scores(
     """
     check_scoring(scoring, "ridge_cv_scores")
     X, Y = _checked_pair(X, Y)
-    alphas = _checked_alphas(alphas, "alphas")
+    X, alphas, scale = in_range(X, _checked_alphas(alphas, "alphas"))
     xp = get_namespace(X, Y)
     total = np.zeros((alphas.size, Y.shape[1]))
     n_folds = 0
@@ -310,7 +252,11 @@ def ridge_cv_scores(
         n_folds += 1
     if n_folds == 0:
         raise ValueError("splits is empty; expected at least one (train, test) split.")
-    return (total / n_folds, kernel_eigh) if return_kernel_eigh else total / n_folds
+    if not return_kernel_eigh:
+        return total / n_folds
+    if kernel_eigh is not None and scale != 1.0:
+        kernel_eigh = (multiplied(kernel_eigh[0], scale, scale), kernel_eigh[1])
+    return total / n_folds, kernel_eigh
 
 
 def ridge_coefficients(X: Array, Y: Array, alphas_per_target: ArrayLike) -> Array:
@@ -331,16 +277,17 @@ def ridge_coefficients(X: Array, Y: Array, alphas_per_target: ArrayLike) -> Arra
         ``(X'X + alpha_t I)^-1 X' y_t`` for each target t, in X's namespace.
     """
     X, Y = _checked_pair(X, Y)
-    alphas = _per_target_alphas(alphas_per_target, Y)
+    X, alphas, scale = in_range(X, _per_target_alphas(alphas_per_target, Y))
     xp = get_namespace(X, Y)
     n, p = X.shape
     if n < p:
-        return matrix_transpose(X, xp) @ ridge_dual_coefficients(X, Y, alphas)
+        coef = matrix_transpose(X, xp) @ ridge_dual_coefficients(X, Y, alphas)
+        return unscaled(coef, scale)
     alphas = xp.asarray(alphas, dtype=X.dtype, device=array_api_compat.device(X))
     eigenvalues, V = _symmetric_eigh(matrix_transpose(X, xp) @ X, xp)
     eigenvalues = xp.clip(eigenvalues, min=0.0)
     projected = matrix_transpose(V, xp) @ (matrix_transpose(X, xp) @ Y)
-    return V @ (projected / (eigenvalues[:, None] + alphas[None, :]))
+    return unscaled(V @ (projected / (eigenvalues[:, None] + alphas[None, :])), scale)
 
 
 def ridge_dual_coefficients(
@@ -374,11 +321,13 @@ def ridge_dual_coefficients(
         In X's namespace.
     """
     X, Y = _checked_pair(X, Y)
-    alphas = _per_target_alphas(alphas_per_target, Y)
+    X, alphas, scale = in_range(X, _per_target_alphas(alphas_per_target, Y))
     xp = get_namespace(X, Y)
     alphas = xp.asarray(alphas, dtype=X.dtype, device=array_api_compat.device(X))
     if kernel_eigh is None:
         kernel_eigh = _symmetric_eigh(X @ matrix_transpose(X, xp), xp)
+    else:
+        kernel_eigh = (unscaled(kernel_eigh[0], scale, scale), kernel_eigh[1])
     eigenvalues, U = kernel_eigh
     n = X.shape[0]
     if tuple(eigenvalues.shape) != (n,) or tuple(U.shape) != (n, n):
@@ -387,8 +336,15 @@ def ridge_dual_coefficients(
             f"of shape {tuple(U.shape)}; expected ({n},) and ({n}, {n}), the eigendecomposition "
             "of X X' (as ridge_cv_scores(return_kernel_eigh=True) returns it)."
         )
+    if not bool(xp.all(xp.isfinite(eigenvalues))):
+        raise ValueError(
+            "kernel_eigh holds infinite eigenvalues: X X' of features this large "
+            f"(largest |X| is {float(xp.max(xp.abs(X))) * scale:.3g}) exceeds the float range; "
+            "pass kernel_eigh=None to decompose the rescaled kernel instead."
+        )
     eigenvalues = xp.clip(eigenvalues, min=0.0)
-    return U @ ((matrix_transpose(U, xp) @ Y) / (eigenvalues[:, None] + alphas[None, :]))
+    dual = U @ ((matrix_transpose(U, xp) @ Y) / (eigenvalues[:, None] + alphas[None, :]))
+    return unscaled(dual, scale, scale)
 
 
 def select_alphas(scores: np.ndarray, alphas: ArrayLike) -> np.ndarray:
@@ -460,7 +416,7 @@ def ridge_loo_scores(
     """
     check_scoring(scoring, "ridge_loo_scores")
     X, Y = _checked_pair(X, Y)
-    alphas = _checked_alphas(alphas, "alphas")
+    X, alphas, scale = in_range(X, _checked_alphas(alphas, "alphas"))
     xp = get_namespace(X, Y)
     n, p = X.shape
     kernel_eigh = None
@@ -483,4 +439,8 @@ def ridge_loo_scores(
         loo = Y - (Y - fitted) / (1.0 - leverage)
         score = score_predictions(Y, loo, scoring, check_input=False)
         scores.append(to_numpy(xp.astype(score, xp.float64)))
-    return (np.stack(scores), kernel_eigh) if return_kernel_eigh else np.stack(scores)
+    if not return_kernel_eigh:
+        return np.stack(scores)
+    if kernel_eigh is not None and scale != 1.0:
+        kernel_eigh = (multiplied(kernel_eigh[0], scale, scale), kernel_eigh[1])
+    return np.stack(scores), kernel_eigh

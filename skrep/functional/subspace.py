@@ -31,6 +31,7 @@ from .._array import get_namespace, matrix_transpose, to_numpy
 from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_positive_int
 from ..exceptions import InvalidParameterError
+from ._extreme_scales import divide_by, range_scale
 from ._subspace_inputs import (
     _as_nd,
     as_common_float,
@@ -58,6 +59,7 @@ __all__ = [
     "split_group_labels",
     "labels_for_message",
     "take_rows",
+    "captured_variance_fraction",
 ]
 
 
@@ -149,8 +151,11 @@ def principal_components_of_validated(
         When X has no variance or ``n_components`` is too large.
     """
     xp = get_namespace(X)
-    mean = xp.mean(X, axis=0)
-    Xc = X - mean
+    # Exact power-of-two rescaling keeps the squares in range (data near 1e300
+    # or 1e-300); the axes and ratios do not depend on it, the mean is scaled back.
+    scale = range_scale(X)
+    mean = xp.mean(divide_by(X, scale), axis=0)
+    Xc = divide_by(X, scale) - mean
     singular_values, axes = _pca(Xc, xp)
     squares = singular_values * singular_values
     total = xp.sum(squares)
@@ -159,10 +164,47 @@ def principal_components_of_validated(
     ratio = squares / total
     k = _n_kept(n_components, ratio, min(X.shape), name)
     return Bunch(
-        mean=mean,
+        mean=mean if scale == 1.0 else mean * scale,
         components=axes[:k, :],
         explained_variance_ratio=to_numpy(ratio[:k]).astype(np.float64),
     )
+
+
+def captured_variance_fraction(Y: Array, components: Array, name: str = "Y") -> float:
+    """Share of Y's variance (about Y's own mean) along the rows of ``components``.
+
+    Parameters
+    ----------
+    Y : array of shape (n_samples, n_features)
+        Validated data, in the namespace and dtype of ``components``.
+    components : array of shape (n_components, n_features)
+        Orthonormal axes, e.g. the principal axes of another data set.
+    name : str, default="Y"
+        The name of Y, for messages.
+
+    Returns
+    -------
+    float
+        Between 0 and 1. Y is divided by a power of two first when its squares
+        would leave the float range (the fraction does not depend on its scale).
+
+    Raises
+    ------
+    ValueError
+        When Y has no variance.
+    """
+    xp = get_namespace(Y)
+    Y = divide_by(Y, range_scale(Y))
+    Yc = Y - xp.mean(Y, axis=0, keepdims=True)
+    total = float(xp.sum(Yc * Yc))
+    if total == 0.0:
+        raise ValueError(
+            f"{name} has no variance: every column is constant (shape "
+            f"{_shape_str(Y.shape)}), so the fraction of its variance captured by X's "
+            "components is undefined; expected data that varies across samples."
+        )
+    projected = Yc @ matrix_transpose(components, xp)
+    return float(xp.sum(projected * projected)) / total
 
 
 def _n_angles(n_components: int, X: Array, Y: Array) -> int:
@@ -231,6 +273,9 @@ def _check_center_on(center_on: object) -> None:
 def _cross_variance(X: Array, Y: Array, n_components: int | float | None) -> Bunch:
     """The analysis on validated 2-D arrays of one namespace (see pca_cross_variance)."""
     xp = get_namespace(X, Y)
+    # Every output is a ratio that does not depend on the scale of X or of Y:
+    # exact power-of-two rescaling keeps data near 1e300 or 1e-300 in range.
+    X, Y = divide_by(X, range_scale(X)), divide_by(Y, range_scale(Y))
     pca_x = principal_components_of_validated(X, n_components, "X")
     pca_y = principal_components_of_validated(Y, n_components, "Y")
     # Y in X's principal basis. Variances are taken about Y's own mean (as the

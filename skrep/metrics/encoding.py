@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._array import (
-    convert_like,
-    get_namespace,
-    is_foreign_array,
-    matrix_transpose,
-    move_to_device,
-    to_numpy,
-)
+from .._array import convert_like, get_namespace, move_to_device, to_numpy
 from .._deprecation import renamed_parameter_value
 from .._typing import Array, ArrayLike, Device, RandomState
-from .._validation import check_device, check_n_features, check_paired_samples, check_representation
-from ..exceptions import InvalidParameterError
+from .._validation import check_n_features, check_paired_samples, check_representation
 from ..functional.rdm import check_pattern_rdm_method, compute_rdm
-from ..functional.rdm_compare import check_comparison, compare_rdms
-from ..functional.ridge import (
-    check_scoring,
-    ridge_coefficients,
-    ridge_cv_scores,
-    ridge_dual_coefficients,
-    ridge_loo_scores,
-    score_predictions,
-    select_alphas,
-)
+from ..functional.rdm_compare import UndefinedComparisonError, check_comparison, compare_rdms
+from ..functional.ridge import score_predictions
+from ..functional.ridge_model import fit_ridge_model, ridge_model_coefficients, ridge_model_predict
+from ._encoding_inputs import as_columns, check_encoding_parameters
+from ._keyword_y import KeywordYMixin
 
 if TYPE_CHECKING:
     from sklearn.utils import Tags
@@ -43,15 +29,20 @@ __all__ = ["EncodingRegression", "EncodingRSA"]
 DEEPJUICE_ALPHAS = tuple(float(a) for a in np.logspace(-1, 5, 7))
 
 
-class EncodingRegression(RegressorMixin, BaseEstimator):
-    """Ridge encoding model with the regularisation chosen per target (voxel, neuron).
+class EncodingRegression(KeywordYMixin, BaseEstimator):
+    """Ridge encoding model whose ``score`` is the mean Pearson r over targets, not R^2.
+
+    ``score(X, Y)`` is the mean over targets (voxels, neurons) of the Pearson
+    correlation between predicted and measured responses, the convention of
+    encoding models in neuroscience (DeepJuice's eReg); ``score_targets``
+    gives each target's r. It is not a scikit-learn regressor, whose
+    ``score`` is R^2 (``is_regressor`` is False): for R^2, use
+    ``cross_validate(model, X, Y, scoring="r2")``, which scores ``predict``.
 
     ``fit(X, Y)`` maps model features X to responses Y by ridge regression,
     choosing each target's alpha by cross-validation on the training
     stimuli, from one eigendecomposition per fold (the kernel form when
-    features outnumber samples); ``score(X, Y)`` is the mean Pearson r over
-    targets between the predictions and held-out responses.
-    ``score_targets`` gives each target's r.
+    features outnumber samples).
 
     The defaults follow DeepJuice's published eReg: alphas
     ``logspace(-1, 5, 7)``, each alpha chosen per target by the Pearson r of
@@ -67,7 +58,8 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         None: efficient leave-one-out. Otherwise the folds of the training
         stimuli (an int is KFold without shuffling, as himalaya).
     scoring : {"pearson", "r2", "neg_mse"}, default="pearson"
-        How held-out predictions are scored to choose alpha.
+        How held-out predictions are scored to choose alpha (on the training
+        stimuli); ``score`` is the mean Pearson r whatever it is.
     fit_intercept : bool, default=True
         Centre features and responses on the training means.
     random_projection : None, "auto" or int, default=None
@@ -96,6 +88,21 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         The fitted projection.
     n_features_in_ : int
         Width of X seen in fit.
+    n_targets_ : int
+        Number of targets (columns of Y) seen in fit.
+
+    Notes
+    -----
+    Features or responses at extreme scales (around 1e300 or 1e-300, where
+    ``X'X`` would overflow or underflow) are divided by a power of two, and the
+    alphas by its square, before fitting: ridge on ``X / s`` with
+    ``alpha / s**2`` is ridge on ``X`` with ``alpha`` (the division is exact),
+    so the model, its predictions and ``alpha_`` are those of the data as
+    given (see :func:`skrep.functional.ridge.scaled_alphas` for alphas that
+    the rescaling takes beyond the float range).
+
+    A ``fit`` that raises leaves the estimator unfitted: the model of an
+    earlier ``fit`` is forgotten, not kept.
     """
 
     def __init__(
@@ -119,39 +126,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
 
     # -- parameters and inputs ---------------------------------------------------------
     def _check_params(self) -> np.ndarray:
-        name = type(self).__name__
-        try:
-            alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
-        except (TypeError, ValueError):
-            alphas = np.empty(0)
-        if (
-            np.ndim(self.alphas) != 1
-            or alphas.size == 0
-            or not np.all(np.isfinite(alphas))
-            or np.any(alphas <= 0)
-        ):
-            raise InvalidParameterError(
-                f"The 'alphas' parameter of {name} must be a non-empty sequence of positive "
-                f"numbers; got {self.alphas!r}."
-            )
-        check_scoring(self.scoring, name)
-        rp = self.random_projection
-        if not (
-            rp is None
-            or rp == "auto"
-            or (isinstance(rp, numbers.Integral) and not isinstance(rp, bool) and rp >= 1)
-        ):
-            raise InvalidParameterError(
-                f"The 'random_projection' parameter of {name} must be None, 'auto' or an int "
-                f">= 1; got {rp!r}."
-            )
-        if not isinstance(self.fit_intercept, (bool, np.bool_)):
-            raise InvalidParameterError(
-                f"The 'fit_intercept' parameter of {name} must be True or False; got "
-                f"{self.fit_intercept!r}."
-            )
-        check_device(self.device, name)
-        return alphas
+        return check_encoding_parameters(self)
 
     def _targets(self, Y: ArrayLike | None, *, reset: bool) -> Array:
         if Y is None:
@@ -159,11 +134,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None: y "
                 "holds the responses to predict, shape (n_stimuli, n_targets) or (n_stimuli,)."
             )
-        if not is_foreign_array(Y):
-            Y = np.asarray(Y)  # lists and other array-likes
-        one_target = Y.ndim == 1
-        if one_target:
-            Y = Y[:, None]
+        Y, one_target = as_columns(Y)
         Y = check_representation(Y, "Y", min_samples=2 if reset else 1)
         if reset:
             self._one_target = one_target
@@ -201,6 +172,22 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         self : object
             The fitted model.
         """
+        self._clear_fitted_state()
+        try:
+            self._fit(X, Y)
+        except BaseException:
+            self._clear_fitted_state()  # a failed fit leaves the estimator unfitted
+            raise
+        return self
+
+    def _clear_fitted_state(self) -> None:
+        """Forget what a previous fit learned (attributes ending in ``_``, and the model)."""
+        for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+            delattr(self, attribute)
+        for attribute in ("_model", "_coef", "_one_target"):
+            self.__dict__.pop(attribute, None)
+
+    def _fit(self, X: ArrayLike, Y: ArrayLike) -> None:
         alphas = self._check_params()
         X_checked = check_representation(X, "X")
         Y = self._targets(Y, reset=True)
@@ -223,23 +210,8 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         xp = get_namespace(X)
         dtype = xp.float32 if X.dtype == Y.dtype == xp.float32 else xp.float64
         X, Y = xp.astype(X, dtype, copy=False), xp.astype(Y, dtype, copy=False)
-        if self.fit_intercept:
-            self._mean_x, mean_y = xp.mean(X, axis=0), xp.mean(Y, axis=0)
-            Xc, Yc = X - self._mean_x, Y - mean_y
-        else:
-            self._mean_x, mean_y = None, xp.zeros(Y.shape[1], dtype=dtype)
-            Xc, Yc = X, Y
-        kernel_form = Xc.shape[1] > Xc.shape[0]  # the refit reuses the kernel's eigh
-        if self.cv is None:
-            self.cv_scores_, kernel_eigh = ridge_loo_scores(
-                Xc,
-                Yc,
-                alphas,
-                scoring=self.scoring,
-                intercept=bool(self.fit_intercept),
-                return_kernel_eigh=True,
-            )
-        else:
+        splits = None
+        if self.cv is not None:
             splits = list(check_cv(self.cv).split(to_numpy(X)))
             smallest = min(len(test) for _, test in splits)
             if smallest < 2 and self.scoring != "neg_mse":
@@ -249,32 +221,19 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
                     "leave-one-out, scored over all held-out predictions together) or "
                     "scoring='neg_mse'."
                 )
-            scores = ridge_cv_scores(
-                X,
-                Y,
-                alphas,
-                splits,
-                scoring=self.scoring,
-                fit_intercept=self.fit_intercept,
-                return_kernel_eigh=kernel_form,
-            )
-            self.cv_scores_, kernel_eigh = scores if kernel_form else (scores, None)
-        self.alpha_ = select_alphas(self.cv_scores_, alphas)
-        if kernel_form:
-            # Kernel form: keep the dual weights; the primal ones (features x
-            # targets, the costliest product) are formed only if coef_ is read.
-            self.dual_coef_ = ridge_dual_coefficients(Xc, Yc, self.alpha_, kernel_eigh=kernel_eigh)
-            self._fit_features = Xc
-            self._coef = None
-            # mean_x . coef = (Xc mean_x) . dual: no primal weights needed.
-            shift = (Xc @ self._mean_x) @ self.dual_coef_ if self._mean_x is not None else 0.0
-        else:
-            self.dual_coef_ = None
-            self._coef = ridge_coefficients(Xc, Yc, self.alpha_)
-            shift = self._mean_x @ self._coef if self._mean_x is not None else 0.0
-        self._mean_y = mean_y
-        self.intercept_ = mean_y - shift
-        return self
+        model = fit_ridge_model(
+            X,
+            Y,
+            alphas,
+            splits=splits,
+            scoring=self.scoring,
+            fit_intercept=bool(self.fit_intercept),
+        )
+        self._model, self._coef = model, None
+        self.cv_scores_ = model.cv_scores
+        self.dual_coef_ = ridge_model_coefficients(model, dual=True)
+        self.intercept_ = model.intercept
+        self.alpha_ = model.alpha
 
     @property
     def coef_(self) -> Array:
@@ -282,8 +241,7 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         if not hasattr(self, "alpha_"):
             raise AttributeError("coef_ exists after fit")
         if self._coef is None:
-            xp = get_namespace(self._fit_features)
-            self._coef = matrix_transpose(self._fit_features, xp) @ self.dual_coef_
+            self._coef = ridge_model_coefficients(self._model)
         return self._coef
 
     def predict(self, X: ArrayLike) -> Array:
@@ -299,23 +257,18 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         array of shape (n_stimuli, n_targets), or (n_stimuli,) for a 1-D Y in fit
             In X's array type.
         """
+        prediction = self._prediction(X, rescaled=False)
+        return convert_like(prediction, X) if hasattr(X, "shape") else to_numpy(prediction)
+
+    def _prediction(self, X: ArrayLike, *, rescaled: bool) -> Array:
+        """Predictions in the fitted namespace (divided by the responses' scale if rescaled)."""
         check_is_fitted(self, "alpha_")
-        X_in = X
         X = self._features(X, reset=False)
         reference = self.intercept_
         X = convert_like(X, reference)  # the fitted namespace and device first
         X = get_namespace(X).astype(X, reference.dtype, copy=False)
-        if self._mean_x is not None:
-            X = X - self._mean_x
-        if self.dual_coef_ is not None:
-            xp = get_namespace(X)
-            kernel = X @ matrix_transpose(self._fit_features, xp)
-            prediction = kernel @ self.dual_coef_ + self._mean_y
-        else:
-            prediction = X @ self._coef + self._mean_y
-        if self._one_target:
-            prediction = prediction[:, 0]
-        return convert_like(prediction, X_in) if hasattr(X_in, "shape") else to_numpy(prediction)
+        prediction = ridge_model_predict(self._model, X, rescaled=rescaled)
+        return prediction[:, 0] if self._one_target else prediction
 
     def score_targets(self, X: ArrayLike, Y: ArrayLike) -> np.ndarray:
         """Pearson r between predicted and measured responses, per target.
@@ -344,13 +297,19 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         """Predictions for X and the checked responses Y, both (n, n_targets) float64 numpy."""
         check_is_fitted(self, "alpha_")
         Y = self._targets(Y, reset=False)
-        prediction = self.predict(X)
+        # Both divided by the training responses' power-of-two scale (exact):
+        # the scores are scale-invariant, and responses near 1e300 stay in range.
+        prediction = self._prediction(X, rescaled=True)
         prediction = prediction[:, None] if self._one_target else prediction
         check_paired_samples(prediction, Y, names=("X", "Y"))
-        return to_numpy(prediction).astype(np.float64), to_numpy(Y).astype(np.float64)
+        Y = to_numpy(Y).astype(np.float64) / self._model.y_scale
+        return to_numpy(prediction).astype(np.float64), Y
 
     def score(self, X: ArrayLike, Y: ArrayLike) -> float:
-        """Mean Pearson r over targets on (held-out) stimuli.
+        """Mean Pearson r over targets on (held-out) stimuli (not R^2).
+
+        The default score of ``cross_validate`` and ``GridSearchCV``; pass
+        ``scoring="r2"`` to them for scikit-learn's R^2 of the predictions.
 
         Parameters
         ----------
@@ -367,8 +326,9 @@ class EncodingRegression(RegressorMixin, BaseEstimator):
         return float(np.mean(self.score_targets(X, Y)))
 
     def __sklearn_tags__(self) -> Tags:
-        """Tags: Y (the responses) is required and multi-output."""
+        """Tags: Y (the responses) is required and multi-output; not a regressor (see score)."""
         tags = super().__sklearn_tags__()
+        tags.estimator_type = None  # score is a mean Pearson r, not a regressor's R^2
         tags.target_tags.required = True
         tags.target_tags.multi_output = True
         tags.input_tags.allow_nan = False
@@ -455,6 +415,13 @@ class EncodingRSA(EncodingRegression):
         check_pattern_rdm_method(self.rdm_method, type(self).__name__)
         return super()._check_params()
 
+    def _rdm(self, responses: np.ndarray, what: str) -> np.ndarray:
+        """The RDM of responses, with errors that say whose RDM it is."""
+        try:
+            return compute_rdm(responses, self.rdm_method)
+        except ValueError as exc:
+            raise ValueError(f"The {self.rdm_method!r} RDM of {what} is undefined: {exc}") from exc
+
     def score(self, X: ArrayLike, Y: ArrayLike) -> float:
         """Comparison of the RDMs of predicted and measured responses.
 
@@ -471,6 +438,26 @@ class EncodingRSA(EncodingRegression):
             E.g. the Pearson correlation of the two RDMs.
         """
         prediction, Y = self._predicted_and_measured(X, Y)
-        predicted = compute_rdm(prediction, self.rdm_method)
-        measured = compute_rdm(Y, self.rdm_method)
-        return float(compare_rdms(predicted, measured, self._compare_method)[0, 0])
+        if Y.shape[0] < 3:
+            noun = "stimulus" if Y.shape[0] == 1 else "stimuli"
+            raise ValueError(
+                f"Y has {Y.shape[0]} {noun}; an RDM comparison needs at least 3 stimuli (2 "
+                "give a single dissimilarity, which has no pattern to compare)."
+            )
+        predicted = self._rdm(prediction, "the responses predicted from X")
+        measured = self._rdm(Y, "Y (the measured responses)")
+        try:
+            return float(compare_rdms(predicted, measured, self._compare_method)[0, 0])
+        except UndefinedComparisonError as exc:
+            predicted_is_flat = "rdms_a" in str(exc)
+            which = "responses predicted from X" if predicted_is_flat else "measured Y"
+            why = (
+                " (the predictions are all equal when the alphas shrink the weights to zero)"
+                if predicted_is_flat
+                else ""
+            )
+            raise ValueError(
+                f"The {self.rdm_method!r} RDM of the {which} does not vary across pairs of "
+                f"stimuli{why}, so its {self._compare_method!r} comparison is undefined; "
+                f"expected responses that differ between stimuli. ({exc})"
+            ) from exc

@@ -14,11 +14,20 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._array import convert_like, get_namespace, matrix_transpose, move_to_device
-from .._typing import Array, ArrayLike, Device, Namespace
-from .._validation import _plural, _shape_str, check_device, check_n_features, check_representation
+from .._array import convert_like, get_namespace, move_to_device
+from .._typing import Array, ArrayLike, Device
+from .._validation import (
+    _plural,
+    _shape_str,
+    check_device,
+    check_n_features,
+    check_paired_samples,
+    check_representation,
+)
+from ..exceptions import InvalidParameterError
 from ..functional.subspace import (
     as_common_float,
+    captured_variance_fraction,
     check_n_components,
     check_same_features,
     labels_for_message,
@@ -26,25 +35,12 @@ from ..functional.subspace import (
     split_group_labels,
     take_rows,
 )
+from ._keyword_y import KeywordYMixin
 
 if TYPE_CHECKING:
     from sklearn.utils import Tags
 
 __all__ = ["SubspaceOverlap"]
-
-
-def _variance_fraction(Y: Array, components: Array, xp: Namespace, name: str) -> float:
-    """Share of Y's variance (about Y's own mean) along the rows of ``components``."""
-    Yc = Y - xp.mean(Y, axis=0, keepdims=True)
-    total = float(xp.sum(Yc * Yc))
-    if total == 0.0:
-        raise ValueError(
-            f"{name} has no variance: every column is constant (shape "
-            f"{_shape_str(Y.shape)}), so the fraction of its variance captured by X's "
-            "components is undefined; expected data that varies across samples."
-        )
-    projected = Yc @ matrix_transpose(components, xp)
-    return float(xp.sum(projected * projected)) / total
 
 
 def _like_fitted(A: Array, fitted: Array) -> Array:
@@ -53,7 +49,7 @@ def _like_fitted(A: Array, fitted: Array) -> Array:
     return get_namespace(A).astype(A, fitted.dtype, copy=False)
 
 
-class SubspaceOverlap(BaseEstimator):
+class SubspaceOverlap(KeywordYMixin, BaseEstimator):
     """Fraction of Y's variance captured by the top principal components of X.
 
     ``fit(X, Y)`` finds X's leading principal components (X is the basis data,
@@ -80,6 +76,13 @@ class SubspaceOverlap(BaseEstimator):
         Where to compute: None computes where the data is (numpy stays numpy),
         anything else (``"cpu"``, ``"cuda"``) moves the data to a torch tensor
         on that device.
+    paired : bool, default=True
+        Whether the rows of X and Y are paired (the same stimuli or trials),
+        as the estimator contract and ``cross_validate`` have them: ``fit``
+        and ``score`` then refuse X and Y with different numbers of rows (an
+        off-by-one is a mistake, not a result). False accepts two data sets
+        of different lengths, e.g. two task conditions, whose rows the
+        measure never pairs.
 
     Attributes
     ----------
@@ -107,9 +110,13 @@ class SubspaceOverlap(BaseEstimator):
     Notes
     -----
     X and Y must live in the same feature space (the same units, in the same
-    order). Their rows need not be paired: ``fit`` and ``score`` accept
-    different numbers of rows in X and Y, while ``cross_validate`` splits them
-    together and so needs equal numbers.
+    order). The measure itself never pairs their rows; with ``paired=False``
+    ``fit`` and ``score`` accept different numbers of rows in X and Y (a pair
+    ``(groups_x, groups_y)`` then labels each), while ``cross_validate``
+    splits them together and so needs equal numbers.
+
+    Data at extreme scales (around 1e300 or 1e-300) are divided by a power of
+    two before their squares are formed; the fraction does not depend on it.
 
     The stratified variant (the script's direction-averaged analysis) fits X's
     components within each condition label and averages the fractions over
@@ -135,9 +142,16 @@ class SubspaceOverlap(BaseEstimator):
     1.0
     """
 
-    def __init__(self, n_components: int | float | None = None, device: Device = None):
+    def __init__(
+        self,
+        n_components: int | float | None = None,
+        device: Device = None,
+        *,
+        paired: bool = True,
+    ):
         self.n_components = n_components
         self.device = device
+        self.paired = paired
 
     def _validate_pair(
         self, X: ArrayLike, Y: ArrayLike | None, *, reset: bool
@@ -152,6 +166,14 @@ class SubspaceOverlap(BaseEstimator):
                 "space."
             )
         Y_checked = check_representation(Y, "Y", min_samples=2)
+        if self.paired:
+            try:
+                check_paired_samples(X_checked, Y_checked)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{exc} {name}(paired=True) compares rows of X and Y that are the same "
+                    "stimuli; pass paired=False for two data sets of different lengths."
+                ) from exc
         check_same_features(X_checked, Y_checked)
         if not reset:
             check_n_features(Y_checked, self.n_features_in_, "Y", name)
@@ -182,17 +204,29 @@ class SubspaceOverlap(BaseEstimator):
         self : object
             The fitted estimator.
         """
-        name = type(self).__name__
-        check_n_components(self.n_components, name)
-        check_device(self.device, name)
-        for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
-            delattr(self, attribute)  # forget a previous fit (pooled or grouped)
-        X, Y = self._validate_pair(X, Y, reset=True)
-        if groups is None:
-            self._fit_pooled(X)
-        else:
-            self._fit_groups(X, split_group_labels(groups, X.shape[0], Y.shape[0])[0])
+        self._clear_fitted_state()
+        try:
+            name = type(self).__name__
+            check_n_components(self.n_components, name)
+            check_device(self.device, name)
+            if not isinstance(self.paired, (bool, np.bool_)):
+                raise InvalidParameterError(
+                    f"The 'paired' parameter of {name} must be True or False; got {self.paired!r}."
+                )
+            X, Y = self._validate_pair(X, Y, reset=True)
+            if groups is None:
+                self._fit_pooled(X)
+            else:
+                self._fit_groups(X, split_group_labels(groups, X.shape[0], Y.shape[0])[0])
+        except BaseException:
+            self._clear_fitted_state()  # a failed fit leaves the estimator unfitted
+            raise
         return self
+
+    def _clear_fitted_state(self) -> None:
+        """Forget a previous fit (pooled or grouped): every attribute ending in ``_``."""
+        for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
+            delattr(self, attribute)
 
     def _limit(self, n_rows: int, n_features: int) -> int:
         return min(n_rows - 1, n_features)
@@ -278,7 +312,7 @@ class SubspaceOverlap(BaseEstimator):
                     "groups; pass the same kind of groups to fit and score."
                 )
             Y = _like_fitted(Y, self.components_)
-            return _variance_fraction(Y, self.components_, get_namespace(Y), "Y")
+            return captured_variance_fraction(Y, self.components_, "Y")
         if groups is None:
             raise ValueError(
                 "The estimator was fitted with groups, so score needs the condition labels "
@@ -292,7 +326,7 @@ class SubspaceOverlap(BaseEstimator):
                 continue
             Y_g = _like_fitted(take_rows(Y, labels == label, get_namespace(Y)), components)
             try:
-                fractions.append(_variance_fraction(Y_g, components, get_namespace(Y_g), "Y"))
+                fractions.append(captured_variance_fraction(Y_g, components, "Y"))
             except ValueError as exc:
                 raise ValueError(f"In the condition labelled {label.item()!r}: {exc}") from exc
         if not fractions:
