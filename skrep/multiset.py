@@ -27,6 +27,7 @@ networks of the blocks it is working on; nothing is ever copied K^2 times.
 from __future__ import annotations
 
 import inspect
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Union
@@ -334,6 +335,9 @@ def embed_distances(
     D = check_distance_matrix(D)
     if D.shape[0] < 2:
         raise ValueError(f"D has {D.shape[0]} network(s); expected at least 2 to embed.")
+    # MDS is scale-equivariant; its stress (squared distances) overflows near
+    # 1e154 and underflows near 1e-154: embed at unit scale, scale back exactly.
+    D, scale = _at_unit_scale(D)
     kwargs = {
         "n_components": n_components,
         "n_init": n_init,
@@ -348,7 +352,19 @@ def embed_distances(
         kwargs.update(dissimilarity="precomputed", metric=True)
     if "normalized_stress" in parameters:
         kwargs["normalized_stress"] = False
-    return MDS(**kwargs).fit_transform(D)
+    return MDS(**kwargs).fit_transform(D) * scale
+
+
+def _at_unit_scale(D: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(D / s, s)`` for the power of two ``s`` with ``max|D| / s`` in ``[0.5, 1)``.
+
+    Dividing by a power of two is exact: only the exponents change.
+    """
+    largest = float(np.max(np.abs(D), initial=0.0))
+    if not (largest > 0.0 and np.isfinite(largest)):
+        return D, 1.0
+    scale = math.ldexp(1.0, math.frexp(largest)[1])
+    return D / scale, scale
 
 
 def cluster_order(D: ArrayLike, *, method: str = "average") -> np.ndarray:
@@ -383,5 +399,8 @@ def cluster_order(D: ArrayLike, *, method: str = "average") -> np.ndarray:
     D = check_distance_matrix(D)
     if D.shape[0] < 3:
         return np.arange(D.shape[0])
+    # The tree and its leaf order depend on D only up to scale, but scipy's
+    # optimal ordering loses ties and digits far from 1: order D at unit scale.
+    D, _ = _at_unit_scale(D)
     tree = linkage(squareform(D, checks=False), method=method, optimal_ordering=True)
     return leaves_list(tree)

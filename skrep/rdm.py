@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ._array import to_numpy
 from ._typing import ArrayLike
+from ._validation import check_real_array
 from .functional.noise import noise_covariance, noise_precision
 from .functional.rdm import (
     compute_rdm,
@@ -68,9 +68,17 @@ def _import_rsatoolbox() -> ModuleType:
 
 def _square_stack(rdms: ArrayLike) -> np.ndarray:
     """RDMs given as condensed vectors or square matrices, as a stack of square ones."""
-    array = to_numpy(rdms)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"rdms must be a numeric array or DataRDMs; got dtype {array.dtype}.")
+    dtype = getattr(rdms, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind in "USMm":  # as before: a TypeError
+        raise TypeError(f"rdms must be a numeric array or DataRDMs; got dtype {dtype}.")
+    array = check_real_array(
+        rdms, "rdms", "condensed or square RDMs of real numbers, or a skrep.metrics.DataRDMs"
+    )
+    if array.size == 0 or (array.ndim in (1, 2) and 0 < array.shape[-1] < 3):
+        raise ValueError(
+            f"rdms has shape {array.shape}; expected at least one RDM of 3 or more stimuli "
+            "(a condensed RDM of 3 or more pairs, or a square one of 3 rows or more)."
+        )
     if array.ndim == 2 and array.shape[0] == array.shape[1]:
         finite = np.isfinite(array).all()
         if finite and np.allclose(array, array.T) and np.abs(np.diagonal(array)).max() <= 1e-12:

@@ -199,6 +199,11 @@ ONE = {"X": "data"}
 RESPONSES = {"X": "responses", "Y": "responses"}
 
 
+#: With one column every cosine is +-1, so all neighbours tie; ties are documented
+#: as broken by stimulus order, so permuting stimuli is not a second route there.
+KNN_TIES = ("cols1",)
+
+
 def _pair_entry(name: str, call: Callable[..., Any], **kwargs: Any) -> Entry:
     return Entry(name, call, kwargs.pop("build", _xy), kwargs.pop("roles", PAIR), **kwargs)
 
@@ -332,8 +337,8 @@ ENTRIES: list[Entry] = [
     _pair_entry("CCAEstimator", _score(skrep.CCAEstimator)),
     _pair_entry("SVCCAEstimator", _score(skrep.SVCCAEstimator)),
     _pair_entry("PWCCAEstimator", _score(skrep.PWCCAEstimator)),
-    _pair_entry("MutualKNNEstimator", _score(lambda: skrep.MutualKNNEstimator(3))),
-    _pair_entry("JaccardKNNEstimator", _score(lambda: skrep.JaccardKNNEstimator(3))),
+    _pair_entry("MutualKNNEstimator", _score(lambda: skrep.MutualKNNEstimator(3)), skip=KNN_TIES),
+    _pair_entry("JaccardKNNEstimator", _score(lambda: skrep.JaccardKNNEstimator(3)), skip=KNN_TIES),
     _pair_entry("RegressionR2Estimator", _score(skrep.RegressionR2Estimator)),
     _pair_entry("RSA", _score(skrep.RSA)),
     _pair_entry(
@@ -451,9 +456,15 @@ ENTRIES: list[Entry] = [
         {"D": "square"},
     ),
     # -- geometry and dimensionality
-    _one_entry("participation_ratio", skrep.participation_ratio),
-    _one_entry("effective_dimensionality", skrep.effective_dimensionality),
-    _one_entry("effective_rank", skrep.effective_rank),
+    _one_entry(
+        "participation_ratio", skrep.participation_ratio, accepts_nd=True
+    ),  # documented: axes flattened
+    _one_entry(
+        "effective_dimensionality", skrep.effective_dimensionality, accepts_nd=True
+    ),  # documented: axes flattened
+    _one_entry(
+        "effective_rank", skrep.effective_rank, accepts_nd=True
+    ),  # documented: axes flattened
     _pair_entry(
         "principal_angles",
         lambda X, Y: skrep.principal_angles(X, Y, 2),
@@ -479,6 +490,7 @@ ENTRIES: list[Entry] = [
         "principal_components",
         F.principal_components,
         value=_bunch("explained_variance_ratio"),
+        accepts_nd=True,  # documented: more axes are flattened into samples
     ),
     # -- linear and permutation building blocks
     _one_entry("column_means", F.column_means),
@@ -533,8 +545,8 @@ ENTRIES: list[Entry] = [
     _pair_entry("pwcca", F.pwcca),
     # -- neighbours, regression, predictivity
     _one_entry("nearest_neighbors", lambda X: F.nearest_neighbors(X, 3)),
-    _pair_entry("mutual_knn", lambda X, Y: F.mutual_knn(X, Y, 3)),
-    _pair_entry("jaccard_knn", lambda X, Y: F.jaccard_knn(X, Y, 3)),
+    _pair_entry("mutual_knn", lambda X, Y: F.mutual_knn(X, Y, 3), skip=KNN_TIES),
+    _pair_entry("jaccard_knn", lambda X, Y: F.jaccard_knn(X, Y, 3), skip=KNN_TIES),
     _pair_entry("linear_regression_r2", F.linear_regression_r2),
     _pair_entry(
         "neuroid_correlations",

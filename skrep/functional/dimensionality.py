@@ -189,7 +189,9 @@ def effective_dimensionality(X: ArrayLike, *, covariance: bool = False) -> float
     Parameters
     ----------
     X : array-like or torch.Tensor of shape (n_samples, n_features) or (n_features, n_features)
-        Data, one row per sample, or a covariance matrix with ``covariance=True``.
+        Data, one row per sample (arrays with more axes are flattened into
+        samples, as in :func:`participation_ratio`), or a covariance matrix
+        with ``covariance=True``.
     covariance : bool, default=False
         Whether ``X`` is a covariance matrix rather than data.
 

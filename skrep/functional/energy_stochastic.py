@@ -28,7 +28,9 @@ from .group_alignment import (
     _checked_array,
     _eye_like,
     align_to_group,
+    as_float64,
     check_group,
+    working_scale,
 )
 
 __all__ = [
@@ -85,7 +87,10 @@ def energy_cross_distances(X: Array, Y: Array, *, check_input: bool = True) -> A
     """
     if check_input:
         X, Y = _check_responses_pair(X, Y, ("X", "Y"))
-    return _pairwise_norms(X, Y, get_namespace(X, Y))
+    scale = working_scale(X, Y)  # distances are homogeneous: computed at unit scale
+    if scale == 1.0:
+        return _pairwise_norms(X, Y, get_namespace(X, Y))
+    return _pairwise_norms(X / scale, Y / scale, get_namespace(X, Y)) * scale
 
 
 def energy_within_mean(X: Array, *, check_input: bool = True) -> float:
@@ -109,10 +114,13 @@ def energy_within_mean(X: Array, *, check_input: bool = True) -> float:
     n_repeats = X.shape[1]
     if n_repeats < 2:
         return 0.0
+    scale = working_scale(X)  # homogeneous: computed at unit scale
+    if scale != 1.0:
+        X = X / scale
     distances = _pairwise_norms(X, X, xp)
     # The diagonal is zero up to rounding; the mean over distinct pairs excludes it.
     off_diagonal = xp.sum(distances, axis=(1, 2)) - xp.sum(xp.linalg.diagonal(distances), axis=1)
-    return float(xp.mean(off_diagonal / (n_repeats * (n_repeats - 1))))
+    return float(xp.mean(off_diagonal / (n_repeats * (n_repeats - 1)))) * scale
 
 
 def energy_distance(X: Array, Y_aligned: Array, *, check_input: bool = True) -> float:
@@ -138,11 +146,16 @@ def energy_distance(X: Array, Y_aligned: Array, *, check_input: bool = True) -> 
     if check_input:
         X, Y_aligned = _check_responses_pair(X, Y_aligned, ("X", "Y_aligned"))
     xp = get_namespace(X, Y_aligned)
+    # The energy is homogeneous of degree 1 (the distance of degree 1/2): it is
+    # computed at unit scale, and sqrt(scale) is exact for a power of four.
+    scale = working_scale(X, Y_aligned)
+    if scale != 1.0:
+        X, Y_aligned = X / scale, Y_aligned / scale
     cross = float(xp.mean(_pairwise_norms(X, Y_aligned, xp)))
     within = (
         energy_within_mean(X, check_input=False) + energy_within_mean(Y_aligned, check_input=False)
     ) / 2
-    return math.sqrt(max(0.0, cross - within))
+    return math.sqrt(max(0.0, cross - within)) * math.sqrt(scale)
 
 
 class EnergyAlignment(NamedTuple):
@@ -182,7 +195,13 @@ def fit_energy_alignment(
     ``1 / max(sqrt(r), 1e-6)`` on the residual ``r`` of every pair of repeats,
     stop when the mean residual falls by less than ``tol``), but every pair is
     handled through per-class products: memory O(n_classes r^2), not
-    O(n_classes r^2 n_features).
+    O(n_classes r^2 n_features). The fit runs in float64 whatever the input
+    dtype (float32 cross-products of responses far from zero lose the digits
+    that orient ``Q``). Responses whose largest magnitude is beyond 2**100
+    or below 2**-100 are first divided by a power of four (exact), so that
+    their products neither overflow nor underflow; ``tol`` and the weight
+    floor then apply to the rescaled responses, and the loss history and
+    weights are given back in the units of the input.
 
     Parameters
     ----------
@@ -202,7 +221,8 @@ def fit_energy_alignment(
     Returns
     -------
     EnergyAlignment
-        The alignment, the final weights and the loss history.
+        The alignment, the final weights (both in the dtype of ``X``) and the
+        loss history.
     """
     if check_input:
         X, Y = _check_responses_pair(X, Y, ("X", "Y"))
@@ -210,6 +230,13 @@ def fit_energy_alignment(
         check_positive_int(max_iter, "max_iter", "fit_energy_alignment")
         check_tolerance(tol, "tol", "fit_energy_alignment")
     xp = get_namespace(X, Y)
+    dtype = X.dtype
+    # float32 cross-products of responses far from zero (an offset of 1e4) keep
+    # none of the digits that orient Q: the fit runs in float64.
+    X, Y = as_float64(X), as_float64(Y)
+    scale = working_scale(X, Y)
+    if scale != 1.0:  # products of responses near 1e+-300 overflow or underflow
+        X, Y = X / scale, Y / scale
     n_features = X.shape[2]
     Q = _eye_like(n_features, X, xp)
     residuals = _pairwise_norms(X, Y, xp)
@@ -226,4 +253,7 @@ def fit_energy_alignment(
         weights = 1.0 / xp.clip(xp.sqrt(residuals), 1e-6, None)
         if history[-2] - history[-1] < tol:
             break
-    return EnergyAlignment(Q, weights, history, n_iter)
+    if scale != 1.0:  # back to the units of the responses (sqrt(scale) is exact)
+        history = [value * scale for value in history]
+        weights = weights / math.sqrt(scale)
+    return EnergyAlignment(xp.astype(Q, dtype), xp.astype(weights, dtype), history, n_iter)

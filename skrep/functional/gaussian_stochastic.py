@@ -32,12 +32,11 @@ API, so torch tensors compute on their device. Assignments run on the host.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import array_api_compat
-import numpy as np
 
-from .._array import convert_like, get_namespace, to_numpy
+from .._array import convert_like, get_namespace
 from .._array import matrix_transpose as _mT
 from .._typing import Array, RandomState
 from .._validation import (
@@ -49,6 +48,7 @@ from .._validation import (
 from ..exceptions import InvalidParameterError
 from ._gaussian_objective import _GaussianObjective, _GaussianPoint
 from ._orthogonal_trust_region import minimise_on_orthogonal_group
+from .class_moments import class_statistics  # re-exported: part of this family
 from .group_alignment import (
     _check_same_classes_and_units,
     _check_square,
@@ -58,9 +58,6 @@ from .group_alignment import (
     align_to_group,
     check_group,
 )
-
-if TYPE_CHECKING:
-    from sklearn.base import BaseEstimator
 
 __all__ = [
     "GaussianStatistics",
@@ -92,54 +89,6 @@ def _check_statistics_pair(stats_x: GaussianStatistics, stats_y: GaussianStatist
 
 
 # -- Gaussian statistics ---------------------------------------------------------------
-def class_statistics(
-    responses: Array, covariance_estimator: BaseEstimator | None = None
-) -> tuple[Array, Array]:
-    """Class means and covariances from repeated responses.
-
-    Parameters
-    ----------
-    responses : array of shape (n_classes, n_repeats, n_features)
-        Responses to ``n_repeats`` presentations of each of ``n_classes``
-        stimulus classes (numpy or torch).
-    covariance_estimator : estimator from ``sklearn.covariance``, default=None
-        None: the unbiased sample covariance (``ddof=1``, as ``np.cov``).
-        Otherwise an unfitted estimator with a ``covariance_`` attribute after
-        ``fit`` (e.g. ``LedoitWolf()``, ``OAS()``, ``ShrunkCovariance(0.1)``),
-        cloned and fitted on each class's repeats (on the host).
-
-    Returns
-    -------
-    means : array of shape (n_classes, n_features)
-        Mean response to each class.
-    covariances : array of shape (n_classes, n_features, n_features)
-        Covariance of the responses to each class, in the namespace, device
-        and dtype of ``responses``.
-    """
-    responses = _checked_array(responses, "responses", "(n_classes, n_repeats, n_features)")
-    xp = get_namespace(responses)
-    n_repeats = responses.shape[1]
-    if n_repeats < 2:
-        raise ValueError(
-            f"responses has {n_repeats} repeat per class (shape {tuple(responses.shape)}); "
-            "expected at least 2 repeats to estimate a covariance. For deterministic "
-            "responses pass a 2-D array of shape (n_classes, n_features)."
-        )
-    means = xp.mean(responses, axis=1)
-    if covariance_estimator is None:
-        centered = responses - means[:, None, :]
-        covariances = _mT(centered, xp) @ centered / (n_repeats - 1)
-    else:
-        from sklearn.base import clone
-
-        host = to_numpy(responses)
-        covariances = np.stack(
-            [clone(covariance_estimator).fit(block).covariance_ for block in host]
-        )
-        covariances = xp.astype(convert_like(covariances, responses), responses.dtype)
-    return means, (covariances + _mT(covariances, xp)) / 2
-
-
 class GaussianStatistics(NamedTuple):
     """A network's class-conditional Gaussians, prepared for alignment.
 
@@ -178,16 +127,23 @@ def gaussian_statistics(
     GaussianStatistics
         Means, covariance square roots and traces.
     """
+    return _gaussian_statistics(means, covariances, check_input, "covariances")
+
+
+def _gaussian_statistics(
+    means: Array, covariances: Array, check_input: bool, name: str
+) -> GaussianStatistics:
+    """:func:`gaussian_statistics`, its messages naming the covariances ``name``."""
     if check_input:
         means = _checked_array(means, "means", "(n_classes, n_features)")
         covariances = convert_like(
-            _checked_array(covariances, "covariances", "(n_classes, n_features, n_features)"),
+            _checked_array(covariances, name, "(n_classes, n_features, n_features)"),
             means,
         )
         n_classes, n_features = means.shape
         if tuple(covariances.shape) != (n_classes, n_features, n_features):
             raise ValueError(
-                f"covariances has shape {tuple(covariances.shape)} but means has shape "
+                f"{name} has shape {tuple(covariances.shape)} but means has shape "
                 f"{tuple(means.shape)}; expected covariances of shape "
                 f"({n_classes}, {n_features}, {n_features}), one per class."
             )
@@ -196,7 +152,7 @@ def gaussian_statistics(
     asymmetry = float(xp.max(xp.abs(covariances - _mT(covariances, xp)))) if scale else 0.0
     if check_input and asymmetry > 1e-8 * max(scale, 1e-300):
         raise ValueError(
-            f"covariances are not symmetric (largest |S - S.T| = {asymmetry:.3g}, largest "
+            f"{name} are not symmetric (largest |S - S.T| = {asymmetry:.3g}, largest "
             f"|S| = {scale:.3g}); expected symmetric positive semi-definite matrices."
         )
     eigenvalues, eigenvectors = xp.linalg.eigh((covariances + _mT(covariances, xp)) / 2)
@@ -206,7 +162,7 @@ def gaussian_statistics(
         if lowest < -tolerance:
             index = int(xp.argmin(xp.min(eigenvalues, axis=1)))
             raise ValueError(
-                f"covariances[{index}] has a negative eigenvalue ({lowest:.3g}); expected "
+                f"{name}[{index}] has a negative eigenvalue ({lowest:.3g}); expected "
                 "positive semi-definite matrices (a covariance estimate)."
             )
     roots = xp.sqrt(xp.clip(eigenvalues, 0.0, None))
@@ -248,8 +204,8 @@ def sq_bures_distances(covariances_a: Array, covariances_b: Array) -> Array:
         dtype=covariances_a.dtype,
         device=array_api_compat.device(covariances_a),
     )
-    a = gaussian_statistics(empty, covariances_a)
-    b = gaussian_statistics(empty, covariances_b)
+    a = _gaussian_statistics(empty, covariances_a, True, "covariances_a")
+    b = _gaussian_statistics(empty, covariances_b, True, "covariances_b")
     identity = _eye_like(covariances_a.shape[-1], covariances_a, xp)
     return gaussian_sq_distances(a, b, identity, 0.0, check_input=False) / 2
 

@@ -11,6 +11,8 @@ for restarts, and the array checks both metrics share.
 
 from __future__ import annotations
 
+import math
+
 import array_api_compat
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -70,6 +72,78 @@ def _checked_array(A: ArrayLike, name: str, shape_text: str) -> Array:
         raise ValueError(f"{name} is empty (shape {_shape_str(A.shape)}); expected {shape_text}.")
     check_finite(A, name)
     return A
+
+
+#: Responses whose largest magnitude lies in [2**-SAFE, 2**SAFE] are computed as
+#: given (bit for bit netrep's numbers); others are first divided by a power of 4.
+_SAFE_EXPONENT = 100
+
+
+def _power_of_four_scale(*arrays: Array) -> float:
+    """The power of four ``s`` with the largest ``|entry|`` of ``arrays`` in ``[s / 4, s)``.
+
+    Dividing by ``s`` is exact (only the exponents change), and so is the
+    square root of ``s``. 1.0 when every array is empty or zero.
+    """
+    largest = 0.0
+    for A in arrays:
+        if math.prod(A.shape):
+            xp = get_namespace(A)
+            largest = max(largest, float(xp.max(xp.abs(A))))
+    if not (largest > 0.0 and math.isfinite(largest)):
+        return 1.0
+    exponent = math.frexp(largest)[1]  # largest in [2**(exponent - 1), 2**exponent)
+    return math.ldexp(1.0, exponent + exponent % 2)
+
+
+def working_scale(*arrays: Array) -> float:
+    """The power of four to divide responses by before the math (1.0: none needed).
+
+    Products of responses near 1e300 overflow and those near 1e-300
+    underflow (to 0, or to subnormal numbers without their digits). The
+    stochastic metrics are homogeneous in the responses, so they are computed
+    on responses divided by an exact power of four, and the results scaled
+    back. Responses of moderate size (largest magnitude within 2**+-100) are
+    left as they are, so that their results keep every bit, and netrep's
+    absolute constants (the energy fit's ``tol`` and weight floor) keep
+    their meaning.
+
+    Parameters
+    ----------
+    *arrays : arrays
+        Finite responses (numpy or any array-API array), scaled together.
+
+    Returns
+    -------
+    float
+        1.0, or the power of four ``s`` with the largest magnitude of
+        ``arrays`` in ``[s / 4, s)``.
+    """
+    scale = _power_of_four_scale(*arrays)
+    if 2.0**-_SAFE_EXPONENT <= scale <= 2.0**_SAFE_EXPONENT:
+        return 1.0
+    return scale
+
+
+def as_float64(A: Array) -> Array:
+    """``A`` in float64, in its namespace and on its device.
+
+    float32 cross-products of responses far from zero (an offset of 1e4)
+    keep none of the digits of their spread, so the stochastic metrics
+    compute in float64 whatever the input dtype.
+
+    Parameters
+    ----------
+    A : array
+        Floating-point array.
+
+    Returns
+    -------
+    array
+        ``A`` itself when it is float64, else a float64 copy.
+    """
+    xp = get_namespace(A)
+    return A if A.dtype == xp.float64 else xp.astype(A, xp.float64)
 
 
 def _check_square(M: ArrayLike, name: str, width: int | None = None) -> Array:

@@ -14,7 +14,13 @@ import numpy as np
 
 from .._array import to_numpy
 from .._typing import ArrayLike, RandomState
-from .._validation import _shape_str, check_finite, check_positive_int, check_representation
+from .._validation import (
+    _shape_str,
+    check_finite,
+    check_positive_int,
+    check_real_array,
+    check_representation,
+)
 
 __all__ = ["neuroid_correlations", "split_half_ceiling"]
 
@@ -26,8 +32,20 @@ def _constant_columns(A: np.ndarray) -> np.ndarray:
     return np.flatnonzero(spread <= 8 * np.finfo(np.float64).eps * scale)
 
 
+def _unit_columns(A: np.ndarray) -> np.ndarray:
+    """``A`` with each column divided by the power of two nearest its largest magnitude.
+
+    A division by a power of two is exact, and a Pearson r does not change
+    when a column is scaled, so the r of data at 1e300 (whose products
+    overflow) or 1e-300 (whose products underflow) are those of data at 1.
+    """
+    largest = np.max(np.abs(A), axis=0) if A.shape[0] else np.zeros(A.shape[1:])
+    return A / np.ldexp(1.0, np.frexp(largest)[1])
+
+
 def _column_correlations(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Pearson r of every column of ``A`` with the same column of ``B`` (no constant column)."""
+    A, B = _unit_columns(A), _unit_columns(B)
     A = A - A.mean(axis=0)
     B = B - B.mean(axis=0)
     r = np.sum(A * B, axis=0) / np.sqrt(np.sum(A * A, axis=0) * np.sum(B * B, axis=0))
@@ -64,14 +82,16 @@ def neuroid_correlations(Y_pred: ArrayLike, Y: ArrayLike) -> np.ndarray:
     >>> neuroid_correlations(2 * Y + 1, Y)
     array([1., 1.])
     """
-    P = to_numpy(check_representation(Y_pred, "Y_pred")).astype(np.float64)
-    M = to_numpy(check_representation(Y, "Y")).astype(np.float64)
+    P = to_numpy(check_representation(Y_pred, "Y_pred"), "Y_pred").astype(np.float64)
+    M = to_numpy(check_representation(Y, "Y"), "Y").astype(np.float64)
     if P.shape != M.shape:
         raise ValueError(
             f"Y_pred has shape {_shape_str(P.shape)} but Y has shape {_shape_str(M.shape)}; "
             "expected one prediction per stimulus (row) and neuroid (column)."
         )
-    for name, A in (("Y_pred", P), ("Y", M)):
+    # The measured responses first: a constant neuroid in Y makes any fitted
+    # prediction of it constant too, and Y is the argument to fix.
+    for name, A in (("Y", M), ("Y_pred", P)):
         constant = _constant_columns(A)
         if constant.size:
             j = int(constant[0])
@@ -91,18 +111,13 @@ def _check_trials(trials: ArrayLike) -> np.ndarray:
         raise ValueError(
             "trials is None; expected a 3-D array of shape (n_trials, n_stimuli, n_neuroids)."
         )
-    A = to_numpy(trials)
+    expected = "a 3-D array of real numbers of shape (n_trials, n_stimuli, n_neuroids)"
+    A = check_real_array(trials, "trials", expected)
     if A.ndim != 3:
         raise ValueError(
             f"trials must be a 3-D array of shape (n_trials, n_stimuli, n_neuroids); got a "
             f"{A.ndim}-D array of shape {_shape_str(A.shape)}."
         )
-    if A.dtype.kind not in "biuf":
-        raise ValueError(
-            f"trials has dtype {A.dtype}; expected real numbers of shape "
-            "(n_trials, n_stimuli, n_neuroids)."
-        )
-    A = A.astype(np.float64)
     n_trials, n_stimuli, n_neuroids = A.shape
     if n_trials < 2:
         raise ValueError(
@@ -177,6 +192,9 @@ def split_half_ceiling(
     """
     check_positive_int(n_splits, "n_splits", "split_half_ceiling")
     A = _check_trials(trials)
+    # Exact rescaling by a power of two (r is scale-invariant): half means of
+    # data near the float64 limits neither overflow nor lose their digits.
+    A = A / np.ldexp(1.0, np.frexp(np.max(np.abs(A)))[1])
     rng = np.random.default_rng(random_state)
     half = A.shape[0] // 2
     total = np.zeros(A.shape[2])

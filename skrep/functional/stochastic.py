@@ -20,11 +20,12 @@ steps, then trust-region Newton for rotations); everything is batched over
 classes and written against the array API, so torch tensors compute on their
 device.
 
-This module gathers the public names of three modules, where the math and
-its explanation live: ``skrep.functional.gaussian_stochastic`` (Gaussian
-statistics, distances and fit), ``skrep.functional.energy_stochastic``
+This module gathers the public names of four modules, where the math and
+its explanation live: ``skrep.functional.class_moments`` (class means and
+covariances of repeated responses), ``skrep.functional.gaussian_stochastic``
+(Gaussian statistics, distances and fit), ``skrep.functional.energy_stochastic``
 (energy distance and fit) and ``skrep.functional.group_alignment`` (the
-alignment groups and the input checks both share).
+alignment groups, the input checks and the rescaling both share).
 """
 
 from __future__ import annotations

@@ -121,19 +121,22 @@ class PairedEstimator(KeywordYMixin, PairwiseMeasure, BaseEstimator):
             check_n_features(Y_checked, self.n_features_y_, "Y", type(self).__name__)
         return Y_checked
 
-    def _check_fitted_place(self, A: Array, method: str) -> None:
-        """With ``device=None``, inputs after fit must be where the fit ran."""
+    def _check_fitted_place(self, A: Array, method: str, name: str = "X") -> None:
+        """With ``device=None``, inputs after fit must be where the fit ran.
+
+        ``name`` is the argument ``A`` was passed as (the error names it).
+        """
         if self.device is not None:
             return  # an explicit device moves the data on purpose
         reference = getattr(self, self._reference_attribute)
         if not same_place(A, reference):
-            xp_ref, xp_in = get_namespace(reference), get_namespace(A)
             raise ValueError(
-                f"Inputs passed to {type(self).__name__}.{method}() must use the same "
-                f"namespace and device as those passed to fit(): fit used "
-                f"{xp_ref.__name__} on {array_api_compat.device(reference)}, got "
-                f"{xp_in.__name__} on {array_api_compat.device(A)}. Convert the input, "
-                "or set the device parameter to let the estimator move the data."
+                f"{name} is {_describe_place(A)}, but fit saw "
+                f"{_describe_place(reference, plural=True)}: inputs passed to "
+                f"{type(self).__name__}.{method}() must use the same namespace and device "
+                f"as those passed to fit() when device=None. Convert {name} (e.g. with "
+                "np.asarray or torch.as_tensor), or set the device parameter to let the "
+                "estimator move the data."
             )
 
     def _preprocess(self, A: Array, side: str, *, fitting: bool, name: str | None = None) -> Array:
@@ -277,3 +280,11 @@ class PairedEstimator(KeywordYMixin, PairwiseMeasure, BaseEstimator):
         if "preprocessor" in pair_estimator.get_params(deep=False):
             pair_estimator.set_params(preprocessor=None)  # applied once per network already
         return fit_each_pair(pair_estimator, nets_a, nets_b, pairs, self._pair_value)
+
+
+def _describe_place(A: Array, *, plural: bool = False) -> str:
+    """Words for the array type and device of ``A``: "a torch tensor on cuda:0"."""
+    xp_name = get_namespace(A).__name__.rpartition(".")[2]
+    kind = {"numpy": "numpy array", "torch": "torch tensor"}.get(xp_name, f"{xp_name} array")
+    words = f"{kind}s" if plural else f"a {kind}"
+    return f"{words} on {array_api_compat.device(A)}"

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._array import to_numpy
 from .._typing import Array, ArrayLike
+from .._validation import check_real_array
 from ..functional.rdm import square_to_condensed
 
 __all__ = ["DataRDMs"]
@@ -30,10 +31,9 @@ def _check_square_rdms(rdms: ArrayLike, name: str = "rdms") -> np.ndarray:
     ndarray of shape (n_rdms, n_stimuli, n_stimuli)
         A float64 copy (one RDM has ``n_rdms = 1``).
     """
-    array = to_numpy(rdms)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a numeric array; got dtype {array.dtype}.")
-    array = array.astype(np.float64)
+    array = check_real_array(
+        rdms, name, "square RDMs of shape (n_stimuli, n_stimuli) or (n_rdms, n_stimuli, n_stimuli)"
+    )
     if array.ndim == 2:
         array = array[None]
     if array.ndim != 3 or array.shape[1] != array.shape[2]:
@@ -247,12 +247,12 @@ def _rdm_likeness(Y: Array) -> str | None:
     if n_rows < 3 or n_rows > n_columns:
         return None
     # The first rows decide for almost all responses, at the cost of reading 3 rows.
-    head = np.abs(to_numpy(Y[:3]))
+    head = np.abs(to_numpy(Y[:3], "Y"))
     head_zeros = head <= 1e-12 * head.max(axis=1, keepdims=True)
     maybe_square = n_rows == n_columns and bool(head_zeros[[0, 1, 2], [0, 1, 2]].all())
     if not (maybe_square or (head_zeros.sum(axis=1) == 1).all()):
         return None
-    values = to_numpy(Y)
+    values = to_numpy(Y, "Y")
     scale = float(np.abs(values).max())
     if scale == 0.0:
         return None

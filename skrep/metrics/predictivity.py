@@ -10,7 +10,7 @@ from sklearn.cross_decomposition import PLSRegression
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._array import is_foreign_array, to_numpy
+from .._array import check_not_masked, is_foreign_array, to_numpy
 from .._typing import ArrayLike
 from .._validation import (
     check_n_features,
@@ -143,6 +143,7 @@ class PLSPredictivity(KeywordYMixin, RegressorMixin, BaseEstimator):
                 "holds the neuroids' responses, shape (n_stimuli, n_neuroids) or (n_stimuli,)."
             )
         if not is_foreign_array(Y):
+            check_not_masked(Y, "Y")  # np.asarray would drop the mask
             Y = np.asarray(Y)
         one_neuroid = Y.ndim == 1
         Y = check_representation(Y[:, None] if one_neuroid else Y, "Y", min_samples=1)
@@ -151,12 +152,12 @@ class PLSPredictivity(KeywordYMixin, RegressorMixin, BaseEstimator):
             self.n_neuroids_ = Y.shape[1]
         else:
             check_n_features(Y, self.n_neuroids_, "Y", type(self).__name__)
-        return to_numpy(Y).astype(np.float64)
+        return to_numpy(Y, "Y").astype(np.float64)
 
     def _features(self, X: ArrayLike, *, reset: bool) -> np.ndarray:
         X_checked = check_representation(X, "X", min_samples=2 if reset else 1)
         validate_data(self, X, reset=reset, skip_check_array=True)
-        return to_numpy(X_checked).astype(np.float64)
+        return to_numpy(X_checked, "X").astype(np.float64)
 
     def fit(self, X: ArrayLike, Y: ArrayLike) -> PLSPredictivity:
         """Fit the PLS regression from features to neuroid responses.

@@ -31,6 +31,22 @@ if TYPE_CHECKING:
 __all__ = ["LinearProbe"]
 
 
+def _input_scale(X: np.ndarray, *, standardize: bool) -> float:
+    """The power of two that brings the training features near 1 (1.0 without standardising).
+
+    Standardising removes the scale of each unit, but scikit-learn's
+    StandardScaler takes a standard deviation below ``10 * eps`` (features
+    near 1e-300) for zero and leaves such units unscaled, and the variance of
+    features near 1e300 overflows. Dividing by a power of two first is exact
+    and fixed at fit (``predict`` divides by the same number), so the
+    standardised features, and the probe, are those of features near 1.
+    """
+    largest = float(np.max(np.abs(X), initial=0.0))
+    if not standardize or not (largest > 0.0 and np.isfinite(largest)):
+        return 1.0
+    return float(np.ldexp(1.0, np.frexp(largest)[1]))
+
+
 class LinearProbe(ClassifierMixin, BaseEstimator):
     """Linear probe: logistic regression from a representation to stimulus labels.
 
@@ -134,9 +150,12 @@ class LinearProbe(ClassifierMixin, BaseEstimator):
             )
 
     def _features(self, X: ArrayLike, *, reset: bool) -> np.ndarray:
-        X_checked = check_representation(X, "X", min_samples=2 if reset else 1)
+        X_checked = to_numpy(check_representation(X, "X", min_samples=2 if reset else 1), "X")
         validate_data(self, X, reset=reset, skip_check_array=True)
-        return to_numpy(X_checked)
+        if reset:
+            self._input_scale = _input_scale(X_checked, standardize=self.standardize)
+        scale = getattr(self, "_input_scale", 1.0)
+        return X_checked / scale if scale != 1.0 else X_checked
 
     def _labels(self, y: ArrayLike | None) -> np.ndarray:
         """Labels as a vector: (n_stimuli,) or a one-column (n_stimuli, 1) array."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -15,7 +16,7 @@ from .._deprecation import renamed_parameter_value
 from .._typing import Array, ArrayLike, Device
 from ..exceptions import InvalidParameterError
 from ..functional.rdm import check_pattern_rdm_method, compute_rdm
-from ..functional.rdm_compare import check_comparison, compare_rdms
+from ..functional.rdm_compare import UndefinedComparisonError, check_comparison, compare_rdms
 from ._similarity import SimilarityEstimator
 from .data_rdms import DataRDMs, _check_square_rdms, _rdm_likeness
 
@@ -33,6 +34,48 @@ def _caller_stacklevel() -> int:
     ):
         level, frame = level + 1, frame.f_back
     return level
+
+
+def _renamed(message: str, names: dict[str, str]) -> str:
+    """``message`` with each whole-word match of the patterns of ``names`` replaced."""
+    for pattern, new in names.items():
+        message = re.sub(rf"(?<![A-Za-z0-9_']){pattern}(?![A-Za-z0-9_'])", new, message)
+    return message
+
+
+def _rdm_of(A: Array, method: str, name: str) -> Array:
+    """The RDM of ``A``, with errors that name the argument ``A`` came from.
+
+    :func:`compute_rdm` calls its input X; an error about Y's RDM says Y.
+    """
+    try:
+        return compute_rdm(A, method)
+    except ValueError as exc:
+        if name == "X" or type(exc) is not ValueError:
+            raise
+        raise ValueError(
+            f"The {method!r} RDM of {name} is undefined: {_renamed(str(exc), {'X': name})}"
+        ) from exc
+
+
+def _compare(rdm_x: Array, rdms_y: Array, method: str, *, y_rdms: bool = False) -> Array:
+    """:func:`compare_rdms` of X's RDM with Y's, with errors that say X and Y.
+
+    ``y_rdms``: ``rdms_y`` holds Y itself (data RDMs, one per subject), not
+    the RDM of Y's responses.
+    """
+    try:
+        return compare_rdms(rdm_x, rdms_y, method)
+    except ValueError as exc:
+        if type(exc) not in (ValueError, UndefinedComparisonError):
+            raise
+        names = {r"RDM \d+ of rdms_a": "the RDM of X", "rdms_a": "the RDM of X"}
+        if y_rdms:
+            names["rdms_b"] = "Y"
+        else:
+            names.update({r"RDM \d+ of rdms_b": "the RDM of Y", "rdms_b": "the RDM of Y"})
+        message = _renamed(str(exc), names)
+        raise type(exc)(message[:1].upper() + message[1:]) from exc
 
 
 _HOW_TO_PASS_AN_RDM = (
@@ -228,9 +271,9 @@ class RSA(SimilarityEstimator):
                 f"X and Y have {X.shape[0]} rows (stimuli); RSA needs at least 3 to compare "
                 "their RDMs."
             )
-        rdm_x = compute_rdm(X, self.rdm_method)
-        rdm_y = compute_rdm(Y, self.rdm_method)
-        return float(np.asarray(compare_rdms(rdm_x, rdm_y, self._compare_method))[0, 0])
+        rdm_x = _rdm_of(X, self.rdm_method, "X")
+        rdm_y = _rdm_of(Y, self.rdm_method, "Y")
+        return float(np.asarray(_compare(rdm_x, rdm_y, self._compare_method))[0, 0])
 
     def _prepare_x_for_rdms(self, X: ArrayLike, Y: DataRDMs, *, fitting: bool) -> Array:
         if len(Y) < 3:
@@ -303,5 +346,6 @@ class RSA(SimilarityEstimator):
         if rdms is None:
             return super().score(X, Y)
         X = self._prepare_x_for_rdms(X, rdms, fitting=False)
-        rdm_x = np.asarray(to_numpy(compute_rdm(X, self.rdm_method)))
-        return float(np.mean(compare_rdms(rdm_x, rdms.condensed(), self._compare_method)))
+        rdm_x = np.asarray(to_numpy(_rdm_of(X, self.rdm_method, "X")))
+        comparisons = _compare(rdm_x, rdms.condensed(), self._compare_method, y_rdms=True)
+        return float(np.mean(comparisons))

@@ -23,6 +23,7 @@ Input forms
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import array_api_compat
@@ -39,7 +40,8 @@ from ..functional.gaussian_stochastic import (
     gaussian_sq_distances,
     gaussian_statistics,
 )
-from .stochastic_base import StochasticMetric, _zero_pad
+from ..functional.group_alignment import as_float64, working_scale
+from .stochastic_base import StochasticMetric, _Scaled, _zero_pad
 
 if TYPE_CHECKING:
     from ..functional.energy_stochastic import EnergyAlignment
@@ -47,6 +49,29 @@ if TYPE_CHECKING:
     from .stochastic_base import _Responses
 
 __all__ = ["GaussianStochasticMetric", "EnergyStochasticMetric"]
+
+
+def _at_common_scale(
+    x: _Scaled, y: _Scaled, rescale: Callable[[Any, float], Any]
+) -> tuple[Any, Any, float]:
+    """Two summaries brought to the larger of their scales: ``(x, y, scale)``.
+
+    The ratio of two powers of four is one too, so the rescaling is exact.
+    """
+    scale = max(x.scale, y.scale)
+    return rescale(x.summary, x.scale / scale), rescale(y.summary, y.scale / scale), scale
+
+
+def _rescale_statistics(stats: GaussianStatistics, ratio: float) -> GaussianStatistics:
+    if ratio == 1.0:
+        return stats
+    return GaussianStatistics(
+        stats.means * ratio, stats.sqrt_covariances * ratio, stats.traces * (ratio * ratio)
+    )
+
+
+def _rescale_responses(responses: Array, ratio: float) -> Array:
+    return responses if ratio == 1.0 else responses * ratio
 
 
 class GaussianStochasticMetric(StochasticMetric):
@@ -106,7 +131,10 @@ class GaussianStochasticMetric(StochasticMetric):
     Attributes
     ----------
     T_ : array of shape (n_features, n_features)
-        The alignment: Y's responses are aligned as ``y @ T_``.
+        The alignment: Y's responses are aligned as ``y @ T_``. float64
+        whatever the input dtype: float32 responses are computed in float64,
+        since float32 cross-products of responses far from zero lose their
+        digits (``transform`` returns float32 for float32 input).
     loss_history_ : list of float
         Squared distance after each iteration of the best start.
     n_iter_ : int
@@ -189,40 +217,57 @@ class GaussianStochasticMetric(StochasticMetric):
                 f"{estimator!r}."
             )
 
-    def _summarise(self, responses: _Responses) -> GaussianStatistics:
-        """Means, covariance square roots and traces of one validated input."""
-        xp = get_namespace(responses.arrays[0])
+    def _summarise(self, responses: _Responses) -> _Scaled:
+        """Means, covariance square roots and traces of one validated input.
+
+        Computed in float64 (float32 cross-products of responses far from
+        zero lose their digits), on the responses divided by a power of four
+        when their products would overflow or underflow.
+        """
+        arrays = tuple(as_float64(a) for a in responses.arrays)
+        xp = get_namespace(arrays[0])
         if responses.kind == "moments":
-            means, covariances = responses.arrays
+            means, covariances = arrays
+            scale = working_scale(means, xp.sqrt(xp.abs(covariances)))
+            if scale != 1.0:
+                means, covariances = means / scale, covariances / scale / scale
         elif responses.kind == "repeats":
-            means, covariances = class_statistics(responses.arrays[0], self.covariance_estimator)
+            scale = working_scale(arrays[0])
+            responses_at_scale = arrays[0] / scale if scale != 1.0 else arrays[0]
+            means, covariances = class_statistics(responses_at_scale, self.covariance_estimator)
         else:
-            means = responses.arrays[0]
+            scale = working_scale(arrays[0])
+            means = arrays[0] / scale if scale != 1.0 else arrays[0]
             n_classes, n_features = means.shape
             covariances = xp.zeros(
                 (n_classes, n_features, n_features),
                 dtype=means.dtype,
                 device=array_api_compat.device(means),
             )
-        return gaussian_statistics(means, covariances)
+        return _Scaled(gaussian_statistics(means, covariances), scale)
 
     @staticmethod
-    def _summary_width(stats: GaussianStatistics) -> int:
-        return stats.means.shape[1]
+    def _summary_width(stats: _Scaled) -> int:
+        return stats.summary.means.shape[1]
 
     @staticmethod
-    def _pad_summary(stats: GaussianStatistics, width: int) -> GaussianStatistics:
+    def _pad_summary(stats: _Scaled, width: int) -> _Scaled:
         # Zero units have zero mean and variance: padding the square roots is exact.
-        return GaussianStatistics(
-            _zero_pad(stats.means, width),
-            _zero_pad(stats.sqrt_covariances, width, axes=(-1, -2)),
-            stats.traces,
+        summary = stats.summary
+        padded = GaussianStatistics(
+            _zero_pad(summary.means, width),
+            _zero_pad(summary.sqrt_covariances, width, axes=(-1, -2)),
+            summary.traces,
         )
+        return _Scaled(padded, stats.scale)
 
-    def _fit_summaries(
-        self, stats_x: GaussianStatistics, stats_y: GaussianStatistics
-    ) -> tuple[Array, float, GaussianAlignment]:
-        """Fit on two summaries: (alignment, training distance, full result)."""
+    def _fit_summaries(self, x: _Scaled, y: _Scaled) -> tuple[Array, float, GaussianAlignment]:
+        """Fit on two summaries: (alignment, training distance, full result).
+
+        The result's squared distances are in the units of the responses
+        (``inf`` beyond the float64 range: responses near 1e154 or more).
+        """
+        stats_x, stats_y, scale = _at_common_scale(x, y, _rescale_statistics)
         result = fit_gaussian_alignment(
             stats_x,
             stats_y,
@@ -234,14 +279,19 @@ class GaussianStochasticMetric(StochasticMetric):
             tol=self.tol,
             random_state=self.random_state,
         )
-        return result.T, math.sqrt(result.sq_distance), result
+        distance = math.sqrt(result.sq_distance) * scale
+        if scale != 1.0:
+            result = result._replace(
+                sq_distance=result.sq_distance * scale * scale,
+                loss_history=[value * scale * scale for value in result.loss_history],
+            )
+        return result.T, distance, result
 
-    def _distance_summaries(
-        self, stats_x: GaussianStatistics, stats_y: GaussianStatistics, T: Array
-    ) -> float:
+    def _distance_summaries(self, x: _Scaled, y: _Scaled, T: Array) -> float:
+        stats_x, stats_y, scale = _at_common_scale(x, y, _rescale_statistics)
         xp = get_namespace(T)
         terms = gaussian_sq_distances(stats_x, stats_y, T, float(self.alpha), check_input=False)
-        return math.sqrt(max(float(xp.mean(terms)), 0.0))
+        return math.sqrt(max(float(xp.mean(terms)), 0.0)) * scale
 
     def _fit(self, x: _Responses, y: _Responses) -> None:
         self.T_, _, result = self._fit_summaries(self._summarise(x), self._summarise(y))
@@ -293,7 +343,10 @@ class EnergyStochasticMetric(StochasticMetric):
     Attributes
     ----------
     Q_ : array of shape (n_features, n_features)
-        The alignment: Y's responses are aligned as ``y @ Q_``.
+        The alignment: Y's responses are aligned as ``y @ Q_``. float64
+        whatever the input dtype, as for
+        :class:`GaussianStochasticMetric` (``transform`` returns float32 for
+        float32 input).
     weights_ : array of shape (n_classes, n_repeats_x, n_repeats_y)
         Final weights of every pair of repeats.
     loss_history_ : list of float
@@ -342,34 +395,50 @@ class EnergyStochasticMetric(StochasticMetric):
         self.device = device
 
     @staticmethod
-    def _summarise(responses: _Responses) -> Array:
-        A = responses.arrays[0]
-        return A if A.ndim == 3 else A[:, None, :]
+    def _summarise(responses: _Responses) -> _Scaled:
+        """The responses as a float64 stack, divided by a power of four at extreme scales."""
+        A = as_float64(responses.arrays[0])
+        A = A if A.ndim == 3 else A[:, None, :]
+        scale = working_scale(A)
+        return _Scaled(A / scale if scale != 1.0 else A, scale)
 
     @staticmethod
-    def _summary_width(responses: Array) -> int:
-        return responses.shape[-1]
+    def _summary_width(responses: _Scaled) -> int:
+        return responses.summary.shape[-1]
 
     @staticmethod
-    def _pad_summary(responses: Array, width: int) -> Array:
-        return _zero_pad(responses, width)
+    def _pad_summary(responses: _Scaled, width: int) -> _Scaled:
+        return _Scaled(_zero_pad(responses.summary, width), responses.scale)
 
-    def _fit_result(self, X: Array, Y: Array) -> EnergyAlignment:
-        return fit_energy_alignment(
+    def _fit_scaled(self, x: _Scaled, y: _Scaled) -> tuple[EnergyAlignment, Array, Array, float]:
+        """The fit on two summaries at their common scale: (result, X, Y, scale).
+
+        The result's loss history and weights are in the units of the responses.
+        """
+        X, Y, scale = _at_common_scale(x, y, _rescale_responses)
+        result = fit_energy_alignment(
             X, Y, group=self.group, max_iter=self.max_iter, tol=self.tol, check_input=False
         )
+        if scale != 1.0:  # sqrt(scale) is exact for a power of four
+            result = result._replace(
+                weights=result.weights / math.sqrt(scale),
+                loss_history=[value * scale for value in result.loss_history],
+            )
+        return result, X, Y, scale
 
-    def _fit_summaries(self, X: Array, Y: Array) -> tuple[Array, float, EnergyAlignment]:
+    def _fit_summaries(self, x: _Scaled, y: _Scaled) -> tuple[Array, float, EnergyAlignment]:
         """Fit on two response stacks: (alignment, training distance, full result)."""
-        result = self._fit_result(X, Y)
-        return result.Q, self._distance_summaries(X, Y, result.Q), result
+        result, X, Y, scale = self._fit_scaled(x, y)
+        distance = energy_distance(X, Y @ result.Q, check_input=False) * math.sqrt(scale)
+        return result.Q, distance, result
 
     @staticmethod
-    def _distance_summaries(X: Array, Y: Array, Q: Array) -> float:
-        return energy_distance(X, Y @ Q, check_input=False)
+    def _distance_summaries(x: _Scaled, y: _Scaled, Q: Array) -> float:
+        X, Y, scale = _at_common_scale(x, y, _rescale_responses)
+        return energy_distance(X, Y @ Q, check_input=False) * math.sqrt(scale)
 
     def _fit(self, x: _Responses, y: _Responses) -> None:
-        result = self._fit_result(self._summarise(x), self._summarise(y))
+        result, *_ = self._fit_scaled(self._summarise(x), self._summarise(y))
         self.Q_ = result.Q
         self.weights_ = result.weights
         self.loss_history_ = list(result.loss_history)

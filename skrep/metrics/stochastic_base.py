@@ -73,6 +73,18 @@ class _Responses(NamedTuple):
         return self.map(lambda a: _zero_pad(a, width))
 
 
+class _Scaled(NamedTuple):
+    """A per-network summary computed on float64 responses divided by ``scale``.
+
+    ``scale`` is a power of four (1.0 for responses of moderate size; see
+    :func:`skrep.functional.group_alignment._working_scale`): summaries of two
+    networks are brought to a common scale per pair, exactly.
+    """
+
+    summary: Any
+    scale: float
+
+
 def _zero_pad(a: Array, width: int, axes: tuple[int, ...] = (-1,)) -> Array:
     """Append zeros along ``axes`` (units) so that each has length ``width``."""
     missing = width - a.shape[axes[0]]
@@ -130,6 +142,12 @@ class StochasticMetric(BaseMetric):
         check_device(self.device, name)
 
     # -- inputs ----------------------------------------------------------------------
+    def _to_compute(self, A: Array) -> Array:
+        """Move ``A`` to the compute device; float32 stays float32 (the math is float64)."""
+        A = move_to_device(A, self.device)
+        xp = get_namespace(A)
+        return xp.astype(A, floating_dtype(xp, A), copy=False)
+
     def _read(self, data: ArrayLike | tuple[ArrayLike, ArrayLike] | None, name: str) -> _Responses:
         """Validate one network's input and say which form it has."""
         if data is None:
@@ -275,6 +293,7 @@ class StochasticMetric(BaseMetric):
         x, y = self._prepare_pair(X, Y, fitting=False, method="transform")
         T = self._alignment()
         xp = get_namespace(T)
+        T = xp.astype(T, y.arrays[0].dtype)  # float32 responses stay float32
         if y.kind == "moments":
             means, covariances = y.arrays
             aligned = _Responses(
