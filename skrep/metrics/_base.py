@@ -67,7 +67,7 @@ class BaseMetric(PairedEstimator):
     def _prepare_one(self, A: ArrayLike, side: str, *, method: str) -> Array:
         """Validate, preprocess and place one side after fit (for ``transform``)."""
         A = self._validate_x(A, reset=False) if side == "x" else self._validate_y(A, reset=False)
-        self._check_fitted_place(A, method)
+        self._check_fitted_place(A, method, "X" if side == "x" else "Y")
         A = self._preprocess(A, side, fitting=False)
         self._check_preprocessed_width(A, side)
         return self._to_compute(A)
@@ -110,7 +110,7 @@ class BaseMetric(PairedEstimator):
         Xs: Sequence[ArrayLike] | Mapping[Hashable, ArrayLike] | Array,
         Xs_test: Sequence[ArrayLike] | Mapping[Hashable, ArrayLike] | Array | None = None,
         *args: Any,
-        n_jobs: int | None = None,
+        n_jobs: int | str | None = None,
         verbose: bool = False,
         cache_dir: str | os.PathLike | None = None,
         block_size: int | None = None,
@@ -132,9 +132,12 @@ class BaseMetric(PairedEstimator):
         *args
             Deprecated: ``n_jobs`` and ``verbose`` passed by position (a
             FutureWarning); pass them by keyword.
-        n_jobs : int, default=None
+        n_jobs : int or "auto", default=None
             Number of joblib workers; None means 1 unless in a
-            ``joblib.parallel_config`` context, -1 means all CPUs.
+            ``joblib.parallel_config`` context, -1 means all CPUs. "auto" uses
+            all CPUs only when the job is long enough for a process pool to
+            pay for its start-up (its first pair is timed), else runs
+            serially.
         verbose : bool, default=False
             Show a progress bar (tqdm).
         cache_dir : str or path-like, default=None

@@ -444,8 +444,8 @@ class EncodingRSA(EncodingRegression):
                 f"Y has {Y.shape[0]} {noun}; an RDM comparison needs at least 3 stimuli (2 "
                 "give a single dissimilarity, which has no pattern to compare)."
             )
+        measured = self._rdm(Y, "Y (the measured responses)")  # Y's errors first
         predicted = self._rdm(prediction, "the responses predicted from X")
-        measured = self._rdm(Y, "Y (the measured responses)")
         try:
             return float(compare_rdms(predicted, measured, self._compare_method)[0, 0])
         except UndefinedComparisonError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -55,8 +55,13 @@ def _check_ceiling(ceiling: Any, n_neuroids: int, owner: str) -> np.ndarray | No
     return values
 
 
-class PLSPredictivity(KeywordYMixin, RegressorMixin, BaseEstimator):
+class PLSPredictivity(KeywordYMixin, BaseEstimator):
     """Neural predictivity: how well a PLS regression of model features predicts neuroids.
+
+    Its ``score`` is the median Pearson r over neuroids (Brain-Score's
+    convention), not a regressor's R^2: the class is not a scikit-learn
+    regressor, and ``cross_validate(model, X, Y, scoring="r2")`` gives R^2 of
+    ``predict`` where that is wanted.
 
     ``fit(X, Y)`` fits a partial least squares regression
     (:class:`sklearn.cross_decomposition.PLSRegression`, unscaled) from model
@@ -281,8 +286,9 @@ class PLSPredictivity(KeywordYMixin, RegressorMixin, BaseEstimator):
         return float(np.median(r if ceiling is None else r**2 / ceiling))
 
     def __sklearn_tags__(self) -> Tags:
-        """Tags: Y (the neuroids' responses) is required and may have many columns."""
+        """Tags: Y (the neuroids' responses) is required and multi-output; not a regressor."""
         tags = super().__sklearn_tags__()
+        tags.estimator_type = None  # score is a median Pearson r, not a regressor's R^2
         tags.target_tags.required = True
         tags.target_tags.multi_output = True
         tags.input_tags.allow_nan = False
