@@ -1,5 +1,7 @@
 """The engine's scheduling: layouts, the protocol, held-out data, parallel runs, progress."""
 
+import os
+
 import joblib
 import numpy as np
 import pytest
@@ -11,7 +13,10 @@ from skrep.engine import (
     PreparedData,
     compute_pairs,
     pair_values,
+    parallelism,
+    scheduler,
 )
+from skrep.engine.parallelism import JobsPlan, parallel_pays, plan_n_jobs
 from skrep.exceptions import InvalidParameterError
 from skrep.metrics import CKAEstimator, LinearMetric
 
@@ -200,3 +205,102 @@ def test_non_finite_values_are_an_error_naming_the_pair(rng):
     inf_across = FunctionMeasure(lambda A, B: np.inf if A.shape != B.shape else 1.0)
     with pytest.raises(ValueError, match=r"returned inf for Xs\[0\] and Ys\[1\]"):
         compute_pairs(inf_across, Xs, [Xs[0], Xs[0][:, :2]])
+
+
+# -- parallel only when it pays (issue 22, item 6) -------------------------------------------------
+def worker_pids(result):
+    """The process ids that the pid-returning measure left in the matrix."""
+    return set(np.unique(result.train).astype(int).tolist())
+
+
+def pid_measure():
+    # A lambda (pickled by value) whose value is the id of the process computing the pair.
+    return FunctionMeasure(lambda A, B: float(__import__("os").getpid()))
+
+
+def test_plan_keeps_explicit_settings_and_reads_the_context():
+    assert plan_n_jobs(None) == JobsPlan(None, False)
+    assert plan_n_jobs(2) == JobsPlan(2, False)
+    assert plan_n_jobs(-1) == JobsPlan(-1, False)
+    assert plan_n_jobs(np.int64(3)) == JobsPlan(3, False)
+    assert plan_n_jobs("auto") == JobsPlan(-1, True)  # all CPUs, unless the job is short
+    with joblib.parallel_config(n_jobs=3):
+        assert plan_n_jobs("auto") == JobsPlan(None, False)  # the context's n_jobs
+        assert plan_n_jobs(1) == JobsPlan(1, False)
+    with joblib.parallel_config(backend="threading"):
+        assert plan_n_jobs("auto") == JobsPlan(-1, False)  # every worker of its backend
+    for bad in (0, 1.5, "all", True, "-1"):
+        with pytest.raises(InvalidParameterError, match=r"n_jobs must be None, 'auto' or a"):
+            plan_n_jobs(bad)
+    with pytest.raises(InvalidParameterError, match=r"got 'all'"):
+        compute_pairs(MeanGap(), [np.ones((4, 2)), np.eye(4, 2)], n_jobs="all")
+
+
+def test_a_pool_pays_only_above_its_start_up():
+    # serial * (1 - 1 / workers) against the start-up cost.
+    assert not parallel_pays(0.09, 2)  # the issue's job: 0.09 s serially
+    assert not parallel_pays(1.9, 2, startup_seconds=1.0)  # saves 0.95 s
+    assert parallel_pays(2.1, 2, startup_seconds=1.0)  # saves 1.05 s
+    assert parallel_pays(1.2, 16, startup_seconds=1.0)  # saves 1.125 s
+    assert not parallel_pays(100.0, 1)
+    assert parallel_pays(0.5, 2) == (0.25 > parallelism.POOL_STARTUP_SECONDS)
+
+
+@pytest.mark.skipif(joblib.cpu_count() < 2, reason="'auto' considers a pool only with 2 CPUs")
+def test_auto_runs_short_jobs_here_and_long_ones_in_a_pool(rng, monkeypatch, tmp_path):
+    Xs = collection(rng, 6)
+    here = compute_pairs(pid_measure(), Xs, n_jobs="auto")
+    assert worker_pids(here) == {os.getpid()}  # 36 tiny pairs: no pool
+    monkeypatch.setattr(parallelism, "POOL_STARTUP_SECONDS", -1.0)  # as if any work paid
+    pooled = compute_pairs(pid_measure(), Xs, n_jobs="auto")
+    assert np.sum(pooled.train == os.getpid()) == 1  # the timed pair ran here, alone
+    assert len(worker_pids(pooled)) > 1  # the others in workers
+    # Same numbers both ways, for a block measure and a per-pair one, K x K and rectangular.
+    for metric in (LinearMetric(alpha=0.5), MeanGap()):
+        for Ys in (None, Xs[:4]):
+            serial = compute_pairs(metric, Xs, Ys, Xs, Ys, n_jobs=1)
+            pooled = compute_pairs(metric, Xs, Ys, Xs, Ys, n_jobs="auto")
+            np.testing.assert_allclose(pooled.train, serial.train, atol=1e-13)
+            np.testing.assert_allclose(pooled.test, serial.test, atol=1e-13)
+    # With a cache the timed block is a stored block: the first one, whole.
+    cached = compute_pairs(MeanGap(), Xs, n_jobs="auto", cache_dir=tmp_path)
+    np.testing.assert_allclose(cached.train, compute_pairs(MeanGap(), Xs).train, atol=1e-13)
+    monkeypatch.setattr(parallelism, "POOL_STARTUP_SECONDS", 1e9)  # never pays
+    result = compute_pairs(metric, Xs, Xs_test=Xs, n_jobs="auto")
+    np.testing.assert_allclose(result.train, compute_pairs(metric, Xs, Xs_test=Xs).train)
+
+
+@pytest.mark.skipif(joblib.cpu_count() < 2, reason="needs 2 CPUs")
+def test_explicit_settings_are_kept_for_short_jobs(rng):
+    Xs = collection(rng, 6)
+    pooled = compute_pairs(pid_measure(), Xs, n_jobs=2)  # explicit: a pool, however short
+    assert os.getpid() not in worker_pids(pooled)
+    with joblib.parallel_config(n_jobs=2):
+        assert os.getpid() not in worker_pids(compute_pairs(pid_measure(), Xs, n_jobs="auto"))
+    with joblib.parallel_config(n_jobs=1):
+        assert worker_pids(compute_pairs(pid_measure(), Xs, n_jobs="auto")) == {os.getpid()}
+
+
+def test_netrep_default_processes_run_a_small_job_serially(rng, monkeypatch):
+    from skrep.compat import netrep
+
+    asked = []
+
+    class Spy(joblib.Parallel):
+        def __init__(self, n_jobs=None, **kwargs):
+            asked.append(n_jobs)
+            super().__init__(n_jobs=n_jobs, **kwargs)
+
+    monkeypatch.setattr(scheduler, "Parallel", Spy)
+    nets = []
+    for _ in range(5):
+        means = rng.standard_normal((10, 5))
+        roots = rng.standard_normal((10, 5, 5))
+        nets.append((means, roots @ np.transpose(roots, (0, 2, 1)) / 5))
+    metric = netrep.GaussianStochasticMetric()
+    D_default, _ = metric.pairwise_distances(nets, verbose=False)
+    assert joblib.cpu_count() < 2 or asked == [1]  # timed first pair: no pool for 0.1 s of work
+    asked.clear()
+    D_serial, _ = metric.pairwise_distances(nets, processes=1, verbose=False)
+    assert asked == [1]
+    np.testing.assert_allclose(D_default, D_serial, atol=1e-12)

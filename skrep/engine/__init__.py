@@ -13,11 +13,13 @@ protocol: prepare one network, compute one block of pairs.
   estimator implements it;
 - :class:`EstimatorMeasure`, :class:`FunctionMeasure`: any estimator with
   ``fit`` and ``score``, or any function ``f(X, Y)``, as a measure;
-- :mod:`skrep.engine.cache`: the store of finished blocks.
+- :mod:`skrep.engine.cache`: the store of finished blocks;
+- :mod:`skrep.engine.parallelism`: when a pool of workers pays (``n_jobs="auto"``).
 """
 
 from .cache import BlockStore, BlockTask
 from .networks import check_same_samples, network_list, validate_networks
+from .parallelism import JobsPlan, parallel_pays, plan_n_jobs
 from .protocol import (
     DEFAULT_BLOCK_SIZE,
     EstimatorMeasure,
@@ -46,6 +48,9 @@ __all__ = [
     "network_list",
     "validate_networks",
     "check_same_samples",
+    "plan_n_jobs",
+    "parallel_pays",
+    "JobsPlan",
     "BlockStore",
     "BlockTask",
 ]

@@ -27,7 +27,10 @@
    (threadpoolctl) so that workers x threads does not exceed the cores. With a
    cache, a task claims its block first; a block claimed by another run
    sharing the cache is left to it and read back when it is finished.
-   ``verbose`` shows a tqdm progress bar over pairs.
+   ``verbose`` shows a tqdm progress bar over pairs. With ``n_jobs="auto"``
+   one pair runs first in the calling process, timed, and the rest go to a
+   pool only if the job is long enough to pay for its start-up
+   (:mod:`skrep.engine.parallelism`).
 
 Memory: the validated and prepared networks (O(K n p)) plus, per worker, the
 networks of the blocks it is working on; nothing is copied K^2 times.
@@ -54,6 +57,7 @@ from .cache import BlockStore, BlockTask
 from .keys import CACHE_LAYOUT_WORKERS, job_key
 from .layout import layout_tasks
 from .networks import network_list
+from .parallelism import parallel_pays, plan_n_jobs
 from .protocol import KINDS, PreparedData
 
 __all__ = ["compute_pairs", "PairsResult", "check_measure", "check_block_size"]
@@ -223,7 +227,7 @@ def compute_pairs(
     Xs_test: Any = None,
     Ys_test: Any = None,
     *,
-    n_jobs: int | None = None,
+    n_jobs: int | str | None = None,
     verbose: bool = False,
     cache_dir: str | os.PathLike | None = None,
     block_size: int | None = None,
@@ -246,9 +250,12 @@ def compute_pairs(
         Held-out data of the same networks (``Ys_test`` with ``Ys``; both or
         neither): each pair is fitted on the training data and measured on
         both.
-    n_jobs : int, default=None
+    n_jobs : int or "auto", default=None
         Number of joblib workers; None means 1 unless in a ``joblib.parallel_config``
-        context, -1 all CPUs.
+        context, -1 all CPUs. "auto": all CPUs when the job is long enough
+        for a pool to pay (its first pair, computed here, is timed), else
+        serial; a ``parallel_config`` in effect decides instead (see
+        :mod:`skrep.engine.parallelism`).
     verbose : bool, default=False
         Show a tqdm progress bar over pairs.
     cache_dir : str or path-like, default=None
@@ -302,7 +309,8 @@ def compute_pairs(
     symmetric = square and bool(measure.pairwise_symmetric)
     diagonal = square and kind != "distance"
 
-    n_workers = effective_n_jobs(n_jobs)
+    plan = plan_n_jobs(n_jobs)
+    n_workers = effective_n_jobs(plan.n_jobs)
     budget = int(get_config()["working_memory"] * 2**20)
     validated = [PreparedData(X, Xt) for X, Xt in zip(trains, tests, strict=True)]
     size = block_size or max(1, int(measure.pairwise_block_size(validated, budget)))
@@ -331,7 +339,7 @@ def compute_pairs(
     if needed:
         measure.pairwise_check([networks[i] for i in needed], [names[i] for i in needed])
 
-    blas_threads = max(1, joblib.cpu_count() // n_workers) if n_workers > 1 else None
+    blas_threads = None  # the timed pair of an "auto" job runs here, with every BLAS thread
 
     def arguments(task: BlockTask) -> tuple:
         nets_a = [networks[i] for i in task.rows]
@@ -348,18 +356,32 @@ def compute_pairs(
         total=sum(len(t.pairs) for t in tasks), disable=not verbose, desc=description, unit="pair"
     ) as progress:
         progress.update(sum(len(task.pairs) for task, _ in results))
+
+        def collect(task: BlockTask, values: Any) -> None:
+            if values is None:
+                deferred.append(task)
+                return
+            results.append((task, values))
+            progress.update(len(task.pairs))
+
+        parallel_n_jobs = plan.n_jobs
+        if plan.timed and n_workers > 1 and pending:
+            # n_jobs="auto": one pair, computed here and timed, says whether a pool pays.
+            probe, pending = _probe(pending, store is None)
+            started = time.perf_counter()
+            collect(*_run_task(*arguments(probe)))
+            seconds_per_pair = (time.perf_counter() - started) / len(probe.pairs)
+            remaining = seconds_per_pair * sum(len(task.pairs) for task in pending)
+            if not parallel_pays(remaining, n_workers):
+                parallel_n_jobs, n_workers = 1, 1
+        if n_workers > 1:
+            blas_threads = max(1, joblib.cpu_count() // n_workers)
         if pending:
             with _blas_limit(blas_threads):
-                try:
-                    parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-                except ValueError:  # a backend without generators (multiprocessing): a list
-                    parallel = Parallel(n_jobs=n_jobs, return_as="list")
-                for task, values in parallel(delayed(_run_task)(*arguments(t)) for t in pending):
-                    if values is None:
-                        deferred.append(task)
-                        continue
-                    results.append((task, values))
-                    progress.update(len(task.pairs))
+                for task, values in _parallel(parallel_n_jobs)(
+                    delayed(_run_task)(*arguments(t)) for t in pending
+                ):
+                    collect(task, values)
         results.extend(_wait_for(deferred, store, arguments, progress))
 
     column_offset = 0 if square else n_rows
@@ -375,6 +397,35 @@ def compute_pairs(
     if test is not None:
         _check_finite(test, test_names, column_offset)
     return PairsResult(train, test, kind, row_keys, column_keys)
+
+
+def _probe(pending: list[BlockTask], splittable: bool) -> tuple[BlockTask, list[BlockTask]]:
+    """The task to time first, and the tasks left.
+
+    The first pair of the first block, as a block of its own two networks
+    (block measures compute all of a block's networks together, so a whole
+    block could hold much of the job); the first block whole when blocks are
+    stored under their layout (a cache) or hold one pair.
+    """
+    first = pending[0]
+    if not splittable or len(first.pairs) == 1:
+        return first, pending[1:]
+    a, b = first.pairs[0]
+    i, j = first.rows[a], first.columns[b]
+    probe = BlockTask(first.position, (i,), (j,), ((0, 0),), i == j)
+    return probe, [first._replace(pairs=first.pairs[1:]), *pending[1:]]
+
+
+def _parallel(n_jobs: int | None) -> Parallel:
+    """A joblib ``Parallel`` yielding results as they finish, made the same way on every call.
+
+    The same arguments each time let loky reuse its worker processes from one
+    job to the next.
+    """
+    try:
+        return Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    except ValueError:  # a backend without generators (multiprocessing): a list
+        return Parallel(n_jobs=n_jobs, return_as="list")
 
 
 def _check_finite(matrix: np.ndarray, names: list[str], column_offset: int) -> None:

@@ -17,22 +17,26 @@ Gram matrix at all when there are more stimuli than features:
 ``tr(K_a K_b) = ||X_a' X_b||_F^2`` for centered features, and the diagonal of
 ``X X'`` is the squared row norms.
 
-Numerics: features are centered about a mean accumulated in float64 before any
-product, so float32 data whose features sit around 1000 loses nothing to
-cancellation (public code that centers the Gram matrix instead is off by up
-to 1 there); the RBF kernel's distances, exponentials and sums are float64.
+Numerics: features whose mean is not small against their spread are centered
+about a mean accumulated in float64 before any product, so float32 data whose
+features sit around 1000 loses nothing to cancellation (public code that
+centers the Gram matrix instead is off by up to 1 there); the others enter the
+products as they are, and their means are taken out of the float64 products
+(:mod:`skrep.functional._linear_pair`, one pair at the cost of its products).
+The RBF kernel's distances, exponentials and sums are float64.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .._array import convert_like, floating_dtype, get_namespace, matrix_transpose, to_numpy
-from .._typing import Array, ArrayLike, Namespace
+from .._array import convert_like, floating_dtype, get_namespace
+from .._typing import Array, ArrayLike
 from .._validation import _shape_str, check_paired_samples, check_representation
+from ._linear_hsic import gram_traces, linear_corrections, linear_statistics
+from ._linear_pair import pair_statistics
 from .centering import center_and_scale
 from .gram import _gram, check_kernel_params, gram_matrix, rbf_bandwidth
 from .hsic import MIN_CKA_SAMPLES, _gram_statistics, _hsic_from_statistics, hsic
@@ -75,45 +79,6 @@ def _normalise(
     return hsic_ab / np.sqrt(np.outer(hsic_aa, hsic_bb))
 
 
-def _linear_statistics(
-    Xs: Sequence[Array], debiased: bool, xp: Namespace
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(T, r.r, s) for the linear kernel from centered features, no Gram matrix.
-
-    ``T_ab = ||X_a' X_b||_F^2``; with centered features every row sum of
-    ``X X'`` is 0, and removing the diagonal (the squared row norms ``d``)
-    turns ``T`` into ``T - d_a . d_b``, the row sums into ``-d`` and the total
-    into ``-sum d``.
-    """
-    k = len(Xs)
-    traces = np.zeros((k, k))
-    for a in range(k):
-        for b in range(a, k):
-            product = xp.astype(matrix_transpose(Xs[a], xp) @ Xs[b], xp.float64)
-            traces[a, b] = traces[b, a] = float(xp.sum(product * product))
-    return _linear_corrections(traces, Xs, debiased, xp)
-
-
-def _linear_corrections(
-    traces: np.ndarray,
-    Xs: Sequence[Array],
-    debiased: bool,
-    xp: Namespace,
-    *,
-    diagonal_in_traces: bool = True,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    k = len(Xs)
-    if not debiased:
-        return traces, np.zeros((k, k)), np.zeros(k)
-    norms = np.stack(
-        [to_numpy(xp.sum(xp.astype(X, xp.float64) ** 2, axis=1)) for X in Xs]
-    )  # (k, n)
-    diagonal_dots = norms @ norms.T
-    if diagonal_in_traces:
-        traces = traces - diagonal_dots
-    return traces, diagonal_dots, -norms.sum(axis=1)
-
-
 def _statistics(
     Xs: Sequence[Array],
     names: Sequence[str],
@@ -127,12 +92,14 @@ def _statistics(
     n = Xs[0].shape[0]
     if kernel == "linear":
         dtype = floating_dtype(xp, *Xs)
+        Xs = [xp.astype(X, dtype, copy=False) for X in Xs]
+        if len(Xs) == 2:  # one pair: the lean path, unless the data need rescaling
+            statistics = pair_statistics(Xs[0], Xs[1], debiased)
+            if statistics is not None:
+                return statistics
         # CKA does not change when one representation is scaled, so each is
         # divided by its largest centered value: no float32 overflow or underflow.
-        centered = [
-            center_and_scale(xp.astype(X, dtype, copy=False), name, "CKA")[0]
-            for X, name in zip(Xs, names, strict=True)
-        ]
+        centered = [center_and_scale(X, name, "CKA")[0] for X, name in zip(Xs, names, strict=True)]
         widths = [X.shape[1] for X in Xs]
         if len(Xs) == 2:
             use_features = n > max(widths)  # one pair: features when n > p
@@ -143,55 +110,13 @@ def _statistics(
             gram_cost = sum(widths) * n * n + len(Xs) * (len(Xs) + 1) // 2 * n * n
             use_features = feature_cost <= gram_cost
         if use_features:
-            return _linear_statistics(centered, debiased, xp)
-        traces = _gram_traces(centered, xp, zero_diagonal=debiased)
-        return _linear_corrections(traces, centered, debiased, xp, diagonal_in_traces=False)
+            return linear_statistics(centered, debiased, xp)
+        traces = gram_traces(centered, xp, zero_diagonal=debiased)
+        return linear_corrections(traces, centered, debiased, xp, diagonal_in_traces=False)
     for X, name in zip(Xs, names, strict=True):
         center_and_scale(X, name, "CKA")  # a constant representation is an error
     grams = [_gram(X, kernel, sigma, threshold, name) for X, name in zip(Xs, names, strict=True)]
     return _gram_statistics(grams, debiased, xp, owned=not callable(kernel))
-
-
-def _gram_traces(
-    centered: Sequence[Array], xp: Namespace, slab_rows: int = 256, *, zero_diagonal: bool = False
-) -> np.ndarray:
-    """``tr(K_a K_b)`` for the linear Grams ``K = Xc Xc'`` of centered features.
-
-    The Gram matrices are never stored whole. For each slab of rows I, every
-    representation's block ``X_I X_{I:}'`` (the rows I against all rows from
-    I on: the upper triangle, slab by slab) is computed, the entries of its
-    diagonal square are scaled by 1/sqrt(2), and twice the inner products of
-    the vectorised blocks are accumulated, so each off-diagonal pair of
-    stimuli counts twice and each diagonal one once. That is about half the
-    multiplications of full Gram products, and memory holds one slab per
-    representation. It is our own code because no library computes the
-    inner products of many Gram matrices. With ``zero_diagonal`` the
-    diagonals of the Grams are left out (the debiased statistic), instead of
-    being subtracted afterwards, which would cancel most of a float32 sum.
-    """
-    k, n = len(centered), centered[0].shape[0]
-    traces = np.zeros((k, k))
-    half = math.sqrt(0.5)
-    for start in range(0, n, slab_rows):
-        height, width = min(slab_rows, n - start), n - start
-        if isinstance(centered[0], np.ndarray):
-            slab = np.empty((k, height, width), dtype=centered[0].dtype)
-            for a, X in enumerate(centered):
-                np.matmul(X[start : start + height], X[start:].T, out=slab[a])
-        else:
-            slab = xp.stack(
-                [
-                    X[start : start + height, :] @ matrix_transpose(X[start:, :], xp)
-                    for X in centered
-                ]
-            )
-        slab[:, :, :height] *= half
-        if zero_diagonal:
-            inside = np.arange(height)
-            slab[:, inside, inside] = 0.0
-        flat = xp.reshape(slab, (k, height * width))
-        traces += 2.0 * to_numpy(xp.astype(flat @ matrix_transpose(flat, xp), xp.float64))
-    return traces
 
 
 def _validated_layers(layers: Sequence[ArrayLike] | Array, label: str) -> list[Array]:
