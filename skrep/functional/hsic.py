@@ -18,6 +18,7 @@ import numpy as np
 from .._array import convert_like, get_namespace, to_numpy
 from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_paired_samples, check_representation
+from ._extreme_scales import divide_by, range_scale
 from .gram import _check_symmetric, check_kernel_params
 
 __all__ = ["hsic", "MIN_CKA_SAMPLES"]
@@ -109,5 +110,16 @@ def hsic(K: ArrayLike, L: ArrayLike, *, debiased: bool = False) -> float:
     for name, G in (("K", K), ("L", get_namespace(K).astype(L, K.dtype))):
         _check_symmetric(G, name, name)
     xp = get_namespace(K)
+    # HSIC is bilinear in (K, L): each is divided by a power of two (exact) so
+    # that products of Gram entries stay in range, and the value scaled back.
+    scale_k, scale_l = range_scale(K, 2), range_scale(L, 2)
+    K, L = divide_by(K, scale_k), divide_by(L, scale_l)
     traces, row_dots, totals = _gram_statistics([K, L], debiased, xp)
-    return float(_hsic_from_statistics(traces, row_dots, totals, K.shape[0], debiased)[0, 1])
+    value = float(_hsic_from_statistics(traces, row_dots, totals, K.shape[0], debiased)[0, 1])
+    value = value * scale_k * scale_l if np.isfinite(value) else value
+    if not np.isfinite(value):
+        raise ValueError(
+            f"The HSIC of K and L is beyond the float64 range (K's entries reach about "
+            f"{scale_k:.3g}, L's about {scale_l:.3g}); rescale K or L."
+        )
+    return value

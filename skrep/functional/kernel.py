@@ -35,6 +35,7 @@ import numpy as np
 from .._array import convert_like, floating_dtype, get_namespace
 from .._typing import Array, ArrayLike
 from .._validation import _shape_str, check_paired_samples, check_representation
+from ._extreme_scales import divide_by, range_scale
 from ._linear_hsic import gram_traces, linear_corrections, linear_statistics
 from ._linear_pair import pair_statistics
 from .centering import center_and_scale
@@ -115,6 +116,11 @@ def _statistics(
         return linear_corrections(traces, centered, debiased, xp, diagonal_in_traces=False)
     for X, name in zip(Xs, names, strict=True):
         center_and_scale(X, name, "CKA")  # a constant representation is an error
+    if kernel == "rbf" and sigma is None:
+        # The median bandwidth scales with the data, so the kernel does not
+        # change when X is divided by a power of two (exact): squared distances
+        # of data near 1e300 or 1e-300 stay in range.
+        Xs = [divide_by(X, range_scale(X, 2)) for X in Xs]
     grams = [_gram(X, kernel, sigma, threshold, name) for X, name in zip(Xs, names, strict=True)]
     return _gram_statistics(grams, debiased, xp, owned=not callable(kernel))
 
