@@ -60,7 +60,7 @@ def test_transform_accepts_netreps_call(rng):
 
 
 def test_sign_is_the_only_difference(rng):
-    X, Y = rng.standard_normal((30, 4)), rng.standard_normal((30, 5))
+    X, Y = rng.standard_normal((30, 4)), rng.standard_normal((30, 4))
     netrep_like = compat.LinearMetric(0.3, True, True, "euclidean").fit(X, Y)
     skrep_like = metrics.LinearMetric(0.3, score_method="euclidean").fit(X, Y)
     assert netrep_like.score(X, Y) == -skrep_like.score(X, Y) == skrep_like.distance(X, Y)
@@ -142,3 +142,13 @@ def test_pairwise_distances_mismatched_lists(rng):
     train = [rng.standard_normal((20, 3)) for _ in range(3)]
     with pytest.raises(ValueError, match="test_data holds 2 networks but train_data holds 3"):
         compat.LinearMetric().pairwise_distances(train, train[:2], verbose=False)
+
+
+def test_whiten_keeps_netreps_absolute_eigenvalue_floor(rng):
+    # netrep.utils.whiten clips the eigenvalues of X.T @ X at an absolute 1e-7: data
+    # this small (every eigenvalue below it) are not whitened at all, Z = I.
+    X = 1e-6 * rng.standard_normal((30, 5))
+    assert np.linalg.eigvalsh(X.T @ X).max() < 1e-7
+    X_whitened, Z = compat.whiten(X, 0.0)
+    np.testing.assert_allclose(Z, np.eye(5), atol=1e-12)
+    np.testing.assert_allclose(X_whitened, X, atol=1e-20)

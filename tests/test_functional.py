@@ -149,18 +149,25 @@ def test_pair_functions_reject_mismatched_shapes(rng):
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.3, 0.5, 1.0])
-def test_padding_rescale_equals_whitening_the_padded_data(alpha, rng):
+@pytest.mark.parametrize("relative_tol", [True, False])
+def test_padding_rescale_equals_whitening_the_padded_data(alpha, relative_tol, rng):
     from skrep.functional import padding_rescale, partial_whitening_matrix
-    from skrep.functional.linear import _partial_whitening
+    from skrep.functional._whitening import partial_whitening
 
     X = rng.standard_normal((30, 4)) * [1.0, 2.0, 0.5, 3.0]
     padded = np.hstack([X, np.zeros((30, 3))])
-    Z, total_eigval, total_variance = _partial_whitening(X, alpha)
-    factor = padding_rescale(total_eigval, total_variance, 3, alpha)
-    expected = padded @ partial_whitening_matrix(padded, alpha)
-    np.testing.assert_allclose(expected[:, :4], factor * (X @ Z), atol=1e-10)
+    # In the units of the normalized data, with the effective alpha and floor it used.
+    w = partial_whitening(X, alpha, relative_tol=relative_tol)
+    if w.total_eigval is None:
+        factor = padding_rescale(None, None, 3, alpha)
+    else:
+        factor = padding_rescale(
+            w.total_eigval, w.total_variance, 3, w.alpha, eigval_tol=w.eigval_floor
+        )
+    expected = padded @ partial_whitening_matrix(padded, alpha, relative_tol=relative_tol)
+    np.testing.assert_allclose(expected[:, :4], factor * (X @ w.matrix(X)), atol=1e-10)
     np.testing.assert_allclose(expected[:, 4:], 0.0, atol=1e-10)
-    assert padding_rescale(total_eigval, total_variance, 0, alpha) == 1.0
+    assert padding_rescale(w.total_eigval, w.total_variance, 0, alpha) == 1.0
 
 
 def test_batched_functions_reject_bad_input(rng):
@@ -201,3 +208,135 @@ def test_batched_functions_equal_a_single_fit(rng):
     train, test = linear_block_distances(nets, nets, [(0, 1)], alpha=0.5, same_block=True)
     assert test is None
     assert train[0] == pytest.approx(LinearMetric(alpha=0.5).fit(X, Y).distance(X, Y), abs=1e-12)
+
+
+def test_apply_alignment_rejects_bad_offsets_and_maps(rng):
+    X = rng.standard_normal((10, 3))
+    W = np.eye(3)
+    with pytest.raises(ValueError, match=r"offset contains 1 NaN"):
+        apply_alignment(X, np.array([0.0, np.nan, 0.0]), W)
+    with pytest.raises(
+        ValueError, match=r"offset must be a 1-D array.*3-D array of shape \(1, 1, 3\)"
+    ):
+        apply_alignment(X, np.zeros((1, 1, 3)), W)
+    with pytest.raises(ValueError, match=r"[Cc]omplex"):
+        apply_alignment(X, np.zeros(3) + 1j, W)
+    bad_W = np.eye(3)
+    bad_W[0, 1] = np.nan
+    with pytest.raises(ValueError, match=r"W contains 1 NaN"):
+        apply_alignment(X, np.zeros(3), bad_W)
+    with pytest.raises(ValueError, match=r"W must be a 2-D array.*1-D array of shape \(3,\)"):
+        apply_alignment(X, np.zeros(3), np.ones(3))
+    with pytest.raises(ValueError, match=r"X has 3 columns, but the alignment expects 2"):
+        apply_alignment(X, np.zeros(2), np.eye(2))
+
+
+def test_apply_permutation_rejects_bad_orders_and_offsets(rng):
+    from skrep.functional import apply_permutation
+
+    X = rng.standard_normal((10, 3))
+    np.testing.assert_array_equal(
+        apply_permutation(X, np.zeros(3), np.array([2, 0, 1])), X[:, [2, 0, 1]]
+    )
+    with pytest.raises(ValueError, match=r"order must be a permutation of 0\.\.2.*\[0, 0, 1\]"):
+        apply_permutation(X, np.zeros(3), np.array([0, 0, 1]))
+    with pytest.raises(ValueError, match=r"order must be a permutation of 0\.\.2.*\[0, 1, 5\]"):
+        apply_permutation(X, np.zeros(3), np.array([0, 1, 5]))
+    with pytest.raises(ValueError, match=r"order must hold integers.*float64"):
+        apply_permutation(X, np.zeros(3), np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"order must be a 1-D integer array.*2-D array"):
+        apply_permutation(X, np.zeros(3), np.array([[0, 1, 2]]))
+    with pytest.raises(ValueError, match=r"offset contains 1 NaN"):
+        apply_permutation(X, np.array([np.nan, 0.0, 0.0]), np.arange(3))
+    with pytest.raises(ValueError, match=r"offset must be a 1-D array"):
+        apply_permutation(X, np.zeros((3, 1)), np.arange(3))
+
+
+@pytest.mark.parametrize("eigval_tol", [np.nan, np.inf, 0.0, -1e-7, "1e-7", True])
+def test_eigval_tol_must_be_a_positive_number(eigval_tol, rng):
+    from skrep.functional import padding_rescale
+
+    X = rng.standard_normal((10, 3))
+    with pytest.raises(
+        ValueError, match=r"eigval_tol must be a finite number > 0.*got eigval_tol="
+    ):
+        partial_whitening_matrix(X, 0.5, eigval_tol=eigval_tol)
+    with pytest.raises(ValueError, match=r"eigval_tol must be a finite number > 0"):
+        padding_rescale(10.0, 5.0, 2, 0.5, eigval_tol=eigval_tol)
+
+
+@pytest.mark.parametrize(
+    "sums, message",
+    [
+        (
+            (-1.0, 5.0),
+            r"total_eigval must be None or a finite number > 0 .*; got total_eigval=-1.0",
+        ),
+        (
+            (10.0, np.nan),
+            r"total_variance must be None or a finite number > 0 .*; got total_variance=nan",
+        ),
+        ((10.0, 0.0), r"total_variance must be None or a finite number > 0"),
+        ((None, 5.0), r"must both be None \(no whitening\) or both numbers"),
+    ],
+)
+def test_padding_rescale_rejects_bad_sums(sums, message):
+    from skrep.functional import padding_rescale
+
+    with pytest.raises(ValueError, match=message):
+        padding_rescale(*sums, 2, 0.5)
+
+
+def test_relative_floor_follows_the_data_and_absolute_floor_is_netreps(centered_pair):
+    X, _ = centered_pair
+    # Relative floor (default): the full whitening does not depend on the units.
+    for c in (1e-5, 1e-150, 1e150):
+        np.testing.assert_allclose(
+            partial_whitening_matrix(c * X, 0.0), partial_whitening_matrix(X, 0.0), atol=1e-12
+        )
+    # netrep's absolute floor: at 1e-6 every eigenvalue of X.T @ X is below 1e-7 and
+    # clipped to it, so the whitening is the identity.
+    assert np.linalg.eigvalsh((1e-6 * X).T @ (1e-6 * X)).max() < 1e-7
+    Z = partial_whitening_matrix(1e-6 * X, 0.0, relative_tol=False)
+    np.testing.assert_allclose(Z, np.eye(6), atol=1e-12)
+    # Where no eigenvalue reaches either floor, the two agree.
+    np.testing.assert_allclose(
+        partial_whitening_matrix(X, 0.3, relative_tol=False),
+        partial_whitening_matrix(X, 0.3),
+        atol=1e-14,
+    )
+
+
+def test_partial_whitening_scale_law_for_intermediate_alpha(centered_pair):
+    # c * X is whitened as X is with alpha * c / (alpha * c + 1 - alpha) (netrep's
+    # definition: the two terms of d scale differently), at any scale.
+    X, _ = centered_pair
+    for c in (1e-3, 10.0, 1e-120, 1e120):
+        effective = 0.5 * c / (0.5 * c + 0.5)
+        np.testing.assert_allclose(
+            partial_whitening_matrix(c * X, 0.5),
+            partial_whitening_matrix(X, effective),
+            atol=1e-12,
+        )
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.4, 1.0])
+@pytest.mark.parametrize("method", ["angular", "euclidean"])
+def test_training_distance_from_singular_values_equals_the_aligned_data(alpha, method, rng):
+    from skrep.functional import ground_metrics
+    from skrep.functional.linear import fit_linear
+
+    X = rng.standard_normal((40, 5)) @ rng.standard_normal((5, 5))
+    Y = X @ rng.standard_normal((5, 5)) + rng.standard_normal((40, 5))
+    fit = fit_linear(X, Y, alpha)
+    # Before the rotations are computed (netrep's route: map the data, then measure).
+    training = fit.training_distance(method)
+    mx, my, Wx, Wy = fit.alignment()
+    mapped = ground_metrics.GROUND_METRICS[method]((X - mx) @ Wx, (Y - my) @ Wy)
+    assert training == pytest.approx(mapped, rel=1e-12, abs=0)
+    assert fit.training_distance(method) == training  # also after the rotations
+    np.testing.assert_allclose(Wx, fit_linear_alignment(X, Y, alpha).Wx, atol=1e-12)
+    # Near zero the formula cancels: it declines, and the data decide.
+    assert fit_linear(X, X, alpha).training_distance(method) is None
+    with pytest.raises(ValueError, match="score_method must be 'angular' or 'euclidean'"):
+        fit.training_distance("cosine")

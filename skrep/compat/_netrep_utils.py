@@ -33,7 +33,7 @@ def whiten(
         The whitening matrix.
     """
     X = check_matrix(X, "X")
-    Z = partial_whitening_matrix(
-        X, alpha, preserve_variance=preserve_variance, eigval_tol=eigval_tol
+    Z = partial_whitening_matrix(  # netrep's absolute eigenvalue floor
+        X, alpha, preserve_variance=preserve_variance, eigval_tol=eigval_tol, relative_tol=False
     )
     return X @ Z, Z

@@ -31,7 +31,7 @@ from .._validation import check_paired_samples, check_representation
 from ..engine import compute_pairs
 from ..functional.centering import column_means
 from ..functional.ground_metrics import angular_distance
-from ..functional.linear import rotations_between, whiten_representation
+from ..functional.linear import LinearFit, whiten_representation
 from ..functional.permutation import fit_permutation_alignment
 from ..metrics import linear as _linear
 from ..metrics import permutation as _permutation
@@ -92,7 +92,10 @@ class _NetrepConventions:
             Held-out representations (same order); each pair is scored on them
             with the alignment fitted on the training data.
         processes : int, default=None
-            Number of worker processes; None uses all CPUs (netrep's default).
+            Number of worker processes. None (netrep's default, all CPUs) runs
+            serially when the job is too short for a pool to pay (the first
+            pairs are timed; see :mod:`skrep.engine.parallelism`), and follows
+            a ``joblib.parallel_config`` in effect; an integer is used as given.
         verbose : bool, default=True
             Print how many distances are computed and show a progress bar.
 
@@ -103,7 +106,7 @@ class _NetrepConventions:
         D_test : ndarray of shape (n_networks, n_networks)
             Held-out distances; ``inf`` off the diagonal when ``test_data`` is None.
         """
-        n_jobs = -1 if processes is None else processes
+        n_jobs = "auto" if processes is None else processes
         if verbose:
             n_networks = len(train_data)
             print(f"Computing {n_networks * (n_networks - 1) // 2} distances with n_jobs={n_jobs}.")
@@ -173,8 +176,9 @@ class _NetrepConventions:
 class LinearMetric(_NetrepConventions, _linear.LinearMetric):
     """Generalized shape metric with netrep's signature and sign (``score`` = distance).
 
-    Same numbers as :class:`skrep.metrics.LinearMetric`, with netrep's
-    positional signature and sign. See :mod:`skrep.compat.netrep`.
+    netrep's numbers, signature and sign, with its absolute floor of 1e-7 on the
+    eigenvalues of ``X.T @ X`` (:class:`skrep.metrics.LinearMetric` floors them
+    relative to the data's scale). See :mod:`skrep.compat.netrep`.
 
     Parameters
     ----------
@@ -207,6 +211,8 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
         self.zero_pad = zero_pad
         self.score_method = score_method
 
+    _relative_eigval_tol = False  # netrep's absolute eigenvalue floor
+
     def partial_fit(self, X: ArrayLike) -> tuple[Array, Array, Array]:
         """Center and partially whiten one representation (the per-network step).
 
@@ -226,11 +232,10 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
         """
         self._check_params()
         X = check_representation(X, "X")
-        return tuple(
-            whiten_representation(
-                X, self.alpha, center_columns=self.center_columns, check_input=False
-            )
+        whitened = whiten_representation(
+            X, self.alpha, center_columns=self.center_columns, relative_tol=False, check_input=False
         )
+        return tuple(whitened)
 
     def finalize_fit(
         self, cache_X: tuple[Array, Array, Array], cache_Y: tuple[Array, Array, Array]
@@ -248,11 +253,8 @@ class LinearMetric(_NetrepConventions, _linear.LinearMetric):
             The fitted metric.
         """
         self._start_split_fit(cache_X[1], cache_Y[1])
-        self.mx_, Xw, Zx = cache_X
-        self.my_, Yw, Zy = cache_Y
-        U, V = rotations_between(Xw, Yw)  # validates the caches
-        self.Wx_ = Zx @ U
-        self.Wy_ = Zy @ V
+        (mx, Xw, Zx), (my, Yw, Zy) = cache_X, cache_Y
+        self._set_linear_fit(LinearFit.from_whitened(mx, my, Xw, Yw, Zx, Zy))  # validates
         return self
 
 
@@ -319,8 +321,7 @@ class PermutationMetric(_NetrepConventions, _permutation.PermutationMetric):
             The fitted metric.
         """
         self._start_split_fit(cache_X[1], cache_Y[1])
-        self.mx_, Xc = cache_X
-        self.my_, Yc = cache_Y
+        (self.mx_, Xc), (self.my_, Yc) = cache_X, cache_Y
         _, _, self.Px_, self.Py_ = fit_permutation_alignment(Xc, Yc, center_columns=False)
         return self
 
@@ -423,7 +424,8 @@ class GaussianStochasticMetric(_NetrepStochastic, _stochastic.GaussianStochastic
             Added to the diagonal of every covariance (netrep's regularisation;
             skrep does not need it, ``eps=0`` works with singular covariances).
         processes : int, default=None
-            Number of worker processes; None uses all CPUs.
+            Number of worker processes; None uses all CPUs when the job is
+            long enough for a pool to pay, as in ``LinearMetric.pairwise_distances``.
         verbose : bool, default=True
             Print the number of distances and show a progress bar.
 

@@ -1,58 +1,172 @@
 """Partial whitening of one representation, the first step of the generalized shape metrics.
 
-The private half of :mod:`skrep.functional.linear`: the whitening matrix and
-the two sums that :func:`~skrep.functional.padding_rescale` needs to whiten a
-zero-padded copy without recomputing anything.
+The private half of :mod:`skrep.functional.linear`: the whitening matrix, the
+numbers that :func:`~skrep.functional.padding_rescale` needs to whiten a
+zero-padded copy without recomputing anything, and the Procrustes rotations.
+
+Scale. ``X`` is first divided by the power of two nearest its largest entry
+(an exact operation), so ``X.T @ X`` neither overflows nor underflows at any
+scale. Multiplying ``X`` by ``c`` multiplies the eigenvalues ``lam`` of
+``X.T @ X`` by ``c**2``, and netrep's ``d = alpha + (1 - alpha) / sqrt(lam)``
+becomes, up to a positive factor, ``alpha_eff + (1 - alpha_eff) / sqrt(lam)``
+with ``alpha_eff = alpha c / (alpha c + 1 - alpha)``: the whitening of the
+normalized data with this *effective* alpha is the whitening of ``X`` (the
+factor cancels in the variance-preserving rescaling). Everything here is
+computed in these normalized units.
 """
 
 from __future__ import annotations
+
+import math
+import numbers
+from typing import NamedTuple
 
 import array_api_compat
 import numpy as np
 
 from .._array import get_namespace
 from .._typing import Array
+from ._scaling import normalize_scale
+
+#: netrep's floor on the eigenvalues of ``X.T @ X``.
+EIGVAL_TOL = 1e-7
 
 
-def _check_finite_gram(gram: Array, X: Array) -> None:
-    """Raise instead of eigendecomposing a Gram matrix that overflowed."""
-    xp = get_namespace(gram)
-    if not bool(xp.all(xp.isfinite(gram))):
-        hint = " or compute in float64" if X.dtype == xp.float32 else ""
-        raise ValueError(
-            f"X.T @ X overflowed in {X.dtype} (largest |value| in the data is "
-            f"{float(xp.max(xp.abs(X))):.3g}), so the whitening (alpha < 1) cannot be "
-            f"computed; rescale the representations (e.g. standardize them){hint}."
-        )
+class Whitening(NamedTuple):
+    """A partial whitening ``Z = basis @ eigenvectors.T`` and what zero padding needs.
 
-
-def _partial_whitening(
-    X: Array, alpha: float, *, preserve_variance: bool = True, eigval_tol: float = 1e-7
-) -> tuple[Array, float | None, float | None]:
-    """The partial whitening matrix and the two sums behind its rescaling.
-
-    Returns ``(Z, total_eigval, total_variance)``: ``Z`` as
-    :func:`~skrep.functional.partial_whitening_matrix` computes it, the sum of
-    the clipped eigenvalues of ``X.T @ X`` and the total variance of ``X @ Z``
-    before the ``preserve_variance`` rescaling (both None when ``Z`` is the
-    identity). :func:`~skrep.functional.padding_rescale` uses them to whiten a
-    zero-padded copy of ``X`` without recomputing anything.
+    ``basis`` is ``V * d`` (the eigenvectors of the Gram matrix, each scaled by
+    its factor): ``X @ basis`` is the whitened data in the eigenbasis, a
+    rotation of ``X @ Z`` that has the same norms and cross-products' singular
+    values, at a fraction of the cost. ``basis`` and ``eigenvectors`` are None
+    for the identity. ``total_eigval``, ``total_variance``, ``eigval_floor``
+    and ``alpha`` are in the units of the normalized data (see the module
+    docstring); None for the identity.
     """
-    xp = get_namespace(X)
-    n_features = X.shape[1]
-    if alpha > 1 - eigval_tol:
-        return xp.eye(n_features, dtype=X.dtype, device=array_api_compat.device(X)), None, None
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
-        gram = X.T @ X
-    _check_finite_gram(gram, X)
-    lam, V = xp.linalg.eigh(gram)
-    lam = xp.clip(lam, min=eigval_tol)
-    d = alpha + (1 - alpha) * lam**-0.5
-    total_eigval = xp.sum(lam)
-    # Total variance of X @ Z before rescaling: sum of (d * sqrt(lam))^2.
-    total_variance = xp.sum(
-        alpha**2 * lam + 2 * alpha * (1 - alpha) * xp.sqrt(lam) + (1 - alpha) ** 2
+
+    basis: object
+    eigenvectors: object
+    total_eigval: float | None
+    total_variance: float | None
+    eigval_floor: float | None
+    alpha: float | None
+
+    def matrix(self, like: Array) -> Array:
+        """The whitening matrix ``Z`` (the identity in the namespace of ``like``)."""
+        if self.basis is None:
+            xp = get_namespace(like)
+            n = like.shape[1]
+            return xp.eye(n, dtype=like.dtype, device=array_api_compat.device(like))
+        return self.basis @ self.eigenvectors.T
+
+
+def check_eigval_tol(eigval_tol: object, name: str = "eigval_tol") -> float:
+    """``eigval_tol`` as a float, or a ValueError unless it is a finite number > 0."""
+    if (
+        isinstance(eigval_tol, (bool, np.bool_))
+        or not isinstance(eigval_tol, numbers.Real)
+        or not math.isfinite(eigval_tol)
+        or eigval_tol <= 0
+    ):
+        raise ValueError(
+            f"{name} must be a finite number > 0 (the floor on the eigenvalues of "
+            f"X.T @ X); got {name}={eigval_tol!r}."
+        )
+    return float(eigval_tol)
+
+
+def effective_alpha(alpha: float, scale: float) -> float:
+    """The alpha that whitens ``X / scale`` as ``alpha`` whitens ``X``."""
+    if alpha <= 0.0 or alpha >= 1.0:
+        return alpha
+    # alpha * scale / (alpha * scale + 1 - alpha), without overflow at any scale.
+    return 1.0 / (1.0 + (1.0 - alpha) / (alpha * scale))
+
+
+def _floor(gram: Array, n_samples: int, eigval_tol: float, scale: float, relative: bool) -> float:
+    """The floor on the eigenvalues of the normalized Gram matrix."""
+    if not relative:
+        # netrep's absolute floor on X.T @ X, in the units of (X / scale).T @ (X / scale);
+        # past about 1e300 it clips every eigenvalue, as any value that large would.
+        return min(eigval_tol / scale**2, 1e300) if scale > 1e-150 else 1e300
+    xp = get_namespace(gram)
+    diagonal = xp.linalg.diagonal(gram)
+    n_nonzero = int(xp.sum(xp.astype(diagonal > 0, xp.int64)))
+    if n_nonzero == 0:
+        return eigval_tol  # all-zero data: any positive floor gives the identity
+    # eigval_tol times the mean variance of the columns that are not all zero.
+    return eigval_tol * float(xp.sum(diagonal)) / (n_samples * n_nonzero)
+
+
+def partial_whitening(
+    X: Array,
+    alpha: float,
+    *,
+    preserve_variance: bool = True,
+    eigval_tol: float = EIGVAL_TOL,
+    relative_tol: bool = True,
+) -> Whitening:
+    """The partial whitening of validated ``X`` (see ``partial_whitening_matrix``)."""
+    Xn, scale = normalize_scale(X)
+    return whitening_of_normalized(
+        Xn,
+        scale,
+        alpha,
+        preserve_variance=preserve_variance,
+        eigval_tol=eigval_tol,
+        relative_tol=relative_tol,
     )
+
+
+def whitening_of_normalized(
+    Xn: Array,
+    scale: float,
+    alpha: float,
+    *,
+    preserve_variance: bool = True,
+    eigval_tol: float = EIGVAL_TOL,
+    relative_tol: bool = True,
+) -> Whitening:
+    """The partial whitening of ``X = Xn * scale`` from ``Xn`` (``scale`` a power of 2)."""
+    xp = get_namespace(Xn)
+    if alpha > 1 - eigval_tol:
+        return Whitening(None, None, None, None, None, None)
+    gram = Xn.T @ Xn
+    floor = _floor(gram, Xn.shape[0], eigval_tol, scale, relative_tol)
+    lam, V = xp.linalg.eigh(gram)
+    lam = xp.clip(lam, min=floor)
+    a = effective_alpha(alpha, scale)
+    d = a + (1 - a) * lam**-0.5
+    total_eigval = xp.sum(lam)
+    # Total variance of Xn @ Z before rescaling: the sum of (d * sqrt(lam))^2.
+    total_variance = xp.sum((a * xp.sqrt(lam) + (1 - a)) ** 2)
     if preserve_variance:
         d = d * xp.sqrt(total_eigval / total_variance)
-    return (V * d[None, :]) @ V.T, float(total_eigval), float(total_variance)
+    else:
+        d = d * (alpha + (1 - alpha) / scale)  # netrep's d for X itself
+    return Whitening(V * d[None, :], V, float(total_eigval), float(total_variance), floor, a)
+
+
+def padding_factor(
+    total_eigval: float, total_variance: float, n_padded: int, alpha: float, eigval_floor: float
+) -> float:
+    """Factor between the whitened data of ``X`` and of ``X`` zero-padded (validated input)."""
+    padded_variance = (alpha * eigval_floor**0.5 + (1 - alpha)) ** 2
+    padded = (total_eigval + n_padded * eigval_floor) / (
+        total_variance + n_padded * padded_variance
+    )
+    return float((padded / (total_eigval / total_variance)) ** 0.5)
+
+
+def procrustes_rotations(cross: Array) -> tuple[Array, Array, Array]:
+    """``(U, s, V)`` with ``cross = U diag(s) V.T`` (a full SVD)."""
+    xp = get_namespace(cross)
+    U, singular, Vt = xp.linalg.svd(cross)
+    return U, singular, Vt.T
+
+
+def scaled_cross(Xw: Array, Yw: Array) -> tuple[Array, float, float]:
+    """``((Xw / sx).T @ (Yw / sy), sx, sy)`` with powers of two that keep it finite."""
+    Xn, sx = normalize_scale(Xw)
+    Yn, sy = normalize_scale(Yw)
+    return Xn.T @ Yn, sx, sy

@@ -3,35 +3,34 @@
 With ``alpha = 1`` the alignment is a rotation (Procrustes); with ``alpha = 0``
 both representations are whitened first, so any invertible linear map is
 factored out (the metric is then a function of the canonical correlations).
-Values in between interpolate. All functions follow netrep's conventions so
-that results match it to machine precision, and take numpy arrays or torch
-tensors alike.
+Values in between interpolate. The functions follow netrep's conventions, with
+one difference: the floor on the eigenvalues of ``X.T @ X`` is relative to the
+scale of the data (``relative_tol=True``, the default), so that ``alpha=0`` and
+``alpha=1`` give the same distance in any units; ``relative_tol=False`` is
+netrep's absolute floor. They take numpy arrays or torch tensors alike, and
+compute at any scale (the data are divided by a power of two first, exactly).
 """
 
 from __future__ import annotations
 
+import math
 import numbers
-from collections.abc import Sequence
 from typing import NamedTuple
 
-import numpy as np
-
-from .._array import get_namespace, zero_pad_columns
-from .._typing import Array, Namespace
+from .._typing import Array
 from .._validation import check_alpha, check_columns_match, check_matching_pair, check_matrix
-from ._whitening import _partial_whitening
-from .centering import column_means
-from .ground_metrics import GROUND_METRICS
-from .network_blocks import (
-    PreparedNetwork,
-    _batched_svd,
-    _check_block,
-    _check_network,
-    _cross_products,
-    _distances_with_refinement,
-    _pair_widths,
-    _sq_norm,
+from ._alignment_checks import check_offset
+from ._whitening import (
+    EIGVAL_TOL,
+    check_eigval_tol,
+    padding_factor,
+    partial_whitening,
+    procrustes_rotations,
+    scaled_cross,
 )
+from .centering import column_means
+from .linear_blocks import linear_block_distances, prepare_linear_network
+from .linear_fit import LinearAlignment, LinearFit, fit_linear
 
 __all__ = [
     "partial_whitening_matrix",
@@ -40,6 +39,8 @@ __all__ = [
     "whiten_representation",
     "rotations_between",
     "LinearAlignment",
+    "LinearFit",
+    "fit_linear",
     "fit_linear_alignment",
     "apply_alignment",
     "prepare_linear_network",
@@ -47,26 +48,22 @@ __all__ = [
 ]
 
 
-def _largest(A: Array, xp: Namespace) -> Array:
-    """Largest absolute entry of ``A``, or 1 for an all-zero array."""
-    largest = xp.max(xp.abs(A))
-    return largest if float(largest) > 0.0 else xp.ones_like(largest)
-
-
 def partial_whitening_matrix(
     X: Array,
     alpha: float,
     *,
     preserve_variance: bool = True,
-    eigval_tol: float = 1e-7,
+    eigval_tol: float = EIGVAL_TOL,
+    relative_tol: bool = True,
     check_input: bool = True,
 ) -> Array:
     """Matrix ``Z`` such that ``X @ Z`` is partially whitened.
 
     With ``X.T @ X = V diag(lam) V.T`` (the raw Gram matrix, not divided by the
     number of samples), ``Z = V diag(d) V.T`` with
-    ``d = alpha + (1 - alpha) / sqrt(lam)``. Eigenvalues are clipped below at
-    ``eigval_tol``. This is netrep's ``whiten``.
+    ``d = alpha + (1 - alpha) / sqrt(lam)``. Eigenvalues are clipped below at a
+    floor set by ``eigval_tol``. This is netrep's ``whiten`` (with
+    ``relative_tol=False``, exactly).
 
     Parameters
     ----------
@@ -77,9 +74,16 @@ def partial_whitening_matrix(
     preserve_variance : bool, default=True
         Rescale ``d`` so that ``trace(Z.T X.T X Z) == trace(X.T X)``.
     eigval_tol : float, default=1e-7
-        Floor on the eigenvalues of ``X.T @ X``. It is absolute, so for
-        0 < alpha < 1 the result depends on the data's global scale.
-
+        Sets the floor on the eigenvalues of ``X.T @ X``; a finite number > 0.
+    relative_tol : bool, default=True
+        If True, the floor is ``eigval_tol`` times the mean variance of the
+        columns of ``X`` that are not all zero,
+        ``trace(X.T @ X) / (n_samples * n_nonzero_columns)``: it follows the
+        units of ``X``, so ``Z`` is the same for ``X`` and ``c * X`` at
+        ``alpha=0`` (and for data with unit mean variance it is netrep's
+        floor). If False, the floor is ``eigval_tol`` itself, netrep's
+        absolute floor: directions with less variance than that are not
+        whitened, so very small data are not whitened at all.
     check_input : bool, default=True
         Validate the arrays (2-D, finite, real, matching shapes). Callers that
         already did, such as the estimators, pass False.
@@ -88,14 +92,39 @@ def partial_whitening_matrix(
     -------
     Z : array of shape (n_features, n_features)
         Symmetric whitening matrix, same namespace, device and dtype as ``X``.
+
+    Notes
+    -----
+    For ``0 < alpha < 1`` the whitening depends on the scale of ``X`` by
+    definition: the two terms of ``d`` scale differently, and ``c * X`` is
+    whitened as ``X`` is with ``alpha * c / (alpha * c + 1 - alpha)``.
     """
     if check_input:
         X = check_matrix(X, "X")
         alpha = check_alpha(alpha)
-    Z, _, _ = _partial_whitening(
-        X, alpha, preserve_variance=preserve_variance, eigval_tol=eigval_tol
+        eigval_tol = check_eigval_tol(eigval_tol)
+    whitening = partial_whitening(
+        X,
+        alpha,
+        preserve_variance=preserve_variance,
+        eigval_tol=eigval_tol,
+        relative_tol=bool(relative_tol),
     )
-    return Z
+    return whitening.matrix(X)
+
+
+def _check_sum(value: object, name: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(
+            f"{name} must be None or a finite number > 0 (a sum of eigenvalues of "
+            f"X.T @ X); got {name}={value!r}."
+        )
+    return float(value)
 
 
 def padding_rescale(
@@ -104,27 +133,32 @@ def padding_rescale(
     n_padded: int,
     alpha: float,
     *,
-    eigval_tol: float = 1e-7,
+    eigval_tol: float = EIGVAL_TOL,
 ) -> float:
     """Factor between the whitened data of ``X`` and of ``X`` zero-padded.
 
     Appending ``n_padded`` zero columns to ``X`` adds ``n_padded`` eigenvalues
-    (clipped to ``eigval_tol``) to ``X.T @ X``. They leave the whitening of
-    the original columns unchanged except through the ``preserve_variance``
-    rescaling, which this factor corrects: the whitened padded data equals the
-    whitened data times the factor, with zero columns appended.
+    (clipped to the floor ``eigval_tol``) to ``X.T @ X``. They leave the
+    whitening of the original columns unchanged except through the
+    ``preserve_variance`` rescaling, which this factor corrects: the whitened
+    padded data equals the whitened data times the factor, with zero columns
+    appended.
 
     Parameters
     ----------
     total_eigval, total_variance : float or None
-        The sums returned alongside the whitening of ``X`` (None when the
-        whitening is the identity, i.e. ``alpha`` is 1).
+        The sum of the clipped eigenvalues of ``X.T @ X`` and the total
+        variance of the whitened data before the rescaling, both > 0 (both
+        None when the whitening is the identity, i.e. ``alpha`` is 1).
     n_padded : int
         Number of zero columns appended.
     alpha : float in [0, 1]
         The regularization the whitening used.
     eigval_tol : float, default=1e-7
-        The eigenvalue floor the whitening used.
+        The floor the whitening clipped the eigenvalues at, in the units of
+        ``total_eigval`` (the absolute floor; with ``relative_tol`` the floor
+        is ``eigval_tol`` times the mean column variance, see
+        :func:`partial_whitening_matrix`).
 
     Returns
     -------
@@ -134,13 +168,19 @@ def padding_rescale(
     if isinstance(n_padded, bool) or not isinstance(n_padded, numbers.Integral) or n_padded < 0:
         raise ValueError(f"n_padded must be a non-negative integer; got {n_padded!r}.")
     alpha = check_alpha(alpha)
-    if n_padded == 0 or total_eigval is None:
+    eigval_tol = check_eigval_tol(eigval_tol)
+    if (total_eigval is None) != (total_variance is None):
+        raise ValueError(
+            "total_eigval and total_variance must both be None (no whitening) or both "
+            f"numbers; got total_eigval={total_eigval!r}, total_variance={total_variance!r}."
+        )
+    if total_eigval is None:
         return 1.0
-    padded_variance = (
-        alpha**2 * eigval_tol + 2 * alpha * (1 - alpha) * eigval_tol**0.5 + (1 - alpha) ** 2
-    )
-    padded = (total_eigval + n_padded * eigval_tol) / (total_variance + n_padded * padded_variance)
-    return float((padded / (total_eigval / total_variance)) ** 0.5)
+    total_eigval = _check_sum(total_eigval, "total_eigval")
+    total_variance = _check_sum(total_variance, "total_variance")
+    if n_padded == 0:
+        return 1.0
+    return padding_factor(total_eigval, total_variance, n_padded, alpha, eigval_tol)
 
 
 class WhitenedRepresentation(NamedTuple):
@@ -162,7 +202,12 @@ class WhitenedRepresentation(NamedTuple):
 
 
 def whiten_representation(
-    X: Array, alpha: float, *, center_columns: bool = True, check_input: bool = True
+    X: Array,
+    alpha: float,
+    *,
+    center_columns: bool = True,
+    relative_tol: bool = True,
+    check_input: bool = True,
 ) -> WhitenedRepresentation:
     """Center (optionally) and partially whiten one representation.
 
@@ -177,7 +222,9 @@ def whiten_representation(
         Regularization, see :func:`partial_whitening_matrix`.
     center_columns : bool, default=True
         Subtract column means first.
-
+    relative_tol : bool, default=True
+        Floor the eigenvalues relative to the data's scale (False: netrep's
+        absolute floor), see :func:`partial_whitening_matrix`.
     check_input : bool, default=True
         Validate the arrays (2-D, finite, real, matching shapes). Callers that
         already did, such as the estimators, pass False.
@@ -192,7 +239,7 @@ def whiten_representation(
         alpha = check_alpha(alpha)
     mean = column_means(X, center_columns, check_input=False)
     Xc = X - mean
-    Z = partial_whitening_matrix(Xc, alpha, check_input=False)
+    Z = partial_whitening(Xc, alpha, relative_tol=bool(relative_tol)).matrix(Xc)
     return WhitenedRepresentation(mean=mean, whitened=Xc @ Z, whitening=Z)
 
 
@@ -207,7 +254,6 @@ def rotations_between(Xw: Array, Yw: Array, *, check_input: bool = True) -> tupl
     ----------
     Xw, Yw : arrays of shape (n_samples, n_features)
         Whitened (or any) paired representations of the same width.
-
     check_input : bool, default=True
         Validate the arrays (2-D, finite, real, matching shapes). Callers that
         already did, such as the estimators, pass False.
@@ -219,39 +265,27 @@ def rotations_between(Xw: Array, Yw: Array, *, check_input: bool = True) -> tupl
     """
     if check_input:
         Xw, Yw = check_matching_pair(Xw, Yw, ("Xw", "Yw"))
-    xp = get_namespace(Xw, Yw)
     # Singular vectors do not depend on positive scalings of Xw and Yw;
-    # dividing each by its largest entry keeps the product from overflowing.
-    cross = (Xw / _largest(Xw, xp)).T @ (Yw / _largest(Yw, xp))
-    U, _, Vt = xp.linalg.svd(cross)
-    return U, Vt.T
-
-
-class LinearAlignment(NamedTuple):
-    """Result of :func:`fit_linear_alignment`.
-
-    Parameters
-    ----------
-    mx, my : arrays of shape (n_features,)
-        Offsets subtracted from X and Y (zeros without centering).
-    Wx, Wy : arrays of shape (n_features, n_features)
-        Maps into the shared aligned space: ``(X - mx) @ Wx``.
-    """
-
-    mx: object
-    my: object
-    Wx: object
-    Wy: object
+    # dividing each by a power of two keeps the product from overflowing.
+    cross, _, _ = scaled_cross(Xw, Yw)
+    U, _, V = procrustes_rotations(cross)
+    return U, V
 
 
 def fit_linear_alignment(
-    X: Array, Y: Array, alpha: float, *, center_columns: bool = True, check_input: bool = True
+    X: Array,
+    Y: Array,
+    alpha: float,
+    *,
+    center_columns: bool = True,
+    relative_tol: bool = True,
+    check_input: bool = True,
 ) -> LinearAlignment:
     """Fit the generalized shape metric alignment between ``X`` and ``Y``.
 
-    Each representation is centered (optionally) and partially whitened with
-    :func:`whiten_representation`; the whitened pair is then aligned by
-    :func:`rotations_between`: ``Wx = Zx U``, ``Wy = Zy V``.
+    Each representation is centered (optionally) and partially whitened as
+    :func:`whiten_representation` does; the whitened pair is then aligned as
+    :func:`rotations_between` does: ``Wx = Zx U``, ``Wy = Zy V``.
 
     Parameters
     ----------
@@ -263,7 +297,9 @@ def fit_linear_alignment(
         rotations (Procrustes).
     center_columns : bool, default=True
         Subtract column means before whitening and aligning.
-
+    relative_tol : bool, default=True
+        Floor the eigenvalues relative to the data's scale (False: netrep's
+        absolute floor), see :func:`partial_whitening_matrix`.
     check_input : bool, default=True
         Validate the arrays (2-D, finite, real, matching shapes). Callers that
         already did, such as the estimators, pass False.
@@ -273,13 +309,15 @@ def fit_linear_alignment(
     LinearAlignment
         ``(mx, my, Wx, Wy)`` in the namespace and device of the inputs.
     """
-    if check_input:
-        X, Y = check_matching_pair(X, Y, ("X", "Y"))
-        alpha = check_alpha(alpha)
-    x = whiten_representation(X, alpha, center_columns=center_columns, check_input=False)
-    y = whiten_representation(Y, alpha, center_columns=center_columns, check_input=False)
-    U, V = rotations_between(x.whitened, y.whitened, check_input=False)
-    return LinearAlignment(mx=x.mean, my=y.mean, Wx=x.whitening @ U, Wy=y.whitening @ V)
+    fit = fit_linear(
+        X,
+        Y,
+        alpha,
+        center_columns=center_columns,
+        relative_tol=relative_tol,
+        check_input=check_input,
+    )
+    return fit.alignment()
 
 
 def apply_alignment(X: Array, offset: Array, W: Array, *, check_input: bool = True) -> Array:
@@ -293,10 +331,10 @@ def apply_alignment(X: Array, offset: Array, W: Array, *, check_input: bool = Tr
         Column means learned in the fit.
     W : array of shape (n_features, n_components)
         Alignment map learned in the fit.
-
     check_input : bool, default=True
-        Validate the arrays (2-D, finite, real, matching shapes). Callers that
-        already did, such as the estimators, pass False.
+        Validate the arrays: ``X`` and ``W`` 2-D, ``offset`` 1-D, all finite
+        and real, with matching sizes. Callers that already did, such as the
+        estimators, pass False.
 
     Returns
     -------
@@ -305,165 +343,9 @@ def apply_alignment(X: Array, offset: Array, W: Array, *, check_input: bool = Tr
     """
     if check_input:
         X = check_matrix(X, "X")
+        W = check_matrix(W, "W")
+        offset = check_offset(offset, X)
+        detail = f"offset of length {offset.shape[0]}, W of shape {tuple(W.shape)}"
         for n_columns in (W.shape[0], offset.shape[0]):
-            check_columns_match(
-                X,
-                n_columns,
-                "X",
-                "the alignment",
-                f"offset of length {offset.shape[0]}, W of shape {tuple(W.shape)}",
-            )
+            check_columns_match(X, n_columns, "X", "the alignment", detail)
     return (X - offset) @ W
-
-
-# -- many networks: one Gram product per block ---------------------------------------------
-def prepare_linear_network(
-    X: Array,
-    alpha: float,
-    X_test: Array | None = None,
-    *,
-    center_columns: bool = True,
-    check_input: bool = True,
-) -> PreparedNetwork:
-    """Center and partially whiten one network, as a LinearMetric fit would.
-
-    Parameters
-    ----------
-    X : array of shape (n_samples, n_features)
-        Training data, validated.
-    alpha : float in [0, 1]
-        Regularization of the whitening (see
-        :func:`~skrep.functional.partial_whitening_matrix`).
-    X_test : array of shape (n_samples_test, n_features), default=None
-        Held-out data, mapped with the training mean and whitening.
-    center_columns : bool, default=True
-        Subtract the column means of ``X``.
-    check_input : bool, default=True
-        Validate the arrays (2-D, finite, real, equal widths) and ``alpha``.
-        Callers that already did pass False.
-
-    Returns
-    -------
-    PreparedNetwork
-        Whitened data, squared norms and the sums needed for zero padding.
-    """
-    if check_input:
-        X, X_test = _check_network(X, X_test)
-        alpha = check_alpha(alpha)
-    mean = column_means(X, center_columns, check_input=False)
-    Xc = X - mean
-    Z, total_eigval, total_variance = _partial_whitening(Xc, alpha)
-    train = Xc @ Z
-    test = None if X_test is None else (X_test - mean) @ Z
-    return PreparedNetwork(
-        train, test, _sq_norm(train), _sq_norm(test), total_eigval, total_variance
-    )
-
-
-def _padding_scales(
-    networks: Sequence[PreparedNetwork], indices: Sequence[int], widths: Sequence[int], alpha: float
-) -> np.ndarray:
-    """Factor of each network's whitened data when zero-padded to each pair's width."""
-    return np.array(
-        [
-            padding_rescale(
-                networks[i].total_eigval,
-                networks[i].total_variance,
-                width - networks[i].train.shape[1],
-                alpha,
-            )
-            for i, width in zip(indices, widths, strict=True)
-        ]
-    )
-
-
-def linear_block_distances(
-    nets_a: Sequence[PreparedNetwork],
-    nets_b: Sequence[PreparedNetwork],
-    pairs: Sequence[tuple[int, int]],
-    *,
-    alpha: float,
-    score_method: str = "angular",
-    same_block: bool = False,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Generalized shape metric distances for many pairs of prepared networks.
-
-    Parameters
-    ----------
-    nets_a, nets_b : sequences of PreparedNetwork
-        Networks prepared by :func:`prepare_linear_network` with the same
-        ``alpha`` (all with held-out data, or none).
-    pairs : sequence of (int, int)
-        Index into ``nets_a`` and into ``nets_b`` of each pair to compute.
-    alpha : float in [0, 1]
-        The regularization used to prepare the networks.
-    score_method : {"angular", "euclidean"}, default="angular"
-        Ground metric in the aligned space.
-    same_block : bool, default=False
-        ``nets_a`` and ``nets_b`` are the same networks (one SYRK instead of a GEMM).
-
-    Returns
-    -------
-    train : ndarray of shape (n_pairs,)
-        Distances on the training data, equal to a LinearMetric fit on each pair.
-    test : ndarray of shape (n_pairs,) or None
-        Distances on the held-out data with the training alignment.
-    """
-    _check_block(nets_a, nets_b, pairs)
-    if not pairs:
-        return np.zeros(0), None if nets_a[0].test is None else np.zeros(0)
-    xp = get_namespace(nets_a[0].train)
-    has_test = nets_a[0].test is not None
-    width = max(net.train.shape[1] for net in (*nets_a, *nets_b))
-    # Rescale factors of each side for the zero padding of each pair (1 when equal widths).
-    widths = _pair_widths(nets_a, nets_b, pairs)
-    scale_a = _padding_scales(nets_a, [a for a, _ in pairs], widths, alpha)
-    scale_b = _padding_scales(nets_b, [b for _, b in pairs], widths, alpha)
-    cross = _cross_products(nets_a, nets_b, pairs, width, same_block)
-    test_inner = None
-    if has_test:
-        U, singular, Vt = _batched_svd(cross, compute_uv=True)
-        held_out = _cross_products(nets_a, nets_b, pairs, width, same_block, "test")
-        # trace(U.T H V) for each pair, batched.
-        test_inner = xp.sum(U * (held_out @ xp.matrix_transpose(Vt)), axis=(-2, -1))
-    else:
-        singular = _batched_svd(cross, compute_uv=False)
-    return _distances_with_refinement(
-        nets_a,
-        nets_b,
-        pairs,
-        xp.sum(singular, axis=-1),
-        test_inner,
-        score_method,
-        lambda k: _refine_linear_pair(
-            nets_a[pairs[k][0]],
-            nets_b[pairs[k][1]],
-            widths[k],
-            scale_a[k],
-            scale_b[k],
-            score_method,
-        ),
-        scale_a,
-        scale_b,
-    )
-
-
-def _refine_linear_pair(
-    net_a: PreparedNetwork,
-    net_b: PreparedNetwork,
-    width: int,
-    scale_a: float,
-    scale_b: float,
-    score_method: str,
-) -> tuple[float, float | None]:
-    """One pair computed from the data, as ``LinearMetric.fit`` + ``distance`` do."""
-    ground_metric = GROUND_METRICS[score_method]
-    A = zero_pad_columns(net_a.train * scale_a, width)
-    B = zero_pad_columns(net_b.train * scale_b, width)
-    U, V = rotations_between(A, B, check_input=False)
-    train = ground_metric(A @ U, B @ V, check_input=False)
-    if net_a.test is None:
-        return train, None
-    At = zero_pad_columns(net_a.test * scale_a, width)
-    Bt = zero_pad_columns(net_b.test * scale_b, width)
-    return train, ground_metric(At @ U, Bt @ V, check_input=False)

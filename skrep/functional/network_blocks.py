@@ -33,7 +33,9 @@ from .._array import convert_like, get_namespace, to_numpy, zero_pad_columns
 from .._deprecation import renamed_attribute
 from .._typing import Array
 from .._validation import check_columns_match, check_matrix
+from ._scaling import normalize_scale
 from .centering import column_means
+from .ground_metrics import GROUND_METRICS
 
 __all__ = [
     "PreparedNetwork",
@@ -68,6 +70,13 @@ class PreparedNetwork(NamedTuple):
         Sums from the whitening, used to rescale it when the network is
         zero-padded to a wider partner (see
         :func:`~skrep.functional.padding_rescale`); None without whitening.
+    eigval_floor, whitening_alpha : float or None
+        The eigenvalue floor and the alpha of that whitening, in the units of
+        ``train`` (see :func:`~skrep.functional.padding_rescale`); None
+        without whitening.
+    scale : float, default=1.0
+        ``train`` and ``test`` are the network's data divided by ``scale``
+        (a power of two, so that no product of them overflows or underflows).
     """
 
     train: object
@@ -76,6 +85,9 @@ class PreparedNetwork(NamedTuple):
     sq_norm_test: float
     total_eigval: float = None
     total_variance: float = None
+    eigval_floor: float = None
+    whitening_alpha: float = None
+    scale: float = 1.0
 
 
 def _sq_norm(A: Array | None) -> float | None:
@@ -114,14 +126,14 @@ def prepare_centered_network(
     Returns
     -------
     PreparedNetwork
-        Centered data and squared norms.
+        Centered data divided by ``scale`` (a power of two), and squared norms.
     """
     if check_input:
         X, X_test = _check_network(X, X_test)
     mean = column_means(X, center_columns, check_input=False)
-    train = X - mean
-    test = None if X_test is None else X_test - mean
-    return PreparedNetwork(train, test, _sq_norm(train), _sq_norm(test))
+    train, scale = normalize_scale(X - mean, in_place=True)
+    test = None if X_test is None else (X_test - mean) / scale
+    return PreparedNetwork(train, test, _sq_norm(train), _sq_norm(test), scale=scale)
 
 
 def _cross_products(
@@ -194,21 +206,68 @@ def _distances_from_inner(
     inner: np.ndarray,
     sq_a: np.ndarray,
     sq_b: np.ndarray,
+    factor_a: np.ndarray,
+    factor_b: np.ndarray,
     score_method: str,
     refine_below: float = REFINE_ANGLE,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Distances from inner products and squared norms (numpy float64 arrays)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    """Distances between ``factor_a * A`` and ``factor_b * B`` from inner products and norms.
+
+    ``inner`` is ``<A, B>``, ``sq_a`` and ``sq_b`` are ``|A|^2`` and ``|B|^2``:
+    numpy float64 arrays, one entry per pair; the factors are positive.
+    Returns the distances and whether each is accurate (else: refine it).
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         if score_method == "angular":
+            # Positive factors do not change the angle.
             cos = inner / np.sqrt(sq_a * sq_b)
             distance = np.arccos(np.clip(cos, -1.0, 1.0))
             reliable = np.isfinite(cos) & (distance >= refine_below)
         else:
-            total = sq_a + sq_b
-            squared = total - 2.0 * inner
-            distance = np.sqrt(np.maximum(squared, 0.0))
+            # In units of the larger factor, so that nothing overflows.
+            largest = np.maximum(factor_a, factor_b)
+            ra, rb = factor_a / largest, factor_b / largest
+            total = ra**2 * sq_a + rb**2 * sq_b
+            squared = total - 2.0 * ra * rb * inner
+            distance = largest * np.sqrt(np.maximum(squared, 0.0))
             reliable = np.isfinite(squared) & (squared >= refine_below**2 * total)
     return distance, reliable
+
+
+def scaled_ground_distance(
+    ground_metric: Callable[..., float], A: Array, B: Array, factor_a: float, factor_b: float
+) -> float:
+    """``ground_metric(factor_a * A, factor_b * B)`` without overflow (positive factors).
+
+    Parameters
+    ----------
+    ground_metric : callable
+        :func:`~skrep.functional.angular_distance` or
+        :func:`~skrep.functional.euclidean_distance`.
+    A, B : arrays of the same shape
+        Aligned data, divided by their factors.
+    factor_a, factor_b : float
+        Positive factors.
+
+    Returns
+    -------
+    float
+        The distance.
+    """
+    if ground_metric is GROUND_METRICS["angular"]:
+        return ground_metric(A, B, check_input=False)  # scale-free
+    largest = max(factor_a, factor_b)
+    distance = ground_metric(A * (factor_a / largest), B * (factor_b / largest), check_input=False)
+    return _finite_distance(largest * distance)
+
+
+def _finite_distance(distance: float) -> float:
+    if not math.isfinite(distance):
+        raise ValueError(
+            "The euclidean distance overflowed in float64 (it exceeds about 1.8e308): "
+            "the representations are too large; rescale the data."
+        )
+    return distance
 
 
 def _distances_with_refinement(
@@ -219,41 +278,50 @@ def _distances_with_refinement(
     test_inner: Array | None,
     score_method: str,
     refine_pair: Callable[[int], tuple[float, float | None]],
-    scale_a: float | np.ndarray = 1.0,
-    scale_b: float | np.ndarray = 1.0,
+    factor_a: np.ndarray,
+    factor_b: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Distances from the aligned inner products; unreliable pairs recomputed.
 
     ``inner`` and ``test_inner`` (or None) hold one aligned inner product per
-    pair of the unscaled prepared data; ``scale_a`` and ``scale_b`` rescale the
-    two sides (zero padding). ``refine_pair(k)`` returns pair ``k``'s
-    ``(train, test)`` distances computed from the data.
+    pair of the prepared data; ``factor_a`` and ``factor_b`` multiply the two
+    sides (each network's scale, times its zero-padding rescale).
+    ``refine_pair(k)`` returns pair ``k``'s ``(train, test)`` distances
+    computed from the data.
     """
     # Inner products of float32 data carry float32 rounding: refine a wider band.
     single = getattr(nets_a[0].train.dtype, "itemsize", 8) <= 4
     refine_below = REFINE_ANGLE_FLOAT32 if single else REFINE_ANGLE
 
     def as_float64(values: Array) -> np.ndarray:
-        return np.asarray(to_numpy(values), dtype=np.float64) * scale_a * scale_b
+        return np.asarray(to_numpy(values), dtype=np.float64)
 
     def squared_norms(attribute: str) -> tuple[np.ndarray, np.ndarray]:
-        sq_a = np.array([getattr(nets_a[a], attribute) for a, _ in pairs]) * scale_a**2
-        sq_b = np.array([getattr(nets_b[b], attribute) for _, b in pairs]) * scale_b**2
+        sq_a = np.array([getattr(nets_a[a], attribute) for a, _ in pairs], dtype=np.float64)
+        sq_b = np.array([getattr(nets_b[b], attribute) for _, b in pairs], dtype=np.float64)
         return sq_a, sq_b
 
+    factors = (np.asarray(factor_a, dtype=np.float64), np.asarray(factor_b, dtype=np.float64))
     train, reliable = _distances_from_inner(
-        as_float64(inner), *squared_norms("sq_norm"), score_method, refine_below
+        as_float64(inner), *squared_norms("sq_norm"), *factors, score_method, refine_below
     )
     test = None
     if test_inner is not None:
         test, test_reliable = _distances_from_inner(
-            as_float64(test_inner), *squared_norms("sq_norm_test"), score_method, refine_below
+            as_float64(test_inner),
+            *squared_norms("sq_norm_test"),
+            *factors,
+            score_method,
+            refine_below,
         )
         reliable &= test_reliable
     for k in np.flatnonzero(~reliable):
         train[k], refined_test = refine_pair(k)
         if test is not None:
             test[k] = refined_test
+    for values in (train, test):
+        if values is not None and not np.all(np.isfinite(values)):
+            _finite_distance(float(values[~np.isfinite(values)][0]))
     return train, test
 
 

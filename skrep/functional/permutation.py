@@ -12,6 +12,8 @@ from scipy.optimize import linear_sum_assignment
 from .._array import get_namespace, to_numpy, zero_pad_columns
 from .._typing import Array
 from .._validation import check_columns_match, check_matching_pair, check_matrix
+from ._alignment_checks import check_offset, check_order
+from ._whitening import scaled_cross
 from .centering import column_means
 from .ground_metrics import GROUND_METRICS
 from .network_blocks import (
@@ -20,6 +22,7 @@ from .network_blocks import (
     _cross_products,
     _distances_with_refinement,
     _pair_widths,
+    scaled_ground_distance,
 )
 
 __all__ = [
@@ -64,7 +67,6 @@ def fit_permutation_alignment(
         Paired representations of the same width.
     center_columns : bool, default=True
         Subtract column means first.
-
     check_input : bool, default=True
         Validate the arrays (2-D, finite, real, matching shapes). Callers that
         already did, such as the estimators, pass False.
@@ -79,8 +81,10 @@ def fit_permutation_alignment(
     xp = get_namespace(X, Y)
     mx = column_means(X, center_columns, check_input=False)
     my = column_means(Y, center_columns, check_input=False)
-    cross = to_numpy((X - mx).T @ (Y - my))
-    rows, cols = linear_sum_assignment(cross, maximize=True)
+    # Positive scalings do not change the matching; powers of two keep the
+    # product finite (and exact) at any scale of the data.
+    cross, _, _ = scaled_cross(X - mx, Y - my)
+    rows, cols = linear_sum_assignment(to_numpy(cross), maximize=True)
     device = array_api_compat.device(X)
     return PermutationAlignment(
         mx=mx,
@@ -100,11 +104,11 @@ def apply_permutation(X: Array, offset: Array, order: Array, *, check_input: boo
     offset : array of shape (n_features,)
         Column means learned in the fit.
     order : int array of shape (n_features,)
-        Column order learned in the fit.
-
+        Column order learned in the fit: a permutation of ``0..n_features-1``.
     check_input : bool, default=True
-        Validate the arrays (2-D, finite, real, matching shapes). Callers that
-        already did, such as the estimators, pass False.
+        Validate the arrays: ``X`` 2-D, finite and real, ``offset`` 1-D,
+        finite and real, ``order`` a permutation, with matching sizes.
+        Callers that already did, such as the estimators, pass False.
 
     Returns
     -------
@@ -113,6 +117,8 @@ def apply_permutation(X: Array, offset: Array, order: Array, *, check_input: boo
     """
     if check_input:
         X = check_matrix(X, "X")
+        offset = check_offset(offset, X)
+        order = check_order(order, X)
         for n_columns in (offset.shape[0], order.shape[0]):
             check_columns_match(
                 X,
@@ -180,6 +186,8 @@ def permutation_block_distances(
         inner[k] = cross[k, rows, cols].sum()
         if has_test:
             test_inner[k] = held_out[k, rows, cols].sum()
+    factor_a = np.array([nets_a[a].scale for a, _ in pairs], dtype=np.float64)
+    factor_b = np.array([nets_b[b].scale for _, b in pairs], dtype=np.float64)
     return _distances_with_refinement(
         nets_a,
         nets_b,
@@ -188,13 +196,25 @@ def permutation_block_distances(
         test_inner if has_test else None,
         score_method,
         lambda k: _refine_permutation_pair(
-            nets_a[pairs[k][0]], nets_b[pairs[k][1]], widths[k], score_method
+            nets_a[pairs[k][0]],
+            nets_b[pairs[k][1]],
+            widths[k],
+            factor_a[k],
+            factor_b[k],
+            score_method,
         ),
+        factor_a,
+        factor_b,
     )
 
 
 def _refine_permutation_pair(
-    net_a: PreparedNetwork, net_b: PreparedNetwork, width: int, score_method: str
+    net_a: PreparedNetwork,
+    net_b: PreparedNetwork,
+    width: int,
+    factor_a: float,
+    factor_b: float,
+    score_method: str,
 ) -> tuple[float, float | None]:
     """One pair computed from the data, as ``PermutationMetric.fit`` + ``distance`` do."""
     ground_metric = GROUND_METRICS[score_method]
@@ -203,11 +223,12 @@ def _refine_permutation_pair(
     xp = get_namespace(A)
     rows, cols = linear_sum_assignment(to_numpy(A.T @ B), maximize=True)
     rows, cols = (xp.asarray(i, device=array_api_compat.device(A)) for i in (rows, cols))
-    train = ground_metric(xp.take(A, rows, axis=1), xp.take(B, cols, axis=1), check_input=False)
+
+    def matched(P: Array, Q: Array) -> float:
+        P, Q = xp.take(P, rows, axis=1), xp.take(Q, cols, axis=1)
+        return scaled_ground_distance(ground_metric, P, Q, factor_a, factor_b)
+
+    train = matched(A, B)
     if net_a.test is None:
         return train, None
-    At = zero_pad_columns(net_a.test, width)
-    Bt = zero_pad_columns(net_b.test, width)
-    return train, ground_metric(
-        xp.take(At, rows, axis=1), xp.take(Bt, cols, axis=1), check_input=False
-    )
+    return train, matched(zero_pad_columns(net_a.test, width), zero_pad_columns(net_b.test, width))
