@@ -17,6 +17,7 @@ import math
 import numbers
 from typing import NamedTuple
 
+from .._array import is_foreign_array
 from .._typing import Array
 from .._validation import check_alpha, check_columns_match, check_matching_pair, check_matrix
 from ._alignment_checks import check_offset
@@ -344,6 +345,12 @@ def apply_alignment(X: Array, offset: Array, W: Array, *, check_input: bool = Tr
     if check_input:
         X = check_matrix(X, "X")
         W = check_matrix(W, "W")
+        if is_foreign_array(X) != is_foreign_array(W):
+            raise TypeError(
+                f"X is a {type(X).__module__.split('.')[0]} array and W a "
+                f"{type(W).__module__.split('.')[0]} array; pass both as numpy arrays or "
+                "both as tensors of one library."
+            )
         offset = check_offset(offset, X)
         detail = f"offset of length {offset.shape[0]}, W of shape {tuple(W.shape)}"
         for n_columns in (W.shape[0], offset.shape[0]):

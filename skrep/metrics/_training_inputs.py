@@ -38,6 +38,8 @@ def _probe_vector(length: int, seed: int) -> np.ndarray:
 def _key(A: Any) -> tuple | None:  # noqa: ANN401
     """Shape, strides, dtype, memory address and probe of ``A``; None if not supported."""
     if isinstance(A, np.ndarray):
+        if isinstance(A, np.ma.MaskedArray):
+            return None  # refused by name when validated
         if A.ndim != 2 or A.dtype.name not in _FLOATS or A.size == 0:
             return None
         u = _probe_vector(A.shape[0], 0).astype(A.dtype, copy=False)
