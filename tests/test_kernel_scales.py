@@ -1,9 +1,10 @@
 """HSIC and RBF CKA at extreme scales (issue 22, item 4): exact rescaling, or a named error."""
 
+import numpy as np
 import pytest
 
 from skrep import CKAEstimator
-from skrep.functional import hsic, rbf_cka
+from skrep.functional import gram_matrix, hsic, rbf_bandwidth, rbf_cka
 
 
 @pytest.fixture
@@ -36,3 +37,16 @@ def test_rbf_cka_with_the_median_bandwidth_ignores_scale(grams, scale):
     assert CKAEstimator("rbf").fit(X * scale, Y * scale).score(X * scale, Y * scale) == (
         pytest.approx(expected, rel=1e-12)
     )
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_rbf_bandwidth_and_gram_follow_the_data_scale(grams, scale):
+    X, *_ = grams
+    assert rbf_bandwidth(X * scale) == pytest.approx(rbf_bandwidth(X) * scale, rel=1e-13)
+    np.testing.assert_allclose(gram_matrix(X * scale, "rbf"), gram_matrix(X, "rbf"), atol=1e-14)
+
+
+def test_a_linear_gram_beyond_float64_is_a_named_error(grams):
+    X, *_ = grams
+    with pytest.raises(ValueError, match=r"linear Gram matrix of X is beyond the range"):
+        gram_matrix(X * 1e300)

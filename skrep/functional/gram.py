@@ -20,6 +20,7 @@ from .._array import convert_like, get_namespace, matrix_transpose
 from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_representation
 from ..exceptions import InvalidParameterError
+from ._extreme_scales import divide_by, range_scale
 from .centering import centered_features
 
 __all__ = ["check_kernel_params", "rbf_bandwidth", "gram_matrix"]
@@ -125,7 +126,11 @@ def rbf_bandwidth(X: ArrayLike, threshold: float = 0.8) -> float:
     check_kernel_params("rbf", None, threshold, False, "rbf_bandwidth")
     X = check_representation(X, "X")
     xp = get_namespace(X)
-    return _bandwidth(_squared_distances(centered_features(X), xp), threshold, xp, "X")
+    # The bandwidth scales with X: divide by a power of two (exact) so that
+    # squared distances of data near 1e300 or 1e-300 stay in range.
+    scale = range_scale(X, 2)
+    X = divide_by(X, scale)
+    return scale * _bandwidth(_squared_distances(centered_features(X), xp), threshold, xp, "X")
 
 
 def _bandwidth(distances: Array, threshold: float, xp: Namespace, name: str) -> float:
@@ -169,7 +174,17 @@ def gram_matrix(
     """
     check_kernel_params(kernel, sigma, threshold, False, "gram_matrix")
     X = check_representation(X, "X")
-    return _gram(X, kernel, sigma, threshold, "X")
+    if kernel == "rbf" and sigma is None:
+        X = divide_by(X, range_scale(X, 2))  # the median bandwidth scales with X
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+        K = _gram(X, kernel, sigma, threshold, "X")
+    xp = get_namespace(K)
+    if not bool(xp.all(xp.isfinite(K))):
+        raise ValueError(
+            f"The {kernel if isinstance(kernel, str) else 'custom'} Gram matrix of X is "
+            "beyond the range of its dtype (X's entries are too large); rescale X."
+        )
+    return K
 
 
 def _gram(
