@@ -48,7 +48,8 @@ def power_of_two_above(A: Array) -> float:
         A power of two; 2**1023 for data beyond 2**1023 (2**1024 is not a float).
     """
     xp = get_namespace(A)
-    largest = float(xp.max(xp.abs(A))) if math.prod(A.shape) else 0.0
+    # max and min, not max(abs(A)): no temporary as large as the data.
+    largest = max(float(xp.max(A)), -float(xp.min(A))) if math.prod(A.shape) else 0.0
     if not (largest > 0.0 and math.isfinite(largest)):
         return 1.0
     return math.ldexp(1.0, min(math.frexp(largest)[1], 1023))

@@ -12,33 +12,15 @@ from __future__ import annotations
 
 import math
 
-from .._array import get_namespace
 from .._typing import Array
+from ._extreme_scales import power_of_two_above
 
 __all__ = ["power_of_two_scale", "normalize_scale"]
 
 
-def power_of_two_scale(A: Array) -> float:
-    """The power of two ``s`` with ``max|A| / s`` in ``[0.5, 1)`` (1.0 for an all-zero array).
-
-    Parameters
-    ----------
-    A : array
-        Finite data, numpy or any array-API array.
-
-    Returns
-    -------
-    float
-        A power of two.
-    """
-    xp = get_namespace(A)
-    if not math.prod(A.shape):
-        return 1.0
-    # max and min, not max(abs(A)): no temporary as large as the data.
-    largest = max(float(xp.max(A)), -float(xp.min(A)))
-    if not (largest > 0.0 and math.isfinite(largest)):
-        return 1.0
-    return math.ldexp(1.0, math.frexp(largest)[1])
+#: The power of two ``s`` with ``max|A| / s`` in ``[0.5, 1)`` (1.0 for an all-zero array):
+#: one helper for the whole package, from :mod:`._extreme_scales`.
+power_of_two_scale = power_of_two_above
 
 
 def normalize_scale(A: Array, *, in_place: bool = False) -> tuple[Array, float]:
