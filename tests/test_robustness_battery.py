@@ -135,21 +135,7 @@ def test_the_sample_covers_every_entry_and_kind():
 #: Silent cases known and not fixed yet (issue 22's closing note), with the reason.
 #: Like scikit-learn's expected failed checks, each must still be silent: the full
 #: run fails when one is fixed, so that it leaves this list.
-KNOWN_SILENT = {
-    "partial_whitening_matrix-float32_offset_1e4": "takes the raw X'X of normally "
-    "centred data in X's dtype; uncentred float32 far from 0 loses digits",
-    "rotations_between-float32_offset_1e4": "expects whitened (centred) inputs, as above",
-    "netrep.whiten-float32_offset_1e4": "netrep's whiten, kept exactly (no centring)",
-    "netrep.whiten-scale_1e300": "netrep's absolute floor kept exactly; overflows raw",
-    "netrep.LinearMetric-scale_1e300": "netrep's absolute floor kept exactly; overflows raw",
-    "RSA-duplicated_rows-X": "tied dissimilarities differ in the last bit once stimuli "
-    "are permuted, so Spearman ranks break the ties differently (3e-4)",
-    "RSA-duplicated_rows-Y": "as RSA-duplicated_rows-X",
-    "RSA.score-duplicated_rows-X": "as RSA-duplicated_rows-X",
-    "RSA.score-duplicated_rows-Y": "as RSA-duplicated_rows-X",
-    "pca_cross_variance-rows2": "components beyond the rank of 2 rows are arbitrary "
-    "directions; not refused yet",
-}
+KNOWN_SILENT: dict[str, str] = {}
 
 
 def _unknown(silent):

@@ -26,6 +26,7 @@ import numpy as np
 
 from .._array import get_namespace
 from .._typing import Array
+from ._offset_products import cross_product
 from ._scaling import normalize_scale
 
 #: netrep's floor on the eigenvalues of ``X.T @ X``.
@@ -88,7 +89,12 @@ def _floor(gram: Array, n_samples: int, eigval_tol: float, scale: float, relativ
     if not relative:
         # netrep's absolute floor on X.T @ X, in the units of (X / scale).T @ (X / scale);
         # past about 1e300 it clips every eigenvalue, as any value that large would.
-        return min(eigval_tol / scale**2, 1e300) if scale > 1e-150 else 1e300
+        # Divided twice, not by scale**2, which overflows a Python float past 1e154;
+        # at least the smallest normal number, so that no eigenvalue is clipped to 0.
+        if scale <= 1e-150:
+            return 1e300
+        tiny = float(get_namespace(gram).finfo(gram.dtype).smallest_normal)
+        return max(min(eigval_tol / scale / scale, 1e300), tiny)
     xp = get_namespace(gram)
     diagonal = xp.linalg.diagonal(gram)
     n_nonzero = int(xp.sum(xp.astype(diagonal > 0, xp.int64)))
@@ -131,7 +137,7 @@ def whitening_of_normalized(
     xp = get_namespace(Xn)
     if alpha > 1 - eigval_tol:
         return Whitening(None, None, None, None, None, None)
-    gram = Xn.T @ Xn
+    gram = cross_product(Xn)  # float64 for float32 data far from zero
     floor = _floor(gram, Xn.shape[0], eigval_tol, scale, relative_tol)
     lam, V = xp.linalg.eigh(gram)
     lam = xp.clip(lam, min=floor)
@@ -144,7 +150,8 @@ def whitening_of_normalized(
         d = d * xp.sqrt(total_eigval / total_variance)
     else:
         d = d * (alpha + (1 - alpha) / scale)  # netrep's d for X itself
-    return Whitening(V * d[None, :], V, float(total_eigval), float(total_variance), floor, a)
+    basis, V = xp.astype(V * d[None, :], Xn.dtype), xp.astype(V, Xn.dtype)
+    return Whitening(basis, V, float(total_eigval), float(total_variance), floor, a)
 
 
 def padding_factor(
@@ -166,7 +173,10 @@ def procrustes_rotations(cross: Array) -> tuple[Array, Array, Array]:
 
 
 def scaled_cross(Xw: Array, Yw: Array) -> tuple[Array, float, float]:
-    """``((Xw / sx).T @ (Yw / sy), sx, sy)`` with powers of two that keep it finite."""
+    """``((Xw / sx).T @ (Yw / sy), sx, sy)`` with powers of two that keep it finite.
+
+    The product is float64 for float32 data far from zero (see ``cross_product``).
+    """
     Xn, sx = normalize_scale(Xw)
     Yn, sy = normalize_scale(Yw)
-    return Xn.T @ Yn, sx, sy
+    return cross_product(Xn, Yn), sx, sy

@@ -17,7 +17,7 @@ import math
 import numbers
 from typing import NamedTuple
 
-from .._array import is_foreign_array
+from .._array import get_namespace, is_foreign_array
 from .._typing import Array
 from .._validation import check_alpha, check_columns_match, check_matching_pair, check_matrix
 from ._alignment_checks import check_offset
@@ -270,7 +270,8 @@ def rotations_between(Xw: Array, Yw: Array, *, check_input: bool = True) -> tupl
     # dividing each by a power of two keeps the product from overflowing.
     cross, _, _ = scaled_cross(Xw, Yw)
     U, _, V = procrustes_rotations(cross)
-    return U, V
+    xp = get_namespace(Xw)
+    return xp.astype(U, Xw.dtype), xp.astype(V, Xw.dtype)
 
 
 def fit_linear_alignment(

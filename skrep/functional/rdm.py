@@ -30,6 +30,7 @@ from .._array import get_namespace, matrix_transpose, to_numpy
 from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_finite
 from ..exceptions import InvalidParameterError
+from ._duplicate_patterns import distinct_patterns
 from ._rdm_input import (
     check_positive_distances,
     check_square_rdms,
@@ -330,7 +331,10 @@ def compute_rdm(
         )
     divide = per_channel or (per_channel is None and method in _SQUARED)
     if method in ("correlation", "cosine"):
-        rdm = _angular(_condition_means(X, conditions, order, xp), method)
+        patterns, expand = distinct_patterns(_condition_means(X, conditions, order, xp))
+        rdm = _angular(patterns, method)
+        if expand is not None:
+            rdm = expand(rdm)
         if divide:
             rdm = rdm / X.shape[-1]
     else:
@@ -345,12 +349,15 @@ def compute_rdm(
         if method == "crossnobis":
             rdm = _crossnobis(X, conditions, order, runs, P, xp)
         else:
-            rdm = _pairwise(*[_condition_means(X, conditions, order, xp)] * 2, P, xp)
+            patterns, expand = distinct_patterns(_condition_means(X, conditions, order, xp))
+            rdm = _pairwise(patterns, patterns, P, xp)
             if method == "mahalanobis":
                 check_positive_distances(rdm)
             rdm = xp.clip(rdm, min=0.0)
             if method == "euclidean":
                 rdm = xp.sqrt(rdm)
+            if expand is not None:
+                rdm = expand(rdm)
         if divide:
             rdm = rdm / X.shape[-1]
         power = 1 if method == "euclidean" else 2

@@ -270,14 +270,27 @@ def _check_center_on(center_on: object) -> None:
         )
 
 
+def _within_rank(n_components: int | float | None, X: Array, name: str) -> int | float | None:
+    """``n_components``, refused when an int asks for more than centered X determines."""
+    limit = min(X.shape[0] - 1, X.shape[1])
+    if isinstance(n_components, numbers.Integral) and n_components > limit:
+        raise ValueError(
+            f"n_components={n_components} is larger than {name} supports: {name} has "
+            f"{X.shape[0]} samples and {X.shape[1]} features, so its centered data have "
+            f"rank at most {limit}, and components beyond it would be arbitrary directions; "
+            f"expected n_components <= {limit}."
+        )
+    return n_components
+
+
 def _cross_variance(X: Array, Y: Array, n_components: int | float | None) -> Bunch:
     """The analysis on validated 2-D arrays of one namespace (see pca_cross_variance)."""
     xp = get_namespace(X, Y)
     # Every output is a ratio that does not depend on the scale of X or of Y:
     # exact power-of-two rescaling keeps data near 1e300 or 1e-300 in range.
     X, Y = divide_by(X, range_scale(X)), divide_by(Y, range_scale(Y))
-    pca_x = principal_components_of_validated(X, n_components, "X")
-    pca_y = principal_components_of_validated(Y, n_components, "Y")
+    pca_x = principal_components_of_validated(X, _within_rank(n_components, X, "X"), "X")
+    pca_y = principal_components_of_validated(Y, _within_rank(n_components, Y, "Y"), "Y")
     # Y in X's principal basis. Variances are taken about Y's own mean (as the
     # script's np.var does), so Y is centered on its own mean once, whatever
     # center_on says: centering before or after the projection is the same.
@@ -322,7 +335,9 @@ def pca_cross_variance(
     n_components : int, float or None, default=None
         Principal components of each data set: an int, a float in (0, 1) (the
         fewest components explaining that fraction of the variance), or None
-        for ``min(n_samples, n_features)`` of each.
+        for ``min(n_samples, n_features)`` of each, as the script. An int
+        above ``n_samples - 1``, the rank that centered data can have, is an
+        error (see Notes).
     center_on : {"X", "Y"}, default="X"
         Where Y is centered before projection, as in the script. Because the
         variances are taken about Y's own mean (the script's ``np.var``), both
@@ -358,9 +373,12 @@ def pca_cross_variance(
 
     Notes
     -----
-    Components beyond the rank of centered X (at most ``n_samples_x - 1``) are
-    arbitrary unit directions orthogonal to X's data, in any implementation;
-    ``cev_Y`` after them depends on that choice.
+    Components beyond the rank of centered X (at most ``n_samples_x - 1``)
+    are arbitrary unit directions orthogonal to X's data, in any
+    implementation, and ``evr_Y`` along them depends on that choice (on the
+    order of the samples, for one). An int ``n_components`` that asks for
+    them is refused; with None, kept for parity with the script, the last
+    ``evr_Y`` entry is arbitrary when ``n_samples_x <= n_features``.
     """
     check_n_components(n_components, "pca_cross_variance")
     _check_center_on(center_on)
