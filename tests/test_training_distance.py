@@ -43,9 +43,23 @@ def test_training_distance_equals_mapping_the_data(related, alpha, method, width
     X, Y = related[0][:, : widths[0]], related[1][:, : widths[1]]
     metric = LinearMetric(alpha=alpha, score_method=method, center_columns=center).fit(X, Y)
     fast = metric.distance(X, Y)
-    assert fast == pytest.approx(slow(metric, X, Y), rel=1e-12, abs=0)
+    # The fast path takes the whitened norms from the eigenvalues: on this
+    # ill-conditioned X the two routes' rounding differs in the 12th digit.
+    assert fast == pytest.approx(slow(metric, X, Y), rel=1e-11, abs=0)
     assert metric.score(X, Y) == -fast
     assert metric.fit_score(X, Y) == -fast
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_training_distance_at_alpha_0_equals_mean_canonical_correlation(seed):
+    # Fully whitened, the angular distance is arccos of the mean canonical
+    # correlation; computed here from orthonormal bases by QR (a second route).
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((50, 6)) @ rng.standard_normal((6, 6))
+    Y = 0.5 * X @ rng.standard_normal((6, 6)) + rng.standard_normal((50, 6))
+    Qx, Qy = np.linalg.qr(X - X.mean(axis=0))[0], np.linalg.qr(Y - Y.mean(axis=0))[0]
+    expected = np.arccos(np.linalg.svd(Qx.T @ Qy, compute_uv=False).mean())
+    assert LinearMetric(alpha=0.0).fit(X, Y).distance(X, Y) == pytest.approx(expected, rel=1e-11)
 
 
 def test_fit_and_training_distance_skip_the_full_svd(related, monkeypatch):
@@ -116,7 +130,7 @@ def test_set_params_after_fit_is_honoured(related):
 def test_preprocessor_and_float32(related):
     X, Y = related
     metric = LinearMetric(alpha=0.0, preprocessor=StandardScaler()).fit(X, Y)
-    assert metric.distance(X, Y) == pytest.approx(slow(metric, X, Y), rel=1e-12)
+    assert metric.distance(X, Y) == pytest.approx(slow(metric, X, Y), rel=1e-11)
     X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
     metric = LinearMetric(alpha=0.3).fit(X32, Y32)
     assert metric.distance(X32, Y32) == pytest.approx(slow(metric, X32, Y32), rel=1e-5)

@@ -29,8 +29,8 @@ def _first_occurrences(rows: Array) -> tuple[np.ndarray, np.ndarray]:
     if is_torch_array(rows):
         _, inverse = rows.unique(dim=0, return_inverse=True)
         inverse = to_numpy(inverse)
-    else:
-        rows = np.ascontiguousarray(rows)
+    else:  # numpy, or any other array API array on the host
+        rows = np.ascontiguousarray(to_numpy(rows))
         as_bytes = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))
         _, inverse = np.unique(as_bytes.ravel(), return_inverse=True)
         inverse = inverse.ravel()

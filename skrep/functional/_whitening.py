@@ -42,7 +42,9 @@ class Whitening(NamedTuple):
     values, at a fraction of the cost. ``basis`` and ``eigenvectors`` are None
     for the identity. ``total_eigval``, ``total_variance``, ``eigval_floor``
     and ``alpha`` are in the units of the normalized data (see the module
-    docstring); None for the identity.
+    docstring); None for the identity. ``norm`` is the Frobenius norm of
+    ``Xn @ basis`` (the normalized data, whitened), from the eigenvalues; None
+    for the identity.
     """
 
     basis: object
@@ -51,6 +53,7 @@ class Whitening(NamedTuple):
     total_variance: float | None
     eigval_floor: float | None
     alpha: float | None
+    norm: float | None = None
 
     def matrix(self, like: Array) -> Array:
         """The whitening matrix ``Z`` (the identity in the namespace of ``like``)."""
@@ -84,7 +87,9 @@ def effective_alpha(alpha: float, scale: float) -> float:
     return 1.0 / (1.0 + (1.0 - alpha) / (alpha * scale))
 
 
-def _floor(gram: Array, n_samples: int, eigval_tol: float, scale: float, relative: bool) -> float:
+def eigenvalue_floor(
+    gram: Array, n_samples: int, eigval_tol: float, scale: float, relative: bool
+) -> float:
     """The floor on the eigenvalues of the normalized Gram matrix."""
     if not relative:
         # netrep's absolute floor on X.T @ X, in the units of (X / scale).T @ (X / scale);
@@ -124,6 +129,11 @@ def partial_whitening(
     )
 
 
+def gram_of_normalized(Xn: Array, centered: bool) -> Array:
+    """``Xn.T @ Xn``; float64 for float32 data far from zero, unless ``centered``."""
+    return Xn.T @ Xn if centered else cross_product(Xn)
+
+
 def whitening_of_normalized(
     Xn: Array,
     scale: float,
@@ -132,15 +142,23 @@ def whitening_of_normalized(
     preserve_variance: bool = True,
     eigval_tol: float = EIGVAL_TOL,
     relative_tol: bool = True,
+    centered: bool = False,
+    gram: Array | None = None,
 ) -> Whitening:
-    """The partial whitening of ``X = Xn * scale`` from ``Xn`` (``scale`` a power of 2)."""
+    """The partial whitening of ``X = Xn * scale`` from ``Xn`` (``scale`` a power of 2).
+
+    ``centered=True`` says that ``Xn`` has centered columns: its Gram matrix is
+    formed in its own precision without looking for an offset. ``gram``, when
+    given, is that Gram matrix (see :func:`gram_of_normalized`).
+    """
     xp = get_namespace(Xn)
     if alpha > 1 - eigval_tol:
         return Whitening(None, None, None, None, None, None)
-    gram = cross_product(Xn)  # float64 for float32 data far from zero
-    floor = _floor(gram, Xn.shape[0], eigval_tol, scale, relative_tol)
-    lam, V = xp.linalg.eigh(gram)
-    lam = xp.clip(lam, min=floor)
+    if gram is None:
+        gram = gram_of_normalized(Xn, centered)
+    floor = eigenvalue_floor(gram, Xn.shape[0], eigval_tol, scale, relative_tol)
+    measured, V = xp.linalg.eigh(gram)
+    lam = xp.clip(measured, min=floor)
     a = effective_alpha(alpha, scale)
     d = a + (1 - a) * lam**-0.5
     total_eigval = xp.sum(lam)
@@ -150,8 +168,11 @@ def whitening_of_normalized(
         d = d * xp.sqrt(total_eigval / total_variance)
     else:
         d = d * (alpha + (1 - alpha) / scale)  # netrep's d for X itself
+    # |Xn V d|^2 = sum(d^2 lam) over the measured (unclipped) eigenvalues: the
+    # whitened data's norm without forming it.
+    norm = float(xp.sum(d * d * xp.clip(measured, min=0.0))) ** 0.5
     basis, V = xp.astype(V * d[None, :], Xn.dtype), xp.astype(V, Xn.dtype)
-    return Whitening(basis, V, float(total_eigval), float(total_variance), floor, a)
+    return Whitening(basis, V, float(total_eigval), float(total_variance), floor, a, norm)
 
 
 def padding_factor(
