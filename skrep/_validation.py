@@ -28,6 +28,8 @@ from ._parameters import (  # noqa: F401
     check_tolerance,
 )
 from ._typing import Array, ArrayLike
+from ._validation_finite import check_finite
+from ._validation_finite import shape_str as _shape_str
 
 __all__ = [
     "check_representation",
@@ -44,10 +46,6 @@ __all__ = [
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
-
-
-def _shape_str(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(int(s)) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _as_float_array_api(X: Array, name: str) -> Array:
@@ -125,28 +123,6 @@ def _as_float_numpy(X: ArrayLike, name: str, expected: str = _EXPECTED_2D) -> np
         raise type(exc)(
             f"{name} could not be read as an array of real numbers: {exc} Expected {expected}."
         ) from exc
-
-
-def check_finite(X: Array, name: str) -> None:
-    """Raise a ValueError naming ``name`` if ``X`` holds NaN or infinity.
-
-    Parameters
-    ----------
-    X : ndarray or torch.Tensor
-        Floating-point array.
-    name : str
-        Argument name used in the message.
-    """
-    xp = get_namespace(X)
-    if bool(xp.all(xp.isfinite(X))):
-        return
-    n_nan = int(xp.sum(xp.astype(xp.isnan(X), xp.int64)))
-    n_inf = int(xp.sum(xp.astype(xp.isinf(X), xp.int64)))
-    raise ValueError(
-        f"{name} contains {n_nan} NaN and {n_inf} infinite value(s) "
-        f"(shape {_shape_str(X.shape)}); expected finite numbers only. "
-        "Remove or impute them before computing a distance."
-    )
 
 
 def check_real_array(X: ArrayLike, name: str, expected: str = "a numeric array") -> np.ndarray:

@@ -1,6 +1,8 @@
 """Exceptions and warnings raised by skrep."""
 
-__all__ = ["InvalidParameterError", "CacheWarning"]
+import numpy as np
+
+__all__ = ["InvalidParameterError", "SingularCovarianceError", "CacheWarning", "RDMTargetWarning"]
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -12,9 +14,30 @@ class InvalidParameterError(ValueError, TypeError):
     """
 
 
+class SingularCovarianceError(np.linalg.LinAlgError):
+    """A noise covariance is numerically singular, so it has no precision.
+
+    A :class:`numpy.linalg.LinAlgError` (hence a ValueError) raised by
+    :func:`skrep.functional.noise_precision`, with the data set, the method
+    and the channel count named.
+    """
+
+
 class CacheWarning(UserWarning):
     """A cached result could not be trusted and is computed again.
 
     Issued, once per file, when a file in a ``cache_dir`` cannot be read,
     belongs to another computation or fails its checksum.
+    """
+
+
+class RDMTargetWarning(UserWarning):
+    """``Y`` looks like an RDM, but :class:`skrep.RSA` reads it as responses.
+
+    Issued by ``RSA(target="auto").fit`` when ``Y`` is square, symmetric and
+    zero on the diagonal, or looks like rows of such a matrix (as when
+    cross-validation splits only the rows of an RDM array). Pass
+    ``Y=skrep.metrics.DataRDMs(rdm)`` to compare with an RDM, or set
+    ``target="responses"`` (or filter this class) when ``Y`` really holds
+    responses. A UserWarning, so existing filters on those still apply.
     """

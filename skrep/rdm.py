@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from ._typing import ArrayLike
-from ._validation import check_real_array
+from ._validation import check_finite, check_real_array
+from .functional._rdm_input import check_square_rdms
 from .functional.noise import noise_covariance, noise_precision
 from .functional.rdm import (
     compute_rdm,
@@ -80,28 +81,29 @@ def _square_stack(rdms: ArrayLike) -> np.ndarray:
             "(a condensed RDM of 3 or more pairs, or a square one of 3 rows or more)."
         )
     if array.ndim == 2 and array.shape[0] == array.shape[1]:
-        finite = np.isfinite(array).all()
-        if finite and np.allclose(array, array.T) and np.abs(np.diagonal(array)).max() <= 1e-12:
-            return array
-        n = n_conditions_of(array.shape[1])
-        stack = (
-            ""
-            if n is None
-            else (
-                f"; for a stack of {array.shape[0]} condensed RDMs of {n} stimuli, pass "
-                "skrep.metrics.DataRDMs(condensed_to_square(rdms))"
+        try:
+            check_square_rdms(array, "rdms")
+        except ValueError as error:
+            n = n_conditions_of(array.shape[1])
+            stack = (
+                ""
+                if n is None
+                else (
+                    f" For a stack of {array.shape[0]} condensed RDMs of {n} stimuli, pass "
+                    "skrep.metrics.DataRDMs(condensed_to_square(rdms))."
+                )
             )
-        )
-        raise ValueError(
-            f"rdms has shape {array.shape}, which is read as one square RDM, but it is not "
-            f"finite, symmetric and zero on the diagonal{stack}."
-        )
+            raise ValueError(
+                f"rdms has shape {array.shape}, which is read as one square RDM, but it is not "
+                f"finite, symmetric and zero on the diagonal: {error}{stack}"
+            ) from error
+        return array
     if array.ndim == 3:
+        check_square_rdms(array, "rdms")
         return array
     if array.ndim in (1, 2) and n_conditions_of(array.shape[-1]) is not None:
-        if not np.isfinite(array).all():
-            raise ValueError("rdms contains NaN or inf; expected finite dissimilarities.")
-        return condensed_to_square(array.astype(np.float64))
+        check_finite(array, "rdms")
+        return condensed_to_square(array)
     raise ValueError(
         f"rdms has shape {array.shape}; expected condensed RDMs of shape (n_pairs,) or "
         "(n_rdms, n_pairs) with n_pairs = n (n - 1) / 2 for n stimuli, square ones of shape "

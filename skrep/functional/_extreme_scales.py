@@ -21,7 +21,11 @@ from .._array import get_namespace
 from .._typing import Array, ArrayLike
 
 __all__ = [
+    "largest_magnitude",
+    "powers_of_two_above",
     "power_of_two_above",
+    "power_of_four_above",
+    "within_band",
     "range_scale",
     "divide_by",
     "scaled_alphas",
@@ -32,6 +36,55 @@ __all__ = [
 
 #: Bits kept free below the largest exponent for sums of up to 2**64 terms.
 _HEADROOM_BITS = 64
+
+
+def largest_magnitude(A: Array) -> float:
+    """The largest ``|entry|`` of ``A`` (0.0 when it is empty).
+
+    Parameters
+    ----------
+    A : array
+        Floating-point data (numpy or any array-API array).
+
+    Returns
+    -------
+    float
+        From the maximum and the minimum: no temporary as large as the data.
+    """
+    if not math.prod(A.shape):
+        return 0.0
+    xp = get_namespace(A)
+    return max(float(xp.max(A)), -float(xp.min(A)))
+
+
+def powers_of_two_above(largest: ArrayLike, bound: int | None = None) -> np.ndarray:
+    """Elementwise, the power of two ``s`` with ``largest / s`` in [0.5, 1).
+
+    The helper behind every exact rescaling in skrep: a division by ``s`` only
+    changes the exponents of the data.
+
+    Parameters
+    ----------
+    largest : array-like
+        Largest absolute values (>= 0), e.g. one per row or per data set.
+    bound : int, optional
+        Clip the exponents of ``s`` to ``[-bound, bound]`` (so that ``s`` and
+        ``1 / s`` are normal numbers of a narrower type); by default they are
+        only held at 1023 (2**1024 is not a float).
+
+    Returns
+    -------
+    ndarray
+        float64 powers of two, 1.0 where ``largest`` is 0 or not finite.
+
+    Examples
+    --------
+    >>> powers_of_two_above([0.75, 1.0, 3.0, 0.0, 1e-300]) * [1, 1, 1, 1, 2.0**996]
+    array([1., 2., 4., 1., 1.])
+    """
+    _, exponents = np.frexp(np.asarray(largest, dtype=np.float64))  # 0 for 0, inf and NaN
+    low, high = (-bound, bound) if bound is not None else (None, 1023)
+    return np.ldexp(1.0, np.clip(exponents, low, high))
 
 
 def power_of_two_above(A: Array) -> float:
@@ -47,12 +100,50 @@ def power_of_two_above(A: Array) -> float:
     float
         A power of two; 2**1023 for data beyond 2**1023 (2**1024 is not a float).
     """
-    xp = get_namespace(A)
-    # max and min, not max(abs(A)): no temporary as large as the data.
-    largest = max(float(xp.max(A)), -float(xp.min(A))) if math.prod(A.shape) else 0.0
-    if not (largest > 0.0 and math.isfinite(largest)):
-        return 1.0
-    return math.ldexp(1.0, min(math.frexp(largest)[1], 1023))
+    return float(powers_of_two_above(largest_magnitude(A)))
+
+
+def power_of_four_above(largest: float) -> float:
+    """The power of four ``s`` with ``largest`` in ``[s / 4, s)`` (1.0 for 0).
+
+    Its square root is a power of two too: both divisions are exact.
+
+    Parameters
+    ----------
+    largest : float
+        A largest absolute value (>= 0).
+
+    Returns
+    -------
+    float
+        The power of four; 1.0 when ``largest`` is 0 or not finite, and
+        2**1022 for ``largest`` beyond it (where ``largest / s`` is still
+        far from overflowing).
+    """
+    scale = float(powers_of_two_above(largest, bound=1022))
+    return scale * 2.0 if math.frexp(scale)[1] % 2 == 0 else scale  # 2**k, k odd -> 2**(k+1)
+
+
+def within_band(scale: ArrayLike, band: float) -> np.ndarray:
+    """Whether powers of two ``scale`` lie within ``[2**-band, 2**band]`` (elementwise).
+
+    Data whose scale is within the band are used as they are: their
+    products can neither overflow nor underflow.
+
+    Parameters
+    ----------
+    scale : array-like
+        Powers of two, from :func:`powers_of_two_above` or
+        :func:`power_of_two_above`.
+    band : float
+        The largest exponent kept, e.g. 200 for float64 Gram matrices.
+
+    Returns
+    -------
+    ndarray of bool
+        ``|log2(scale)| <= band`` (a 0-d array for a scalar ``scale``).
+    """
+    return np.abs(np.log2(np.asarray(scale, dtype=np.float64))) <= band
 
 
 def range_scale(A: Array, power: int = 2) -> float:
@@ -75,7 +166,7 @@ def range_scale(A: Array, power: int = 2) -> float:
     """
     scale = power_of_two_above(A)
     limit = (math.log2(float(get_namespace(A).finfo(A.dtype).max)) - _HEADROOM_BITS) / power
-    return scale if abs(math.frexp(scale)[1] - 1) > limit else 1.0
+    return 1.0 if within_band(scale, limit) else scale
 
 
 def divide_by(A: Array, scale: float) -> Array:

@@ -27,7 +27,8 @@ import scipy.sparse
 
 from .._array import get_namespace, is_foreign_array, is_torch_array, matrix_transpose, to_numpy
 from .._typing import Array, ArrayLike
-from .._validation import _shape_str, check_finite
+from .._validation import _shape_str, check_finite, check_real_array
+from ._extreme_scales import powers_of_two_above, within_band
 
 __all__ = [
     "refuse_unsupported",
@@ -149,8 +150,10 @@ def real_array(x: ArrayLike, name: str, expected: str) -> Array:
 def real_numpy(x: ArrayLike, name: str, expected: str) -> np.ndarray:
     """A float64 numpy array, after the refusals of :func:`real_array`.
 
-    Torch tensors are detached and brought to the host: the functions that
-    call this return numbers, not graphs.
+    The refusals (a TypeError naming ``name``) are those of the RDM family;
+    the conversion is :func:`skrep._validation.check_real_array`'s, so there
+    is one reader of numeric input. Torch tensors are detached and brought to
+    the host: the functions that call this return numbers, not graphs.
 
     Parameters
     ----------
@@ -166,8 +169,7 @@ def real_numpy(x: ArrayLike, name: str, expected: str) -> np.ndarray:
     ndarray
         float64 values.
     """
-    array = real_array(x, name, expected)
-    return np.asarray(to_numpy(array), dtype=np.float64)
+    return check_real_array(real_array(x, name, expected), name, expected)
 
 
 def check_square_rdms(rdms: Array, name: str) -> None:
@@ -233,10 +235,8 @@ def power_of_two_scales(largest: np.ndarray, dtype: Any = np.float64) -> np.ndar
         The factors, 1 where no rescaling is needed (and where ``largest`` is 0).
     """
     maxexp = np.finfo(dtype).maxexp
-    _, exponents = np.frexp(np.asarray(largest, dtype=np.float64))
-    safe = (np.abs(exponents) <= maxexp // 4) | (np.asarray(largest) == 0)
-    bound = maxexp - 8
-    return np.where(safe, 1.0, np.ldexp(1.0, -np.clip(exponents, -bound, bound)))
+    scales = powers_of_two_above(largest, bound=maxexp - 8)
+    return np.where(within_band(scales, maxexp // 4), 1.0, 1.0 / scales)  # exact reciprocals
 
 
 def host_max(A: Array, axes: int) -> np.ndarray:
@@ -346,7 +346,7 @@ def checked_precision(precision: ArrayLike, X: Array, single: bool) -> tuple[Arr
         raise ValueError(
             f"precision has a negative diagonal entry ({diagonal.min():.3g}); a noise "
             "precision (inverse covariance) is positive semi-definite, so its diagonal is >= 0. "
-            "Expected e.g. skrep.functional.noisechecked_precision(residuals)."
+            "Expected e.g. skrep.functional.noise_precision(residuals)."
         )
     scales = power_of_two_scales(largest, numpy_float(X))
     if np.all(scales == 1.0):

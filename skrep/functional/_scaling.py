@@ -10,10 +10,8 @@ data at 1.
 
 from __future__ import annotations
 
-import math
-
 from .._typing import Array
-from ._extreme_scales import power_of_two_above
+from ._extreme_scales import power_of_two_above, within_band
 
 __all__ = ["power_of_two_scale", "normalize_scale"]
 
@@ -47,7 +45,7 @@ def normalize_scale(A: Array, *, in_place: bool = False) -> tuple[Array, float]:
     # Inside a wide band around 1 the products of A cannot overflow or underflow:
     # keep A as it is (no pass over the data), with scale 1.
     band = 20 if getattr(A.dtype, "itemsize", 8) <= 4 else 200
-    if math.ldexp(1.0, -band) <= scale <= math.ldexp(1.0, band):
+    if within_band(scale, band):
         return A, 1.0
     if in_place:
         A /= scale

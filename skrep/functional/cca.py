@@ -261,6 +261,19 @@ def pwcca(X: ArrayLike, Y: ArrayLike) -> float:
     SVD, so ``pwcca(X, Y)`` and ``pwcca(Y, X)`` differ slightly (by 5e-5 on
     the reference data); the values agree with the published code.
 
+    Tied canonical correlations leave the published value undefined: when
+    ``n_samples <= rank X + rank Y`` the two column spaces intersect, several
+    correlations equal 1, and the SVD may return any basis of their common
+    subspace (numpy and torch, or two runs of different BLAS, differed by
+    up to 1e-2; a tie also changes the signs LAPACK gives the other
+    directions). When correlations tie (within rounding, ``32 sqrt(rank)
+    eps``), the directions of each tie here are the principal axes of the
+    weighting side's activity in their subspace, and every direction is
+    signed so that its largest coefficient is positive: the value depends on
+    the data alone (numpy and torch agree). Where the correlations are
+    distinct, the directions and signs are the SVD's, and the value is the
+    published one.
+
     Parameters
     ----------
     X : array-like or torch.Tensor of shape (n_samples, n_features_x)
@@ -313,6 +326,38 @@ def prepare_pwcca(X: Array, name: str) -> dict[str, Array]:
     }
 
 
+def _canonical_ties(
+    rotation: np.ndarray, rho: np.ndarray, centered: np.ndarray, tolerance: float
+) -> np.ndarray:
+    """``rotation`` chosen independently of the SVD when correlations tie.
+
+    Correlations tied within ``tolerance`` (several equal to 1 whenever
+    ``n_samples <= rank X + rank Y``, as the column spaces then intersect)
+    share a singular subspace in which the SVD returns any orthonormal basis,
+    and the tie also changes which signs LAPACK gives the other directions;
+    PWCCA's weights depend on both. So, when there is a tie, the basis of each
+    tie becomes the principal axes of the weighting side's activity within
+    the subspace (the right singular vectors of ``centered @ rows.T``), and
+    every row is signed so that its largest entry is positive: a function of
+    the data alone. Without ties the rows are returned as the SVD gave them
+    (google's values).
+    """
+    rotation = rotation.copy()
+    start, tied = 0, False
+    for stop in range(1, rho.size + 1):
+        if stop < rho.size and rho[stop - 1] - rho[stop] <= tolerance:
+            continue  # the tie goes on
+        if stop - start > 1:
+            tied = True
+            _, _, axes = np.linalg.svd(centered @ rotation[start:stop].T, full_matrices=False)
+            rotation[start:stop] = axes @ rotation[start:stop]
+        start = stop
+    if tied:
+        largest = rotation[np.arange(rotation.shape[0]), np.argmax(np.abs(rotation), axis=1)]
+        rotation *= np.where(largest < 0, -1.0, 1.0)[:, None]
+    return rotation
+
+
 def pwcca_from_prepared(x: dict[str, Array], y: dict[str, Array]) -> float:
     """PWCCA of two representations prepared by :func:`prepare_pwcca`.
 
@@ -328,6 +373,8 @@ def pwcca_from_prepared(x: dict[str, Array], y: dict[str, Array]) -> float:
     """
     xp = get_namespace(x["U"])
     Ux, Uy = x["U"], y["U"]
+    single = xp.float32 in (Ux.dtype, Uy.dtype)
+    numpy_dtype = np.float32 if single else np.float64
     if Ux.dtype != Uy.dtype:
         Ux, Uy = xp.astype(Ux, xp.float64), xp.astype(Uy, xp.float64)
     cross = to_numpy(xp.astype(matrix_transpose(Ux, xp) @ Uy, xp.float64))
@@ -340,8 +387,11 @@ def pwcca_from_prepared(x: dict[str, Array], y: dict[str, Array]) -> float:
     rank_x, rank_y = Ux.shape[1], Uy.shape[1]
     rank = min(rank_x, rank_y)
     rotation, side = (u.T, x) if rank_x <= rank_y else (vt, y)
+    # Ties: correlations closer than rounding of the less precise side separates them.
+    tolerance = 32.0 * np.sqrt(rank) * float(np.finfo(numpy_dtype).eps)
+    rotation = _canonical_ties(rotation[:rank], rho[:rank], side["centered"], tolerance)
     # As published: the unit means are added back to the rotated centered activity.
-    directions = side["centered"] @ rotation[:rank].T + side["means"][:, :rank]
+    directions = side["centered"] @ rotation.T + side["means"][:, :rank]
     basis, _ = np.linalg.qr(directions)
     weights = np.sum(np.abs(basis.T @ side["raw"]), axis=1)
     weights = weights / np.sum(weights)

@@ -11,8 +11,6 @@ for restarts, and the array checks both metrics share.
 
 from __future__ import annotations
 
-import math
-
 import array_api_compat
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -26,6 +24,7 @@ from .._validation import (
     check_finite,
 )
 from ..exceptions import InvalidParameterError
+from ._extreme_scales import largest_magnitude, power_of_four_above, within_band
 
 __all__ = ["GROUPS", "check_group", "align_to_group"]
 
@@ -79,23 +78,6 @@ def _checked_array(A: ArrayLike, name: str, shape_text: str) -> Array:
 _SAFE_EXPONENT = 100
 
 
-def _power_of_four_scale(*arrays: Array) -> float:
-    """The power of four ``s`` with the largest ``|entry|`` of ``arrays`` in ``[s / 4, s)``.
-
-    Dividing by ``s`` is exact (only the exponents change), and so is the
-    square root of ``s``. 1.0 when every array is empty or zero.
-    """
-    largest = 0.0
-    for A in arrays:
-        if math.prod(A.shape):
-            xp = get_namespace(A)
-            largest = max(largest, float(xp.max(xp.abs(A))))
-    if not (largest > 0.0 and math.isfinite(largest)):
-        return 1.0
-    exponent = math.frexp(largest)[1]  # largest in [2**(exponent - 1), 2**exponent)
-    return math.ldexp(1.0, exponent + exponent % 2)
-
-
 def working_scale(*arrays: Array) -> float:
     """The power of four to divide responses by before the math (1.0: none needed).
 
@@ -117,12 +99,11 @@ def working_scale(*arrays: Array) -> float:
     -------
     float
         1.0, or the power of four ``s`` with the largest magnitude of
-        ``arrays`` in ``[s / 4, s)``.
+        ``arrays`` in ``[s / 4, s)``
+        (:func:`~skrep.functional._extreme_scales.power_of_four_above`).
     """
-    scale = _power_of_four_scale(*arrays)
-    if 2.0**-_SAFE_EXPONENT <= scale <= 2.0**_SAFE_EXPONENT:
-        return 1.0
-    return scale
+    scale = power_of_four_above(max((largest_magnitude(A) for A in arrays), default=0.0))
+    return 1.0 if within_band(scale, _SAFE_EXPONENT) else scale
 
 
 def as_float64(A: Array) -> Array:

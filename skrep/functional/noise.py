@@ -36,18 +36,10 @@ import scipy.linalg
 
 from .._typing import ArrayLike
 from .._validation import _shape_str, check_finite
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, SingularCovarianceError
 from ._rdm_input import power_of_two_scales, real_numpy
 
 __all__ = ["noise_covariance", "noise_precision"]
-
-
-class SingularCovarianceError(np.linalg.LinAlgError):
-    """A noise covariance is numerically singular, so it has no precision.
-
-    A :class:`numpy.linalg.LinAlgError` (hence a ValueError) raised by skrep
-    with the data set, the method and the channel count named.
-    """
 
 
 #: Covariance estimators, as rsatoolbox names them.
@@ -254,7 +246,8 @@ def noise_precision(
     Raises
     ------
     numpy.linalg.LinAlgError
-        (``SingularCovarianceError``, a ValueError too) If a covariance is
+        (:class:`skrep.exceptions.SingularCovarianceError`, a ValueError
+        too) If a covariance is
         numerically singular (smallest eigenvalue at most
         ``n_channels * eps`` times the largest), with the data set, method
         and channel count named.

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._array import to_numpy
 from .._deprecation import renamed_parameter_value
 from .._typing import Array, ArrayLike, Device
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, RDMTargetWarning
 from ..functional.rdm import check_pattern_rdm_method, compute_rdm
 from ..functional.rdm_compare import UndefinedComparisonError, check_comparison, compare_rdms
 from ._similarity import SimilarityEstimator
@@ -109,8 +109,9 @@ class RSA(SimilarityEstimator):
     the first axis of a plain array, so there wrap it in DataRDMs). A plain
     Y is otherwise read as responses, and one that looks like an RDM
     (square, symmetric, zero diagonal; or rows of such a matrix, as a
-    cross-validation split of one gives) draws a warning: RSA would compute
-    the RDM of the RDM's rows.
+    cross-validation split of one gives) draws a
+    :class:`~skrep.exceptions.RDMTargetWarning`: RSA would compute the RDM
+    of the RDM's rows.
 
     Parameters
     ----------
@@ -241,7 +242,7 @@ class RSA(SimilarityEstimator):
                 "diagonal, as an RDM is, but RSA reads it as responses "
                 f"({n_rows} stimuli x {n_columns} channels) and compares X's RDM with the RDM "
                 f"of its rows. {_HOW_TO_PASS_AN_RDM}",
-                UserWarning,
+                RDMTargetWarning,
                 stacklevel=_caller_stacklevel(),
             )
         elif kind == "rows":
@@ -250,7 +251,7 @@ class RSA(SimilarityEstimator):
                 "at its own column, and those columns form a symmetric matrix), as when "
                 "cross-validation splits only the rows of an RDM array, but RSA reads it as "
                 f"responses ({n_rows} stimuli x {n_columns} channels). {_HOW_TO_PASS_AN_RDM}",
-                UserWarning,
+                RDMTargetWarning,
                 stacklevel=_caller_stacklevel(),
             )
         return Y_checked
