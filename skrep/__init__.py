@@ -43,6 +43,7 @@ from .metrics import (
 )
 from .model_selection import benchmark_layers, best_layer_scores
 from .multiset import cross_distances, pairwise_distances
+from .multiset_means import euclidean_tangent_space, frechet_mean
 from .preprocessing import RelativeRepresentation
 
 __all__ = [
@@ -70,6 +71,8 @@ __all__ = [
     "RelativeRepresentation",
     "pairwise_distances",
     "cross_distances",
+    "frechet_mean",
+    "euclidean_tangent_space",
     "participation_ratio",
     "effective_dimensionality",
     "effective_rank",

@@ -294,6 +294,24 @@ LAYERS = {("Xs", 0): "data", ("Xs", 1): "data", ("Xs", 2): "data"}
 LAYER_NAMES = {("Xs", i): ("layers_a", "layers", f"network {i}", f"Xs[{i}]") for i in range(3)}
 
 
+def _barycenter_spread(mean: Any, aligned: Any) -> np.ndarray:
+    """The mean squared distance of the aligned networks to the mean: invariant to rotations."""
+    residual = _host(aligned) - _host(mean)
+    return np.array([_norm(residual) / np.sqrt(residual.shape[0])])
+
+
+def _tangent_norms(tangent: Any) -> np.ndarray:
+    return np.array([_norm(residual) for residual in _host(tangent)])
+
+
+def _mean(Xs: list[Any]) -> Any:
+    return skrep.frechet_mean(Xs)
+
+
+def _host(A: Any) -> np.ndarray:
+    return np.asarray(A.detach().cpu() if hasattr(A, "detach") else A, dtype=np.float64)
+
+
 def _listed(call: Callable[[list[Any]], Any]) -> Callable[..., Any]:
     """Call ``call`` on the list of the ``("Xs", i)`` arguments (given as one dict)."""
 
@@ -416,6 +434,22 @@ ENTRIES: list[Entry] = [
         lambda d: {"X": d.X, "Y": d.Y, "Z": d.Z},
         {"X": "data", "Y": "data", "Z": "data"},
         aliases={"X": ("Xs", "Xs[0]"), "Y": ("Ys", "Ys[0]"), "Z": ("Ys", "Ys[1]")},
+    ),
+    Entry(
+        "frechet_mean",
+        _listed(lambda Xs: _barycenter_spread(*skrep.frechet_mean(Xs, return_aligned=True))),
+        _layers,
+        LAYERS,
+        aliases=LAYER_NAMES,
+    ),
+    Entry(
+        "euclidean_tangent_space",
+        _listed(
+            lambda Xs: _tangent_norms(skrep.euclidean_tangent_space(Xs, skrep.frechet_mean(Xs)))
+        ),
+        _layers,
+        LAYERS,
+        aliases=LAYER_NAMES,
     ),
     Entry(
         "layer_similarity",
