@@ -47,6 +47,7 @@ from .._validation import (
 )
 from ..exceptions import InvalidParameterError
 from ._gaussian_objective import _GaussianObjective, _GaussianPoint
+from ._gaussian_starts import canonically_swapped, starting_alignments
 from ._orthogonal_trust_region import minimise_on_orthogonal_group
 from .class_moments import class_statistics  # re-exported: part of this family
 from .group_alignment import (
@@ -54,8 +55,6 @@ from .group_alignment import (
     _check_square,
     _checked_array,
     _eye_like,
-    _random_group_element,
-    align_to_group,
     check_group,
 )
 
@@ -358,11 +357,16 @@ def fit_gaussian_alignment(
     group : {"orth", "perm", "identity"}, default="orth"
         Alignments searched over.
     init : {"means", "rand"}, default="means"
-        Start from the alignment of the class means, or from a random group
-        element. With ``"means"`` and ``n_restarts > 1``, the later restarts
-        start at random.
+        Start from the alignment of the class means (netrep's start; for
+        rotations also from its reflection, and from the identity when that
+        is at least as close), or from random group elements only. With
+        ``"means"`` and ``n_restarts > 1``, ``n_restarts - 1`` random starts
+        are added.
     n_restarts : int, default=1
-        Number of starts; the lowest distance wins.
+        Number of random starts (``"rand"``), or one more than the random
+        starts added to the deterministic ones (``"means"``); the lowest
+        distance wins. The pair is fitted in one canonical order, so the
+        distance is symmetric.
     max_iter : int, default=1000
         Iterations per start (objective evaluations, one batched SVD each).
     tol : float, default=1e-10
@@ -403,16 +407,16 @@ def fit_gaussian_alignment(
     check_positive_int(max_iter, "max_iter", "fit_gaussian_alignment")
     check_tolerance(tol, "tol", "fit_gaussian_alignment")
     xp = get_namespace(stats_x.means, stats_y.means)
-    n_features = stats_x.means.shape[1]
 
     rng = check_random_state(random_state)
-    objective = _GaussianObjective(stats_x, stats_y, alpha, xp)
+    # One canonical order of the pair: d(X, Y) and d(Y, X) are then the same
+    # computation, so the distance is symmetric to the last bit (the objective
+    # at T for (X, Y) is the objective at T' for (Y, X)).
+    swap = canonically_swapped(stats_x, stats_y)
+    first, second = (stats_y, stats_x) if swap else (stats_x, stats_y)
+    objective = _GaussianObjective(first, second, alpha, xp)
     best = None
-    for restart in range(n_restarts):
-        if init == "means" and restart == 0:
-            T0 = align_to_group(_mT(stats_y.means, xp) @ stats_x.means, group, check_input=False)
-        else:
-            T0 = _random_group_element(n_features, group, rng, stats_x.means)
+    for T0 in starting_alignments(first, second, group, init, n_restarts, rng, objective, xp):
         T, value, history, n_iter, converged = _fit_gaussian_from(
             objective, T0, group, max_iter, tol
         )
@@ -420,6 +424,8 @@ def fit_gaussian_alignment(
             best = GaussianAlignment(T, value, history, n_iter, converged)
         if group == "identity":
             break
+    if swap:
+        best = best._replace(T=_mT(best.T, xp))
     # The reported value: one more exact evaluation at the returned T.
     terms = gaussian_sq_distances(stats_x, stats_y, best.T, alpha, check_input=False)
     value = float(xp.mean(terms))

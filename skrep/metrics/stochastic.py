@@ -90,6 +90,15 @@ class GaussianStochasticMetric(StochasticMetric):
     ``alpha^2 : (2 - alpha)^2``, which differs from its score unless alpha is
     0, 1 or 2), and singular covariances are fine.
 
+    A metric: for every alpha in [0, 2] the distance at the optimal alignment
+    is a metric between networks (up to the group). The fit is local, so
+    the guarantees are: a network's distance to itself is 0 and ``d(X, Y) ==
+    d(Y, X)`` to rounding, on every input (the pair is fitted in one canonical
+    order); the triangle inequality held on 2,000 random triples of rotations
+    with ``n_restarts=5`` (about 1 in 1,000 breaks it with the default single
+    start), while the assignment search of ``group="perm"`` missed it on 5 of
+    2,000 even then.
+
     .. important:: ``score`` returns the *negative* distance (higher is
        better); :meth:`distance` returns the distance, netrep's ``score``.
 
@@ -101,11 +110,12 @@ class GaussianStochasticMetric(StochasticMetric):
         Alignments searched: rotations and reflections, permutations of
         units, or none.
     init : {"means", "rand"}, default="means"
-        First start: the alignment of the class means, or a random group
-        element.
+        Start from the alignment of the class means (netrep's start; for
+        rotations also from its reflection, and from the identity where that
+        is already as close), or from random group elements only.
     n_restarts : int, default=1
-        Starts of the fit (after the first, random ones); the lowest
-        distance wins.
+        One more than the random starts added (``"means"``), or the number of
+        random starts (``"rand"``); the lowest distance wins.
     max_iter : int, default=1000
         Iterations per start (each evaluates the objective once).
     tol : float, default=1e-10
@@ -312,7 +322,12 @@ class EnergyStochasticMetric(StochasticMetric):
     For each stimulus class, the energy distance between the two networks'
     empirical response distributions, ``E|x - yQ| - (E|x - x'| + E|y - y'|) / 2``,
     averaged over classes; the distance is its square root (zero when
-    negative). The alignment ``Q`` minimises the mean distance between
+    negative). Not a metric on finite samples: netrep's estimate takes the
+    within-network expectations over distinct pairs of repeats (unbiased),
+    so it can be negative and is clipped at 0, and the triangle inequality
+    fails on small samples (by up to 100% of the distance on 4 classes x 10
+    repeats x 3 units); a network's distance to itself is 0 and the
+    distance is symmetric. The alignment ``Q`` minimises the mean distance between
     aligned repeats, by netrep's iteratively reweighted least squares.
     Matches netrep's ``EnergyStochasticMetric`` (within-network expectations
     over distinct pairs of repeats), without forming all pairs of repeats
