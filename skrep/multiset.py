@@ -358,12 +358,15 @@ def embed_distances(
 def _at_unit_scale(D: np.ndarray) -> tuple[np.ndarray, float]:
     """``(D / s, s)`` for the power of two ``s`` with ``max|D| / s`` in ``[0.5, 1)``.
 
-    Dividing by a power of two is exact: only the exponents change.
+    Dividing by a power of two is exact: only the exponents change. Beyond
+    2**1023, ``s`` is 2**1023 (2**1024 is not a float) and ``max|D| / s`` in
+    ``[1, 2)``.
     """
     largest = float(np.max(np.abs(D), initial=0.0))
     if not (largest > 0.0 and np.isfinite(largest)):
         return D, 1.0
-    scale = math.ldexp(1.0, math.frexp(largest)[1])
+    # skrep.functional._extreme_scales.power_of_two_above, which this layer cannot import
+    scale = math.ldexp(1.0, min(math.frexp(largest)[1], 1023))
     return D / scale, scale
 
 

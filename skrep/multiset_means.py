@@ -14,10 +14,8 @@ import numbers
 
 from sklearn.utils import check_random_state
 
-from ._array import get_namespace, zero_pad_columns
 from ._typing import Array, ArrayLike, Device, RandomState
-from ._validation import check_representation
-from .engine.networks import network_list, validate_networks
+from .engine.networks import network_like, stacked_networks
 from .exceptions import InvalidParameterError
 from .functional.barycenter import (
     BARYCENTER_GROUPS,
@@ -40,27 +38,6 @@ def _check_choice(value: object, name: str, choices: tuple[str, ...]) -> str:
             f"The {name!r} parameter must be one of {list(choices)}; got {value!r}."
         )
     return value
-
-
-def _stack(Xs: Networks, device: Device) -> Array:
-    """The networks as one validated (n_networks, n_samples, n_features) array, zero-padded."""
-    items, names, _ = network_list(Xs, "Xs")
-    networks, _ = validate_networks(items, None, names, names, device=device, min_samples=1)
-    width = max(X.shape[1] for X in networks)
-    xp = get_namespace(networks[0])
-    return xp.stack([zero_pad_columns(X, width) for X in networks])
-
-
-def _like_a_network(A: ArrayLike, name: str, stack: Array) -> Array:
-    """``A`` validated, of the networks' (padded) shape, in their namespace, device and dtype."""
-    A = check_representation(A, name, min_samples=1)
-    if tuple(A.shape) != tuple(stack.shape[1:]):
-        raise ValueError(
-            f"{name} has shape {tuple(A.shape)}; expected {tuple(stack.shape[1:])}, the shape "
-            "of the (zero-padded) networks."
-        )
-    xp = get_namespace(stack)
-    return xp.asarray(A, dtype=stack.dtype, device=getattr(stack, "device", None))
 
 
 def frechet_mean(
@@ -147,8 +124,8 @@ def frechet_mean(
         raise InvalidParameterError(
             f"The 'max_iter' parameter must be an int >= 1; got {max_iter!r}."
         )
-    stack = _stack(Xs, device)
-    start = None if warmstart is None else _like_a_network(warmstart, "warmstart", stack)
+    stack = stacked_networks(Xs, device=device)
+    start = None if warmstart is None else network_like(warmstart, "warmstart", stack)
     rms = root_mean_square(stack)
     result = procrustes_barycenter(
         stack,
@@ -200,5 +177,5 @@ def euclidean_tangent_space(Xs: Networks, mean: ArrayLike, group: str = "orth") 
     (6, 2)
     """
     group = _check_choice(group, "group", BARYCENTER_GROUPS)
-    stack = _stack(Xs, None)
-    return tangent_vectors(stack, _like_a_network(mean, "mean", stack), group)
+    stack = stacked_networks(Xs)
+    return tangent_vectors(stack, network_like(mean, "mean", stack), group)

@@ -292,12 +292,19 @@ def _layers(d: Data) -> dict[Any, Any]:
 
 LAYERS = {("Xs", 0): "data", ("Xs", 1): "data", ("Xs", 2): "data"}
 LAYER_NAMES = {("Xs", i): ("layers_a", "layers", f"network {i}", f"Xs[{i}]") for i in range(3)}
+NETREP_LAYER_NAMES = {
+    ("Xs", i): ("traindata", "Xs", f"traindata[{i}]", f"Xs[{i}]", f"network {i}") for i in range(3)
+}
 
 
 def _barycenter_spread(mean: Any, aligned: Any) -> np.ndarray:
     """The mean squared distance of the aligned networks to the mean: invariant to rotations."""
     residual = _host(aligned) - _host(mean)
     return np.array([_norm(residual) / np.sqrt(residual.shape[0])])
+
+
+def _netrep_spread(mean: Any, aligned: list[Any]) -> np.ndarray:
+    return _barycenter_spread(mean, np.stack([_host(A) for A in aligned]))
 
 
 def _tangent_norms(tangent: Any) -> np.ndarray:
@@ -420,6 +427,44 @@ ENTRIES: list[Entry] = [
     ),
     _one_entry("netrep.whiten", lambda X: netrep.whiten(X, 0.5)),
     Entry("netrep.angular_distance", netrep.angular_distance, _ab, AB),
+    _pair_entry("netrep.LinearCKA", _score(netrep.LinearCKA)),
+    Entry(
+        "netrep.align",
+        lambda X, Y: np.asarray([_norm(_dense(X) @ _dense(netrep.align(X, Y)) - _dense(Y))]),
+        _xx,
+        PAIR,
+    ),
+    Entry(
+        "netrep.pairwise_distances",
+        _listed(lambda Xs: netrep.pairwise_distances(netrep.LinearMetric(), Xs, verbose=False)),
+        _layers,
+        LAYERS,
+        aliases=NETREP_LAYER_NAMES,
+    ),
+    Entry(
+        "netrep.cross_distances",
+        lambda X, Y, Z: netrep.cross_distances(netrep.LinearMetric(), [X], [Y, Z], verbose=False),
+        lambda d: {"X": d.X, "Y": d.Y, "Z": d.Z},
+        {"X": "data", "Y": "data", "Z": "data"},
+        aliases={"X": ("Xs", "Xs[0]"), "Y": ("Ys", "Ys[0]"), "Z": ("Ys", "Ys[1]")},
+    ),
+    Entry(
+        "netrep.frechet_mean",
+        # tol=0: netrep's absolute tolerance is not scale-equivariant.
+        _listed(
+            lambda Xs: _netrep_spread(*netrep.frechet_mean(Xs, tol=0.0, return_aligned_Xs=True))
+        ),
+        _layers,
+        LAYERS,
+        aliases=NETREP_LAYER_NAMES,
+    ),
+    Entry(
+        "netrep.euclidean_tangent_space",
+        _listed(lambda Xs: _tangent_norms(netrep.euclidean_tangent_space(Xs, _mean(Xs)))),
+        _layers,
+        LAYERS,
+        aliases=NETREP_LAYER_NAMES,
+    ),
     # -- many networks
     Entry(
         "pairwise_distances",

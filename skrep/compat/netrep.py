@@ -1,8 +1,10 @@
 """netrep drop-in: netrep's class signatures and its sign convention.
 
-A script written for netrep runs unchanged after replacing
-``from netrep.metrics import LinearMetric`` with
-``from skrep.compat.netrep import LinearMetric``. Here, as in netrep,
+A script written for netrep runs unchanged after pointing its imports here:
+``from netrep.metrics import LinearMetric, LinearCKA``,
+``from netrep.multiset import pairwise_distances, cross_distances, frechet_mean,
+euclidean_tangent_space`` and ``from netrep.utils import align, whiten`` all
+become ``from skrep.compat.netrep import ...``. Here, as in netrep,
 ``score(X, Y)`` returns the **distance** (lower is more similar).
 
 The main API (:mod:`skrep.metrics`) differs in two ways: ``score`` returns the
@@ -21,21 +23,46 @@ the *largest* distance, exactly as it would with netrep.
 from __future__ import annotations
 
 from ..functional.ground_metrics import angular_distance
+from ._netrep_cka import LinearCKA
 from ._netrep_linear import LinearMetric, PermutationMetric
+from ._netrep_multiset import (
+    cross_distances,
+    euclidean_tangent_space,
+    frechet_mean,
+    pairwise_distances,
+)
 from ._netrep_stochastic import EnergyStochasticMetric, GaussianStochasticMetric
-from ._netrep_utils import whiten
+from ._netrep_utils import align, whiten
 
 __all__ = [
     "LinearMetric",
     "PermutationMetric",
     "GaussianStochasticMetric",
     "EnergyStochasticMetric",
+    "LinearCKA",
+    "pairwise_distances",
+    "cross_distances",
+    "frechet_mean",
+    "euclidean_tangent_space",
+    "align",
     "whiten",
     "angular_distance",
 ]
 
 # The classes are defined in private modules; they belong to this public one (their
 # repr, pickles and documentation name skrep.compat.netrep, as before the split).
-for _public in (LinearMetric, PermutationMetric, GaussianStochasticMetric, EnergyStochasticMetric):
+for _public in (
+    LinearMetric,
+    PermutationMetric,
+    GaussianStochasticMetric,
+    EnergyStochasticMetric,
+    LinearCKA,
+    pairwise_distances,
+    cross_distances,
+    frechet_mean,
+    euclidean_tangent_space,
+    align,
+    whiten,
+):
     _public.__module__ = __name__
 del _public

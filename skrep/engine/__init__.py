@@ -18,7 +18,13 @@ protocol: prepare one network, compute one block of pairs.
 """
 
 from .cache import BlockStore, BlockTask
-from .networks import check_same_samples, network_list, validate_networks
+from .networks import (
+    check_same_samples,
+    network_like,
+    network_list,
+    stacked_networks,
+    validate_networks,
+)
 from .parallelism import JobsPlan, parallel_pays, plan_n_jobs
 from .protocol import (
     DEFAULT_BLOCK_SIZE,
@@ -48,6 +54,8 @@ __all__ = [
     "network_list",
     "validate_networks",
     "check_same_samples",
+    "stacked_networks",
+    "network_like",
     "plan_n_jobs",
     "parallel_pays",
     "JobsPlan",

@@ -15,10 +15,24 @@ from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 
-from .._array import convert_like, floating_dtype, get_namespace, is_foreign_array, move_to_device
+from .._array import (
+    convert_like,
+    floating_dtype,
+    get_namespace,
+    is_foreign_array,
+    move_to_device,
+    zero_pad_columns,
+)
+from .._typing import Array
 from .._validation import check_paired_samples, check_representation
 
-__all__ = ["network_list", "validate_networks", "check_same_samples"]
+__all__ = [
+    "network_list",
+    "validate_networks",
+    "check_same_samples",
+    "stacked_networks",
+    "network_like",
+]
 
 
 def network_list(networks: object, arg_name: str) -> tuple[list, list[str], list[Hashable] | None]:
@@ -186,3 +200,59 @@ def validate_networks(
     trains = [xp.astype(X, dtype, copy=False) for X in trains]
     tests = [None if X is None else xp.astype(X, dtype, copy=False) for X in tests]
     return trains, tests
+
+
+def stacked_networks(Xs: object, arg_name: str = "Xs", *, device: object = None) -> Array:
+    """A collection of networks as one validated array, narrower ones zero-padded.
+
+    Parameters
+    ----------
+    Xs : sequence of arrays of shape (n_samples, n_features_k), mapping, or 3-D array
+        The networks, rows paired across them.
+    arg_name : str, default="Xs"
+        The argument's name in messages.
+    device : None, str or torch.device, default=None
+        Where to compute: None where the first network is.
+
+    Returns
+    -------
+    array of shape (n_networks, n_samples, n_features)
+        ``n_features`` the widest network's width, in one floating dtype.
+    """
+    items, names, _ = network_list(Xs, arg_name)
+    networks, _ = validate_networks(items, None, names, names, device=device, min_samples=1)
+    width = max(X.shape[1] for X in networks)
+    xp = get_namespace(networks[0])
+    return xp.stack([zero_pad_columns(X, width) for X in networks])
+
+
+def network_like(A: object, name: str, stack: Array) -> Array:
+    """``A`` validated as one more network of ``stack``: its shape, namespace, device, dtype.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_samples, n_features)
+        E.g. a mean or a starting point.
+    name : str
+        Its argument's name in messages.
+    stack : array of shape (n_networks, n_samples, n_features)
+        From :func:`stacked_networks`.
+
+    Returns
+    -------
+    array of shape (n_samples, n_features)
+        ``A`` in the networks' namespace, on their device, in their dtype.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not finite and 2-D, or its shape is not that of the networks.
+    """
+    A = check_representation(A, name, min_samples=1)
+    if tuple(A.shape) != tuple(stack.shape[1:]):
+        raise ValueError(
+            f"{name} has shape {tuple(A.shape)}; expected {tuple(stack.shape[1:])}, the shape "
+            "of the (zero-padded) networks."
+        )
+    xp = get_namespace(stack)
+    return xp.asarray(A, dtype=stack.dtype, device=getattr(stack, "device", None))

@@ -13,6 +13,7 @@ from .._array import get_namespace
 from .._typing import Array, Namespace
 from .._validation import check_finite
 from ..exceptions import InvalidParameterError
+from ._extreme_scales import _HEADROOM_BITS, powers_of_two_above, within_band
 
 __all__ = ["SCORINGS", "check_scoring", "score_predictions"]
 
@@ -50,9 +51,10 @@ def _centered_columns(A: Array, xp: Namespace) -> tuple[Array, Array, Array | No
     finfo = xp.finfo(A.dtype)
     varies = (largest > 8.0 * float(finfo.eps) * xp.abs(mean)) & (largest > 0)
     scale = xp.where(varies, largest, xp.ones_like(largest))
-    # Sums of up to 2**64 squares of entries within 2**(+-e) stay finite and normal.
-    bound = 2.0 ** ((math.log2(float(finfo.max)) - 64) / 2)
-    in_range = float(xp.max(scale)) <= bound and float(xp.min(scale)) >= 1.0 / bound
+    # Sums of up to 2**64 squares of entries within 2**(+-band) stay finite and normal.
+    band = (math.log2(float(finfo.max)) - _HEADROOM_BITS) / 2
+    extremes = powers_of_two_above([float(xp.max(scale)), float(xp.min(scale))])
+    in_range = bool(within_band(extremes, band).all())
     return centered, varies[..., 0, :], None if in_range else scale
 
 

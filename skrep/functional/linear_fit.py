@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
+
 from .._array import get_namespace, matrix_transpose
 from .._typing import Array
 from .._validation import check_alpha, check_matching_pair
@@ -240,11 +242,19 @@ def _centered_products(X: Array, Y: Array) -> tuple[Array, ...]:
     """
     xp = get_namespace(X)
     mx, my = column_means(X, check_input=False), column_means(Y, check_input=False)
-    Xn, scale_x = normalize_scale(X - mx, in_place=True)
-    Yn, scale_y = normalize_scale(Y - my, in_place=True)
-    both = xp.concat([Xn, Yn], axis=1)
-    gram = matrix_transpose(both, xp) @ both
     p = X.shape[1]
+    if isinstance(X, np.ndarray) and isinstance(Y, np.ndarray):
+        # Centered straight into the two halves: one copy of the data, not two.
+        both = np.empty((X.shape[0], 2 * p), dtype=np.result_type(X, Y))
+        np.subtract(X, mx, out=both[:, :p])
+        np.subtract(Y, my, out=both[:, p:])
+        Xn, scale_x = normalize_scale(both[:, :p], in_place=True)
+        Yn, scale_y = normalize_scale(both[:, p:], in_place=True)
+    else:
+        Xn, scale_x = normalize_scale(X - mx, in_place=True)
+        Yn, scale_y = normalize_scale(Y - my, in_place=True)
+        both = xp.concat([Xn, Yn], axis=1)
+    gram = matrix_transpose(both, xp) @ both
     return mx, my, Xn, Yn, scale_x, scale_y, gram[:p, :p], gram[p:, p:], gram[:p, p:]
 
 

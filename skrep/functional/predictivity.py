@@ -21,12 +21,14 @@ from .._validation import (
     check_real_array,
     check_representation,
 )
+from ._extreme_scales import divide_by, power_of_two_above, powers_of_two_above
 
 __all__ = ["neuroid_correlations", "split_half_ceiling"]
 
 
 def _constant_columns(A: np.ndarray) -> np.ndarray:
     """Indices of the columns of ``A`` whose values are all equal (up to rounding)."""
+    A = _unit_columns(A)  # exact; the spread of data beyond 2**1023 would overflow
     spread = np.ptp(A, axis=0)
     scale = np.max(np.abs(A), axis=0)
     return np.flatnonzero(spread <= 8 * np.finfo(np.float64).eps * scale)
@@ -40,7 +42,7 @@ def _unit_columns(A: np.ndarray) -> np.ndarray:
     overflow) or 1e-300 (whose products underflow) are those of data at 1.
     """
     largest = np.max(np.abs(A), axis=0) if A.shape[0] else np.zeros(A.shape[1:])
-    return A / np.ldexp(1.0, np.frexp(largest)[1])
+    return A / powers_of_two_above(largest)
 
 
 def _column_correlations(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -194,7 +196,7 @@ def split_half_ceiling(
     A = _check_trials(trials)
     # Exact rescaling by a power of two (r is scale-invariant): half means of
     # data near the float64 limits neither overflow nor lose their digits.
-    A = A / np.ldexp(1.0, np.frexp(np.max(np.abs(A)))[1])
+    A = divide_by(A, power_of_two_above(A))
     rng = np.random.default_rng(random_state)
     half = A.shape[0] // 2
     total = np.zeros(A.shape[2])

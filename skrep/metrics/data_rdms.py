@@ -10,6 +10,7 @@ import numpy as np
 from .._array import to_numpy
 from .._typing import Array, ArrayLike
 from .._validation import check_real_array
+from ..functional._rdm_input import check_square_rdms
 from ..functional.rdm import square_to_condensed
 
 __all__ = ["DataRDMs"]
@@ -45,17 +46,8 @@ def _check_square_rdms(rdms: ArrayLike, name: str = "rdms") -> np.ndarray:
         raise ValueError(
             f"{name} has shape {array.shape}; expected at least one RDM of 3 or more stimuli."
         )
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} contains NaN or inf; expected finite dissimilarities.")
-    if not np.allclose(array, array.transpose(0, 2, 1)):
-        raise ValueError(
-            f"{name} (shape {array.shape}) is not symmetric; expected symmetric "
-            "dissimilarity matrices."
-        )
-    if np.abs(np.diagonal(array, axis1=1, axis2=2)).max() > 1e-12:
-        raise ValueError(
-            f"{name} (shape {array.shape}) has a nonzero diagonal; expected zeros on the diagonal."
-        )
+    # finite, symmetric and zero on the diagonal up to rounding, relative to each RDM's scale
+    check_square_rdms(array, name)
     return array
 
 

@@ -44,7 +44,9 @@ def _input_scale(X: np.ndarray, *, standardize: bool) -> float:
     largest = float(np.max(np.abs(X), initial=0.0))
     if not standardize or not (largest > 0.0 and np.isfinite(largest)):
         return 1.0
-    return float(np.ldexp(1.0, np.frexp(largest)[1]))
+    # skrep.functional._extreme_scales.power_of_two_above, which metrics cannot import;
+    # held at 2**1023 (2**1024 is not a float)
+    return float(np.ldexp(1.0, min(int(np.frexp(largest)[1]), 1023)))
 
 
 class LinearProbe(ClassifierMixin, BaseEstimator):
