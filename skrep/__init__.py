@@ -41,6 +41,7 @@ from .metrics import (
     SubspaceOverlap,
     SVCCAEstimator,
 )
+from .metrics.shifts import shift_distances
 from .model_selection import benchmark_layers, best_layer_scores
 from .multiset import cross_distances, pairwise_distances
 from .multiset_means import euclidean_tangent_space, frechet_mean
@@ -73,6 +74,7 @@ __all__ = [
     "cross_distances",
     "frechet_mean",
     "euclidean_tangent_space",
+    "shift_distances",
     "participation_ratio",
     "effective_dimensionality",
     "effective_rank",

@@ -76,6 +76,8 @@ NOT_ARRAY_ENTRIES = {
     "stimulus_splits": "takes a splitter and a number of stimuli",
     "from_rsatoolbox": "takes an rsatoolbox RDMs object",
     "padding_rescale": "takes scalars",
+    "shift_distances": "takes 4-D convolutional activations (tests/test_shift_distances.py)",
+    "convolve_metric": "takes 4-D convolutional activations (tests/test_shift_distances.py)",
     "BaseMetric": "abstract base class",
     "AlignmentMetric": "abstract base class",
     "PairedEstimator": "abstract base class",

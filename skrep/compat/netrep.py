@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from ..functional.ground_metrics import angular_distance
 from ._netrep_cka import LinearCKA
+from ._netrep_conv import convolve_metric
 from ._netrep_linear import LinearMetric, PermutationMetric
 from ._netrep_multiset import (
     cross_distances,
@@ -47,6 +48,7 @@ __all__ = [
     "align",
     "whiten",
     "angular_distance",
+    "convolve_metric",
 ]
 
 # The classes are defined in private modules; they belong to this public one (their

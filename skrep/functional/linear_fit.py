@@ -73,6 +73,10 @@ class LinearFit:
         Frobenius norms of ``Xw / scale_x`` and ``Yw / scale_y``.
     scale_x, scale_y : float
         Positive scales (powers of two) that keep ``cross`` finite.
+    nuclear_norm : float or None, default=None
+        The sum of the singular values of ``cross``, when the caller has it
+        (e.g. from one batched computation over many fits); None computes it
+        when needed.
     """
 
     def __init__(
@@ -86,12 +90,13 @@ class LinearFit:
         norm_y: float,
         scale_x: float,
         scale_y: float,
+        nuclear_norm: float | None = None,
     ):
         self.mx, self.my, self.cross = mx, my, cross
         self.basis_x, self.basis_y = basis_x, basis_y
         self.norm_x, self.norm_y, self.scale_x, self.scale_y = norm_x, norm_y, scale_x, scale_y
         self._alignment: LinearAlignment | None = None
-        self._nuclear_norm: float | None = None
+        self._nuclear_norm = nuclear_norm
 
     @classmethod
     def from_whitened(
