@@ -90,6 +90,8 @@ NOT_COMMANDS = {
     "SimilarityEstimator": "base class",
     "DataRDMs": "a target (RDMs of a region), not an estimator",
     "LinearProbe": "scores features against stimulus labels, not against another network",
+    "GPStochasticMetric": "its networks are (n_trials, n_times, n_units) processes; "
+    "K x K matrices of them come with the batched stochastic engine (issue 18, item 6)",
 }
 
 

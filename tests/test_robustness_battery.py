@@ -77,6 +77,8 @@ NOT_ARRAY_ENTRIES = {
     "from_rsatoolbox": "takes an rsatoolbox RDMs object",
     "padding_rescale": "takes scalars",
     "shift_distances": "takes 4-D convolutional activations (tests/test_shift_distances.py)",
+    "GPStochasticMetric": "takes (n_trials, n_times, n_units) processes or (means, covariance) "
+    "tuples (tests/test_gp_stochastic.py)",
     "convolve_metric": "takes 4-D convolutional activations (tests/test_shift_distances.py)",
     "BaseMetric": "abstract base class",
     "AlignmentMetric": "abstract base class",

@@ -25,6 +25,7 @@ from __future__ import annotations
 from ..functional.ground_metrics import angular_distance
 from ._netrep_cka import LinearCKA
 from ._netrep_conv import convolve_metric
+from ._netrep_gp import GPStochasticMetric
 from ._netrep_linear import LinearMetric, PermutationMetric
 from ._netrep_multiset import (
     cross_distances,
@@ -40,6 +41,7 @@ __all__ = [
     "PermutationMetric",
     "GaussianStochasticMetric",
     "EnergyStochasticMetric",
+    "GPStochasticMetric",
     "LinearCKA",
     "pairwise_distances",
     "cross_distances",
@@ -58,6 +60,7 @@ for _public in (
     PermutationMetric,
     GaussianStochasticMetric,
     EnergyStochasticMetric,
+    GPStochasticMetric,
     LinearCKA,
     pairwise_distances,
     cross_distances,

@@ -15,10 +15,17 @@ import numpy as np
 from .._array import matrix_transpose as _mT
 from .._array import to_numpy
 from .._typing import Array
+from .._validation import check_gaussian_alpha, check_positive_int, check_tolerance
+from ..exceptions import InvalidParameterError
 from ._gaussian_objective import _GaussianObjective
-from .group_alignment import _eye_like, _random_group_element, align_to_group
+from .group_alignment import _eye_like, _random_group_element, align_to_group, check_group
 
-__all__ = ["canonically_swapped", "starting_alignments"]
+__all__ = [
+    "canonically_swapped",
+    "starting_alignments",
+    "checked_fit_parameters",
+    "reflected_polar",
+]
 
 
 def canonically_swapped(stats_x: object, stats_y: object) -> bool:
@@ -32,7 +39,22 @@ def canonically_swapped(stats_x: object, stats_y: object) -> bool:
     return key(stats_x) > key(stats_y)
 
 
-def _reflected_polar(M: Array, xp: object) -> Array:
+def checked_fit_parameters(
+    alpha: object, group: object, init: object, n_restarts: object, max_iter: object,
+    tol: object, owner: str,
+) -> float:  # fmt: skip
+    """Check the parameters shared by the Gaussian and process fits; return alpha as a float."""
+    alpha = check_gaussian_alpha(alpha, "alpha")
+    check_group(group, owner)
+    if not isinstance(init, str) or init not in ("means", "rand"):
+        raise InvalidParameterError(f"init must be 'means' or 'rand'; got {init!r}.")
+    check_positive_int(n_restarts, "n_restarts", owner)
+    check_positive_int(max_iter, "max_iter", owner)
+    check_tolerance(tol, "tol", owner)
+    return alpha
+
+
+def reflected_polar(M: Array, xp: object) -> Array:
     """The orthogonal ``T`` nearest the polar factor of ``M`` with the opposite determinant."""
     U, _, Vt = xp.linalg.svd(M)
     flip = xp.ones(M.shape[-1], dtype=M.dtype, device=array_api_compat.device(M))
@@ -72,7 +94,7 @@ def starting_alignments(
             # The means' alignment in the other component of the orthogonal group:
             # the fit stays in the component it starts in (Newton's steps keep the
             # sign of the determinant), and the means often pick the wrong one.
-            starts.append(_reflected_polar(_mT(second.means, xp) @ first.means, xp))
+            starts.append(reflected_polar(_mT(second.means, xp) @ first.means, xp))
         if group != "identity":
             at_identity = objective.evaluate(identity)
             if at_identity.value <= objective.evaluate(means_start).value:

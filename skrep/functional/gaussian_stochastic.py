@@ -42,12 +42,9 @@ from .._typing import Array, RandomState
 from .._validation import (
     _shape_str,
     check_gaussian_alpha,
-    check_positive_int,
-    check_tolerance,
 )
-from ..exceptions import InvalidParameterError
 from ._gaussian_objective import _GaussianObjective, _GaussianPoint
-from ._gaussian_starts import canonically_swapped, starting_alignments
+from ._gaussian_starts import canonically_swapped, checked_fit_parameters, starting_alignments
 from ._orthogonal_trust_region import minimise_on_orthogonal_group
 from .class_moments import class_statistics  # re-exported: part of this family
 from .group_alignment import (
@@ -55,7 +52,6 @@ from .group_alignment import (
     _check_square,
     _checked_array,
     _eye_like,
-    check_group,
 )
 
 __all__ = [
@@ -399,13 +395,9 @@ def fit_gaussian_alignment(
     from sklearn.utils import check_random_state
 
     _check_statistics_pair(stats_x, stats_y)
-    alpha = check_gaussian_alpha(alpha, "alpha")
-    check_group(group, "fit_gaussian_alignment")
-    if not isinstance(init, str) or init not in ("means", "rand"):
-        raise InvalidParameterError(f"init must be 'means' or 'rand'; got {init!r}.")
-    check_positive_int(n_restarts, "n_restarts", "fit_gaussian_alignment")
-    check_positive_int(max_iter, "max_iter", "fit_gaussian_alignment")
-    check_tolerance(tol, "tol", "fit_gaussian_alignment")
+    alpha = checked_fit_parameters(
+        alpha, group, init, n_restarts, max_iter, tol, "fit_gaussian_alignment"
+    )
     xp = get_namespace(stats_x.means, stats_y.means)
 
     rng = check_random_state(random_state)

@@ -19,6 +19,7 @@ from .cca import CCAEstimator, PWCCAEstimator, SVCCAEstimator
 from .cka import CKAEstimator
 from .data_rdms import DataRDMs
 from .encoding import EncodingRegression, EncodingRSA
+from .gp_stochastic import GPStochasticMetric
 from .linear import LinearMetric
 from .neighbors import JaccardKNNEstimator, MutualKNNEstimator
 from .permutation import PermutationMetric
@@ -37,6 +38,7 @@ __all__ = [
     "PermutationMetric",
     "GaussianStochasticMetric",
     "EnergyStochasticMetric",
+    "GPStochasticMetric",
     "SubspaceOverlap",
     "PairedEstimator",
     "SimilarityEstimator",

@@ -1,0 +1,315 @@
+"""Stochastic-process shape metric: Gaussian processes over time, aligned (Duong et al., 2023).
+
+A network's responses over ``n_times`` time points of ``n_dims`` units form one
+Gaussian: a mean of length ``n_times * n_dims`` and a full covariance across
+time and units. One ``n_dims x n_dims`` alignment ``T`` acts on every time block
+(``T_full = I (x) T``), and the squared distance is netrep's
+``GPStochasticMetric`` score::
+
+    alpha * |mX - mY T|^2 + (2 - alpha) * Bures^2(SX, T_full' SY T_full)
+
+(the means as ``(n_times, n_dims)`` matrices). With ``Bures^2(A, B) = tr A + tr
+B - 2 |A^1/2 B^1/2|_*`` the fit maximises ``alpha tr(T' mY' mX) + (2 - alpha)
+|sX T_full' sY|_*``, a convex function of ``T``: linearising the nuclear norm
+at the current ``T`` (its polar factor ``Q``) leaves ``tr(T' G)`` with ``G``
+the sum of the diagonal blocks of ``sY Q' sX``, a Procrustes (or assignment)
+problem whose solution never increases the distance. netrep iterates the same
+step with the two terms weighted ``alpha^2 : (2 - alpha)^2`` (its scored
+objective only at alpha 0, 1, 2); :func:`fit_gp_alignment` first takes
+netrep's steps from netrep's start, then continues on the scored objective,
+so its distance is never above netrep's, and tries the identity and, for
+rotations, the reflected start too (as the Gaussian metric does).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .._array import get_namespace, to_numpy
+from .._array import matrix_transpose as _mT
+from .._typing import Array, RandomState
+from ._gaussian_starts import checked_fit_parameters, reflected_polar
+from .group_alignment import _random_group_element, align_to_group
+
+__all__ = ["GPStatistics", "gp_statistics", "gp_sq_distance", "GPAlignment", "fit_gp_alignment"]
+
+
+class GPStatistics(NamedTuple):
+    """A network's Gaussian process, prepared for alignment.
+
+    Parameters
+    ----------
+    means : array of shape (n_times, n_dims)
+        Mean response at each time point.
+    sqrt_covariance : array of shape (n_times * n_dims, n_times * n_dims)
+        Symmetric positive semi-definite square root of the covariance
+        (negative eigenvalues from rounding clipped to zero).
+    trace : float
+        Trace of the covariance.
+    """
+
+    means: object
+    sqrt_covariance: object
+    trace: float
+
+
+def gp_statistics(means: Array, covariance: Array, n_dims: int) -> GPStatistics:
+    """Means per time point, covariance square root and trace (one eigendecomposition).
+
+    Parameters
+    ----------
+    means : array of shape (n_times * n_dims,) or (n_times, n_dims)
+        Mean responses, time-major (time point 0's units first), finite.
+    covariance : array of shape (n_times * n_dims, n_times * n_dims)
+        Symmetric positive semi-definite covariance, in the same order.
+    n_dims : int
+        Units per time point.
+
+    Returns
+    -------
+    GPStatistics
+        The means as (n_times, n_dims), the covariance's square root and trace.
+    """
+    xp = get_namespace(means, covariance)
+    size = covariance.shape[-1]
+    if size % n_dims or means.size != size:
+        raise ValueError(
+            f"means has {means.size} entries and the covariance is {size} x {size}; "
+            f"expected both to hold n_times * n_dims entries with n_dims={n_dims}."
+        )
+    eigenvalues, vectors = xp.linalg.eigh((covariance + _mT(covariance, xp)) / 2)
+    largest = float(xp.max(xp.abs(eigenvalues)))
+    if float(xp.min(eigenvalues)) < -1e-8 * largest:
+        raise ValueError(
+            f"The covariance has a negative eigenvalue ({float(xp.min(eigenvalues)):.3g}, the "
+            f"largest is {largest:.3g}); expected a positive semi-definite covariance."
+        )
+    root = (vectors * xp.sqrt(xp.clip(eigenvalues, min=0.0))[None, :]) @ _mT(vectors, xp)
+    trace = float(xp.sum(xp.linalg.diagonal(covariance)))
+    return GPStatistics(xp.reshape(means, (size // n_dims, n_dims)), root, trace)
+
+
+def _block_diagonal_sum(A: Array, n_dims: int) -> Array:
+    """The sum of the ``n_dims x n_dims`` diagonal blocks of a square ``A``."""
+    xp = get_namespace(A)
+    n_times = A.shape[0] // n_dims
+    blocks = xp.reshape(A, (n_times, n_dims, n_times, n_dims))
+    return sum(blocks[t, :, t, :] for t in range(n_times))
+
+
+def _full(T: Array, n_times: int) -> Array:
+    """``I_{n_times} (x) T``: the alignment applied to every time block."""
+    xp = get_namespace(T)
+    eye = xp.eye(n_times, dtype=T.dtype, device=getattr(T, "device", None))
+    n = T.shape[0]
+    return xp.reshape(eye[:, None, :, None] * T[None, :, None, :], (n_times * n, n_times * n))
+
+
+class _Evaluation(NamedTuple):
+    value: float  # the squared distance
+    nuclear: float
+    polar: Array  # polar factor of sX T_full' sY
+
+
+def _evaluate(x: GPStatistics, y: GPStatistics, T: Array, alpha: float) -> _Evaluation:
+    xp = get_namespace(T)
+    n_times = x.means.shape[0]
+    cross = x.sqrt_covariance @ _mT(_full(T, n_times), xp) @ y.sqrt_covariance
+    U, s, Vt = xp.linalg.svd(cross)
+    nuclear = float(xp.sum(s))
+    residual = x.means - y.means @ T
+    value = alpha * float(xp.sum(residual * residual)) + (2 - alpha) * (
+        x.trace + y.trace - 2 * nuclear
+    )
+    return _Evaluation(max(value, 0.0), nuclear, U @ Vt)
+
+
+def gp_sq_distance(x: GPStatistics, y: GPStatistics, T: Array, alpha: float) -> float:
+    """The squared stochastic-process distance at the alignment ``T`` (never negative).
+
+    Parameters
+    ----------
+    x, y : GPStatistics
+        From :func:`gp_statistics`, same shapes.
+    T : array of shape (n_dims, n_dims)
+        Alignment applied to every time block of Y.
+    alpha : float in [0, 2]
+        Weight of the means (``2 - alpha`` for the covariances).
+
+    Returns
+    -------
+    float
+        ``alpha |mX - mY T|^2 + (2 - alpha) Bures^2(SX, T_full' SY T_full)``, at least 0.
+    """
+    return _evaluate(x, y, T, alpha).value
+
+
+class GPAlignment(NamedTuple):
+    """Result of :func:`fit_gp_alignment`.
+
+    Parameters
+    ----------
+    T : array of shape (n_dims, n_dims)
+        The best alignment found.
+    sq_distance : float
+        The squared distance at ``T``.
+    loss_history : list of float
+        Squared distance after each step of the winning start.
+    n_iter : int
+        Steps of the winning start.
+    """
+
+    T: object
+    sq_distance: float
+    loss_history: list
+    n_iter: int
+
+
+def _netrep_steps(x: GPStatistics, y: GPStatistics, T: Array, alpha: float, group: str,
+                  max_iter: int) -> Array:  # fmt: skip
+    """Netrep's iteration (weights alpha^2 : (2 - alpha)^2), with its stopping rule."""
+    xp = get_namespace(T)
+    weights = (alpha * alpha, (2 - alpha) ** 2)
+    size_x = weights[0] * float(xp.sum(x.means**2)) + weights[1] * float(
+        xp.sum(x.sqrt_covariance**2)
+    )
+    size_y = weights[0] * float(xp.sum(y.means**2)) + weights[1] * float(
+        xp.sum(y.sqrt_covariance**2)
+    )
+    losses = []
+    for i in range(max_iter):
+        polar = _evaluate(x, y, T, alpha).polar
+        linear_target = _step_target(x, y, polar, weights)
+        T = align_to_group(linear_target, group, check_input=False)
+        # |A - B T|^2 of netrep's stacked blocks, from the same products.
+        loss = max(size_x + size_y - 2 * float(xp.sum(T * linear_target)), 0.0) ** 0.5
+        losses.append(loss)
+        if i >= 2 and losses[-2] - losses[-1] < 1e-8:
+            break
+    return T
+
+
+def _step_target(x: GPStatistics, y: GPStatistics, polar: Array, weights: tuple) -> Array:
+    xp = get_namespace(polar)
+    n_dims = x.means.shape[1]
+    linear = _block_diagonal_sum(y.sqrt_covariance @ _mT(polar, xp) @ x.sqrt_covariance, n_dims)
+    return weights[0] * (_mT(y.means, xp) @ x.means) + weights[1] * linear
+
+
+def _descend(x: GPStatistics, y: GPStatistics, T: Array, alpha: float, group: str,
+             max_iter: int, tol: float) -> tuple[Array, float, list, int]:  # fmt: skip
+    """Minorise-maximise steps on the scored objective until one gains less than ``tol``."""
+    point = _evaluate(x, y, T, alpha)
+    history, weights = [point.value], (alpha, 2 - alpha)
+    scale = alpha * float(get_namespace(T).sum(x.means**2)) + (2 - alpha) * (x.trace + y.trace)
+    for n_iter in range(1, max_iter + 1):
+        candidate = align_to_group(
+            _step_target(x, y, point.polar, weights), group, check_input=False
+        )
+        trial = _evaluate(x, y, candidate, alpha)
+        gain = point.value - trial.value
+        if gain >= 0:
+            T, point = candidate, trial
+            history.append(point.value)
+        if gain <= tol * max(point.value, 1e-14 * scale):
+            return T, point.value, history, n_iter
+    return T, point.value, history, max_iter
+
+
+def fit_gp_alignment(
+    x: GPStatistics,
+    y: GPStatistics,
+    *,
+    alpha: float = 1.0,
+    group: str = "orth",
+    init: str = "means",
+    n_restarts: int = 1,
+    max_iter: int = 1000,
+    tol: float = 1e-10,
+    random_state: RandomState = None,
+) -> GPAlignment:
+    """Fit the alignment ``T`` minimising the squared stochastic-process distance.
+
+    Parameters
+    ----------
+    x, y : GPStatistics
+        From :func:`gp_statistics`, same shapes.
+    alpha : float in [0, 2], default=1.0
+        Weight of the means; ``2 - alpha`` weighs the covariances.
+    group : {"orth", "perm", "identity"}, default="orth"
+        Alignments searched over.
+    init : {"means", "rand"}, default="means"
+        netrep's start (the alignment of the means, followed by netrep's own
+        steps, then steps on the scored objective; for rotations also its
+        reflection, and the identity where it is as close), or random starts.
+    n_restarts : int, default=1
+        One more than the random starts added (``"means"``), or the number of
+        random starts (``"rand"``).
+    max_iter : int, default=1000
+        Steps per start (each one SVD of the full covariance product).
+    tol : float, default=1e-10
+        Stop when a step lowers the squared distance by less than this
+        fraction of it.
+    random_state : int, RandomState or None, default=None
+        Seed of the random starts.
+
+    Returns
+    -------
+    GPAlignment
+        The best alignment (for Y), its squared distance and the loss history.
+    """
+    from sklearn.utils import check_random_state
+
+    alpha = checked_fit_parameters(
+        alpha, group, init, n_restarts, max_iter, tol, "fit_gp_alignment"
+    )
+    if tuple(x.means.shape) != tuple(y.means.shape):
+        raise ValueError(
+            f"The two processes have means of shape {tuple(x.means.shape)} and "
+            f"{tuple(y.means.shape)}; expected the same time points and units."
+        )
+    xp = get_namespace(x.means, y.means)
+    rng = check_random_state(random_state)
+    n_dims = x.means.shape[1]
+    # One canonical order of the pair, so that d(X, Y) == d(Y, X) (see the Gaussian metric).
+    swap = _key(x) > _key(y)
+    first, second = (y, x) if swap else (x, y)
+    starts = []
+    if init == "means":
+        means_start = align_to_group(_mT(second.means, xp) @ first.means, group, check_input=False)
+        if group != "identity":
+            starts.append(_netrep_steps(first, second, means_start, alpha, group, max_iter))
+        starts.append(means_start)
+        identity = xp.eye(
+            n_dims, dtype=first.means.dtype, device=getattr(first.means, "device", None)
+        )
+        if group != "identity" and (
+            _evaluate(first, second, identity, alpha).value
+            <= _evaluate(first, second, means_start, alpha).value
+        ):
+            starts.append(identity)
+        if group == "orth" and n_dims > 1:
+            starts.append(reflected_polar(_mT(second.means, xp) @ first.means, xp))
+    random_starts = n_restarts - 1 if init == "means" else n_restarts
+    starts += [_random_group_element(n_dims, group, rng, first.means) for _ in range(random_starts)]
+    best = None
+    for start in starts:
+        if group == "identity":
+            value = _evaluate(first, second, start, alpha).value
+            result = GPAlignment(start, value, [value], 0)
+        else:
+            T, value, history, n_iter = _descend(first, second, start, alpha, group, max_iter, tol)
+            result = GPAlignment(T, value, history, n_iter)
+        if best is None or result.sq_distance < best.sq_distance:
+            best = result
+        if group == "identity":
+            break
+    T = _mT(best.T, xp) if swap else best.T
+    return best._replace(T=T, sq_distance=gp_sq_distance(x, y, T, alpha))
+
+
+def _key(stats: GPStatistics) -> tuple[float, float, bytes]:
+    means = to_numpy(stats.means)
+    return float(np.sum(means * means)), float(stats.trace), means.tobytes()

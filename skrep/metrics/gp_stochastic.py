@@ -1,0 +1,259 @@
+"""The stochastic-process shape metric as an estimator (netrep's ``GPStochasticMetric``)."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from .._typing import ArrayLike, RandomState
+from .._validation import check_finite, check_real_array
+from ..exceptions import InvalidParameterError
+from ..functional.class_moments import class_statistics
+from ..functional.gp_stochastic import (
+    GPStatistics,
+    fit_gp_alignment,
+    gp_sq_distance,
+    gp_statistics,
+)
+from ._keyword_y import KeywordYMixin
+
+__all__ = ["GPStochasticMetric"]
+
+_EXPECTED = (
+    "responses of shape (n_trials, n_times, n_units), or a (means, covariance) tuple with "
+    "means of shape (n_times * n_units,) or (n_times, n_units) and a square covariance"
+)
+
+
+class GPStochasticMetric(KeywordYMixin, BaseEstimator):
+    """Distance between networks whose responses over time are Gaussian processes.
+
+    A network's responses over ``n_times`` time points of ``n_units`` units
+    are one Gaussian: a mean of length ``n_times * n_units`` and a covariance
+    across time and units. One alignment ``T`` of the units is applied at every
+    time point, and the squared distance is::
+
+        alpha |mX - mY T|^2 + (2 - alpha) Bures^2(SX, T_full' SY T_full)
+
+    with ``T_full`` the alignment applied to every time block (netrep's
+    ``GPStochasticMetric``; ``alpha = 1`` is the 2-Wasserstein distance between
+    the processes, ``alpha = 2`` compares the mean trajectories only,
+    ``alpha = 0`` the covariances only). The fit takes netrep's steps from
+    netrep's start and then minimises the scored objective itself, so the
+    distance is never above netrep's; it is never negative, symmetric, and 0
+    for a network and itself, and rank-deficient covariances are fine.
+
+    .. important:: ``score`` returns the *negative* distance (higher is
+       better); :meth:`distance` returns the distance, netrep's ``score``.
+
+    Parameters
+    ----------
+    alpha : float in [0, 2], default=1.0
+        Weight of the means; ``2 - alpha`` weighs the covariances.
+    n_dims : int or None, default=None
+        Units per time point, needed only for a ``(means, covariance)`` tuple
+        with flat means (netrep's input); None reads it from the data.
+    group : {"orth", "perm", "identity"}, default="orth"
+        Alignments searched: rotations and reflections, permutations of
+        units, or none.
+    init : {"means", "rand"}, default="means"
+        Start from netrep's start (see
+        :func:`~skrep.functional.gp_stochastic.fit_gp_alignment`), or from random
+        group elements only.
+    n_restarts : int, default=1
+        One more than the random starts added (``"means"``), or the number of
+        random starts (``"rand"``).
+    max_iter : int, default=1000
+        Steps per start.
+    tol : float, default=1e-10
+        Relative gain per step below which a start stops.
+    random_state : int, RandomState or None, default=None
+        Seed of the random starts.
+
+    Attributes
+    ----------
+    T_ : ndarray of shape (n_units, n_units)
+        The alignment: Y's responses at each time point are aligned as ``y @ T_``.
+    n_dims_ : int
+        Units per time point.
+    loss_history_ : list of float
+        Squared distance after each step of the winning start.
+    n_iter_ : int
+        Steps of the winning start.
+
+    See Also
+    --------
+    GaussianStochasticMetric : Independent Gaussians per stimulus class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrep.metrics import GPStochasticMetric
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((40, 5, 3))  # 40 trials x 5 time points x 3 units
+    >>> rotation = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    >>> metric = GPStochasticMetric().fit(X, X @ rotation)
+    >>> round(metric.distance(X, X @ rotation), 8)
+    0.0
+    """
+
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        *,
+        n_dims: int | None = None,
+        group: str = "orth",
+        init: str = "means",
+        n_restarts: int = 1,
+        max_iter: int = 1000,
+        tol: float = 1e-10,
+        random_state: RandomState = None,
+    ):
+        self.alpha = alpha
+        self.n_dims = n_dims
+        self.group = group
+        self.init = init
+        self.n_restarts = n_restarts
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def _statistics(self, data: object, name: str) -> GPStatistics:
+        """The process of one input: raw responses or a (means, covariance) tuple."""
+        if isinstance(data, tuple):
+            if len(data) != 2:
+                raise ValueError(f"{name} is a tuple of {len(data)} arrays; expected {_EXPECTED}.")
+            means = check_real_array(data[0], f"{name}[0] (means)", _EXPECTED)
+            covariance = check_real_array(data[1], f"{name}[1] (covariance)", _EXPECTED)
+            check_finite(means, f"{name}[0] (means)")
+            check_finite(covariance, f"{name}[1] (covariance)")
+            n_dims = self.n_dims if means.ndim == 1 else means.shape[-1]
+            if means.ndim not in (1, 2) or n_dims is None:
+                raise ValueError(
+                    f"{name}[0] (means) has shape {means.shape}; expected (n_times, n_units), "
+                    "or flat means with n_dims given."
+                )
+            size = means.size
+            if covariance.shape != (size, size):
+                raise ValueError(
+                    f"{name}[1] (covariance) has shape {covariance.shape}; expected "
+                    f"({size}, {size}), one row per entry of the means."
+                )
+            scale = float(np.max(np.abs(covariance), initial=0.0))
+            if np.max(np.abs(covariance - covariance.T), initial=0.0) > 1e-8 * max(scale, 1e-300):
+                raise ValueError(f"{name}[1] (covariance) is not symmetric.")
+            return gp_statistics(means.reshape(-1), covariance, int(n_dims))
+        responses = check_real_array(data, name, _EXPECTED)
+        check_finite(responses, name)
+        if responses.ndim != 3 or responses.shape[0] < 2 or min(responses.shape) == 0:
+            raise ValueError(f"{name} has shape {responses.shape}; expected {_EXPECTED}.")
+        n_trials, n_times, n_units = responses.shape
+        means, covariances = class_statistics(responses.reshape(1, n_trials, n_times * n_units))
+        return gp_statistics(means[0], covariances[0], n_units)
+
+    def _check_params(self) -> None:
+        n_dims = self.n_dims
+        if n_dims is not None and (
+            isinstance(n_dims, bool) or not isinstance(n_dims, numbers.Integral) or n_dims < 1
+        ):
+            raise InvalidParameterError(
+                f"The 'n_dims' parameter of GPStochasticMetric must be None or an int >= 1; "
+                f"got {n_dims!r}."
+            )
+
+    def fit(self, X: object, Y: object) -> GPStochasticMetric:
+        """Fit the alignment of Y's process to X's.
+
+        Parameters
+        ----------
+        X, Y : array-like of shape (n_trials, n_times, n_units), or tuple
+            Responses (trials need not be paired across X and Y), or netrep's
+            ``(means, covariance)`` tuples.
+
+        Returns
+        -------
+        self : GPStochasticMetric
+            The fitted metric.
+        """
+        self._check_params()
+        x, y = self._statistics(X, "X"), self._statistics(Y, "Y")
+        self._check_same_shape(x, y)
+        result = fit_gp_alignment(
+            x,
+            y,
+            alpha=self.alpha,
+            group=self.group,
+            init=self.init,
+            n_restarts=self.n_restarts,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            random_state=self.random_state,
+        )
+        self.T_, self.n_dims_ = np.asarray(result.T), x.means.shape[1]
+        self.loss_history_, self.n_iter_ = result.loss_history, result.n_iter
+        return self
+
+    @staticmethod
+    def _check_same_shape(x: GPStatistics, y: GPStatistics) -> None:
+        if x.means.shape != y.means.shape:
+            raise ValueError(
+                f"X has {x.means.shape[0]} time points of {x.means.shape[1]} units and Y "
+                f"{y.means.shape[0]} of {y.means.shape[1]}; expected the same in both."
+            )
+
+    def distance(self, X: object, Y: object) -> float:
+        """Distance between X's and Y's processes after the fitted alignment.
+
+        Parameters
+        ----------
+        X, Y : array-like of shape (n_trials, n_times, n_units), or tuple
+            As in :meth:`fit` (e.g. held-out trials).
+
+        Returns
+        -------
+        float
+            The distance (netrep's ``score``), never negative.
+        """
+        check_is_fitted(self, "T_")
+        x, y = self._statistics(X, "X"), self._statistics(Y, "Y")
+        self._check_same_shape(x, y)
+        if x.means.shape[1] != self.n_dims_:
+            raise ValueError(
+                f"X has {x.means.shape[1]} units per time point; the metric was fitted on "
+                f"{self.n_dims_}."
+            )
+        return math.sqrt(gp_sq_distance(x, y, self.T_, float(self.alpha)))
+
+    def score(self, X: object, Y: object) -> float:
+        """Negative distance (higher is better, scikit-learn's convention).
+
+        Parameters
+        ----------
+        X, Y : array-like of shape (n_trials, n_times, n_units), or tuple
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        float
+            ``-distance(X, Y)``.
+        """
+        return -self.distance(X, Y)
+
+    def fit_score(self, X: ArrayLike, Y: ArrayLike) -> float:
+        """Fit, then return the negative training distance.
+
+        Parameters
+        ----------
+        X, Y : array-like of shape (n_trials, n_times, n_units), or tuple
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        float
+            ``-distance(X, Y)`` after fitting on them.
+        """
+        return self.fit(X, Y).score(X, Y)
