@@ -1,0 +1,115 @@
+"""K x K Gaussian stochastic distance matrices: skrep's drop-in against netrep, side by side.
+
+Run by hand: ``python benchmarks/bench_stochastic_pairwise.py --netrep-path SITE_PACKAGES``
+(see ``bench_linear.py`` for making a netrep virtual environment; netrep is
+never a dependency, its folder is appended to ``sys.path``).
+
+K networks given as netrep's ``(means, covariances)`` tuples (the issue's
+case: 6 networks of 12 classes x 10 neurons). Both libraries'
+``GaussianStochasticMetric(alpha=1).pairwise_distances`` run serially
+(``processes=1``) and with their defaults (``processes=None``); the table gives
+the times (one run each: netrep's take seconds), the ratios netrep/skrep and
+the largest amount by which a skrep distance exceeds netrep's (negative: never
+above). Results are appended to ``benchmarks/results/bench_stochastic_pairwise.txt``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import io
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from skrep.compat import netrep as compat
+
+RESULTS = Path(__file__).parent / "results" / "bench_stochastic_pairwise.txt"
+
+
+def make_networks(n_networks, n_classes, n_neurons, seed=0):
+    """Related networks: one shared set of class means and covariances, rotated, plus noise."""
+    rng = np.random.default_rng(seed)
+    means = rng.standard_normal((n_classes, n_neurons))
+    factors = rng.standard_normal((n_classes, n_neurons, n_neurons)) / np.sqrt(n_neurons)
+    networks = []
+    for _ in range(n_networks):
+        Q = np.linalg.qr(rng.standard_normal((n_neurons, n_neurons)))[0]
+        noise = 0.3 * rng.standard_normal((n_classes, n_neurons, n_neurons)) / np.sqrt(n_neurons)
+        F = (factors + noise) @ Q
+        networks.append(
+            (means @ Q + 0.3 * rng.standard_normal(means.shape), F.transpose(0, 2, 1) @ F)
+        )
+    return networks
+
+
+def timed(call):
+    start = time.perf_counter()
+    result = call()
+    return time.perf_counter() - start, result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--netrep-path", type=Path, default=None)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    netrep_metric = None
+    if args.netrep_path is not None:
+        sys.path.append(str(args.netrep_path))
+        from netrep.metrics import GaussianStochasticMetric as netrep_metric
+    lines = [
+        f"# {datetime.datetime.now().isoformat(timespec='seconds')}  Gaussian stochastic K x K "
+        "(alpha=1), skrep.compat.netrep vs netrep (s, one run each); speedup = netrep / skrep",
+        f"# python {platform.python_version()}; numpy {np.__version__}",
+        "case              skrep_serial  skrep_default  netrep_serial  netrep_default  "
+        "speedup_serial  speedup_default  max(skrep - netrep)",
+    ]
+    for n_networks, n_classes, n_neurons in ((6, 12, 10), (10, 20, 20)):
+        networks = make_networks(n_networks, n_classes, n_neurons)
+        ours_serial, (D_ours, _) = timed(
+            lambda nets=networks: compat.GaussianStochasticMetric().pairwise_distances(
+                nets, processes=1, verbose=False
+            )
+        )
+        ours_default, _ = timed(
+            lambda nets=networks: compat.GaussianStochasticMetric().pairwise_distances(
+                nets, verbose=False
+            )
+        )
+        theirs_serial = theirs_default = excess = np.nan
+        if netrep_metric is not None:
+            with (
+                contextlib.redirect_stdout(io.StringIO()),
+                contextlib.redirect_stderr(io.StringIO()),
+            ):
+                theirs_serial, (D_theirs, _) = timed(
+                    lambda nets=networks: netrep_metric(alpha=1.0).pairwise_distances(
+                        nets, processes=1, verbose=False
+                    )
+                )
+                theirs_default, _ = timed(
+                    lambda nets=networks: netrep_metric(alpha=1.0).pairwise_distances(
+                        nets, verbose=False
+                    )
+                )
+            excess = float(np.max(D_ours - D_theirs))
+        label = f"{n_networks}x({n_classes}x{n_neurons})"
+        lines.append(
+            f"{label:<17} {ours_serial:12.2f} {ours_default:14.2f} {theirs_serial:14.2f} "
+            f"{theirs_default:15.2f} {theirs_serial / ours_serial:15.1f} "
+            f"{theirs_default / ours_default:16.1f}  {excess:19.1e}"
+        )
+        print(lines[-1], flush=True)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    with args.output.open("a") as handle:
+        handle.write("\n".join(lines) + "\n\n")
+    print(f"appended to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
