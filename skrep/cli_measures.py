@@ -24,6 +24,7 @@ from .metrics import (
     EncodingRSA,
     EnergyStochasticMetric,
     GaussianStochasticMetric,
+    GPStochasticMetric,
     JaccardKNNEstimator,
     LinearMetric,
     MutualKNNEstimator,
@@ -117,8 +118,8 @@ class Option:
 OPTIONS = {
     "alpha": Option(
         ("--alpha",),
-        "linear: 0 (CCA) .. 1 (Procrustes), default 1; gaussian-stochastic: weight of the "
-        "means in [0, 2] (2 - alpha weighs the covariances), default 1",
+        "linear: 0 (CCA) .. 1 (Procrustes), default 1; gaussian- and gp-stochastic: weight "
+        "of the means in [0, 2] (2 - alpha weighs the covariances), default 1",
         {"type": float},
     ),
     "score_method": Option(
@@ -264,6 +265,12 @@ DISTANCES = {
         EnergyStochasticMetric,
         _STOCHASTIC,
         "energy stochastic shape metric, on (n_classes, n_repeats, n_units) arrays",
+        ndim=3,
+    ),
+    "gp-stochastic": Measure(
+        GPStochasticMetric,
+        ("alpha", "init", "n_restarts", "random_state", "group", "max_iter", "tol"),
+        "stochastic-process shape metric, on (n_trials, n_times, n_units) arrays",
         ndim=3,
     ),
 }

@@ -21,6 +21,7 @@ from skrep import (
     EncodingRSA,
     EnergyStochasticMetric,
     GaussianStochasticMetric,
+    GPStochasticMetric,
     JaccardKNNEstimator,
     LinearMetric,
     MutualKNNEstimator,
@@ -54,6 +55,11 @@ PAIRWISE = [
         "energy-stochastic",
         ["--group", "perm", "--max-iter", "20"],
         EnergyStochasticMetric(group="perm", max_iter=20),
+    ),
+    (
+        "gp-stochastic",
+        ["--alpha", "0.5", "--group", "perm"],
+        GPStochasticMetric(0.5, group="perm"),
     ),
 ]
 SIMILARITY = [
@@ -90,8 +96,6 @@ NOT_COMMANDS = {
     "SimilarityEstimator": "base class",
     "DataRDMs": "a target (RDMs of a region), not an estimator",
     "LinearProbe": "scores features against stimulus labels, not against another network",
-    "GPStochasticMetric": "its networks are (n_trials, n_times, n_units) processes; "
-    "K x K matrices of them come with the batched stochastic engine (issue 18, item 6)",
 }
 
 

@@ -150,3 +150,21 @@ def test_bad_inputs_are_named(X, match):
     Y = (np.zeros(12), np.eye(12))
     with pytest.raises(ValueError, match=match):
         GPStochasticMetric(n_dims=3).fit(X, Y)
+
+
+def test_pairwise_distances_equal_one_fit_per_pair():
+    from skrep import pairwise_distances
+
+    rng = np.random.default_rng(6)
+    trains = [rng.standard_normal((25, 4, 3)) for _ in range(4)]
+    tests = [rng.standard_normal((15, 4, 3)) for _ in range(4)]
+    D_train, D_test = pairwise_distances(GPStochasticMetric(), trains, tests)
+    for i in range(4):
+        for j in range(4):
+            if i == j:
+                continue
+            fitted = GPStochasticMetric().fit(trains[i], trains[j])
+            assert D_train[i, j] == pytest.approx(fitted.distance(trains[i], trains[j]), abs=1e-12)
+            assert D_test[i, j] == pytest.approx(fitted.distance(tests[i], tests[j]), abs=1e-12)
+    with pytest.raises(ValueError, match=r"Xs\[1\] has 4 time points of 2 units"):
+        pairwise_distances(GPStochasticMetric(), [trains[0], trains[1][..., :2]])

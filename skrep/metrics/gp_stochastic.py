@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._typing import ArrayLike, RandomState
 from .._validation import check_finite, check_real_array
+from ..engine import PairwiseMeasure, PreparedData, compute_pairs
 from ..exceptions import InvalidParameterError
 from ..functional.class_moments import class_statistics
 from ..functional.gp_stochastic import (
@@ -29,7 +30,7 @@ _EXPECTED = (
 )
 
 
-class GPStochasticMetric(KeywordYMixin, BaseEstimator):
+class GPStochasticMetric(KeywordYMixin, BaseEstimator, PairwiseMeasure):
     """Distance between networks whose responses over time are Gaussian processes.
 
     A network's responses over ``n_times`` time points of ``n_units`` units
@@ -100,6 +101,9 @@ class GPStochasticMetric(KeywordYMixin, BaseEstimator):
     >>> round(metric.distance(X, X @ rotation), 8)
     0.0
     """
+
+    pairwise_kind = "distance"
+    pairwise_symmetric = True  # the pair is fitted in one canonical order
 
     def __init__(
         self,
@@ -257,3 +261,129 @@ class GPStochasticMetric(KeywordYMixin, BaseEstimator):
             ``-distance(X, Y)`` after fitting on them.
         """
         return self.fit(X, Y).score(X, Y)
+
+    # -- many networks (the engine's protocol, see skrep.engine.PairwiseMeasure) --------
+    def pairwise_validate(
+        self, Xs: list, Xs_test: list | None, names: list, test_names: list
+    ) -> tuple[list, list]:
+        """Every network's process, checked (see the engine's protocol).
+
+        Parameters
+        ----------
+        Xs : sequence
+            Each network's responses or ``(means, covariance)`` tuple.
+        Xs_test : sequence or None
+            Held-out data of the same networks, or None.
+        names, test_names : sequence of str
+            Their names in messages.
+
+        Returns
+        -------
+        trains, tests : lists
+            The processes' statistics (``tests`` holds None without held-out data).
+        """
+        self._check_params()
+        trains = [self._statistics(X, name) for X, name in zip(Xs, names, strict=True)]
+        tests = [None] * len(trains)
+        if Xs_test is not None:
+            tests = [self._statistics(X, n) for X, n in zip(Xs_test, test_names, strict=True)]
+        for stats, name in zip([*trains, *tests], [*names, *test_names], strict=False):
+            if stats is not None and stats.means.shape != trains[0].means.shape:
+                raise ValueError(
+                    f"{name} has {stats.means.shape[0]} time points of {stats.means.shape[1]} "
+                    f"units and {names[0]} {trains[0].means.shape[0]} of "
+                    f"{trains[0].means.shape[1]}; expected the same in every network."
+                )
+        return trains, tests
+
+    def pairwise_prepare(
+        self, X: GPStatistics, X_test: GPStatistics | None, name: str, test_name: str
+    ) -> PreparedData:
+        """Keep a network's statistics (see the engine's protocol).
+
+        Parameters
+        ----------
+        X, X_test : GPStatistics or None
+            From :meth:`pairwise_validate`.
+        name, test_name : str
+            Unused.
+
+        Returns
+        -------
+        PreparedData
+            The statistics.
+        """
+        return PreparedData(X, X_test)
+
+    def pairwise_block(
+        self, nets_a: list, nets_b: list, pairs: list, *, same_block: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Distances of a block of pairs, one fit each (see the engine's protocol).
+
+        Parameters
+        ----------
+        nets_a, nets_b : sequence of PreparedData
+            The networks of the block.
+        pairs : sequence of (int, int)
+            The pairs to compute.
+        same_block : bool
+            Unused.
+
+        Returns
+        -------
+        train, test : ndarray or None
+            Training and held-out distances.
+        """
+        has_test = bool(nets_a) and nets_a[0].test is not None
+        train, test = np.zeros(len(pairs)), np.zeros(len(pairs))
+        for k, (a, b) in enumerate(pairs):
+            result = fit_gp_alignment(
+                nets_a[a].train,
+                nets_b[b].train,
+                alpha=self.alpha,
+                group=self.group,
+                init=self.init,
+                n_restarts=self.n_restarts,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                random_state=self.random_state,
+            )
+            train[k] = math.sqrt(result.sq_distance)
+            if has_test:
+                test[k] = math.sqrt(
+                    gp_sq_distance(nets_a[a].test, nets_b[b].test, result.T, float(self.alpha))
+                )
+        return train, (test if has_test else None)
+
+    def pairwise_distances(
+        self,
+        Xs: object,
+        Xs_test: object | None = None,
+        *,
+        n_jobs: int | str | None = None,
+        verbose: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Distances between all pairs of networks, on training and held-out data.
+
+        Parameters
+        ----------
+        Xs : sequence of arrays or tuples, mapping, or 4-D array
+            One process per network: responses of shape (n_trials, n_times,
+            n_units) or a ``(means, covariance)`` tuple.
+        Xs_test : same kind as ``Xs``, default=None
+            Held-out data of the same networks.
+        n_jobs : int or "auto", default=None
+            Number of joblib workers (see :func:`skrep.pairwise_distances`).
+        verbose : bool, default=False
+            Show a progress bar.
+
+        Returns
+        -------
+        D_train : ndarray of shape (n_networks, n_networks)
+            Symmetric training distances, zero diagonal.
+        D_test : ndarray of shape (n_networks, n_networks) or None
+            Held-out distances (None without ``Xs_test``).
+        """
+        result = compute_pairs(self, Xs, None, Xs_test, None, n_jobs=n_jobs, verbose=verbose,
+                               kind="distance")  # fmt: skip
+        return result.train, result.test
