@@ -26,8 +26,11 @@ def gaussian(group, **params):
     return distance
 
 
-def energy(group):
-    return lambda X, Y: EnergyStochasticMetric(group=group).fit(X, Y).distance(X, Y)
+def energy(group, **params):
+    def distance(X, Y):
+        return EnergyStochasticMetric(group=group, **params).fit(X, Y).distance(X, Y)
+
+    return distance
 
 
 def moved(X, group, rng, noise=0.3):
@@ -102,6 +105,23 @@ def test_identity_and_symmetry(make, group):
     check_symmetry_and_identity(make(group), range(40), group)
 
 
+@pytest.mark.parametrize("group", GROUPS)
+def test_empirical_energy_triangle_inequality(group):
+    # The energy distance of the empirical distributions is a metric between them;
+    # netrep's unbiased estimate (clipped at 0) broke the inequality on these
+    # small samples (below).
+    assert not triangle_failures(energy(group, estimate="empirical"), range(60), group)
+
+
+def test_unbiased_energy_is_not_a_metric_on_small_samples():
+    failures = triangle_failures(energy("orth"), range(60), "orth")
+    assert failures  # documented: netrep's estimate, clipped at 0
+    for seed, *_ in failures:
+        A, B, C = triple(seed, "orth")
+        distance = energy("orth", estimate="empirical")
+        assert distance(A, C) <= distance(A, B) + distance(B, C) + 1e-8
+
+
 @pytest.mark.parametrize("make", [gaussian, energy])
 def test_float32_with_an_offset(make):
     # The same numbers in float32 and float64 give the same distance.
@@ -129,6 +149,15 @@ def test_gaussian_triangle_inequality_2000_triples_permutations():
     distance = gaussian("perm", n_restarts=5, random_state=0)
     assert len(triangle_failures(distance, range(2000), "perm")) <= 10
     assert len(triangle_failures(distance, range(200), "perm", dtype=np.float32, offset=1e3)) <= 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("group", "allowed"), [("orth", 0), ("perm", 2)])
+def test_empirical_energy_triangle_inequality_2000_triples(group, allowed):
+    # The permutation search is local: it missed the optimum on 1 of 2,000
+    # triples (3.7%), as the Gaussian metric's does; more would be a regression.
+    failures = triangle_failures(energy(group, estimate="empirical"), range(2000), group)
+    assert len(failures) <= allowed, failures
 
 
 @pytest.mark.slow

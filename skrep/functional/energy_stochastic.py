@@ -23,6 +23,7 @@ from .._array import convert_like, get_namespace
 from .._array import matrix_transpose as _mT
 from .._typing import Array, ArrayLike, Namespace
 from .._validation import check_positive_int, check_tolerance
+from ..exceptions import InvalidParameterError
 from .group_alignment import (
     _check_same_classes_and_units,
     _checked_array,
@@ -123,11 +124,19 @@ def energy_within_mean(X: Array, *, check_input: bool = True) -> float:
     return float(xp.mean(off_diagonal / (n_repeats * (n_repeats - 1)))) * scale
 
 
-def energy_distance(X: Array, Y_aligned: Array, *, check_input: bool = True) -> float:
-    """Energy stochastic distance (netrep's estimator) between X and aligned Y.
+def energy_distance(
+    X: Array, Y_aligned: Array, *, check_input: bool = True, estimate: str = "unbiased"
+) -> float:
+    """Energy stochastic distance between X and aligned Y.
 
-    ``sqrt(max(0, mean_i E|x - y| - (mean_i E|x - x'| + mean_i E|y - y'|) / 2))``,
-    the within-network expectations over distinct pairs of repeats.
+    ``sqrt(max(0, mean_i E|x - y| - (mean_i E|x - x'| + mean_i E|y - y'|) / 2))``.
+    With ``estimate="unbiased"`` (netrep's estimator) the within-network
+    expectations run over distinct pairs of repeats: unbiased, but the
+    difference can be negative (then clipped at 0), so it is not a metric on
+    finite samples. With ``"empirical"`` they run over all pairs, a repeat
+    with itself included: the energy distance between the two empirical
+    distributions, never negative, whose square root is a metric between
+    them (biased upwards by the within terms' ``1 / n_repeats``).
 
     Parameters
     ----------
@@ -137,12 +146,16 @@ def energy_distance(X: Array, Y_aligned: Array, *, check_input: bool = True) -> 
         Responses of the second network, already aligned to the first.
     check_input : bool, default=True
         Check shapes (same classes and units) and finiteness.
+    estimate : {"unbiased", "empirical"}, default="unbiased"
+        The within-network expectations over distinct pairs of repeats
+        (netrep's) or over all pairs (the empirical distributions').
 
     Returns
     -------
     float
-        The distance (zero when the energy estimate is negative).
+        The distance (zero when the unbiased energy estimate is negative).
     """
+    check_energy_estimate(estimate, "energy_distance")
     if check_input:
         X, Y_aligned = _check_responses_pair(X, Y_aligned, ("X", "Y_aligned"))
     xp = get_namespace(X, Y_aligned)
@@ -152,10 +165,34 @@ def energy_distance(X: Array, Y_aligned: Array, *, check_input: bool = True) -> 
     if scale != 1.0:
         X, Y_aligned = X / scale, Y_aligned / scale
     cross = float(xp.mean(_pairwise_norms(X, Y_aligned, xp)))
-    within = (
-        energy_within_mean(X, check_input=False) + energy_within_mean(Y_aligned, check_input=False)
-    ) / 2
+    within_x = energy_within_mean(X, check_input=False)
+    within_y = energy_within_mean(Y_aligned, check_input=False)
+    if estimate == "empirical":  # all pairs: the zero distance of a repeat to itself counts
+        within_x *= (X.shape[1] - 1) / X.shape[1]
+        within_y *= (Y_aligned.shape[1] - 1) / Y_aligned.shape[1]
+    within = (within_x + within_y) / 2
     return math.sqrt(max(0.0, cross - within)) * math.sqrt(scale)
+
+
+ENERGY_ESTIMATES = ("unbiased", "empirical")
+
+
+def check_energy_estimate(estimate: object, owner: str) -> None:
+    """Raise unless ``estimate`` is "unbiased" or "empirical".
+
+    Parameters
+    ----------
+    estimate : object
+        The value to check.
+    owner : str
+        The function or estimator that received it, for the message.
+    """
+    if not (isinstance(estimate, str) and estimate in ENERGY_ESTIMATES):
+        raise InvalidParameterError(
+            f"The 'estimate' parameter of {owner} must be 'unbiased' (netrep's estimator) or "
+            f"'empirical' (the energy distance of the empirical distributions, a metric); "
+            f"got {estimate!r}."
+        )
 
 
 class EnergyAlignment(NamedTuple):

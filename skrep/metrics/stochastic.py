@@ -32,7 +32,11 @@ from .._array import get_namespace
 from .._typing import Array, Device, RandomState
 from .._validation import check_gaussian_alpha, check_positive_int
 from ..exceptions import InvalidParameterError
-from ..functional.energy_stochastic import energy_distance, fit_energy_alignment
+from ..functional.energy_stochastic import (
+    check_energy_estimate,
+    energy_distance,
+    fit_energy_alignment,
+)
 from ..functional.gaussian_stochastic import (
     GaussianStatistics,
     class_statistics,
@@ -347,6 +351,14 @@ class EnergyStochasticMetric(StochasticMetric):
     tol : float, default=1e-6
         Stop when the mean distance between aligned repeats falls by less
         than ``tol`` (netrep's rule).
+    estimate : {"unbiased", "empirical"}, default="unbiased"
+        The within-network expectations over distinct pairs of repeats
+        (netrep's unbiased estimate, clipped at 0: not a metric on finite
+        samples), or over all pairs: the energy distance between the
+        empirical distributions, never negative, whose square root is a
+        metric between them (the triangle inequality held on 2,000 random
+        triples of rotations, and on all but 1 with permutations, a local
+        assignment; the unbiased estimate broke it by up to 100%).
     zero_pad : bool, default=True
         If the networks have different numbers of units, append zero units
         to the narrower one (the alignment then has the larger width). If
@@ -394,20 +406,29 @@ class EnergyStochasticMetric(StochasticMetric):
 
     _reference_attribute = "Q_"
 
+    #: netrep's estimate unless set (the drop-in's signature has no ``estimate``).
+    estimate = "unbiased"
+
     def __init__(
         self,
         *,
         group: str = "orth",
         max_iter: int = 100,
         tol: float = 1e-6,
+        estimate: str = "unbiased",
         zero_pad: bool = True,
         device: Device = None,
     ):
         self.group = group
         self.max_iter = max_iter
         self.tol = tol
+        self.estimate = estimate
         self.zero_pad = zero_pad
         self.device = device
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_energy_estimate(self.estimate, type(self).__name__)
 
     @staticmethod
     def _summarise(responses: _Responses) -> _Scaled:
@@ -444,13 +465,16 @@ class EnergyStochasticMetric(StochasticMetric):
     def _fit_summaries(self, x: _Scaled, y: _Scaled) -> tuple[Array, float, EnergyAlignment]:
         """Fit on two response stacks: (alignment, training distance, full result)."""
         result, X, Y, scale = self._fit_scaled(x, y)
-        distance = energy_distance(X, Y @ result.Q, check_input=False) * math.sqrt(scale)
+        distance = energy_distance(
+            X, Y @ result.Q, check_input=False, estimate=self.estimate
+        ) * math.sqrt(scale)
         return result.Q, distance, result
 
-    @staticmethod
-    def _distance_summaries(x: _Scaled, y: _Scaled, Q: Array) -> float:
+    def _distance_summaries(self, x: _Scaled, y: _Scaled, Q: Array) -> float:
         X, Y, scale = _at_common_scale(x, y, _rescale_responses)
-        return energy_distance(X, Y @ Q, check_input=False) * math.sqrt(scale)
+        return energy_distance(X, Y @ Q, check_input=False, estimate=self.estimate) * math.sqrt(
+            scale
+        )
 
     def _fit(self, x: _Responses, y: _Responses) -> None:
         result, *_ = self._fit_scaled(self._summarise(x), self._summarise(y))
