@@ -21,6 +21,7 @@ from ._gaussian_objective import _GaussianObjective
 from .group_alignment import _eye_like, _random_group_element, align_to_group, check_group
 
 __all__ = [
+    "canonical_key",
     "canonically_swapped",
     "starting_alignments",
     "checked_fit_parameters",
@@ -28,13 +29,17 @@ __all__ = [
 ]
 
 
+def canonical_key(means: Array, total_variance: float) -> tuple[float, float, bytes]:
+    """A network's place in the canonical order of a pair (its means, then its variance)."""
+    means = to_numpy(means)
+    return float(np.sum(means * means)), float(total_variance), means.tobytes()
+
+
 def canonically_swapped(stats_x: object, stats_y: object) -> bool:
     """Whether the pair is fitted as (Y, X): an order that does not depend on the call's."""
 
     def key(stats: object) -> tuple[float, float, bytes]:
-        means = to_numpy(stats.means)
-        total_variance = float(np.sum(to_numpy(stats.traces)))
-        return float(np.sum(means * means)), total_variance, means.tobytes()
+        return canonical_key(stats.means, float(np.sum(to_numpy(stats.traces))))
 
     return key(stats_x) > key(stats_y)
 

@@ -25,12 +25,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numpy as np
-
-from .._array import get_namespace, to_numpy
+from .._array import get_namespace
 from .._array import matrix_transpose as _mT
 from .._typing import Array, RandomState
-from ._gaussian_starts import checked_fit_parameters, reflected_polar
+from ._gaussian_starts import canonical_key, checked_fit_parameters, reflected_polar
+from .gaussian_stochastic import _gaussian_statistics
 from .group_alignment import _random_group_element, align_to_group
 
 __all__ = ["GPStatistics", "gp_statistics", "gp_sq_distance", "GPAlignment", "fit_gp_alignment"]
@@ -79,15 +78,12 @@ def gp_statistics(means: Array, covariance: Array, n_dims: int) -> GPStatistics:
             f"means has {means.size} entries and the covariance is {size} x {size}; "
             f"expected both to hold n_times * n_dims entries with n_dims={n_dims}."
         )
-    eigenvalues, vectors = xp.linalg.eigh((covariance + _mT(covariance, xp)) / 2)
-    largest = float(xp.max(xp.abs(eigenvalues)))
-    if float(xp.min(eigenvalues)) < -1e-8 * largest:
-        raise ValueError(
-            f"The covariance has a negative eigenvalue ({float(xp.min(eigenvalues)):.3g}, the "
-            f"largest is {largest:.3g}); expected a positive semi-definite covariance."
-        )
-    root = (vectors * xp.sqrt(xp.clip(eigenvalues, min=0.0))[None, :]) @ _mT(vectors, xp)
-    trace = float(xp.sum(xp.linalg.diagonal(covariance)))
+    # The square root, its checks (symmetric, positive semi-definite) and the trace
+    # are the Gaussian metric's, for one "class": the whole process.
+    stats = _gaussian_statistics(
+        xp.reshape(means, (1, size)), covariance[None, ...], True, "covariance"
+    )
+    root, trace = stats.sqrt_covariances[0], float(stats.traces[0])
     return GPStatistics(xp.reshape(means, (size // n_dims, n_dims)), root, trace)
 
 
@@ -274,7 +270,7 @@ def fit_gp_alignment(
     rng = check_random_state(random_state)
     n_dims = x.means.shape[1]
     # One canonical order of the pair, so that d(X, Y) == d(Y, X) (see the Gaussian metric).
-    swap = _key(x) > _key(y)
+    swap = canonical_key(x.means, x.trace) > canonical_key(y.means, y.trace)
     first, second = (y, x) if swap else (x, y)
     starts = []
     if init == "means":
@@ -308,8 +304,3 @@ def fit_gp_alignment(
             break
     T = _mT(best.T, xp) if swap else best.T
     return best._replace(T=T, sq_distance=gp_sq_distance(x, y, T, alpha))
-
-
-def _key(stats: GPStatistics) -> tuple[float, float, bytes]:
-    means = to_numpy(stats.means)
-    return float(np.sum(means * means)), float(stats.trace), means.tobytes()
