@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import numbers
 
 import numpy as np
@@ -169,7 +168,8 @@ class GPStochasticMetric(_NativeGP):
         eps : float, default=1e-6
             Added to the covariances' diagonals, as netrep does.
         processes : int or None, default=None
-            Kept for netrep's signature: the pairs run in this process.
+            Kept for netrep's signature: the pairs run in this process, each
+            network's process prepared once.
         verbose : bool, default=True
             Kept for netrep's signature; nothing is printed.
 
@@ -184,12 +184,11 @@ class GPStochasticMetric(_NativeGP):
             means, covariance = (np.asarray(A, dtype=np.float64) for A in data)
             return means, covariance + eps * np.eye(covariance.shape[0])
 
-        n = len(train_data)
-        D_train, D_test = np.zeros((n, n)), np.zeros((n, n))
-        for i, j in itertools.combinations(range(n), 2):
-            X, Y = regularized(train_data[i]), regularized(train_data[j])
-            self.fit(X, Y)
-            D_train[i, j] = D_train[j, i] = self.score(X, Y)
-            held_out = np.inf if test_data is None else self.score(test_data[i], test_data[j])
-            D_test[i, j] = D_test[j, i] = held_out
+        # The engine prepares each network's process once (not once per pair).
+        D_train, D_test = super().pairwise_distances(
+            [regularized(data) for data in train_data],
+            None if test_data is None else list(test_data),
+        )
+        if D_test is None:  # netrep's matrix without held-out data
+            D_test = np.where(np.eye(len(train_data), dtype=bool), 0.0, np.inf)
         return D_train, D_test
