@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy.stats import ortho_group
 
-from skrep.metrics import EnergyStochasticMetric, GaussianStochasticMetric
+from skrep.metrics import EnergyStochasticMetric, GaussianStochasticMetric, GPStochasticMetric
 
 GROUPS = ("orth", "perm")
 
@@ -165,3 +165,26 @@ def test_empirical_energy_triangle_inequality_2000_triples(group, allowed):
 @pytest.mark.parametrize("group", GROUPS)
 def test_identity_and_symmetry_2000_pairs(make, group):
     check_symmetry_and_identity(make(group), range(2000), group)
+
+
+def gp(group):
+    def distance(X, Y):
+        return GPStochasticMetric(group=group).fit(X, Y).distance(X, Y)
+
+    return distance
+
+
+GP_SHAPE = (15, 3, 2)  # trials x time points x units
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_gp_identity_symmetry_and_triangle(group):
+    check_symmetry_and_identity(gp(group), range(20), group, shape=GP_SHAPE)
+    assert not triangle_failures(gp(group), range(20), group, shape=GP_SHAPE)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("group", GROUPS)
+def test_gp_metric_on_1000_triples(group):
+    check_symmetry_and_identity(gp(group), range(1000), group, shape=GP_SHAPE)
+    assert not triangle_failures(gp(group), range(1000), group, shape=GP_SHAPE)

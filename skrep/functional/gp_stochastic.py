@@ -119,7 +119,10 @@ def _evaluate(x: GPStatistics, y: GPStatistics, T: Array, alpha: float) -> _Eval
     value = alpha * float(xp.sum(residual * residual)) + (2 - alpha) * (
         x.trace + y.trace - 2 * nuclear
     )
-    return _Evaluation(max(value, 0.0), nuclear, U @ Vt)
+    # The covariance term is a difference of terms of the size of the traces:
+    # below its rounding level the distance is 0 (a process and itself gave 1e-7).
+    noise = 100 * float(xp.finfo(cross.dtype).eps) * (2 - alpha) * (x.trace + y.trace)
+    return _Evaluation(value if value > noise else 0.0, nuclear, U @ Vt)
 
 
 def gp_sq_distance(x: GPStatistics, y: GPStatistics, T: Array, alpha: float) -> float:
