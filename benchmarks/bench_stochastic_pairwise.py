@@ -4,13 +4,17 @@ Run by hand: ``python benchmarks/bench_stochastic_pairwise.py --netrep-path SITE
 (see ``bench_linear.py`` for making a netrep virtual environment; netrep is
 never a dependency, its folder is appended to ``sys.path``).
 
-K networks given as netrep's ``(means, covariances)`` tuples (the issue's
-case: 6 networks of 12 classes x 10 neurons). Both libraries'
+K networks given as netrep's ``(means, covariances)`` tuples: 6 networks of
+12 classes x 10 neurons (``--case 6,12,10``, the default) and 20 networks of 20
+classes x 50 neurons (``--case 20,20,50``; netrep needs about an hour for it on
+two cores, since many of its pairs run its 1,000 iterations). Both libraries'
 ``GaussianStochasticMetric(alpha=1).pairwise_distances`` run serially
-(``processes=1``) and with their defaults (``processes=None``); the table gives
-the times (one run each: netrep's take seconds), the ratios netrep/skrep and
-the largest amount by which a skrep distance exceeds netrep's (negative: never
-above). Results are appended to ``benchmarks/results/bench_stochastic_pairwise.txt``.
+(``processes=1``) and with their defaults (``processes=None``;
+``--serial-only`` leaves these out, e.g. for a run pinned to one core with
+``taskset -c 1``); the table gives the times (one
+run each: netrep's take seconds), the ratios netrep/skrep and the largest
+amount by which a skrep distance exceeds netrep's (negative: never above).
+Results are appended to ``benchmarks/results/bench_stochastic_pairwise.txt``.
 """
 
 from __future__ import annotations
@@ -57,7 +61,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--netrep-path", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--case",
+        action="append",
+        default=None,
+        help="n_networks,n_classes,n_neurons (repeatable; default 6,12,10)",
+    )
+    parser.add_argument("--serial-only", action="store_true")
     args = parser.parse_args()
+    cases = [tuple(int(v) for v in case.split(",")) for case in (args.case or ["6,12,10"])]
     netrep_metric = None
     if args.netrep_path is not None:
         sys.path.append(str(args.netrep_path))
@@ -69,18 +81,20 @@ def main():
         "case              skrep_serial  skrep_default  netrep_serial  netrep_default  "
         "speedup_serial  speedup_default  max(skrep - netrep)",
     ]
-    for n_networks, n_classes, n_neurons in ((6, 12, 10), (10, 20, 20)):
+    for n_networks, n_classes, n_neurons in cases:
         networks = make_networks(n_networks, n_classes, n_neurons)
         ours_serial, (D_ours, _) = timed(
             lambda nets=networks: compat.GaussianStochasticMetric().pairwise_distances(
                 nets, processes=1, verbose=False
             )
         )
-        ours_default, _ = timed(
-            lambda nets=networks: compat.GaussianStochasticMetric().pairwise_distances(
-                nets, verbose=False
+        ours_default = np.nan
+        if not args.serial_only:
+            ours_default, _ = timed(
+                lambda nets=networks: compat.GaussianStochasticMetric().pairwise_distances(
+                    nets, verbose=False
+                )
             )
-        )
         theirs_serial = theirs_default = excess = np.nan
         if netrep_metric is not None:
             with (
@@ -92,11 +106,12 @@ def main():
                         nets, processes=1, verbose=False
                     )
                 )
-                theirs_default, _ = timed(
-                    lambda nets=networks: netrep_metric(alpha=1.0).pairwise_distances(
-                        nets, verbose=False
+                if not args.serial_only:
+                    theirs_default, _ = timed(
+                        lambda nets=networks: netrep_metric(alpha=1.0).pairwise_distances(
+                            nets, verbose=False
+                        )
                     )
-                )
             excess = float(np.max(D_ours - D_theirs))
         label = f"{n_networks}x({n_classes}x{n_neurons})"
         lines.append(

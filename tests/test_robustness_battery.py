@@ -92,6 +92,9 @@ NOT_ARRAY_ENTRIES = {
     "EnergyAlignment": "a result container",
     "gaussian_sq_distances": "takes GaussianStatistics, whose inputs gaussian_statistics checks",
     "fit_gaussian_alignment": "takes GaussianStatistics, whose inputs gaussian_statistics checks",
+    "fit_gaussian_alignments": "takes GaussianStatistics, whose inputs gaussian_statistics checks",
+    "fit_energy_alignments": "takes sequences of pairs, each checked as fit_energy_alignment "
+    "checks X and Y (named Xs[k] and Ys[k]); tested in test_stochastic_batched",
 }
 
 

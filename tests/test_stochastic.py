@@ -14,8 +14,8 @@ from sklearn.model_selection import KFold, cross_validate
 
 from skrep import EnergyStochasticMetric, GaussianStochasticMetric, LinearMetric, pairwise_distances
 from skrep.exceptions import InvalidParameterError
+from skrep.functional._gaussian_objective import GaussianPairsObjective
 from skrep.functional.stochastic import (
-    _GaussianObjective,
     class_statistics,
     energy_distance,
     fit_gaussian_alignment,
@@ -134,18 +134,22 @@ def test_gaussian_hessian_matches_finite_differences(rng, rank):
     """The closed-form Hessian-vector product against central differences of the gradient."""
     X = gaussian_statistics(*random_gaussians(rng, n_classes=5, n_features=4, rank=rank))
     Y = gaussian_statistics(*random_gaussians(rng, n_classes=5, n_features=4, rank=4))
-    objective = _GaussianObjective(X, Y, 0.7, np)
+    objective = GaussianPairsObjective([X], [Y], 0.7, np)
+    pair = np.zeros(1, dtype=int)
+
+    def evaluate(A):
+        return objective.evaluate(A[None], pair)
+
     T = random_orthogonal(rng, 4)
     V = rng.standard_normal((4, 4))
     h = 1e-6
-    difference = (
-        objective.evaluate(T + h * V).gradient - objective.evaluate(T - h * V).gradient
-    ) / (2 * h)
-    np.testing.assert_allclose(objective.hessian(objective.evaluate(T), V), difference, atol=1e-6)
+    difference = (evaluate(T + h * V).gradients[0] - evaluate(T - h * V).gradients[0]) / (2 * h)
+    factors = objective.hessian_factors(evaluate(T))
+    np.testing.assert_allclose(objective.hessian(factors, V[None])[0], difference, atol=1e-6)
     # and the gradient against central differences of the value
-    value = lambda A: objective.evaluate(A).value  # noqa: E731
+    value = lambda A: evaluate(A).values[0]  # noqa: E731
     directional = (value(T + h * V) - value(T - h * V)) / (2 * h)
-    assert np.sum(objective.evaluate(T).gradient * V) == pytest.approx(directional, abs=1e-7)
+    assert np.sum(evaluate(T).gradients[0] * V) == pytest.approx(directional, abs=1e-7)
 
 
 def test_gaussian_fit_reaches_a_critical_point_in_few_iterations():
@@ -167,12 +171,12 @@ def test_gaussian_fit_reaches_a_critical_point_in_few_iterations():
     assert result.n_iter < len(netrep_history) / 2
     assert result.sq_distance <= scored_sq_distance(*X, *Y, netrep_T, 1.0) + 1e-12
     # First-order optimality on O(n): T' G is symmetric at a critical point.
-    objective = _GaussianObjective(stats_x, stats_y, 1.0, np)
-    gradient = objective.evaluate(result.T).gradient
-    projected = result.T.T @ gradient
+    objective = GaussianPairsObjective([stats_x], [stats_y], 1.0, np)
+    gradient = objective.evaluate(result.T[None], np.zeros(1, dtype=int)).gradients
+    projected = result.T.T @ gradient[0]
     np.testing.assert_allclose(projected, projected.T, atol=1e-7)
     # and the minorise-maximise step from there goes nowhere.
-    step = objective.descent_step(objective.evaluate(result.T))
+    step = objective.descent_steps(gradient, "orth")[0]
     np.testing.assert_allclose(step, result.T, atol=1e-6)
 
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 import array_api_compat
 import numpy as np
 
-from .._array import matrix_transpose as _mT
 from .._array import to_numpy
-from .._typing import Array
+from .._typing import Array, RandomState
 from .._validation import check_gaussian_alpha, check_positive_int, check_tolerance
 from ..exceptions import InvalidParameterError
-from ._gaussian_objective import _GaussianObjective
-from .group_alignment import _eye_like, _random_group_element, align_to_group, check_group
+from ._gaussian_objective import GaussianPairsObjective, Points
+from .group_alignment import _eye_like, _random_group_element, align_many_to_group, check_group
 
 __all__ = [
     "canonical_key",
@@ -60,24 +59,24 @@ def checked_fit_parameters(
 
 
 def reflected_polar(M: Array, xp: object) -> Array:
-    """The orthogonal ``T`` nearest the polar factor of ``M`` with the opposite determinant."""
+    """The orthogonal ``T`` nearest the polar factor of ``M`` with the opposite determinant.
+
+    ``M`` of shape (..., n, n); the last singular direction is reflected.
+    """
     U, _, Vt = xp.linalg.svd(M)
     flip = xp.ones(M.shape[-1], dtype=M.dtype, device=array_api_compat.device(M))
     flip = xp.concat([flip[:-1], -flip[-1:]])
-    return (U * flip[None, :]) @ Vt
+    return (U * flip) @ Vt
 
 
 def starting_alignments(
-    first: object,
-    second: object,
+    objective: GaussianPairsObjective,
     group: str,
     init: str,
     n_restarts: int,
-    rng: object,
-    objective: _GaussianObjective,
-    xp: object,
-) -> list[Array]:
-    """The starting alignments: the means' (netrep's), its reflection, the identity, random.
+    random_state: RandomState,
+) -> tuple[Array, Points]:
+    """Every pair's starting alignments: the means' (netrep's), reflected, identity, random.
 
     For rotations the means' alignment is also tried in the other component
     of the orthogonal group (its last singular direction reflected): the fit
@@ -88,24 +87,46 @@ def starting_alignments(
     or close copies: the means of fewer classes than units leave the
     alignment undetermined, and the fit from them settled far from 0 for 4 of
     10 random networks); starting there costs a fit only then.
+
+    Returns the starts (N, n, n), pair by pair in that order, and the
+    objective there (evaluated once, in one batch). Random starts are drawn
+    pair by pair from ``check_random_state(random_state)``, as one fit per
+    pair would draw them.
     """
-    n_features = first.means.shape[1]
-    starts = []
-    if init == "means":
-        means_start = align_to_group(_mT(second.means, xp) @ first.means, group, check_input=False)
-        starts.append(means_start)
-        identity = _eye_like(n_features, means_start, xp)
-        if group == "orth" and n_features > 1:
-            # The means' alignment in the other component of the orthogonal group:
-            # the fit stays in the component it starts in (Newton's steps keep the
-            # sign of the determinant), and the means often pick the wrong one.
-            starts.append(reflected_polar(_mT(second.means, xp) @ first.means, xp))
-        if group != "identity":
-            at_identity = objective.evaluate(identity)
-            if at_identity.value <= objective.evaluate(means_start).value:
-                starts.append(identity)
+    from sklearn.utils import check_random_state
+
+    xp = objective.xp
+    n_pairs, n = objective.cross_means.shape[0], objective.n_features
+    template = objective.cross_means
+    means_starts = align_many_to_group(objective.cross_means, group, xp)
+    reflected = None
+    if init == "means" and group == "orth" and n > 1:
+        # The means' alignment in the other component of the orthogonal group:
+        # the fit stays in the component it starts in (Newton's steps keep the
+        # sign of the determinant), and the means often pick the wrong one.
+        reflected = reflected_polar(objective.cross_means, xp)
+    identity = _eye_like(n, template, xp)
     random_starts = n_restarts - 1 if init == "means" else n_restarts
-    starts += [
-        _random_group_element(n_features, group, rng, first.means) for _ in range(random_starts)
-    ]
-    return starts
+    starts, pairs, identity_entry, means_entry = [], [], [], []
+    for k in range(n_pairs):
+        if init == "means":
+            means_entry.append(len(starts))
+            starts.append(means_starts[k, ...])
+            if reflected is not None:
+                starts.append(reflected[k, ...])
+            if group != "identity":
+                identity_entry.append(len(starts))
+                starts.append(identity)
+        if random_starts:
+            rng = check_random_state(random_state)
+            starts += [_random_group_element(n, group, rng, template) for _ in range(random_starts)]
+        pairs += [k] * (len(starts) - len(pairs))
+    pairs = np.asarray(pairs, dtype=np.int64)
+    points = objective.evaluate(xp.stack(starts), pairs)
+    keep = np.ones(len(starts), dtype=bool)
+    if identity_entry:
+        # The identity is kept where it is at least as close as the means' start.
+        identity_entry = np.asarray(identity_entry)
+        keep[identity_entry] = points.values[identity_entry] <= points.values[means_entry]
+    kept = np.flatnonzero(keep)
+    return xp.stack([starts[i] for i in kept]), points.take(kept, xp)

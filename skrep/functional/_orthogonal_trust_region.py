@@ -1,13 +1,15 @@
-"""Riemannian trust-region Newton minimisation over the orthogonal group.
+"""Riemannian trust-region Newton over the orthogonal group, for many problems in lockstep.
 
 Written here rather than taken from a library: the Riemannian optimisation
 packages (pymanopt, geoopt) are not dependencies, run one problem per Python
-call without batching over classes, and need an autodiff backend for
-Hessians, while the objectives here have closed-form Hessian-vector products
-that reuse the factorisations of the gradient (a few batched matrix products
-each). The method is the trust-region algorithm of Absil, Baker and Gallivan
-(2007) with the truncated conjugate-gradient inner solver of Steihaug and
-Toint, preconditioned.
+call, and need an autodiff backend for Hessians, while the objectives here
+have closed-form Hessian-vector products that reuse the factorisations of the
+gradient, and a K x K distance matrix is many small problems whose linear
+algebra is worth batching (one stacked SVD per step for all of them). The
+method is the trust-region algorithm of Absil, Baker and Gallivan (2007) with
+the truncated conjugate-gradient inner solver of Steihaug and Toint,
+preconditioned; every problem keeps its own radius, inner iterations and
+stopping decisions, so each ends exactly where it would alone.
 
 Tangent vectors at ``T`` are written ``T @ E`` with ``E`` skew-symmetric and
 the metric is the Frobenius one, so the Riemannian gradient is
@@ -15,18 +17,12 @@ the metric is the Frobenius one, so the Riemannian gradient is
 ``skew(T' D2f[T E]) - skew(E sym(T' G))`` for the Euclidean gradient ``G`` and
 Hessian ``D2f``. The retraction is the Cayley transform.
 
-The objective is an object with two methods:
-
-- ``evaluate(T)`` returns a point with attributes ``value`` (float) and
-  ``gradient`` (the Euclidean gradient, an array like ``T``), plus whatever
-  the Hessian needs;
-- ``hessian(point, V)`` applies the Euclidean Hessian at ``point`` to the
-  ambient direction ``V``;
-- ``descent_step(point)`` returns an orthogonal matrix at which the objective
-  is no higher (a minorise-maximise step, say). The orthogonal group has two
-  connected components (determinant +1 and -1) and a retraction never leaves
-  the one it starts in, so this step is tried whenever it lies in the other
-  component, and taken when it lowers the objective.
+The objective is a :class:`~skrep.functional._gaussian_objective.GaussianPairsObjective`
+(``evaluate``, ``hessian_factors``, ``hessian``, ``descent_steps``). The
+orthogonal group has two connected components (determinant +1 and -1) and a
+retraction never leaves the one it starts in, so the minorise-maximise step
+is tried whenever it lies in the other component, and taken when it lowers
+the objective.
 """
 
 from __future__ import annotations
@@ -35,9 +31,13 @@ import math
 from typing import Any
 
 import array_api_compat
+import numpy as np
 
 from .._array import matrix_transpose as _mT
+from .._array import to_numpy
 from .._typing import Array, Namespace
+from ._gaussian_objective import Points, per_problem_sums
+from ._rows import put_rows, take_rows
 
 _ACCEPT = 0.1  # least ratio of actual to predicted decrease that accepts a step
 _INITIAL_RADIUS = 0.3  # times sqrt(n), in the preconditioned norm
@@ -52,191 +52,302 @@ def _sym(A: Array, xp: Namespace) -> Array:
     return (A + _mT(A, xp)) / 2
 
 
-def _inner(A: Array, B: Array, xp: Namespace) -> float:
-    return float(xp.sum(A * B))
+def _take(arrays: dict[str, Array], positions: np.ndarray, xp: Namespace) -> dict[str, Array]:
+    return {name: take_rows(a, positions, xp) for name, a in arrays.items()}
 
 
-class _Frame:
-    """Riemannian quantities at one point, in skew-symmetric coordinates."""
+class _Frames:
+    """Riemannian quantities at one point per problem, in skew-symmetric coordinates."""
 
-    def __init__(self, objective: Any, point: Any, T: Array, xp: Namespace) -> None:
-        self.objective, self.point, self.T, self.xp = objective, point, T, xp
-        projected = _mT(T, xp) @ point.gradient
-        self.gradient = _skew(projected, xp)
-        self.symmetric_part = _sym(projected, xp)
+    def __init__(self, objective: Any, points: Points, T: Array) -> None:
+        xp = objective.xp
+        self.objective, self.xp = objective, xp
+        projected = _mT(T, xp) @ points.gradients
         # Preconditioner: the curvature the orthogonality constraint adds,
         # E -> -skew(E S) with S = sym(T'G), in the eigenbasis of S (entry
         # (j, k) scales by -(s_j + s_k)/2). It is the part of the Hessian that
         # minorise-maximise steps model; magnitudes are floored and normalised
         # to mean one so that the trust radius stays in rotation units.
-        values, self.basis = xp.linalg.eigh(-self.symmetric_part)
-        scale = xp.abs(values[:, None] + values[None, :]) / 2
-        floor = 1e-3 * float(xp.max(xp.abs(values))) + 1e-300
-        scale = xp.where(scale > floor, scale, xp.full_like(scale, floor))
-        self.scale = scale / xp.mean(scale)
+        symmetric_part = _sym(projected, xp)
+        values, basis = xp.linalg.eigh(-symmetric_part)
+        scale = xp.abs(values[..., :, None] + values[..., None, :]) / 2
+        floor = 1e-3 * xp.max(xp.abs(values), axis=-1)[:, None, None] + 1e-300
+        scale = xp.where(scale > floor, scale, floor * xp.ones_like(scale))
+        scale = scale / xp.mean(scale, axis=(-2, -1), keepdims=True)
+        self.arrays = {
+            "T": T,
+            "gradient": _skew(projected, xp),
+            "symmetric_part": symmetric_part,
+            "basis": basis,
+            "scale": scale,
+            **objective.hessian_factors(points),
+        }
 
-    def hessian(self, E: Array) -> Array:
-        xp = self.xp
-        ambient = self.objective.hessian(self.point, self.T @ E)
-        return _skew(_mT(self.T, xp) @ ambient, xp) - _skew(E @ self.symmetric_part, xp)
+    def take(self, positions: np.ndarray) -> dict[str, Array]:
+        return _take(self.arrays, positions, self.xp)
 
-    def precondition(self, R: Array) -> Array:
-        xp, W = self.xp, self.basis
-        return W @ ((_mT(W, xp) @ R @ W) / self.scale) @ _mT(W, xp)
+    def put(self, positions: np.ndarray, other: _Frames) -> None:
+        for name, array in self.arrays.items():
+            self.arrays[name] = put_rows(array, positions, other.arrays[name], self.xp)
 
 
-def _truncated_cg(frame: _Frame, radius: float, max_inner: int) -> tuple[Array, float, bool]:
-    """Steihaug-Toint truncated CG on the trust-region model, preconditioned.
+def _hessian(objective: Any, frame: dict[str, Array], E: Array) -> Array:
+    xp, T = objective.xp, frame["T"]
+    ambient = objective.hessian(frame, T @ E)
+    return _skew(_mT(T, xp) @ ambient, xp) - _skew(E @ frame["symmetric_part"], xp)
 
-    Returns the step, the decrease the quadratic model predicts for it, and
-    whether the step stopped at the trust-region boundary.
+
+def _precondition(frame: dict[str, Array], R: Array, xp: Namespace) -> Array:
+    W = frame["basis"]
+    return W @ ((_mT(W, xp) @ R @ W) / frame["scale"]) @ _mT(W, xp)
+
+
+def _truncated_cg(
+    objective: Any, frame: dict[str, Array], radius: np.ndarray, max_inner: int
+) -> tuple[Array, np.ndarray, np.ndarray]:
+    """Steihaug-Toint truncated CG on every problem's trust-region model, preconditioned.
+
+    Returns the steps, the decreases the quadratic models predict for them,
+    and whether each step stopped at its trust-region boundary. Problems
+    leave the inner loop on their own criteria; the others go on.
     """
-    xp = frame.xp
-    g = frame.gradient
+    xp = objective.xp
+    g = frame["gradient"]
+    size = g.shape[0]
     eta = xp.zeros_like(g)
-    residual = g
-    z = frame.precondition(residual)
+    residual = xp.asarray(g, copy=True)  # updated in place, problem by problem
+    z = _precondition(frame, residual, xp)
     direction = -z
-    r_norm0 = math.sqrt(_inner(g, g, xp))
-    rz = _inner(residual, z, xp)
-    if r_norm0 == 0 or rz <= 0:  # a critical point: nothing to predict
-        return eta, 0.0, False
+    r_norm0 = np.sqrt(per_problem_sums(g, g, xp))
+    rz = per_problem_sums(residual, z, xp)
+    at_boundary = np.zeros(size, dtype=bool)
+    # A critical point has nothing to predict: its step stays 0.
+    active = np.flatnonzero((r_norm0 > 0) & (rz > 0))
     # Norms in the preconditioner's metric, updated by recurrence.
-    eta_eta, eta_dir, dir_dir = 0.0, 0.0, rz
-    at_boundary = False
+    eta_eta, eta_dir, dir_dir = np.zeros(size), np.zeros(size), rz.copy()
+    sub = frame if len(active) == size else _take(frame, active, xp)
+    sub_positions = active
     for _ in range(max_inner):
-        H_dir = frame.hessian(direction)
-        curvature = _inner(direction, H_dir, xp)
-        step = rz / curvature if curvature > 0 else math.inf
-        next_eta_eta = eta_eta + 2 * step * eta_dir + step * step * dir_dir
-        if curvature <= 0 or next_eta_eta >= radius**2:
-            # Leave along the direction to the trust-region boundary.
-            tau = (-eta_dir + math.sqrt(eta_dir**2 + dir_dir * (radius**2 - eta_eta))) / dir_dir
-            eta = eta + tau * direction
-            at_boundary = True
+        if len(active) == 0:
             break
-        eta = eta + step * direction
-        eta_eta = next_eta_eta
-        residual = residual + step * H_dir
-        r_norm = math.sqrt(_inner(residual, residual, xp))
-        if r_norm <= r_norm0 * min(r_norm0, _MAX_CG_FRACTION):
-            break
-        z = frame.precondition(residual)
-        rz_next = _inner(residual, z, xp)
-        beta = rz_next / rz
-        direction = -z + beta * direction
-        rz = rz_next
-        eta_dir = beta * (eta_dir + step * dir_dir)
-        dir_dir = rz + beta * beta * dir_dir
-    predicted = -(_inner(g, eta, xp) + _inner(eta, frame.hessian(eta), xp) / 2)
+        if len(sub_positions) != len(active):
+            keep = np.flatnonzero(np.isin(sub_positions, active))
+            sub, sub_positions = _take(sub, keep, xp), active
+        d = take_rows(direction, active, xp)
+        H_dir = _hessian(objective, sub, d)
+        curvature = per_problem_sums(d, H_dir, xp)
+        with np.errstate(divide="ignore"):
+            step = np.where(
+                curvature > 0, rz[active] / np.where(curvature > 0, curvature, 1), np.inf
+            )
+        e_e, e_d, d_d = eta_eta[active], eta_dir[active], dir_dir[active]
+        with np.errstate(invalid="ignore", over="ignore"):
+            next_eta_eta = e_e + 2 * step * e_d + step * step * d_d
+        leaving = (curvature <= 0) | ~(next_eta_eta < radius[active] ** 2)
+        # Leave along the direction to the trust-region boundary.
+        with np.errstate(invalid="ignore"):
+            tau = (-e_d + np.sqrt(e_d**2 + d_d * (radius[active] ** 2 - e_e))) / d_d
+        coefficient = np.where(leaving, tau, step)
+        eta = put_rows(eta, active, take_rows(eta, active, xp) + _column(coefficient, d) * d, xp)
+        at_boundary[active[leaving]] = True
+        stays = ~leaving
+        eta_eta[active[stays]] = next_eta_eta[stays]
+        new_residual = (
+            take_rows(residual, active, xp) + _column(np.where(stays, step, 0.0), d) * H_dir
+        )
+        residual = put_rows(residual, active, new_residual, xp)
+        r_norm = np.sqrt(per_problem_sums(new_residual, new_residual, xp))
+        r0 = r_norm0[active]
+        solved = stays & (r_norm <= r0 * np.minimum(r0, _MAX_CG_FRACTION))
+        going = stays & ~solved
+        if not going.any():
+            active = active[:0]
+            continue
+        local = np.flatnonzero(going)
+        r_going = take_rows(new_residual, local, xp)
+        z = _precondition(_take(sub, local, xp), r_going, xp)
+        rz_next = per_problem_sums(r_going, z, xp)
+        positions = active[going]
+        beta = rz_next / rz[positions]
+        new_direction = -z + _column(beta, z) * take_rows(direction, positions, xp)
+        direction = put_rows(direction, positions, new_direction, xp)
+        rz[positions] = rz_next
+        eta_dir[positions] = beta * (eta_dir[positions] + step[going] * dir_dir[positions])
+        dir_dir[positions] = rz_next + beta * beta * dir_dir[positions]
+        active = positions
+    predicted = -(
+        per_problem_sums(g, eta, xp)
+        + per_problem_sums(eta, _hessian(objective, frame, eta), xp) / 2
+    )
     return eta, predicted, at_boundary
 
 
+def _column(values: np.ndarray, like: Array) -> Array:
+    """Host per-problem scalars as an (A, 1, 1) array of ``like``'s kind."""
+    values = np.asarray(values, dtype=np.float64)
+    if isinstance(like, np.ndarray):
+        return values.astype(like.dtype)[:, None, None]
+    xp = array_api_compat.array_namespace(like)
+    column = xp.asarray(values.tolist(), dtype=like.dtype, device=array_api_compat.device(like))
+    return column[:, None, None]
+
+
 def _cayley(T: Array, E: Array, xp: Namespace) -> Array:
-    identity = xp.eye(T.shape[0], dtype=T.dtype, device=array_api_compat.device(T))
+    identity = xp.eye(T.shape[-1], dtype=T.dtype, device=array_api_compat.device(T))
     return T @ xp.linalg.solve(identity - E / 2, identity + E / 2)
+
+
+def _determinant_signs(T: Array, xp: Namespace) -> np.ndarray:
+    return np.sign(np.asarray(to_numpy(xp.linalg.det(T)), dtype=np.float64))
+
+
+class TrustRegionRun:
+    """Per-problem results of :func:`minimise_on_orthogonal_group`.
+
+    Parameters
+    ----------
+    T : array of shape (A, n, n)
+        The best point of each problem.
+    values : ndarray of shape (A,)
+        The objective there.
+    histories : list of lists of float
+        The objective at the start and after each accepted step, per problem.
+    n_iter : ndarray of shape (A,)
+        Outer iterations run (objective evaluations after the first).
+    converged : ndarray of shape (A,)
+        Whether a stopping rule other than ``max_iter`` (or a collapsed trust
+        region, which means rounding noise swamps the model) ended the run.
+    """
+
+    def __init__(
+        self, T: Array, values: np.ndarray, histories: list, n_iter: np.ndarray,
+        converged: np.ndarray,
+    ) -> None:  # fmt: skip
+        self.T, self.values, self.histories = T, values, histories
+        self.n_iter, self.converged = n_iter, converged
 
 
 def minimise_on_orthogonal_group(
     objective: Any,
+    points: Points,
     T: Array,
     *,
-    max_iter: int,
+    max_iter: np.ndarray,
     tol: float,
-    noise: float,
-    xp: Namespace,
-    start: Any = None,
-) -> tuple[Array, float, list[float], int, bool]:
-    """Minimise ``objective`` over orthogonal matrices from the start ``T``.
+) -> TrustRegionRun:
+    """Minimise every problem's objective over orthogonal matrices from its start.
 
     Parameters
     ----------
-    objective : object
-        With ``evaluate(T)`` and ``hessian(point, V)`` as in the module notes.
-    T : array of shape (n, n)
-        Orthogonal starting point.
-    max_iter : int
-        Most outer iterations (objective evaluations after the first).
+    objective : GaussianPairsObjective
+        The objective (its ``noise`` is each pair's rounding level: the
+        magnitude ``tol`` refers to is at least that, so that a run whose
+        objective reaches zero stops).
+    points : Points
+        The objective at the starts ``T``.
+    T : array of shape (A, n, n)
+        Orthogonal starting points.
+    max_iter : ndarray of shape (A,)
+        Most outer iterations per problem (objective evaluations after the first).
     tol : float
-        Stop when the model predicts a decrease below ``tol`` times the
-        objective's magnitude (after taking that last step if it lowers the
-        objective), or when two accepted steps in a row each lower it by less
-        than that.
-    noise : float
-        Rounding level of the objective: the magnitude used by ``tol`` is at
-        least this, so that a run whose objective reaches zero stops.
-    xp : namespace
-        Array namespace of ``T``.
-    start : point or None, default=None
-        ``objective.evaluate(T)`` when the caller already has it.
+        A problem stops when its model predicts a decrease below ``tol`` times
+        its objective's magnitude (after taking that last step if it lowers
+        the objective), or when two accepted steps in a row each lower it by
+        less than that.
 
     Returns
     -------
-    T : array of shape (n, n)
-        The best point found.
-    value : float
-        The objective there.
-    history : list of float
-        The objective at the start and after each accepted step.
-    n_iter : int
-        Outer iterations run.
-    converged : bool
-        Whether a stopping rule other than ``max_iter`` (or a collapsed trust
-        region, which means rounding noise swamps the model) ended the run.
+    TrustRegionRun
+        The best point, value, history, iteration count and convergence flag
+        of every problem.
     """
-    n = T.shape[0]
-    point = objective.evaluate(T) if start is None else start
-    history = [point.value]
+    xp = objective.xp
+    size, n = T.shape[0], T.shape[-1]
+    histories = [[float(v)] for v in points.values]
+    n_iter = np.zeros(size, dtype=np.int64)
+    converged = np.zeros(size, dtype=bool)
     if n < 2:  # O(1) = {1, -1} has no tangent directions
-        return T, point.value, history, 0, True
-    frame = _Frame(objective, point, T, xp)
+        return TrustRegionRun(T, points.values.copy(), histories, n_iter, np.ones(size, bool))
+    noise = objective.noise[points.pairs]
+    frames = _Frames(objective, points, xp.asarray(T, copy=True))
     max_inner = n * (n - 1) // 2
-    radius = _INITIAL_RADIUS * math.sqrt(n)
+    radius = np.full(size, _INITIAL_RADIUS * math.sqrt(n))
     max_radius = math.pi * math.sqrt(n)
     eps = float(xp.finfo(T.dtype).eps)
-    converged, n_small, n_iter, moved = False, 0, 0, True
-    while n_iter < max_iter:
-        scale = max(abs(point.value), noise)
-        if moved:
-            moved = False
-            jump = objective.descent_step(point)
-            if float(xp.linalg.det(jump)) * float(xp.linalg.det(frame.T)) < 0:
-                n_iter += 1
-                trial = objective.evaluate(jump)
-                if point.value - trial.value > tol * scale:
-                    point, frame, moved = trial, _Frame(objective, trial, jump, xp), True
-                    history.append(point.value)
-                    n_small = 0
-                    continue
-        eta, predicted, at_boundary = _truncated_cg(frame, radius, max_inner)
-        last = predicted <= tol * scale
-        if last and predicted <= noise:
-            converged = True
-            break
-        n_iter += 1
-        candidate = _cayley(frame.T, eta, xp)
-        trial = objective.evaluate(candidate)
-        actual = point.value - trial.value
-        if last:
-            # The model predicts less than tol: take this last Newton step when
-            # it helps (near a minimum it roughly squares the remaining error).
-            if actual > 0:
-                point, frame = trial, _Frame(objective, trial, candidate, xp)
-                history.append(point.value)
-            converged = True
-            break
-        ratio = actual / predicted
-        if ratio < 0.25:
-            radius /= 4
-        elif ratio > 0.75 and at_boundary:
-            radius = min(2 * radius, max_radius)
-        if ratio > _ACCEPT and actual >= 0:
-            point, frame, moved = trial, _Frame(objective, trial, candidate, xp), True
-            history.append(point.value)
-            n_small = n_small + 1 if actual <= tol * scale else 0
-            if n_small == 2:
-                converged = True
-                break
-        if radius < math.sqrt(eps) * 1e-3:
-            break
-    return frame.T, point.value, history, n_iter, converged
+    n_small = np.zeros(size, dtype=np.int64)
+    moved = np.ones(size, dtype=bool)
+    running = np.ones(size, dtype=bool) & (max_iter > 0)
+
+    def accept(positions: np.ndarray, trial: Points, candidates: Array) -> None:
+        points.put(positions, trial, xp)
+        frames.put(positions, _Frames(objective, trial, candidates))
+        for k, value in zip(positions, trial.values, strict=True):
+            histories[k].append(float(value))
+
+    while running.any():
+        scale = np.maximum(np.abs(points.values), noise)
+        # Minorise-maximise steps into the other component of the group.
+        jumping = np.flatnonzero(running & moved)
+        moved[jumping] = False
+        jumped = np.zeros(size, dtype=bool)
+        if len(jumping):
+            jumps = objective.descent_steps(take_rows(points.gradients, jumping, xp), "orth")
+            here = take_rows(frames.arrays["T"], jumping, xp)
+            flips = _determinant_signs(jumps, xp) * _determinant_signs(here, xp) < 0
+            if flips.any():
+                tried = jumping[flips]
+                n_iter[tried] += 1
+                jumps = take_rows(jumps, np.flatnonzero(flips), xp)
+                trial = objective.evaluate(jumps, points.pairs[tried])
+                better = points.values[tried] - trial.values > tol * scale[tried]
+                taken = tried[better]
+                keep = np.flatnonzero(better)
+                accept(taken, trial.take(keep, xp), take_rows(jumps, keep, xp))
+                moved[taken] = True
+                n_small[taken] = 0
+                jumped[taken] = True
+                running[taken] &= n_iter[taken] < max_iter[taken]
+        stepping = np.flatnonzero(running & ~jumped)
+        if len(stepping) == 0:
+            continue
+        frame = frames.take(stepping)
+        eta, predicted, at_boundary = _truncated_cg(objective, frame, radius[stepping], max_inner)
+        last = predicted <= tol * scale[stepping]
+        done_now = last & (predicted <= noise[stepping])
+        converged[stepping[done_now]] = True
+        running[stepping[done_now]] = False
+        go = ~done_now
+        if not go.any():
+            continue
+        positions = stepping[go]
+        local = np.flatnonzero(go)
+        n_iter[positions] += 1
+        candidates = _cayley(take_rows(frame["T"], local, xp), take_rows(eta, local, xp), xp)
+        trial = objective.evaluate(candidates, points.pairs[positions])
+        actual = points.values[positions] - trial.values
+        is_last = last[go]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = actual / predicted[go]
+        # A last step (the model predicts less than tol) is taken when it helps:
+        # near a minimum it roughly squares the remaining error.
+        shrink = ~is_last & (ratio < 0.25)
+        grow = ~is_last & (ratio > 0.75) & at_boundary[go]
+        radius[positions[shrink]] /= 4
+        radius[positions[grow]] = np.minimum(2 * radius[positions[grow]], max_radius)
+        taken = np.where(is_last, actual > 0, (ratio > _ACCEPT) & (actual >= 0))
+        keep = np.flatnonzero(taken)
+        accept(
+            positions[keep],
+            trial.take(keep, xp),
+            take_rows(candidates, keep, xp),
+        )
+        stepped = ~is_last & taken
+        moved[positions[stepped]] = True
+        small = actual <= tol * scale[positions]
+        n_small[positions[stepped]] = np.where(small[stepped], n_small[positions[stepped]] + 1, 0)
+        finished = is_last | (stepped & (n_small[positions] == 2))
+        converged[positions[finished]] = True
+        collapsed = ~finished & (radius[positions] < math.sqrt(eps) * 1e-3)
+        running[positions[finished | collapsed]] = False
+        running &= n_iter < max_iter
+    return TrustRegionRun(frames.arrays["T"], points.values.copy(), histories, n_iter, converged)

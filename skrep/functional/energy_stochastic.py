@@ -17,18 +17,22 @@ host.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import NamedTuple
+
+import numpy as np
 
 from .._array import convert_like, get_namespace
 from .._array import matrix_transpose as _mT
 from .._typing import Array, ArrayLike, Namespace
 from .._validation import check_positive_int, check_tolerance
 from ..exceptions import InvalidParameterError
+from ._rows import put_rows, take_rows
 from .group_alignment import (
     _check_same_classes_and_units,
     _checked_array,
     _eye_like,
-    align_to_group,
+    align_many_to_group,
     as_float64,
     check_group,
     working_scale,
@@ -40,6 +44,7 @@ __all__ = [
     "energy_distance",
     "EnergyAlignment",
     "fit_energy_alignment",
+    "fit_energy_alignments",
 ]
 
 
@@ -55,16 +60,18 @@ def _check_responses_pair(
 
 # -- energy distance -------------------------------------------------------------------
 def _pairwise_norms(A: Array, B: Array, xp: Namespace) -> Array:
-    """Euclidean distances between the rows of A and B, per class: (C, Ra, Rb).
+    """Euclidean distances between the rows of A and B, per class: (..., C, Ra, Rb).
 
     The Gram-matrix route (one batched product), after subtracting A's class
     mean from both so that the cancellation in ``|a|^2 + |b|^2 - 2 a.b`` is
     relative to the spread of the responses, not their offset.
     """
-    center = xp.mean(A, axis=1, keepdims=True)
+    center = xp.mean(A, axis=-2, keepdims=True)
     A, B = A - center, B - center
     sq = (
-        xp.sum(A * A, axis=2)[:, :, None] + xp.sum(B * B, axis=2)[:, None, :] - 2 * (A @ _mT(B, xp))
+        xp.sum(A * A, axis=-1)[..., :, None]
+        + xp.sum(B * B, axis=-1)[..., None, :]
+        - 2 * (A @ _mT(B, xp))
     )
     return xp.sqrt(xp.clip(sq, 0.0, None))
 
@@ -266,31 +273,123 @@ def fit_energy_alignment(
         check_group(group, "fit_energy_alignment")
         check_positive_int(max_iter, "max_iter", "fit_energy_alignment")
         check_tolerance(tol, "tol", "fit_energy_alignment")
-    xp = get_namespace(X, Y)
-    dtype = X.dtype
+    (result,) = _fit_energy_pairs([X], [Y], group, max_iter, tol)
+    return result
+
+
+def fit_energy_alignments(
+    Xs: Sequence[Array],
+    Ys: Sequence[Array],
+    *,
+    group: str = "orth",
+    max_iter: int = 100,
+    tol: float = 1e-6,
+    check_input: bool = True,
+) -> list[EnergyAlignment]:
+    """Fit the alignments of many pairs at once (:func:`fit_energy_alignment` of each).
+
+    Pairs whose responses have the same shapes iterate in lockstep, each
+    stopping on its own tolerance: one batched product and one batched
+    Procrustes SVD per iteration for all of them, where fitting pair by pair
+    spends most of its time in Python. Each pair's fit is the one
+    :func:`fit_energy_alignment` computes.
+
+    Parameters
+    ----------
+    Xs, Ys : sequences of arrays of shape (n_classes, n_repeats, n_features)
+        The pairs ``(Xs[k], Ys[k])``, of equal lengths.
+    group : {"orth", "perm", "identity"}, default="orth"
+        Alignments searched.
+    max_iter : int, default=100
+        Reweighting iterations per pair.
+    tol : float, default=1e-6
+        A pair stops when its mean residual falls by less than ``tol``.
+    check_input : bool, default=True
+        Check the responses and the parameters.
+
+    Returns
+    -------
+    list of EnergyAlignment
+        One per pair, in order.
+    """
+    Xs, Ys = list(Xs), list(Ys)
+    if len(Xs) != len(Ys):
+        raise ValueError(f"Xs has {len(Xs)} entries and Ys {len(Ys)}; expected one pair per index.")
+    if check_input:
+        pairs = [
+            _check_responses_pair(X, Y, (f"Xs[{k}]", f"Ys[{k}]"))
+            for k, (X, Y) in enumerate(zip(Xs, Ys, strict=True))
+        ]
+        Xs, Ys = [X for X, _ in pairs], [Y for _, Y in pairs]
+        check_group(group, "fit_energy_alignments")
+        check_positive_int(max_iter, "max_iter", "fit_energy_alignments")
+        check_tolerance(tol, "tol", "fit_energy_alignments")
+    return _fit_energy_pairs(Xs, Ys, group, max_iter, tol)
+
+
+def _fit_energy_pairs(
+    Xs: list[Array], Ys: list[Array], group: str, max_iter: int, tol: float
+) -> list[EnergyAlignment]:
+    """Fit every pair; pairs of the same shapes in one lockstep batch."""
+    results: list = [None] * len(Xs)
+    by_shape: dict = {}
+    for k, (X, Y) in enumerate(zip(Xs, Ys, strict=True)):
+        by_shape.setdefault((tuple(X.shape), tuple(Y.shape)), []).append(k)
+    for ks in by_shape.values():
+        for k, result in zip(ks, _fit_same_shapes([Xs[k] for k in ks], [Ys[k] for k in ks], group,
+                                                  max_iter, tol), strict=True):  # fmt: skip
+            results[k] = result
+    return results
+
+
+def _fit_same_shapes(
+    Xs: list[Array], Ys: list[Array], group: str, max_iter: int, tol: float
+) -> list[EnergyAlignment]:
+    """Iteratively reweighted least squares of many pairs of one shape, in lockstep."""
+    xp = get_namespace(*Xs, *Ys)
+    dtypes = [X.dtype for X in Xs]
     # float32 cross-products of responses far from zero (an offset of 1e4) keep
-    # none of the digits that orient Q: the fit runs in float64.
-    X, Y = as_float64(X), as_float64(Y)
-    scale = working_scale(X, Y)
-    if scale != 1.0:  # products of responses near 1e+-300 overflow or underflow
-        X, Y = X / scale, Y / scale
-    n_features = X.shape[2]
-    Q = _eye_like(n_features, X, xp)
+    # none of the digits that orient Q: the fit runs in float64. Products of
+    # responses near 1e+-300 overflow or underflow: those pairs are divided
+    # by a power of four first.
+    Xs, Ys = [as_float64(X) for X in Xs], [as_float64(Y) for Y in Ys]
+    scales = [working_scale(X, Y) for X, Y in zip(Xs, Ys, strict=True)]
+    X = xp.stack([X / s if s != 1.0 else X for X, s in zip(Xs, scales, strict=True)])
+    Y = xp.stack([Y / s if s != 1.0 else Y for Y, s in zip(Ys, scales, strict=True)])
+    n_pairs, n_features = X.shape[0], X.shape[-1]
+    Q = xp.asarray(
+        xp.broadcast_to(_eye_like(n_features, X, xp), (n_pairs, n_features, n_features)), copy=True
+    )
     residuals = _pairwise_norms(X, Y, xp)
-    history = [float(xp.mean(residuals))]
+    losses = xp.mean(residuals, axis=(1, 2, 3))
+    histories = [[float(v)] for v in losses]
     weights = xp.ones_like(residuals)
-    n_iter = 0
-    for _ in range(max_iter):
-        n_iter += 1
+    n_iter = np.zeros(n_pairs, dtype=np.int64)
+    running = np.arange(n_pairs)
+    while len(running) and n_iter[running[0]] < max_iter:
+        n_iter[running] += 1
+        Xa, Ya = take_rows(X, running, xp), take_rows(Y, running, xp)
+        w = take_rows(weights, running, xp)
         # sum over classes and pairs (a, b) of w_ab^2 y_b' x_a
-        cross = xp.sum(_mT(Y, xp) @ (_mT(weights * weights, xp) @ X), axis=0)
-        Q = align_to_group(cross, group, check_input=False)
-        residuals = _pairwise_norms(X, Y @ Q, xp)
-        history.append(float(xp.mean(residuals)))
-        weights = 1.0 / xp.clip(xp.sqrt(residuals), 1e-6, None)
-        if history[-2] - history[-1] < tol:
-            break
-    if scale != 1.0:  # back to the units of the responses (sqrt(scale) is exact)
-        history = [value * scale for value in history]
-        weights = weights / math.sqrt(scale)
-    return EnergyAlignment(xp.astype(Q, dtype), xp.astype(weights, dtype), history, n_iter)
+        cross = xp.sum(_mT(Ya, xp) @ (_mT(w * w, xp) @ Xa), axis=1)
+        Qa = align_many_to_group(cross, group, xp)
+        r = _pairwise_norms(Xa, Ya @ Qa[:, None, ...], xp)
+        Q = put_rows(Q, running, Qa, xp)
+        weights = put_rows(weights, running, 1.0 / xp.clip(xp.sqrt(r), 1e-6, None), xp)
+        stop = np.zeros(len(running), dtype=bool)
+        for j, (k, value) in enumerate(zip(running, xp.mean(r, axis=(1, 2, 3)), strict=True)):
+            histories[k].append(float(value))
+            stop[j] = histories[k][-2] - histories[k][-1] < tol
+        running = running[~stop]
+    results = []
+    for k, (scale, dtype) in enumerate(zip(scales, dtypes, strict=True)):
+        history, w = histories[k], weights[k, ...]
+        if scale != 1.0:  # back to the units of the responses (sqrt(scale) is exact)
+            history = [value * scale for value in history]
+            w = w / math.sqrt(scale)
+        results.append(
+            EnergyAlignment(
+                xp.astype(Q[k, ...], dtype), xp.astype(w, dtype), history, int(n_iter[k])
+            )
+        )
+    return results

@@ -32,6 +32,7 @@ API, so torch tensors compute on their device. Assignments run on the host.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import array_api_compat
@@ -43,9 +44,9 @@ from .._validation import (
     _shape_str,
     check_gaussian_alpha,
 )
-from ._gaussian_objective import _GaussianObjective, _GaussianPoint
-from ._gaussian_starts import canonically_swapped, checked_fit_parameters, starting_alignments
-from ._orthogonal_trust_region import minimise_on_orthogonal_group
+from ._gaussian_fit import fit_pairs
+from ._gaussian_objective import sq_distance_terms
+from ._gaussian_starts import checked_fit_parameters
 from .class_moments import class_statistics  # re-exported: part of this family
 from .group_alignment import (
     _check_same_classes_and_units,
@@ -62,11 +63,8 @@ __all__ = [
     "gaussian_sq_distances",
     "GaussianAlignment",
     "fit_gaussian_alignment",
+    "fit_gaussian_alignments",
 ]
-
-# Relative gain per minorise-maximise step below which the rotation fit turns
-# to trust-region Newton.
-_NEWTON_SWITCH = 1e-3
 
 
 def _check_statistics_pair(stats_x: GaussianStatistics, stats_y: GaussianStatistics) -> None:
@@ -237,15 +235,10 @@ def gaussian_sq_distances(
         alpha = check_gaussian_alpha(alpha, "alpha")
         T = convert_like(_check_square(T, "T", stats_x.means.shape[1]), stats_x.means)
     xp = get_namespace(stats_x.means, T)
-    residual = stats_x.means - stats_y.means @ T
-    mean_terms = xp.sum(residual * residual, axis=1)
-    # Bures^2 = min_Q |sX - T' sY Q|^2, evaluated as that norm at the optimal Q
-    # (no cancellation between traces and nuclear norm: exact near zero).
-    aligned_roots = _mT(T, xp) @ stats_y.sqrt_covariances
-    U, _, Vt = xp.linalg.svd(_mT(aligned_roots, xp) @ stats_x.sqrt_covariances, full_matrices=False)
-    difference = stats_x.sqrt_covariances - aligned_roots @ (U @ Vt)
-    bures = xp.sum(difference * difference, axis=(1, 2))
-    return alpha * mean_terms + (2 - alpha) * bures
+    return sq_distance_terms(
+        stats_x.means, stats_x.sqrt_covariances, stats_y.means, stats_y.sqrt_covariances, T,
+        alpha, xp,
+    )  # fmt: skip
 
 
 # -- Gaussian fit ----------------------------------------------------------------------
@@ -271,63 +264,6 @@ class GaussianAlignment(NamedTuple):
     loss_history: list
     n_iter: int
     converged: bool
-
-
-def _minorise_maximise(
-    objective: _GaussianObjective, T: Array, group: str, max_iter: int, tol: float
-) -> tuple[Array, _GaussianPoint, list[float], int, bool]:
-    """Minorise-maximise steps until one lowers d^2 by less than ``tol`` (relative).
-
-    The nuclear norms are convex, so their linearisation at ``T`` bounds them
-    from below; maximising it over the group (a polar factor for "orth", an
-    assignment for "perm") gives a step that never raises d^2. This is the
-    scheme of netrep, on the scored objective.
-    """
-    point = objective.evaluate(T)
-    history, n_iter = [point.value], 0
-    while n_iter < max_iter:
-        n_iter += 1
-        candidate = objective.descent_step(point, group)
-        trial = objective.evaluate(candidate)
-        gain = point.value - trial.value
-        if gain >= 0:
-            T, point = candidate, trial
-            history.append(point.value)
-        if gain <= tol * max(point.value, objective.noise):
-            return T, point, history, n_iter, True
-    return T, point, history, n_iter, False
-
-
-def _fit_gaussian_from(
-    objective: _GaussianObjective, T: Array, group: str, max_iter: int, tol: float
-) -> tuple[Array, float, list[float], int, bool]:
-    """Fit from the start ``T``; returns (T, value, history, n_iter, converged)."""
-    if group == "identity":
-        value = objective.evaluate(T).value
-        return T, value, [value], 0, True
-    if group == "perm":
-        T, point, history, n_iter, converged = _minorise_maximise(
-            objective, T, group, max_iter, tol
-        )
-        return T, point.value, history, n_iter, converged
-    # Rotations: minorise-maximise while it makes fast progress (as netrep's
-    # iteration does, so both settle in the same basin), then trust-region
-    # Newton, which converges quadratically where minorise-maximise crawls.
-    T, point, history, n_iter, converged = _minorise_maximise(
-        objective, T, group, max_iter, max(tol, _NEWTON_SWITCH)
-    )
-    if n_iter == max_iter or (converged and tol >= _NEWTON_SWITCH):
-        return T, point.value, history, n_iter, converged
-    T, value, newton_history, newton_iter, converged = minimise_on_orthogonal_group(
-        objective,
-        T,
-        max_iter=max_iter - n_iter,
-        tol=tol,
-        noise=objective.noise,
-        xp=objective.xp,
-        start=point,
-    )
-    return T, value, history + newton_history[1:], n_iter + newton_iter, converged
 
 
 def fit_gaussian_alignment(
@@ -392,33 +328,86 @@ def fit_gaussian_alignment(
     that step changes the sign of the determinant, since Newton's steps stay
     among rotations or among reflections.
     """
-    from sklearn.utils import check_random_state
-
     _check_statistics_pair(stats_x, stats_y)
     alpha = checked_fit_parameters(
         alpha, group, init, n_restarts, max_iter, tol, "fit_gaussian_alignment"
     )
     xp = get_namespace(stats_x.means, stats_y.means)
+    (fit,) = fit_pairs(
+        [stats_x], [stats_y], alpha=alpha, group=group, init=init, n_restarts=n_restarts,
+        max_iter=max_iter, tol=tol, random_state=random_state, xp=xp,
+    )  # fmt: skip
+    return GaussianAlignment(*fit)
 
-    rng = check_random_state(random_state)
-    # One canonical order of the pair: d(X, Y) and d(Y, X) are then the same
-    # computation, so the distance is symmetric to the last bit (the objective
-    # at T for (X, Y) is the objective at T' for (Y, X)).
-    swap = canonically_swapped(stats_x, stats_y)
-    first, second = (stats_y, stats_x) if swap else (stats_x, stats_y)
-    objective = _GaussianObjective(first, second, alpha, xp)
-    best = None
-    for T0 in starting_alignments(first, second, group, init, n_restarts, rng, objective, xp):
-        T, value, history, n_iter, converged = _fit_gaussian_from(
-            objective, T0, group, max_iter, tol
+
+def fit_gaussian_alignments(
+    stats_x: Sequence[GaussianStatistics],
+    stats_y: Sequence[GaussianStatistics],
+    *,
+    alpha: float = 1.0,
+    group: str = "orth",
+    init: str = "means",
+    n_restarts: int = 1,
+    max_iter: int = 1000,
+    tol: float = 1e-10,
+    random_state: RandomState = None,
+) -> list[GaussianAlignment]:
+    """Fit the alignments of many pairs at once (one batched SVD per step for all of them).
+
+    The same fits as :func:`fit_gaussian_alignment` on each pair
+    ``(stats_x[k], stats_y[k])``, to rounding: every pair and every start is
+    one problem, the problems step in lockstep and each stops on its own
+    tolerance. A K x K distance matrix of small networks fits many times
+    faster this way than pair by pair, whose time goes to Python and to the
+    per-call overhead of small SVDs.
+
+    Parameters
+    ----------
+    stats_x, stats_y : sequences of GaussianStatistics
+        The pairs, of equal lengths; every statistics has the same numbers of
+        classes and units.
+    alpha : float in [0, 2], default=1.0
+        Weight of the means (``2 - alpha`` for the covariances).
+    group : {"orth", "perm", "identity"}, default="orth"
+        Alignments searched over.
+    init : {"means", "rand"}, default="means"
+        Starts, as in :func:`fit_gaussian_alignment`.
+    n_restarts : int, default=1
+        Random starts, as in :func:`fit_gaussian_alignment`.
+    max_iter : int, default=1000
+        Iterations per start.
+    tol : float, default=1e-10
+        Relative tolerance on each pair's squared distance.
+    random_state : int, RandomState or None, default=None
+        Seed of the random starts, drawn pair by pair from
+        ``check_random_state(random_state)`` as one call per pair would draw
+        them.
+
+    Returns
+    -------
+    list of GaussianAlignment
+        One per pair, in order.
+    """
+    stats_x, stats_y = list(stats_x), list(stats_y)
+    if len(stats_x) != len(stats_y):
+        raise ValueError(
+            f"stats_x has {len(stats_x)} entries and stats_y {len(stats_y)}; expected one "
+            "pair per index."
         )
-        if best is None or value < best.sq_distance:
-            best = GaussianAlignment(T, value, history, n_iter, converged)
-        if group == "identity":
-            break
-    if swap:
-        best = best._replace(T=_mT(best.T, xp))
-    # The reported value: one more exact evaluation at the returned T.
-    terms = gaussian_sq_distances(stats_x, stats_y, best.T, alpha, check_input=False)
-    value = float(xp.mean(terms))
-    return best._replace(sq_distance=max(value, 0.0))
+    for x, y in zip(stats_x, stats_y, strict=True):
+        _check_statistics_pair(x, y)
+        _check_same_classes_and_units(
+            stats_x[0].sqrt_covariances, x.sqrt_covariances,
+            ("stats_x[0].sqrt_covariances", "every sqrt_covariances"),
+        )  # fmt: skip
+    alpha = checked_fit_parameters(
+        alpha, group, init, n_restarts, max_iter, tol, "fit_gaussian_alignments"
+    )
+    if not stats_x:
+        return []
+    xp = get_namespace(*[s.means for s in stats_x + stats_y])
+    fits = fit_pairs(
+        stats_x, stats_y, alpha=alpha, group=group, init=init, n_restarts=n_restarts,
+        max_iter=max_iter, tol=tol, random_state=random_state, xp=xp,
+    )  # fmt: skip
+    return [GaussianAlignment(*fit) for fit in fits]

@@ -26,7 +26,7 @@ from .._validation import (
 from ..exceptions import InvalidParameterError
 from ._extreme_scales import largest_magnitude, power_of_four_above, within_band
 
-__all__ = ["GROUPS", "check_group", "align_to_group"]
+__all__ = ["GROUPS", "check_group", "align_to_group", "align_many_to_group"]
 
 #: Alignment groups: rotations and reflections, permutations, no alignment.
 GROUPS = ("orth", "perm", "identity")
@@ -181,6 +181,38 @@ def align_to_group(M: Array, group: str, *, check_input: bool = True) -> Array:
         T[rows, cols] = 1.0
         return xp.astype(convert_like(T, M), M.dtype)
     return _eye_like(n, M, xp)  # "identity" (group checked by the callers)
+
+
+def align_many_to_group(M: Array, group: str, xp: Namespace) -> Array:
+    """:func:`align_to_group` of every matrix of a stack, in one batched SVD for rotations.
+
+    Parameters
+    ----------
+    M : array of shape (n_matrices, n_features, n_features)
+        Cross-products.
+    group : {"orth", "perm", "identity"}
+        As in :func:`align_to_group` (checked by the callers).
+    xp : namespace
+        Array namespace of ``M``.
+
+    Returns
+    -------
+    array of shape (n_matrices, n_features, n_features)
+        ``argmax_T trace(T' M[k])`` over the group, for every ``k``.
+    """
+    if group == "orth":
+        U, _, Vt = xp.linalg.svd(M, full_matrices=False)
+        return U @ Vt
+    n = M.shape[-1]
+    host = to_numpy(M)
+    out = np.zeros(host.shape)
+    if group == "perm":
+        for k, matrix in enumerate(host):
+            rows, cols = linear_sum_assignment(matrix, maximize=True)
+            out[k, rows, cols] = 1.0
+    else:
+        out[:] = np.eye(n)
+    return xp.astype(xp.asarray(out, device=array_api_compat.device(M)), M.dtype)
 
 
 def _random_group_element(n: int, group: str, random_state: RandomState, template: Array) -> Array:

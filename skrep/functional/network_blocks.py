@@ -34,6 +34,7 @@ from .._deprecation import renamed_attribute
 from .._typing import Array
 from .._validation import check_columns_match, check_matrix
 from ._scaling import normalize_scale
+from ._threaded_linalg import split_over_threads
 from .centering import column_means
 from .ground_metrics import GROUND_METRICS
 
@@ -165,41 +166,12 @@ def _cross_products(
     )
 
 
-def _blas_threads() -> int:
-    """Threads the BLAS library may use here (after any threadpoolctl limit)."""
-    from threadpoolctl import threadpool_info
-
-    counts = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
-    return max(counts, default=1)
-
-
 def _batched_svd(stack: Array, *, compute_uv: bool) -> Array | tuple[Array, Array, Array]:
-    """SVD of a stack of matrices; numpy stacks are split over the BLAS threads.
-
-    numpy's batched SVD runs LAPACK once per matrix, single-threaded in effect
-    for small matrices, and releases the GIL; running chunks of the stack in as
-    many threads as BLAS is allowed (each chunk with one BLAS thread) keeps the
-    cores busy without oversubscribing them (nearly 2x faster on 2 cores).
-    """
+    """SVD of a stack of matrices; numpy stacks are split over the BLAS threads."""
     xp = get_namespace(stack)
-    svd = (
-        (lambda chunk: xp.linalg.svd(chunk, full_matrices=False))
-        if compute_uv
-        else xp.linalg.svdvals
-    )
-    n_threads = min(_blas_threads(), stack.shape[0] // 8) if isinstance(stack, np.ndarray) else 1
-    if n_threads < 2:
-        return svd(stack)
-    from concurrent.futures import ThreadPoolExecutor
-
-    from threadpoolctl import threadpool_limits
-
-    chunks = np.array_split(stack, n_threads)
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
-        parts = list(pool.map(svd, chunks))
     if compute_uv:
-        return tuple(np.concatenate([part[k] for part in parts]) for k in range(3))
-    return np.concatenate(parts)
+        return split_over_threads(lambda chunk: xp.linalg.svd(chunk, full_matrices=False), stack)
+    return split_over_threads(xp.linalg.svdvals, stack)
 
 
 def _distances_from_inner(

@@ -30,19 +30,20 @@ alignment groups, the input checks and the rescaling both share).
 
 from __future__ import annotations
 
-from ._gaussian_objective import _GaussianObjective as _GaussianObjective
 from .energy_stochastic import (
     EnergyAlignment,
     energy_cross_distances,
     energy_distance,
     energy_within_mean,
     fit_energy_alignment,
+    fit_energy_alignments,
 )
 from .gaussian_stochastic import (
     GaussianAlignment,
     GaussianStatistics,
     class_statistics,
     fit_gaussian_alignment,
+    fit_gaussian_alignments,
     gaussian_sq_distances,
     gaussian_statistics,
     sq_bures_distances,
@@ -59,10 +60,12 @@ __all__ = [
     "gaussian_sq_distances",
     "GaussianAlignment",
     "fit_gaussian_alignment",
+    "fit_gaussian_alignments",
     "align_to_group",
     "energy_cross_distances",
     "energy_within_mean",
     "energy_distance",
     "EnergyAlignment",
     "fit_energy_alignment",
+    "fit_energy_alignments",
 ]

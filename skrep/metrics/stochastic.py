@@ -1,4 +1,4 @@
-"""Stochastic shape metrics: GaussianStochasticMetric and EnergyStochasticMetric.
+"""Stochastic shape metrics: GaussianStochasticMetric (and EnergyStochasticMetric).
 
 Both compare two networks' *distributions* of responses to each stimulus
 class (Duong et al., ICLR 2023), after aligning the second network to the
@@ -23,7 +23,6 @@ Input forms
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import array_api_compat
@@ -32,38 +31,25 @@ from .._array import get_namespace
 from .._typing import Array, Device, RandomState
 from .._validation import check_gaussian_alpha, check_positive_int
 from ..exceptions import InvalidParameterError
-from ..functional.energy_stochastic import (
-    check_energy_estimate,
-    energy_distance,
-    fit_energy_alignment,
-)
 from ..functional.gaussian_stochastic import (
     GaussianStatistics,
     class_statistics,
     fit_gaussian_alignment,
+    fit_gaussian_alignments,
     gaussian_sq_distances,
     gaussian_statistics,
 )
 from ..functional.group_alignment import as_float64, working_scale
-from .stochastic_base import StochasticMetric, _Scaled, _zero_pad
+from .stochastic_base import StochasticMetric, _at_common_scale, _Scaled, _zero_pad
+from .stochastic_energy import EnergyStochasticMetric
 
 if TYPE_CHECKING:
-    from ..functional.energy_stochastic import EnergyAlignment
     from ..functional.gaussian_stochastic import GaussianAlignment
     from .stochastic_base import _Responses
 
 __all__ = ["GaussianStochasticMetric", "EnergyStochasticMetric"]
 
-
-def _at_common_scale(
-    x: _Scaled, y: _Scaled, rescale: Callable[[Any, float], Any]
-) -> tuple[Any, Any, float]:
-    """Two summaries brought to the larger of their scales: ``(x, y, scale)``.
-
-    The ratio of two powers of four is one too, so the rescaling is exact.
-    """
-    scale = max(x.scale, y.scale)
-    return rescale(x.summary, x.scale / scale), rescale(y.summary, y.scale / scale), scale
+# EnergyStochasticMetric lives in its own module, one of this family.
 
 
 def _rescale_statistics(stats: GaussianStatistics, ratio: float) -> GaussianStatistics:
@@ -72,10 +58,6 @@ def _rescale_statistics(stats: GaussianStatistics, ratio: float) -> GaussianStat
     return GaussianStatistics(
         stats.means * ratio, stats.sqrt_covariances * ratio, stats.traces * (ratio * ratio)
     )
-
-
-def _rescale_responses(responses: Array, ratio: float) -> Array:
-    return responses if ratio == 1.0 else responses * ratio
 
 
 class GaussianStochasticMetric(StochasticMetric):
@@ -282,17 +264,25 @@ class GaussianStochasticMetric(StochasticMetric):
         (``inf`` beyond the float64 range: responses near 1e154 or more).
         """
         stats_x, stats_y, scale = _at_common_scale(x, y, _rescale_statistics)
-        result = fit_gaussian_alignment(
-            stats_x,
-            stats_y,
-            alpha=float(self.alpha),
-            group=self.group,
-            init=self.init,
-            n_restarts=self.n_restarts,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            random_state=self.random_state,
-        )
+        result = fit_gaussian_alignment(stats_x, stats_y, **self._fit_parameters())
+        return self._in_response_units(result, scale)
+
+    def _fit_parameters(self) -> dict[str, Any]:
+        return {
+            "alpha": float(self.alpha),
+            "group": self.group,
+            "init": self.init,
+            "n_restarts": self.n_restarts,
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+            "random_state": self.random_state,
+        }
+
+    @staticmethod
+    def _in_response_units(
+        result: GaussianAlignment, scale: float
+    ) -> tuple[Array, float, GaussianAlignment]:
+        """(alignment, distance, result) with the squared distances in response units."""
         distance = math.sqrt(result.sq_distance) * scale
         if scale != 1.0:
             result = result._replace(
@@ -300,6 +290,25 @@ class GaussianStochasticMetric(StochasticMetric):
                 loss_history=[value * scale * scale for value in result.loss_history],
             )
         return result.T, distance, result
+
+    @staticmethod
+    def _pair_bytes(n_classes: int, n_repeats: int, width: int) -> int:
+        # About 16 arrays of n_classes * width**2 floats per start, three starts
+        # for rotations (SVD factors, Hessian blocks, temporaries).
+        return 16 * 3 * 8 * n_classes * width**2
+
+    def _fit_many_summaries(self, xs: list[_Scaled], ys: list[_Scaled]) -> list[tuple]:
+        """:meth:`_fit_summaries` of many pairs of one width, fitted together."""
+        scaled = [_at_common_scale(x, y, _rescale_statistics) for x, y in zip(xs, ys, strict=True)]
+        results = fit_gaussian_alignments(
+            [stats_x for stats_x, _, _ in scaled],
+            [stats_y for _, stats_y, _ in scaled],
+            **self._fit_parameters(),
+        )
+        return [
+            self._in_response_units(result, scale)
+            for result, (_, _, scale) in zip(results, scaled, strict=True)
+        ]
 
     def _distance_summaries(self, x: _Scaled, y: _Scaled, T: Array) -> float:
         stats_x, stats_y, scale = _at_common_scale(x, y, _rescale_statistics)
@@ -318,173 +327,3 @@ class GaussianStochasticMetric(StochasticMetric):
 
     def _distance(self, x: _Responses, y: _Responses) -> float:
         return self._distance_summaries(self._summarise(x), self._summarise(y), self.T_)
-
-
-class EnergyStochasticMetric(StochasticMetric):
-    """Energy distance between networks' response distributions, after alignment.
-
-    For each stimulus class, the energy distance between the two networks'
-    empirical response distributions, ``E|x - yQ| - (E|x - x'| + E|y - y'|) / 2``,
-    averaged over classes; the distance is its square root (zero when
-    negative). Not a metric on finite samples: netrep's estimate takes the
-    within-network expectations over distinct pairs of repeats (unbiased),
-    so it can be negative and is clipped at 0, and the triangle inequality
-    fails on small samples (by up to 100% of the distance on 4 classes x 10
-    repeats x 3 units); a network's distance to itself is 0 and the
-    distance is symmetric. The alignment ``Q`` minimises the mean distance between
-    aligned repeats, by netrep's iteratively reweighted least squares.
-    Matches netrep's ``EnergyStochasticMetric`` (within-network expectations
-    over distinct pairs of repeats), without forming all pairs of repeats
-    as rows: memory grows with ``n_classes * n_repeats**2``, not times
-    ``n_features``.
-
-    .. important:: ``score`` returns the *negative* distance (higher is
-       better); :meth:`distance` returns the distance, netrep's ``score``.
-
-    Parameters
-    ----------
-    group : {"orth", "perm", "identity"}, default="orth"
-        Alignments searched: rotations and reflections, permutations of
-        units, or none.
-    max_iter : int, default=100
-        Reweighting iterations.
-    tol : float, default=1e-6
-        Stop when the mean distance between aligned repeats falls by less
-        than ``tol`` (netrep's rule).
-    estimate : {"unbiased", "empirical"}, default="unbiased"
-        The within-network expectations over distinct pairs of repeats
-        (netrep's unbiased estimate, clipped at 0: not a metric on finite
-        samples), or over all pairs: the energy distance between the
-        empirical distributions, never negative, whose square root is a
-        metric between them (the triangle inequality held on 2,000 random
-        triples of rotations, and on all but 1 with permutations, a local
-        assignment; the unbiased estimate broke it by up to 100%).
-    zero_pad : bool, default=True
-        If the networks have different numbers of units, append zero units
-        to the narrower one (the alignment then has the larger width). If
-        False, different widths raise an error.
-    device : None, str or torch.device, default=None
-        None computes where the data is; ``"cpu"`` or ``"cuda"`` compute with
-        torch on that device.
-
-    Attributes
-    ----------
-    Q_ : array of shape (n_features, n_features)
-        The alignment: Y's responses are aligned as ``y @ Q_``. float64
-        whatever the input dtype, as for
-        :class:`GaussianStochasticMetric` (``transform`` returns float32 for
-        float32 input).
-    weights_ : array of shape (n_classes, n_repeats_x, n_repeats_y)
-        Final weights of every pair of repeats.
-    loss_history_ : list of float
-        Mean distance between aligned repeats, before fitting and after each
-        iteration.
-    n_iter_ : int
-        Iterations run.
-    n_features_in_ : int
-        Number of units of X.
-    n_features_y_ : int
-        Number of units of Y.
-    feature_names_in_ : ndarray of str
-        Column names of X, when X was a 2-D pandas DataFrame with string names.
-
-    See Also
-    --------
-    GaussianStochasticMetric : Compares class means and covariances.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrep.metrics import EnergyStochasticMetric
-    >>> rng = np.random.default_rng(0)
-    >>> X = rng.standard_normal((6, 10, 3))  # 6 classes x 10 repeats x 3 units
-    >>> rotation = np.linalg.qr(rng.standard_normal((3, 3)))[0]
-    >>> metric = EnergyStochasticMetric().fit(X, X @ rotation)
-    >>> metric.distance(X, X @ rotation) < 1e-6
-    True
-    """
-
-    _reference_attribute = "Q_"
-
-    #: netrep's estimate unless set (the drop-in's signature has no ``estimate``).
-    estimate = "unbiased"
-
-    def __init__(
-        self,
-        *,
-        group: str = "orth",
-        max_iter: int = 100,
-        tol: float = 1e-6,
-        estimate: str = "unbiased",
-        zero_pad: bool = True,
-        device: Device = None,
-    ):
-        self.group = group
-        self.max_iter = max_iter
-        self.tol = tol
-        self.estimate = estimate
-        self.zero_pad = zero_pad
-        self.device = device
-
-    def _check_params(self) -> None:
-        super()._check_params()
-        check_energy_estimate(self.estimate, type(self).__name__)
-
-    @staticmethod
-    def _summarise(responses: _Responses) -> _Scaled:
-        """The responses as a float64 stack, divided by a power of four at extreme scales."""
-        A = as_float64(responses.arrays[0])
-        A = A if A.ndim == 3 else A[:, None, :]
-        scale = working_scale(A)
-        return _Scaled(A / scale if scale != 1.0 else A, scale)
-
-    @staticmethod
-    def _summary_width(responses: _Scaled) -> int:
-        return responses.summary.shape[-1]
-
-    @staticmethod
-    def _pad_summary(responses: _Scaled, width: int) -> _Scaled:
-        return _Scaled(_zero_pad(responses.summary, width), responses.scale)
-
-    def _fit_scaled(self, x: _Scaled, y: _Scaled) -> tuple[EnergyAlignment, Array, Array, float]:
-        """The fit on two summaries at their common scale: (result, X, Y, scale).
-
-        The result's loss history and weights are in the units of the responses.
-        """
-        X, Y, scale = _at_common_scale(x, y, _rescale_responses)
-        result = fit_energy_alignment(
-            X, Y, group=self.group, max_iter=self.max_iter, tol=self.tol, check_input=False
-        )
-        if scale != 1.0:  # sqrt(scale) is exact for a power of four
-            result = result._replace(
-                weights=result.weights / math.sqrt(scale),
-                loss_history=[value * scale for value in result.loss_history],
-            )
-        return result, X, Y, scale
-
-    def _fit_summaries(self, x: _Scaled, y: _Scaled) -> tuple[Array, float, EnergyAlignment]:
-        """Fit on two response stacks: (alignment, training distance, full result)."""
-        result, X, Y, scale = self._fit_scaled(x, y)
-        distance = energy_distance(
-            X, Y @ result.Q, check_input=False, estimate=self.estimate
-        ) * math.sqrt(scale)
-        return result.Q, distance, result
-
-    def _distance_summaries(self, x: _Scaled, y: _Scaled, Q: Array) -> float:
-        X, Y, scale = _at_common_scale(x, y, _rescale_responses)
-        return energy_distance(X, Y @ Q, check_input=False, estimate=self.estimate) * math.sqrt(
-            scale
-        )
-
-    def _fit(self, x: _Responses, y: _Responses) -> None:
-        result, *_ = self._fit_scaled(self._summarise(x), self._summarise(y))
-        self.Q_ = result.Q
-        self.weights_ = result.weights
-        self.loss_history_ = list(result.loss_history)
-        self.n_iter_ = result.n_iter
-
-    def _alignment(self) -> Array:
-        return self.Q_
-
-    def _distance(self, x: _Responses, y: _Responses) -> float:
-        return self._distance_summaries(self._summarise(x), self._summarise(y), self.Q_)

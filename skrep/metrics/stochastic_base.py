@@ -12,7 +12,7 @@ fit and the distance.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import array_api_compat
@@ -25,15 +25,14 @@ from .._typing import Array, ArrayLike
 from .._validation import (
     check_bool,
     check_device,
-    check_equal_widths,
     check_positive_int,
     check_responses,
     check_tolerance,
     check_width,
 )
-from ..functional.batched import PreparedNetwork
 from ..functional.group_alignment import check_group
 from ._base import BaseMetric
+from .stochastic_pairs import StochasticPairwise
 
 if TYPE_CHECKING:
     from sklearn.utils import Tags
@@ -116,7 +115,7 @@ def is_moments_tuple(data: object) -> bool:
     return isinstance(data, (tuple, list)) and len(data) == 2 and not np.isscalar(data[0])
 
 
-class StochasticMetric(BaseMetric):
+class StochasticMetric(StochasticPairwise, BaseMetric):
     """Shared input handling of the stochastic metrics (no preprocessor).
 
     Subclasses set the parameters (at least ``group``, ``max_iter``, ``tol``,
@@ -129,8 +128,6 @@ class StochasticMetric(BaseMetric):
 
     _accepts_moments = False
     preprocessor = None  # not a parameter: the stochastic metrics take none
-    # Each unordered pair once, mirrored, as netrep's pairwise_distances does.
-    pairwise_symmetric = True
 
     # -- parameters ------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -330,145 +327,6 @@ class StochasticMetric(BaseMetric):
         """
         return self.fit(X, Y).transform(X, Y)
 
-    # -- many networks ---------------------------------------------------------------
-    def pairwise_validate(
-        self,
-        Xs: Sequence[ArrayLike | tuple[ArrayLike, ArrayLike]],
-        Xs_test: Sequence[ArrayLike | tuple[ArrayLike, ArrayLike]] | None,
-        names: Sequence[str],
-        test_names: Sequence[str],
-    ) -> tuple[list[_Responses], list[_Responses | None]]:
-        """Validate and place every network's responses, in one namespace and dtype.
-
-        Parameters
-        ----------
-        Xs : sequence of arrays or (means, covariances) tuples
-            Training responses of every network in the job, in any accepted form.
-        Xs_test : sequence or None
-            Their held-out responses.
-        names, test_names : sequence of str
-            Names for messages.
-
-        Returns
-        -------
-        trains, tests : lists of validated responses
-            On the compute device and in one dtype (``tests`` holds None
-            entries when ``Xs_test`` is None).
-        """
-        self._check_params()
-        trains = [self._read(X, name) for X, name in zip(Xs, names, strict=True)]
-        tests = [None] * len(trains)
-        if Xs_test is not None:
-            tests = [self._read(X, name) for X, name in zip(Xs_test, test_names, strict=True)]
-        for group, labels in ((trains, names), (tests if Xs_test is not None else [], test_names)):
-            for responses, label in zip(group, labels, strict=False):
-                if responses.n_classes != group[0].n_classes:
-                    raise ValueError(
-                        f"{label} has {responses.n_classes} classes but {labels[0]} has "
-                        f"{group[0].n_classes}; expected every network's responses to the "
-                        "same stimulus classes, in the same order."
-                    )
-        for responses, held_out, name, test_name in zip(
-            trains, tests, names, test_names, strict=True
-        ):
-            if held_out is not None and held_out.n_features != responses.n_features:
-                raise ValueError(
-                    f"{test_name} has {held_out.n_features} features but {name} has "
-                    f"{responses.n_features}; expected the held-out responses of each "
-                    "network to have its training width."
-                )
-        reference = move_to_device(trains[0].arrays[0], self.device)
-        xp = get_namespace(reference)
-        placed = [
-            None
-            if r is None
-            else r.map(lambda a: convert_like(move_to_device(a, self.device), reference))
-            for r in (*trains, *tests)
-        ]
-        dtype = floating_dtype(xp, *[a for r in placed if r is not None for a in r.arrays])
-        placed = [None if r is None else r.map(lambda a: xp.astype(a, dtype)) for r in placed]
-        return placed[: len(trains)], placed[len(trains) :]
-
-    def pairwise_prepare(
-        self, X: _Responses, X_test: _Responses | None, name: str, test_name: str
-    ) -> PreparedNetwork:
-        """Per-network work: the class statistics (Gaussian) or the response stack (energy).
-
-        Parameters
-        ----------
-        X : validated responses
-            One network's training responses, from :meth:`pairwise_validate`.
-        X_test : validated responses or None
-            Its held-out responses.
-        name, test_name : str
-            Their names, for messages.
-
-        Returns
-        -------
-        PreparedNetwork
-            The summaries of ``X`` and ``X_test``.
-        """
-        # Per network, once: class statistics (Gaussian) or the response stack
-        # (energy). Zero padding to a wider partner is applied to these per pair.
-        return PreparedNetwork(
-            self._summarise(X), None if X_test is None else self._summarise(X_test), None, None
-        )
-
-    def pairwise_block(
-        self,
-        nets_a: Sequence[PreparedNetwork],
-        nets_b: Sequence[PreparedNetwork],
-        pairs: Sequence[tuple[int, int]],
-        *,
-        same_block: bool,
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Distances of a block of pairs: one alignment fitted per pair on the summaries.
-
-        Parameters
-        ----------
-        nets_a, nets_b : sequence of PreparedNetwork
-            The networks of the block.
-        pairs : sequence of (int, int)
-            Index into ``nets_a`` and ``nets_b`` of each pair.
-        same_block : bool
-            Unused here.
-
-        Returns
-        -------
-        train : ndarray of shape (n_pairs,)
-            Distances on the training responses.
-        test : ndarray of shape (n_pairs,) or None
-            Distances on the held-out responses, with the training alignment.
-        """
-        has_test = nets_a[0].test is not None
-        train, test = np.zeros(len(pairs)), np.zeros(len(pairs))
-        for k, (a, b) in enumerate(pairs):
-            net_a, net_b = nets_a[a], nets_b[b]
-            width = max(self._summary_width(net_a.train), self._summary_width(net_b.train))
-            x, y = self._pad_summary(net_a.train, width), self._pad_summary(net_b.train, width)
-            alignment, train[k], _ = self._fit_summaries(x, y)
-            if has_test:
-                test[k] = self._distance_summaries(
-                    self._pad_summary(net_a.test, width),
-                    self._pad_summary(net_b.test, width),
-                    alignment,
-                )
-        return train, (test if has_test else None)
-
-    def pairwise_check(self, networks: Sequence[PreparedNetwork], names: Sequence[str]) -> None:
-        """Reject networks of unequal widths when ``zero_pad`` is False.
-
-        Parameters
-        ----------
-        networks : sequence of PreparedNetwork
-            The prepared networks.
-        names : sequence of str
-            Their names, for messages.
-        """
-        if not self.zero_pad:
-            widths = [self._summary_width(net.train) for net in networks]
-            check_equal_widths(widths, names, type(self).__name__)
-
     def __sklearn_tags__(self) -> Tags:
         """Tags: 3-D input, a transformer that keeps float32 and float64."""
         tags = super().__sklearn_tags__()
@@ -477,3 +335,14 @@ class StochasticMetric(BaseMetric):
         tags.transformer_tags = TransformerTags(preserves_dtype=["float64", "float32"])
         tags.non_deterministic = getattr(self, "init", "means") == "rand"
         return tags
+
+
+def _at_common_scale(
+    x: _Scaled, y: _Scaled, rescale: Callable[[Any, float], Any]
+) -> tuple[Any, Any, float]:
+    """Two summaries brought to the larger of their scales: ``(x, y, scale)``.
+
+    The ratio of two powers of four is one too, so the rescaling is exact.
+    """
+    scale = max(x.scale, y.scale)
+    return rescale(x.summary, x.scale / scale), rescale(y.summary, y.scale / scale), scale

@@ -1,0 +1,134 @@
+"""Many Gaussian fits in lockstep: each pair ends where it would alone."""
+
+import itertools
+
+import numpy as np
+import pytest
+from conftest import random_orthogonal
+from netrep_gaussian_reference import netrep_gaussian_fit, scored_sq_distance
+from sklearn import config_context
+
+from skrep import GaussianStochasticMetric
+from skrep.functional.stochastic import (
+    fit_gaussian_alignment,
+    fit_gaussian_alignments,
+    gaussian_statistics,
+)
+
+
+def random_moments(rng, n_classes, n_features, rank=None):
+    rank = n_features if rank is None else rank
+    means = rng.standard_normal((n_classes, n_features))
+    factors = rng.standard_normal((n_classes, n_features, rank)) / np.sqrt(rank)
+    return means, factors @ factors.transpose(0, 2, 1)
+
+
+def networks(rng, n_classes=6, n_features=5, rank=None):
+    """Unrelated networks, a rotated copy of the first, and a rank-deficient one."""
+    nets = [random_moments(rng, n_classes, n_features) for _ in range(3)]
+    Q = random_orthogonal(rng, n_features)
+    nets.append((nets[0][0] @ Q, Q.T @ nets[0][1] @ Q))
+    nets.append(random_moments(rng, n_classes, n_features, rank=rank or 2))
+    return [gaussian_statistics(*net) for net in nets]
+
+
+def assert_same_fit(batched, alone):
+    np.testing.assert_array_equal(batched.T, alone.T)
+    assert batched.sq_distance == alone.sq_distance
+    assert batched.loss_history == alone.loss_history
+    assert (batched.n_iter, batched.converged) == (alone.n_iter, alone.converged)
+
+
+PARAMETERS = [
+    {},
+    {"alpha": 0.0},
+    {"alpha": 0.4},
+    {"alpha": 2.0},
+    {"group": "perm"},
+    {"group": "identity"},
+    {"n_restarts": 3, "random_state": 4},
+    {"init": "rand", "n_restarts": 2, "random_state": 0},
+    {"tol": 1e-3},
+    {"max_iter": 2},
+]
+
+
+@pytest.mark.parametrize("parameters", PARAMETERS, ids=str)
+def test_each_pair_of_a_batch_ends_where_it_would_alone(rng, parameters):
+    """Lockstep fitting leaks nothing between pairs: every pair's iterations, history,
+    alignment and distance are those of its own fit (the pairs converge after
+    different numbers of iterations, so a shared stopping rule would show)."""
+    stats = networks(rng)
+    pairs = list(itertools.permutations(range(len(stats)), 2))
+    batched = fit_gaussian_alignments(
+        [stats[i] for i, _ in pairs], [stats[j] for _, j in pairs], **parameters
+    )
+    for (i, j), result in zip(pairs, batched, strict=True):
+        assert_same_fit(result, fit_gaussian_alignment(stats[i], stats[j], **parameters))
+    if not parameters:  # the pairs stop after different numbers of iterations
+        assert len({result.n_iter for result in batched}) > 1
+
+
+def test_batched_fits_reach_netrep_and_respect_the_metric_axioms(rng):
+    """Independent checks of the batched values: never above netrep's fit from the
+    same start, zero for a rotated copy and a network with itself, symmetric."""
+    raw = [random_moments(rng, 8, 4) for _ in range(3)]
+    stats = [gaussian_statistics(*net) for net in raw]
+    pairs = [(0, 1), (1, 0), (1, 2), (2, 2), (0, 2)]
+    results = fit_gaussian_alignments([stats[i] for i, _ in pairs], [stats[j] for _, j in pairs])
+    for (i, j), result in zip(pairs, results, strict=True):
+        netrep_T, _ = netrep_gaussian_fit(*raw[i], *raw[j], alpha=1.0, tol=1e-12)
+        assert result.sq_distance <= scored_sq_distance(*raw[i], *raw[j], netrep_T, 1.0) + 1e-10
+        assert result.sq_distance == pytest.approx(
+            scored_sq_distance(*raw[i], *raw[j], result.T, 1.0), abs=1e-10
+        )
+    assert results[0].sq_distance == pytest.approx(results[1].sq_distance, abs=1e-12)
+    assert results[3].sq_distance < 1e-12
+
+
+def test_chunks_within_working_memory_give_the_same_fits(rng):
+    stats = networks(rng)
+    pairs = list(itertools.combinations(range(len(stats)), 2))
+    xs, ys = [stats[i] for i, _ in pairs], [stats[j] for _, j in pairs]
+    whole = fit_gaussian_alignments(xs, ys)
+    with config_context(working_memory=0.01):  # one pair per chunk
+        chunked = fit_gaussian_alignments(xs, ys)
+    for a, b in zip(whole, chunked, strict=True):
+        assert_same_fit(a, b)
+
+
+def test_batched_fit_on_torch_matches_numpy(rng):
+    torch = pytest.importorskip("torch")
+    stats = networks(rng)
+    pairs = list(itertools.combinations(range(len(stats)), 2))
+    as_torch = [type(s)(*(torch.from_numpy(np.asarray(a)) for a in s)) for s in stats]
+    on_numpy = fit_gaussian_alignments([stats[i] for i, _ in pairs], [stats[j] for _, j in pairs])
+    on_torch = fit_gaussian_alignments(
+        [as_torch[i] for i, _ in pairs], [as_torch[j] for _, j in pairs]
+    )
+    for a, b in zip(on_numpy, on_torch, strict=True):
+        assert isinstance(b.T, torch.Tensor)
+        assert b.sq_distance == pytest.approx(a.sq_distance, rel=1e-9, abs=1e-12)
+
+
+def test_pairwise_matrix_equals_pair_fits(rng):
+    nets = [random_moments(rng, 7, 4) for _ in range(5)]
+    metric = GaussianStochasticMetric()
+    D, _ = metric.pairwise_distances(nets)
+    for i, j in itertools.combinations(range(5), 2):
+        expected = metric.fit(nets[i], nets[j]).distance(nets[i], nets[j])
+        assert D[i, j] == pytest.approx(expected, rel=1e-12, abs=1e-14)
+
+
+def test_fit_gaussian_alignments_input_errors(rng):
+    a, b = networks(rng)[:2]
+    assert fit_gaussian_alignments([], []) == []
+    with pytest.raises(ValueError, match="stats_x has 2 entries and stats_y 1"):
+        fit_gaussian_alignments([a, b], [a])
+    other = gaussian_statistics(*random_moments(rng, 6, 3))
+    with pytest.raises(ValueError, match="same number of classes"):
+        fit_gaussian_alignments([a, other], [b, other])
+    with pytest.raises(TypeError, match="stats_y must be a GaussianStatistics"):
+        fit_gaussian_alignments([a], [(a.means, a.sqrt_covariances)])
+    with pytest.raises(ValueError, match="tol"):
+        fit_gaussian_alignments([a], [b], tol=-1.0)
