@@ -1,4 +1,4 @@
-"""Many Gaussian fits in lockstep: each pair ends where it would alone."""
+"""Many stochastic fits in lockstep (Gaussian, energy, process): each ends where it would alone."""
 
 import itertools
 
@@ -9,11 +9,15 @@ from netrep_gaussian_reference import netrep_gaussian_fit, scored_sq_distance
 from sklearn import config_context
 
 from skrep import GaussianStochasticMetric
+from skrep.functional.gp_stochastic import fit_gp_alignment, fit_gp_alignments, gp_statistics
 from skrep.functional.stochastic import (
+    fit_energy_alignment,
+    fit_energy_alignments,
     fit_gaussian_alignment,
     fit_gaussian_alignments,
     gaussian_statistics,
 )
+from skrep.metrics import GPStochasticMetric
 
 
 def random_moments(rng, n_classes, n_features, rank=None):
@@ -132,3 +136,78 @@ def test_fit_gaussian_alignments_input_errors(rng):
         fit_gaussian_alignments([a], [(a.means, a.sqrt_covariances)])
     with pytest.raises(ValueError, match="tol"):
         fit_gaussian_alignments([a], [b], tol=-1.0)
+
+
+# -- the stochastic-process metric -------------------------------------------------------------
+def random_process(rng, n_times, n_dims, rank=None):
+    size = n_times * n_dims
+    factor = rng.standard_normal((size, rank or size)) / np.sqrt(size)
+    return rng.standard_normal(size), factor @ factor.T
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [{}, {"alpha": 0.0}, {"alpha": 2.0}, {"group": "perm"}, {"group": "identity"},
+     {"n_restarts": 3, "random_state": 1}, {"max_iter": 2}],
+    ids=str,
+)  # fmt: skip
+def test_gp_pairs_of_a_batch_end_where_they_would_alone(rng, parameters):
+    n_times, n_dims = 3, 3
+    raw = [random_process(rng, n_times, n_dims) for _ in range(3)]
+    raw.append(random_process(rng, n_times, n_dims, rank=4))
+    Q = random_orthogonal(rng, n_dims)
+    full = np.kron(np.eye(n_times), Q)
+    raw.append(((raw[0][0].reshape(n_times, n_dims) @ Q).ravel(), full.T @ raw[0][1] @ full))
+    stats = [gp_statistics(m, c, n_dims) for m, c in raw]
+    pairs = list(itertools.permutations(range(len(stats)), 2))
+    batched = fit_gp_alignments(
+        [stats[i] for i, _ in pairs], [stats[j] for _, j in pairs], **parameters
+    )
+    for (i, j), result in zip(pairs, batched, strict=True):
+        alone = fit_gp_alignment(stats[i], stats[j], **parameters)
+        np.testing.assert_array_equal(result.T, alone.T)
+        assert result.sq_distance == alone.sq_distance
+        assert (result.loss_history, result.n_iter) == (alone.loss_history, alone.n_iter)
+    if parameters.get("group", "orth") == "orth" and "max_iter" not in parameters:
+        copy = pairs.index((0, 4))  # a block-rotated copy: distance 0 (closed form)
+        assert batched[copy].sq_distance < 1e-12
+
+
+def test_gp_pairwise_matrix_equals_pair_fits(rng):
+    raw = [random_process(rng, 2, 3) for _ in range(4)]
+    metric = GPStochasticMetric(n_dims=3)
+    D, _ = metric.pairwise_distances(raw)
+    for i, j in itertools.combinations(range(4), 2):
+        expected = metric.fit(raw[i], raw[j]).distance(raw[i], raw[j])
+        assert D[i, j] == pytest.approx(expected, rel=1e-12, abs=1e-14)
+
+
+def test_fit_gp_alignments_input_errors(rng):
+    a = gp_statistics(*random_process(rng, 2, 3), 3)
+    b = gp_statistics(*random_process(rng, 3, 2), 2)
+    assert fit_gp_alignments([], []) == []
+    with pytest.raises(ValueError, match="xs has 2 entries and ys 1"):
+        fit_gp_alignments([a, a], [a])
+    with pytest.raises(ValueError, match="pair 1 have means of shape"):
+        fit_gp_alignments([a, b], [a, b])
+
+
+# -- the energy metric ----------------------------------------------------------------------------
+@pytest.mark.parametrize("group", ["orth", "perm", "identity"])
+def test_energy_pairs_of_a_batch_end_where_they_would_alone(rng, group):
+    """Pairs of several shapes (batched by shape), one at an extreme scale."""
+    Xs = [rng.standard_normal((4, r, 3)) for r in (5, 5, 6, 5)]
+    Ys = [rng.standard_normal((4, r, 3)) for r in (5, 7, 6, 5)]
+    Xs[3], Ys[3] = Xs[3] * 1e200, Ys[3] * 1e200
+    batched = fit_energy_alignments(Xs, Ys, group=group)
+    for X, Y, result in zip(Xs, Ys, batched, strict=True):
+        alone = fit_energy_alignment(X, Y, group=group)
+        np.testing.assert_array_equal(result.Q, alone.Q)
+        np.testing.assert_array_equal(result.weights, alone.weights)
+        assert (result.loss_history, result.n_iter) == (alone.loss_history, alone.n_iter)
+    with pytest.raises(ValueError, match="Xs has 2 entries and Ys 1"):
+        fit_energy_alignments(Xs[:2], Ys[:1])
+    bad = Ys[0].copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"Ys\[0\] contains 1 NaN"):
+        fit_energy_alignments([Xs[0]], [bad])

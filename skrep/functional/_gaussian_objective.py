@@ -146,9 +146,9 @@ class GaussianPairsObjective:
 
         The singular values and polar factors come from an eigendecomposition
         of ``M_i' M_i``, about half the cost of an SVD: ``M_i = U S V'`` with
-        ``M_i' M_i = V S^2 V'`` and ``U = M_i V / S``. Problems with a class
-        whose ``M_i`` has a condition number above 1e6 (the square loses the
-        small singular values) are evaluated by :meth:`evaluate` instead. The
+        ``M_i' M_i = V S^2 V'`` and ``U = M_i V / S``. Matrices ``M_i`` with a
+        condition number above 1e6 (the square loses their small singular
+        values) are decomposed by an SVD instead. The
         nuclear norms are then accurate to about ``eps * s_max``, so the values
         to about 1e-10 of the objective's scale, and the polar factors to
         ``eps * cond^2``: good enough to take minorise-maximise steps (each
@@ -159,25 +159,28 @@ class GaussianPairsObjective:
         sx, sy = self._stats(pairs)
         M = sy @ T[:, None, ...] @ sx
         squares, V = xp.linalg.eigh(_mT(M, xp) @ M)
-        host = np.asarray(to_numpy(squares), dtype=np.float64)
-        cheap = np.all(host[..., 0] > _EIGENVALUE_RATIO * host[..., -1], axis=-1)
+        host = np.asarray(to_numpy(squares), dtype=np.float64).reshape(-1, n)
         s = xp.sqrt(xp.clip(squares, 0.0, None))
-        if not cheap.all():  # a positive stand-in where the exact evaluation takes over
-            s = xp.where(s > 0, s, xp.ones_like(s))
-        polar = (M @ V / s[..., None, :]) @ _mT(V, xp)  # U V' = M V S^-1 V'
+        # Matrices too ill-conditioned for the square (cond > 1e6) get an SVD.
+        exact = np.flatnonzero(~(host[:, 0] > _EIGENVALUE_RATIO * host[:, -1]))
+        if len(exact):
+            s = xp.where(s > 0, s, xp.ones_like(s))  # positive stand-ins, replaced below
+        polar = xp.reshape((M @ V / s[..., None, :]) @ _mT(V, xp), (-1, n, n))  # M V S^-1 V' = U V'
+        s = xp.reshape(s, (-1, n))
+        if len(exact):
+            U, s_exact, Vt = xp.linalg.svd(
+                take_rows(xp.reshape(M, (-1, n, n)), exact, xp), full_matrices=False
+            )
+            polar = put_rows(polar, exact, U @ Vt, xp)
+            s = put_rows(s, exact, s_exact, xp)
+        polar, s = xp.reshape(polar, (-1, C, n, n)), xp.reshape(s, (-1, C, n))
         cross_means = take_rows(self.cross_means, pairs, xp)
         linear = per_problem_sums(cross_means, T, xp)
         nuclear = np.asarray(to_numpy(xp.sum(s, axis=(1, 2))), dtype=np.float64)
         values = self.constants[pairs] - 2 * (self.alpha * linear + (2 - self.alpha) * nuclear) / C
         nuclear_gradient = _side_by_side(sy @ polar, xp) @ xp.reshape(sx, (-1, C * n, n))
         gradients = -2 * (self.alpha * cross_means + (2 - self.alpha) * nuclear_gradient) / C
-        values = np.maximum(values, 0.0)
-        exact = np.flatnonzero(~cheap)
-        if len(exact):
-            points = self.evaluate(take_rows(T, exact, xp), pairs[exact])
-            values[exact] = points.values
-            gradients = put_rows(gradients, exact, points.gradients, xp)
-        return values, gradients
+        return np.maximum(values, 0.0), gradients
 
     def hessian_factors(self, points: Points) -> dict[str, Array]:
         """Blocks in the layouts the Hessian products use (minorise-maximise needs none)."""

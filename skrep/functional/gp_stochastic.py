@@ -23,16 +23,24 @@ rotations, the reflected start too (as the Gaussian metric does).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from .._array import get_namespace
 from .._array import matrix_transpose as _mT
 from .._typing import Array, RandomState
-from ._gaussian_starts import canonical_key, checked_fit_parameters, reflected_polar
+from ._gaussian_starts import checked_fit_parameters
+from ._gp_fit import fit_gp_pairs
 from .gaussian_stochastic import _gaussian_statistics
-from .group_alignment import _random_group_element, align_to_group
 
-__all__ = ["GPStatistics", "gp_statistics", "gp_sq_distance", "GPAlignment", "fit_gp_alignment"]
+__all__ = [
+    "GPStatistics",
+    "gp_statistics",
+    "gp_sq_distance",
+    "GPAlignment",
+    "fit_gp_alignment",
+    "fit_gp_alignments",
+]
 
 
 class GPStatistics(NamedTuple):
@@ -85,14 +93,6 @@ def gp_statistics(means: Array, covariance: Array, n_dims: int) -> GPStatistics:
     )
     root, trace = stats.sqrt_covariances[0], float(stats.traces[0])
     return GPStatistics(xp.reshape(means, (size // n_dims, n_dims)), root, trace)
-
-
-def _block_diagonal_sum(A: Array, n_dims: int) -> Array:
-    """The sum of the ``n_dims x n_dims`` diagonal blocks of a square ``A``."""
-    xp = get_namespace(A)
-    n_times = A.shape[0] // n_dims
-    blocks = xp.reshape(A, (n_times, n_dims, n_times, n_dims))
-    return sum(blocks[t, :, t, :] for t in range(n_times))
 
 
 def _full(T: Array, n_times: int) -> Array:
@@ -166,57 +166,6 @@ class GPAlignment(NamedTuple):
     n_iter: int
 
 
-def _netrep_steps(x: GPStatistics, y: GPStatistics, T: Array, alpha: float, group: str,
-                  max_iter: int) -> Array:  # fmt: skip
-    """Netrep's iteration (weights alpha^2 : (2 - alpha)^2), with its stopping rule."""
-    xp = get_namespace(T)
-    weights = (alpha * alpha, (2 - alpha) ** 2)
-    size_x = weights[0] * float(xp.sum(x.means**2)) + weights[1] * float(
-        xp.sum(x.sqrt_covariance**2)
-    )
-    size_y = weights[0] * float(xp.sum(y.means**2)) + weights[1] * float(
-        xp.sum(y.sqrt_covariance**2)
-    )
-    losses = []
-    for i in range(max_iter):
-        polar = _evaluate(x, y, T, alpha).polar
-        linear_target = _step_target(x, y, polar, weights)
-        T = align_to_group(linear_target, group, check_input=False)
-        # |A - B T|^2 of netrep's stacked blocks, from the same products.
-        loss = max(size_x + size_y - 2 * float(xp.sum(T * linear_target)), 0.0) ** 0.5
-        losses.append(loss)
-        if i >= 2 and losses[-2] - losses[-1] < 1e-8:
-            break
-    return T
-
-
-def _step_target(x: GPStatistics, y: GPStatistics, polar: Array, weights: tuple) -> Array:
-    xp = get_namespace(polar)
-    n_dims = x.means.shape[1]
-    linear = _block_diagonal_sum(y.sqrt_covariance @ _mT(polar, xp) @ x.sqrt_covariance, n_dims)
-    return weights[0] * (_mT(y.means, xp) @ x.means) + weights[1] * linear
-
-
-def _descend(x: GPStatistics, y: GPStatistics, T: Array, alpha: float, group: str,
-             max_iter: int, tol: float) -> tuple[Array, float, list, int]:  # fmt: skip
-    """Minorise-maximise steps on the scored objective until one gains less than ``tol``."""
-    point = _evaluate(x, y, T, alpha)
-    history, weights = [point.value], (alpha, 2 - alpha)
-    scale = alpha * float(get_namespace(T).sum(x.means**2)) + (2 - alpha) * (x.trace + y.trace)
-    for n_iter in range(1, max_iter + 1):
-        candidate = align_to_group(
-            _step_target(x, y, point.polar, weights), group, check_input=False
-        )
-        trial = _evaluate(x, y, candidate, alpha)
-        gain = point.value - trial.value
-        if gain >= 0:
-            T, point = candidate, trial
-            history.append(point.value)
-        if gain <= tol * max(point.value, 1e-14 * scale):
-            return T, point.value, history, n_iter
-    return T, point.value, history, max_iter
-
-
 def fit_gp_alignment(
     x: GPStatistics,
     y: GPStatistics,
@@ -259,51 +208,78 @@ def fit_gp_alignment(
     GPAlignment
         The best alignment (for Y), its squared distance and the loss history.
     """
-    from sklearn.utils import check_random_state
+    (result,) = fit_gp_alignments(
+        [x], [y], alpha=alpha, group=group, init=init, n_restarts=n_restarts,
+        max_iter=max_iter, tol=tol, random_state=random_state,
+    )  # fmt: skip
+    return result
 
+
+def fit_gp_alignments(
+    xs: Sequence[GPStatistics],
+    ys: Sequence[GPStatistics],
+    *,
+    alpha: float = 1.0,
+    group: str = "orth",
+    init: str = "means",
+    n_restarts: int = 1,
+    max_iter: int = 1000,
+    tol: float = 1e-10,
+    random_state: RandomState = None,
+) -> list[GPAlignment]:
+    """Fit the alignments of many pairs at once (:func:`fit_gp_alignment` of each).
+
+    Every pair and start is one problem; the problems step in lockstep (one
+    batched SVD per step for all of them) and each stops on its own rule, so
+    each pair's fit is the one :func:`fit_gp_alignment` computes.
+
+    Parameters
+    ----------
+    xs, ys : sequences of GPStatistics
+        The pairs ``(xs[k], ys[k])``, of equal lengths, all of the same shapes.
+    alpha : float in [0, 2], default=1.0
+        Weight of the means; ``2 - alpha`` weighs the covariances.
+    group : {"orth", "perm", "identity"}, default="orth"
+        Alignments searched over.
+    init : {"means", "rand"}, default="means"
+        Starts, as in :func:`fit_gp_alignment`.
+    n_restarts : int, default=1
+        Random starts, as in :func:`fit_gp_alignment`.
+    max_iter : int, default=1000
+        Steps per start.
+    tol : float, default=1e-10
+        Relative tolerance of each start's last step.
+    random_state : int, RandomState or None, default=None
+        Seed of the random starts, drawn pair by pair from
+        ``check_random_state(random_state)`` as one call per pair would draw them.
+
+    Returns
+    -------
+    list of GPAlignment
+        One per pair, in order.
+    """
+    xs, ys = list(xs), list(ys)
+    if len(xs) != len(ys):
+        raise ValueError(f"xs has {len(xs)} entries and ys {len(ys)}; expected one pair per index.")
     alpha = checked_fit_parameters(
-        alpha, group, init, n_restarts, max_iter, tol, "fit_gp_alignment"
+        alpha, group, init, n_restarts, max_iter, tol, "fit_gp_alignments"
     )
-    if tuple(x.means.shape) != tuple(y.means.shape):
-        raise ValueError(
-            f"The two processes have means of shape {tuple(x.means.shape)} and "
-            f"{tuple(y.means.shape)}; expected the same time points and units."
-        )
-    xp = get_namespace(x.means, y.means)
-    rng = check_random_state(random_state)
-    n_dims = x.means.shape[1]
-    # One canonical order of the pair, so that d(X, Y) == d(Y, X) (see the Gaussian metric).
-    swap = canonical_key(x.means, x.trace) > canonical_key(y.means, y.trace)
-    first, second = (y, x) if swap else (x, y)
-    starts = []
-    if init == "means":
-        means_start = align_to_group(_mT(second.means, xp) @ first.means, group, check_input=False)
-        if group != "identity":
-            starts.append(_netrep_steps(first, second, means_start, alpha, group, max_iter))
-        starts.append(means_start)
-        identity = xp.eye(
-            n_dims, dtype=first.means.dtype, device=getattr(first.means, "device", None)
-        )
-        if group != "identity" and (
-            _evaluate(first, second, identity, alpha).value
-            <= _evaluate(first, second, means_start, alpha).value
-        ):
-            starts.append(identity)
-        if group == "orth" and n_dims > 1:
-            starts.append(reflected_polar(_mT(second.means, xp) @ first.means, xp))
-    random_starts = n_restarts - 1 if init == "means" else n_restarts
-    starts += [_random_group_element(n_dims, group, rng, first.means) for _ in range(random_starts)]
-    best = None
-    for start in starts:
-        if group == "identity":
-            value = _evaluate(first, second, start, alpha).value
-            result = GPAlignment(start, value, [value], 0)
-        else:
-            T, value, history, n_iter = _descend(first, second, start, alpha, group, max_iter, tol)
-            result = GPAlignment(T, value, history, n_iter)
-        if best is None or result.sq_distance < best.sq_distance:
-            best = result
-        if group == "identity":
-            break
-    T = _mT(best.T, xp) if swap else best.T
-    return best._replace(T=T, sq_distance=gp_sq_distance(x, y, T, alpha))
+    if not xs:
+        return []
+    shape = tuple(xs[0].means.shape)
+    for k, (x, y) in enumerate(zip(xs, ys, strict=True)):
+        if tuple(x.means.shape) != shape or tuple(y.means.shape) != shape:
+            raise ValueError(
+                f"The processes of pair {k} have means of shape {tuple(x.means.shape)} and "
+                f"{tuple(y.means.shape)}; expected the same time points and units as the "
+                f"first pair's {shape}."
+            )
+    xp = get_namespace(*[x.means for x in xs + ys])
+    fits = fit_gp_pairs(
+        xs, ys, alpha=alpha, group=group, init=init, n_restarts=n_restarts,
+        max_iter=max_iter, tol=tol, random_state=random_state, xp=xp,
+    )  # fmt: skip
+    return [
+        GPAlignment(T, gp_sq_distance(x, y, T, alpha), history, n_iter)
+        for (T, history, n_iter), x, y in zip(fits, xs, ys, strict=True)
+    ]

@@ -17,6 +17,7 @@ from ..functional.class_moments import class_statistics
 from ..functional.gp_stochastic import (
     GPStatistics,
     fit_gp_alignment,
+    fit_gp_alignments,
     gp_sq_distance,
     gp_statistics,
 )
@@ -296,6 +297,28 @@ class GPStochasticMetric(KeywordYMixin, BaseEstimator, PairwiseMeasure):
                 )
         return trains, tests
 
+    def pairwise_block_size(self, networks: list, budget_bytes: int) -> int:
+        """Most networks per block whose pairs' fits run together within ``budget_bytes``.
+
+        The pairs of a block are fitted in lockstep; each fit holds about six
+        ``(n_times * n_dims)``-square arrays per start (four starts).
+
+        Parameters
+        ----------
+        networks : sequence of PreparedData
+            The validated networks (their processes' statistics).
+        budget_bytes : int
+            Working memory per task.
+
+        Returns
+        -------
+        int
+            Networks per block (at least 4).
+        """
+        size = networks[0].train.sqrt_covariance.shape[-1]
+        pairs = budget_bytes // (4 * 6 * 8 * size * size)
+        return max(4, math.isqrt(2 * pairs))
+
     def pairwise_prepare(
         self, X: GPStatistics, X_test: GPStatistics | None, name: str, test_name: str
     ) -> PreparedData:
@@ -336,18 +359,19 @@ class GPStochasticMetric(KeywordYMixin, BaseEstimator, PairwiseMeasure):
         """
         has_test = bool(nets_a) and nets_a[0].test is not None
         train, test = np.zeros(len(pairs)), np.zeros(len(pairs))
-        for k, (a, b) in enumerate(pairs):
-            result = fit_gp_alignment(
-                nets_a[a].train,
-                nets_b[b].train,
-                alpha=self.alpha,
-                group=self.group,
-                init=self.init,
-                n_restarts=self.n_restarts,
-                max_iter=self.max_iter,
-                tol=self.tol,
-                random_state=self.random_state,
-            )
+        # All the pairs of the block fitted together (one batched SVD per step).
+        results = fit_gp_alignments(
+            [nets_a[a].train for a, _ in pairs],
+            [nets_b[b].train for _, b in pairs],
+            alpha=self.alpha,
+            group=self.group,
+            init=self.init,
+            n_restarts=self.n_restarts,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            random_state=self.random_state,
+        )
+        for k, ((a, b), result) in enumerate(zip(pairs, results, strict=True)):
             train[k] = math.sqrt(result.sq_distance)
             if has_test:
                 test[k] = math.sqrt(

@@ -1,0 +1,224 @@
+"""The stochastic-process fit of many pairs at once.
+
+Every pair and every start of its fit is one problem, and all the problems of
+a call step in lockstep: one batched SVD of the ``(n_times * n_dims)``-square
+covariance products per step for all of them, each problem stopping on its
+own rule. A problem takes the steps it would take alone (netrep's steps from
+the means' alignment, then minorise-maximise steps on the scored objective;
+see :mod:`skrep.functional.gp_stochastic`), so the fits are those of
+:func:`~skrep.functional.gp_stochastic.fit_gp_alignment`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import array_api_compat
+import numpy as np
+
+from .._array import matrix_transpose as _mT
+from .._array import to_numpy
+from .._typing import Array, Namespace, RandomState
+from ._gaussian_starts import canonical_key, reflected_polar
+from ._rows import put_rows, take_rows
+from .group_alignment import _random_group_element, align_many_to_group
+
+if TYPE_CHECKING:
+    from .gp_stochastic import GPStatistics
+
+
+def _host(a: Array) -> np.ndarray:
+    return np.asarray(to_numpy(a), dtype=np.float64)
+
+
+class _Processes:
+    """The pairs' statistics stacked, and the objective of problems on them."""
+
+    def __init__(
+        self, xs: Sequence[GPStatistics], ys: Sequence[GPStatistics], alpha: float, xp: Namespace
+    ) -> None:
+        self.xp, self.alpha = xp, alpha
+        self.sx = xp.stack([x.sqrt_covariance for x in xs])
+        self.sy = xp.stack([y.sqrt_covariance for y in ys])
+        self.mx = xp.stack([x.means for x in xs])
+        self.my = xp.stack([y.means for y in ys])
+        self.traces = np.array([x.trace + y.trace for x, y in zip(xs, ys, strict=True)])
+        self.n_times, self.n_dims = xs[0].means.shape
+        eps = float(xp.finfo(self.sx.dtype).eps)
+        # The covariance term is a difference of terms of the size of the traces:
+        # below its rounding level the distance is 0.
+        self.noise = 100 * eps * (2 - alpha) * self.traces
+        self.sq_means_x = _host(xp.sum(self.mx**2, axis=(1, 2)))
+
+    def full(self, T: Array) -> Array:
+        """``I_{n_times} (x) T`` for every alignment of the stack ``T``."""
+        xp, n_times = self.xp, self.n_times
+        eye = xp.eye(n_times, dtype=T.dtype, device=array_api_compat.device(T))
+        size = n_times * T.shape[-1]
+        blocks = eye[None, :, None, :, None] * T[:, None, :, None, :]
+        return xp.reshape(blocks, (T.shape[0], size, size))
+
+    def evaluate(self, T: Array, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, Array]:
+        """(squared distances, nuclear norms, polar factors) of the problems at ``T``."""
+        xp, alpha = self.xp, self.alpha
+        sx, sy = take_rows(self.sx, pairs, xp), take_rows(self.sy, pairs, xp)
+        U, s, Vt = xp.linalg.svd(sx @ _mT(self.full(T), xp) @ sy)
+        nuclear = _host(xp.sum(s, axis=-1))
+        residual = take_rows(self.mx, pairs, xp) - take_rows(self.my, pairs, xp) @ T
+        sq_means = _host(xp.sum(residual * residual, axis=(1, 2)))
+        values = alpha * sq_means + (2 - alpha) * (self.traces[pairs] - 2 * nuclear)
+        values = np.where(values > self.noise[pairs], values, 0.0)
+        return values, nuclear, U @ Vt
+
+    def step_target(self, polar: Array, pairs: np.ndarray, weights: tuple) -> Array:
+        """The cross-product whose best group element is the step from ``polar``."""
+        xp, n_times, n = self.xp, self.n_times, self.n_dims
+        sx, sy = take_rows(self.sx, pairs, xp), take_rows(self.sy, pairs, xp)
+        blocks = xp.reshape(sy @ _mT(polar, xp) @ sx, (-1, n_times, n, n_times, n))
+        linear = sum(blocks[:, t, :, t, :] for t in range(n_times))
+        means = _mT(take_rows(self.my, pairs, xp), xp) @ take_rows(self.mx, pairs, xp)
+        return weights[0] * means + weights[1] * linear
+
+
+def _netrep_steps(
+    processes: _Processes, T: Array, pairs: np.ndarray, group: str, max_iter: int
+) -> Array:
+    """Netrep's iteration (weights alpha^2 : (2 - alpha)^2) with its stopping rule."""
+    xp, alpha = processes.xp, processes.alpha
+    weights = (alpha * alpha, (2 - alpha) ** 2)
+    size_x = weights[0] * processes.sq_means_x + weights[1] * _host(
+        xp.sum(processes.sx**2, axis=(1, 2))
+    )
+    size_y = weights[0] * _host(xp.sum(processes.my**2, axis=(1, 2))) + weights[1] * _host(
+        xp.sum(processes.sy**2, axis=(1, 2))
+    )
+    sizes = size_x + size_y
+    losses = [[] for _ in pairs]
+    running = np.arange(len(pairs))
+    for i in range(max_iter):
+        _, _, polar = processes.evaluate(take_rows(T, running, xp), pairs[running])
+        target = processes.step_target(polar, pairs[running], weights)
+        steps = align_many_to_group(target, group, xp)
+        T = put_rows(T, running, steps, xp)
+        # |A - B T|^2 of netrep's stacked blocks, from the same products.
+        inner = _host(xp.sum(steps * target, axis=(1, 2)))
+        stop = np.zeros(len(running), dtype=bool)
+        for j, k in enumerate(running):
+            losses[k].append(max(sizes[pairs[k]] - 2 * inner[j], 0.0) ** 0.5)
+            stop[j] = i >= 2 and losses[k][-2] - losses[k][-1] < 1e-8
+        running = running[~stop]
+        if len(running) == 0:
+            break
+    return T
+
+
+def _descend(
+    processes: _Processes, T: Array, pairs: np.ndarray, group: str, max_iter: int, tol: float
+) -> tuple[Array, np.ndarray, list, np.ndarray]:
+    """Minorise-maximise steps on the scored objective until each gains less than ``tol``."""
+    xp, alpha = processes.xp, processes.alpha
+    values, _, polar = processes.evaluate(T, pairs)
+    histories = [[float(v)] for v in values]
+    weights = (alpha, 2 - alpha)
+    floors = 1e-14 * (alpha * processes.sq_means_x[pairs] + (2 - alpha) * processes.traces[pairs])
+    n_iter = np.full(len(pairs), max_iter, dtype=np.int64)
+    running = np.arange(len(pairs))
+    for step in range(1, max_iter + 1):
+        target = processes.step_target(take_rows(polar, running, xp), pairs[running], weights)
+        candidates = align_many_to_group(target, group, xp)
+        trial_values, _, trial_polar = processes.evaluate(candidates, pairs[running])
+        gains = values[running] - trial_values
+        better = np.flatnonzero(gains >= 0)
+        taken = running[better]
+        T = put_rows(T, taken, take_rows(candidates, better, xp), xp)
+        polar = put_rows(polar, taken, take_rows(trial_polar, better, xp), xp)
+        values[taken] = trial_values[better]
+        for k in taken:
+            histories[k].append(float(values[k]))
+        stop = gains <= tol * np.maximum(values[running], floors[running])
+        n_iter[running[stop]] = step
+        running = running[~stop]
+        if len(running) == 0:
+            break
+    return T, values, histories, n_iter
+
+
+def fit_gp_pairs(
+    xs: Sequence[GPStatistics],
+    ys: Sequence[GPStatistics],
+    *,
+    alpha: float,
+    group: str,
+    init: str,
+    n_restarts: int,
+    max_iter: int,
+    tol: float,
+    random_state: RandomState,
+    xp: Namespace,
+) -> list[tuple]:
+    """Fit every pair ``(xs[k], ys[k])`` (parameters checked by the caller).
+
+    Returns one ``(T, loss_history, n_iter)`` tuple per pair, ``T`` for the
+    pair in the caller's order; the caller evaluates the distance there.
+    """
+    from sklearn.utils import check_random_state
+
+    swaps = [canonical_key(x.means, x.trace) > canonical_key(y.means, y.trace) for x, y in
+             zip(xs, ys, strict=True)]  # fmt: skip
+    firsts = [y if swap else x for x, y, swap in zip(xs, ys, swaps, strict=True)]
+    seconds = [x if swap else y for x, y, swap in zip(xs, ys, swaps, strict=True)]
+    processes = _Processes(firsts, seconds, alpha, xp)
+    n_pairs, n_dims = len(xs), processes.n_dims
+    every_pair = np.arange(n_pairs)
+    starts: list[list[Array]] = [[] for _ in every_pair]
+    if init == "means":
+        cross_means = _mT(processes.my, xp) @ processes.mx
+        means_starts = align_many_to_group(cross_means, group, xp)
+        netrep_starts = None
+        if group != "identity":
+            netrep_starts = _netrep_steps(
+                processes, xp.asarray(means_starts, copy=True), every_pair, group, max_iter
+            )
+            identity = xp.eye(
+                n_dims, dtype=cross_means.dtype, device=array_api_compat.device(cross_means)
+            )
+            identities = xp.stack([identity] * n_pairs)
+            at_identity, _, _ = processes.evaluate(identities, every_pair)
+            at_means, _, _ = processes.evaluate(means_starts, every_pair)
+        reflected = None
+        if group == "orth" and n_dims > 1:
+            reflected = reflected_polar(cross_means, xp)
+        for k in every_pair:
+            if netrep_starts is not None:
+                starts[k].append(netrep_starts[k, ...])
+            starts[k].append(means_starts[k, ...])
+            if group != "identity" and at_identity[k] <= at_means[k]:
+                starts[k].append(identities[k, ...])
+            if reflected is not None:
+                starts[k].append(reflected[k, ...])
+    random_starts = n_restarts - 1 if init == "means" else n_restarts
+    for k in every_pair:
+        rng = check_random_state(random_state)
+        starts[k] += [
+            _random_group_element(n_dims, group, rng, firsts[k].means) for _ in range(random_starts)
+        ]
+        if group == "identity":
+            starts[k] = starts[k][:1]
+    pairs = np.concatenate([np.full(len(s), k) for k, s in enumerate(starts)])
+    T = xp.stack([T for s in starts for T in s])
+    if group == "identity":
+        values, _, _ = processes.evaluate(T, pairs)
+        histories = [[float(v)] for v in values]
+        n_iter = np.zeros(len(pairs), dtype=np.int64)
+    else:
+        T, values, histories, n_iter = _descend(processes, T, pairs, group, max_iter, tol)
+    results = []
+    for k in every_pair:
+        candidates = np.flatnonzero(pairs == k)
+        best = candidates[np.argmin(values[candidates])]  # the first on ties
+        T_best = T[int(best), ...]
+        results.append(
+            (_mT(T_best, xp) if swaps[k] else T_best, histories[best], int(n_iter[best]))
+        )
+    return results
