@@ -1,20 +1,22 @@
-"""K x K Gaussian stochastic distance matrices: skrep's drop-in against netrep, side by side.
+"""K x K stochastic distance matrices: skrep's drop-in against netrep, side by side.
 
 Run by hand: ``python benchmarks/bench_stochastic_pairwise.py --netrep-path SITE_PACKAGES``
 (see ``bench_linear.py`` for making a netrep virtual environment; netrep is
 never a dependency, its folder is appended to ``sys.path``).
 
-K networks given as netrep's ``(means, covariances)`` tuples: 6 networks of
+``--metric gaussian`` (the default), ``energy`` or ``gp``. Gaussian: K networks
+given as netrep's ``(means, covariances)`` tuples: 6 networks of
 12 classes x 10 neurons (``--case 6,12,10``, the default) and 20 networks of 20
-classes x 50 neurons (``--case 20,20,50``; netrep needs about an hour for it on
-two cores, since many of its pairs run its 1,000 iterations). Both libraries'
-``GaussianStochasticMetric(alpha=1).pairwise_distances`` run serially
+classes x 50 neurons (``--case 20,20,50``; netrep needs about 8 minutes for it on
+one core). Both libraries' ``pairwise_distances`` run serially
 (``processes=1``) and with their defaults (``processes=None``;
 ``--serial-only`` leaves these out, e.g. for a run pinned to one core with
 ``taskset -c 1``); the table gives the times (one
 run each: netrep's take seconds), the ratios netrep/skrep and the largest
 amount by which a skrep distance exceeds netrep's (negative: never above).
-Results are appended to ``benchmarks/results/bench_stochastic_pairwise.txt``.
+Energy: K networks of (classes, 20 repeats, neurons); gp: K processes of
+(time points x dimensions). Results are appended to
+``benchmarks/results/bench_stochastic_pairwise.txt``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,53 @@ def make_networks(n_networks, n_classes, n_neurons, seed=0):
     return networks
 
 
+def make_repeats(n_networks, n_classes, n_neurons, n_repeats=20, seed=0):
+    """Energy metric input: rotated copies of shared repeated responses, plus noise."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((n_classes, n_repeats, n_neurons))
+    return [
+        base @ np.linalg.qr(rng.standard_normal((n_neurons, n_neurons)))[0]
+        + 0.3 * rng.standard_normal(base.shape)
+        for _ in range(n_networks)
+    ]
+
+
+def make_processes(n_networks, n_times, n_dims, seed=0):
+    """Process metric input: one shared process, every time block rotated, plus noise."""
+    rng = np.random.default_rng(seed)
+    size = n_times * n_dims
+    means = rng.standard_normal((n_times, n_dims))
+    factor = rng.standard_normal((size, size)) / np.sqrt(size)
+    networks = []
+    for _ in range(n_networks):
+        Q = np.linalg.qr(rng.standard_normal((n_dims, n_dims)))[0]
+        full = np.kron(np.eye(n_times), Q)
+        noise = 0.3 * rng.standard_normal((size, size)) / np.sqrt(size)
+        covariance = full.T @ factor @ factor.T @ full + noise @ noise.T
+        networks.append(((means @ Q).ravel() + 0.1 * rng.standard_normal(size), covariance))
+    return networks
+
+
+#: Per metric: the input of a case (K, second, third), skrep's and netrep's estimators.
+METRICS = {
+    "gaussian": (
+        make_networks,
+        lambda case: compat.GaussianStochasticMetric(),
+        lambda module, case: module.GaussianStochasticMetric(alpha=1.0),
+    ),
+    "energy": (
+        make_repeats,
+        lambda case: compat.EnergyStochasticMetric(),
+        lambda module, case: module.EnergyStochasticMetric(),
+    ),
+    "gp": (
+        make_processes,
+        lambda case: compat.GPStochasticMetric(n_dims=case[2]),
+        lambda module, case: module.GPStochasticMetric(n_dims=case[2]),
+    ),
+}
+
+
 def timed(call):
     start = time.perf_counter()
     result = call()
@@ -65,52 +114,55 @@ def main():
         "--case",
         action="append",
         default=None,
-        help="n_networks,n_classes,n_neurons (repeatable; default 6,12,10)",
+        help="n_networks,n_classes,n_neurons (gp: n_networks,n_times,n_dims; repeatable; "
+        "default 6,12,10)",
     )
+    parser.add_argument("--metric", choices=sorted(METRICS), default="gaussian")
     parser.add_argument("--serial-only", action="store_true")
     args = parser.parse_args()
     cases = [tuple(int(v) for v in case.split(",")) for case in (args.case or ["6,12,10"])]
-    netrep_metric = None
+    make, ours, theirs = METRICS[args.metric]
+    netrep_module = None
     if args.netrep_path is not None:
         sys.path.append(str(args.netrep_path))
-        from netrep.metrics import GaussianStochasticMetric as netrep_metric
+        import netrep.metrics as netrep_module
     lines = [
-        f"# {datetime.datetime.now().isoformat(timespec='seconds')}  Gaussian stochastic K x K "
-        "(alpha=1), skrep.compat.netrep vs netrep (s, one run each); speedup = netrep / skrep",
+        f"# {datetime.datetime.now().isoformat(timespec='seconds')}  {args.metric} stochastic "
+        "K x K (alpha=1), skrep.compat.netrep vs netrep (s, one run each); speedup = netrep / "
+        f"skrep{'; serial only' if args.serial_only else ''}",
         f"# python {platform.python_version()}; numpy {np.__version__}",
         "case              skrep_serial  skrep_default  netrep_serial  netrep_default  "
         "speedup_serial  speedup_default  max(skrep - netrep)",
     ]
-    for n_networks, n_classes, n_neurons in cases:
-        networks = make_networks(n_networks, n_classes, n_neurons)
+    for case in cases:
+        n_networks, n_classes, n_neurons = case
+        networks = make(*case)
         ours_serial, (D_ours, _) = timed(
-            lambda nets=networks: compat.GaussianStochasticMetric().pairwise_distances(
+            lambda nets=networks, case=case: ours(case).pairwise_distances(
                 nets, processes=1, verbose=False
             )
         )
         ours_default = np.nan
         if not args.serial_only:
             ours_default, _ = timed(
-                lambda nets=networks: compat.GaussianStochasticMetric().pairwise_distances(
-                    nets, verbose=False
-                )
+                lambda nets=networks, case=case: ours(case).pairwise_distances(nets, verbose=False)
             )
         theirs_serial = theirs_default = excess = np.nan
-        if netrep_metric is not None:
+        if netrep_module is not None:
             with (
                 contextlib.redirect_stdout(io.StringIO()),
                 contextlib.redirect_stderr(io.StringIO()),
             ):
                 theirs_serial, (D_theirs, _) = timed(
-                    lambda nets=networks: netrep_metric(alpha=1.0).pairwise_distances(
+                    lambda nets=networks, case=case: theirs(netrep_module, case).pairwise_distances(
                         nets, processes=1, verbose=False
                     )
                 )
                 if not args.serial_only:
                     theirs_default, _ = timed(
-                        lambda nets=networks: netrep_metric(alpha=1.0).pairwise_distances(
-                            nets, verbose=False
-                        )
+                        lambda nets=networks, case=case: theirs(
+                            netrep_module, case
+                        ).pairwise_distances(nets, verbose=False)
                     )
             excess = float(np.max(D_ours - D_theirs))
         label = f"{n_networks}x({n_classes}x{n_neurons})"

@@ -211,3 +211,32 @@ def test_energy_pairs_of_a_batch_end_where_they_would_alone(rng, group):
     bad[0, 0, 0] = np.nan
     with pytest.raises(ValueError, match=r"Ys\[0\] contains 1 NaN"):
         fit_energy_alignments([Xs[0]], [bad])
+
+
+def test_gp_hessian_matches_finite_differences(rng):
+    """The process objective's closed-form Hessian-vector product (used by Newton's method)."""
+    from skrep.functional._gp_fit import _Processes
+
+    x = gp_statistics(*random_process(rng, 3, 4), 4)
+    y = gp_statistics(*random_process(rng, 3, 4, rank=5), 4)  # rank-deficient covariance
+    processes = _Processes([x], [y], 0.7, np)
+    pair = np.zeros(1, dtype=int)
+    T, V, h = random_orthogonal(rng, 4)[None], rng.standard_normal((1, 4, 4)), 1e-6
+
+    def gradient(A):
+        return processes.evaluate(A, pair).gradients
+
+    difference = (gradient(T + h * V) - gradient(T - h * V)) / (2 * h)
+    factors = processes.hessian_factors(processes.evaluate(T, pair))
+    np.testing.assert_allclose(processes.hessian(factors, V), difference, atol=1e-6)
+    # and the gradient against central differences of the value (covariance term only:
+    # the means' term is linear in T on the group, its quadratic part constant there)
+    covariances = _Processes([x], [y], 0.0, np)
+
+    def value(A):
+        return covariances.evaluate(A, pair).values[0]
+
+    directional = (value(T + h * V) - value(T - h * V)) / (2 * h)
+    assert np.sum(covariances.evaluate(T, pair).gradients * V) == pytest.approx(
+        directional, abs=1e-6
+    )
