@@ -128,7 +128,8 @@ def main():
         import netrep.metrics as netrep_module
     lines = [
         f"# {datetime.datetime.now().isoformat(timespec='seconds')}  {args.metric} stochastic "
-        "K x K (alpha=1), skrep.compat.netrep vs netrep (s, one run each); speedup = netrep / "
+        f"K x K{'' if args.metric == 'energy' else ' (alpha=1)'}, skrep.compat.netrep vs netrep "
+        "(s, one run each); speedup = netrep / "
         f"skrep{'; serial only' if args.serial_only else ''}",
         f"# python {platform.python_version()}; numpy {np.__version__}",
         "case              skrep_serial  skrep_default  netrep_serial  netrep_default  "

@@ -135,12 +135,27 @@ def _fit_problems(
     newton = np.flatnonzero((n_iter < max_iter) & ~(converged & (tol >= NEWTON_SWITCH)))
     if len(newton) == 0:
         return T, points.values, histories, n_iter, converged
-    # Each pair's most promising start (the lowest value after minorise-maximise)
-    # runs to ``tol``; its other starts, which usually settle in the other
-    # component of the group at a clearly larger distance, first run to a
-    # looser tolerance, and go on to ``tol`` only where they come within
-    # _CONTENDER of the pair's best (the looser stop leaves about that much
-    # of the distance to gain).
+    T, converged = newton_by_promise(
+        objective, points, T, histories, n_iter, converged, newton, max_iter, tol
+    )
+    return T, points.values, histories, n_iter, converged
+
+
+def newton_by_promise(
+    objective: object, points: Points, T: Array, histories: list, n_iter: np.ndarray,
+    converged: np.ndarray, newton: np.ndarray, max_iter: int, tol: float,
+) -> tuple[Array, np.ndarray]:  # fmt: skip
+    """Trust-region Newton on the problems ``newton``, each pair's best start first.
+
+    Each pair's most promising start (the lowest value after minorise-maximise)
+    runs to ``tol``; its other starts, which usually settle in the other
+    component of the group at a clearly larger distance, first run to a looser
+    tolerance (1e-6), and go on to ``tol`` only where they come within 1e-4
+    of the pair's best (the looser stop leaves about 1e-6 of the distance to
+    gain). ``points``, ``histories``, ``n_iter`` and ``converged`` are updated
+    in place; returns ``T`` and ``converged``. Used by the Gaussian and the
+    process fits (any objective with the trust region's interface).
+    """
     pairs = points.pairs
     leaders = np.zeros(len(pairs), dtype=bool)
     for k in np.unique(pairs):
@@ -161,11 +176,11 @@ def _fit_problems(
         T, converged = _newton(
             objective, points, T, histories, n_iter, converged, contenders, max_iter, tol
         )
-    return T, points.values, histories, n_iter, converged
+    return T, converged
 
 
 def _newton(
-    objective: GaussianPairsObjective, points: Points, T: Array, histories: list,
+    objective: object, points: Points, T: Array, histories: list,
     n_iter: np.ndarray, converged: np.ndarray, rows: np.ndarray, max_iter: int,
     tol: float | np.ndarray,
 ) -> tuple[Array, np.ndarray]:  # fmt: skip

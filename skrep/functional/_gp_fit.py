@@ -20,10 +20,9 @@ import numpy as np
 from .._array import matrix_transpose as _mT
 from .._array import to_numpy
 from .._typing import Array, Namespace, RandomState
-from ._gaussian_fit import NEWTON_SWITCH
+from ._gaussian_fit import NEWTON_SWITCH, newton_by_promise
 from ._gaussian_objective import Points
 from ._gaussian_starts import canonical_key, reflected_polar
-from ._orthogonal_trust_region import minimise_on_orthogonal_group
 from ._rows import put_rows, take_rows
 from .group_alignment import _random_group_element, align_many_to_group
 
@@ -207,26 +206,17 @@ def _fit_from(
     component of the group, crawls for hundreds of steps; once a step gains
     less than 1e-3 of the distance, Newton's method converges in a few.
     """
-    xp = processes.xp
     switch = max(tol, NEWTON_SWITCH) if group == "orth" else tol
     T, values, histories, n_iter, converged = _descend(processes, T, pairs, group, max_iter, switch)
     if group != "orth" or T.shape[-1] < 2:
         return T, values, histories, n_iter
     newton = np.flatnonzero((n_iter < max_iter) & ~(converged & (tol >= NEWTON_SWITCH)))
     if len(newton):
-        start = take_rows(T, newton, xp)
-        run = minimise_on_orthogonal_group(
-            processes,
-            processes.evaluate(start, pairs[newton]),
-            start,
-            max_iter=max_iter - n_iter[newton],
-            tol=tol,
+        points = processes.evaluate(T, pairs)
+        T, _ = newton_by_promise(
+            processes, points, T, histories, n_iter, converged, newton, max_iter, tol
         )
-        T = put_rows(T, newton, run.T, xp)
-        values[newton] = run.values
-        for j, k in enumerate(newton):
-            histories[k] = histories[k] + run.histories[j][1:]
-        n_iter[newton] += run.n_iter
+        values = points.values
     return T, values, histories, n_iter
 
 
