@@ -240,3 +240,23 @@ def test_gp_hessian_matches_finite_differences(rng):
     assert np.sum(covariances.evaluate(T, pair).gradients * V) == pytest.approx(
         directional, abs=1e-6
     )
+
+
+def test_gp_and_energy_batches_on_torch_match_numpy(rng):
+    """torch input through the process statistics (a tensor's ``size`` is a method) and fits."""
+    torch = pytest.importorskip("torch")
+    raw = [random_process(rng, 3, 3) for _ in range(3)]
+    on_numpy = [gp_statistics(m, c, 3) for m, c in raw]
+    on_torch = [gp_statistics(torch.from_numpy(m), torch.from_numpy(c), 3) for m, c in raw]
+    expected = fit_gp_alignments(on_numpy[:2], on_numpy[1:])
+    for a, b in zip(expected, fit_gp_alignments(on_torch[:2], on_torch[1:]), strict=True):
+        assert isinstance(b.T, torch.Tensor)
+        assert b.sq_distance == pytest.approx(a.sq_distance, rel=1e-9, abs=1e-12)
+    Xs = [rng.standard_normal((4, 5, 3)) for _ in range(3)]
+    expected = fit_energy_alignments(Xs[:2], Xs[1:])
+    got = fit_energy_alignments(
+        [torch.from_numpy(X) for X in Xs[:2]], [torch.from_numpy(X) for X in Xs[1:]]
+    )
+    for a, b in zip(expected, got, strict=True):
+        assert isinstance(b.Q, torch.Tensor)
+        assert b.loss_history[-1] == pytest.approx(a.loss_history[-1], rel=1e-12)

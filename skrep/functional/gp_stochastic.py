@@ -23,6 +23,7 @@ rotations, the reflected start too (as the Gaussian metric does).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -81,9 +82,10 @@ def gp_statistics(means: Array, covariance: Array, n_dims: int) -> GPStatistics:
     """
     xp = get_namespace(means, covariance)
     size = covariance.shape[-1]
-    if size % n_dims or means.size != size:
+    n_means = math.prod(means.shape)  # (torch tensors have no .size attribute)
+    if size % n_dims or n_means != size:
         raise ValueError(
-            f"means has {means.size} entries and the covariance is {size} x {size}; "
+            f"means has {n_means} entries and the covariance is {size} x {size}; "
             f"expected both to hold n_times * n_dims entries with n_dims={n_dims}."
         )
     # The square root, its checks (symmetric, positive semi-definite) and the trace
