@@ -170,17 +170,7 @@ def align_to_group(M: Array, group: str, *, check_input: bool = True) -> Array:
     if check_input:
         check_group(group, "align_to_group")
         M = _check_square(M, "M")
-    xp = get_namespace(M)
-    n = M.shape[0]
-    if group == "orth":
-        U, _, Vt = xp.linalg.svd(M, full_matrices=False)
-        return U @ Vt
-    if group == "perm":
-        rows, cols = linear_sum_assignment(to_numpy(M), maximize=True)
-        T = np.zeros((n, n))
-        T[rows, cols] = 1.0
-        return xp.astype(convert_like(T, M), M.dtype)
-    return _eye_like(n, M, xp)  # "identity" (group checked by the callers)
+    return align_many_to_group(M[None, ...], group, get_namespace(M))[0, ...]
 
 
 def align_many_to_group(M: Array, group: str, xp: Namespace) -> Array:
