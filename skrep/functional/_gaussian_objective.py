@@ -131,15 +131,22 @@ class GaussianPairsObjective:
         xp, C, n = self.xp, self.n_classes, self.n_features
         sx, sy = self._stats(pairs)
         U, s, Vt = xp.linalg.svd(sy @ T[:, None, ...] @ sx, full_matrices=False)
+        # sum_i sY_i U_i V_i' sX_i as one product of side-by-side and stacked blocks.
+        nuclear_gradient = _side_by_side(sy @ U, xp) @ xp.reshape(Vt @ sx, (-1, C * n, n))
+        values, gradients = self._values_and_gradients(T, pairs, s, nuclear_gradient)
+        return Points(values, gradients, U, s, Vt, np.asarray(pairs))
+
+    def _values_and_gradients(
+        self, T: Array, pairs: np.ndarray, s: Array, nuclear_gradient: Array
+    ) -> tuple[np.ndarray, Array]:
+        """d^2 and its gradient from the singular values and sum_i sY_i Q_i sX_i."""
+        xp, C = self.xp, self.n_classes
         cross_means = take_rows(self.cross_means, pairs, xp)
         linear = per_problem_sums(cross_means, T, xp)
         nuclear = np.asarray(to_numpy(xp.sum(s, axis=(1, 2))), dtype=np.float64)
         values = self.constants[pairs] - 2 * (self.alpha * linear + (2 - self.alpha) * nuclear) / C
-        # sum_i sY_i U_i V_i' sX_i as one product of side-by-side and stacked blocks.
-        left_columns = _side_by_side(sy @ U, xp)
-        right = xp.reshape(Vt @ sx, (-1, C * n, n))
-        gradients = -2 * (self.alpha * cross_means + (2 - self.alpha) * (left_columns @ right)) / C
-        return Points(np.maximum(values, 0.0), gradients, U, s, Vt, np.asarray(pairs))
+        gradients = -2 * (self.alpha * cross_means + (2 - self.alpha) * nuclear_gradient) / C
+        return np.maximum(values, 0.0), gradients
 
     def evaluate_steps(self, T: Array, pairs: np.ndarray) -> tuple[np.ndarray, Array]:
         """Values and gradients only, for minorise-maximise steps (cheaper).
@@ -174,13 +181,8 @@ class GaussianPairsObjective:
             polar = put_rows(polar, exact, U @ Vt, xp)
             s = put_rows(s, exact, s_exact, xp)
         polar, s = xp.reshape(polar, (-1, C, n, n)), xp.reshape(s, (-1, C, n))
-        cross_means = take_rows(self.cross_means, pairs, xp)
-        linear = per_problem_sums(cross_means, T, xp)
-        nuclear = np.asarray(to_numpy(xp.sum(s, axis=(1, 2))), dtype=np.float64)
-        values = self.constants[pairs] - 2 * (self.alpha * linear + (2 - self.alpha) * nuclear) / C
         nuclear_gradient = _side_by_side(sy @ polar, xp) @ xp.reshape(sx, (-1, C * n, n))
-        gradients = -2 * (self.alpha * cross_means + (2 - self.alpha) * nuclear_gradient) / C
-        return np.maximum(values, 0.0), gradients
+        return self._values_and_gradients(T, pairs, s, nuclear_gradient)
 
     def hessian_factors(self, points: Points) -> dict[str, Array]:
         """Blocks in the layouts the Hessian products use (minorise-maximise needs none)."""

@@ -61,8 +61,8 @@ class _Processes:
         blocks = eye[None, :, None, :, None] * T[:, None, :, None, :]
         return xp.reshape(blocks, (T.shape[0], size, size))
 
-    def evaluate_polar(self, T: Array, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, Array]:
-        """(squared distances, nuclear norms, polar factors) of the problems at ``T``."""
+    def _decompose(self, T: Array, pairs: np.ndarray) -> tuple[np.ndarray, Array, Array, Array]:
+        """(squared distances, U, s, Vt) of the problems at ``T``: the SVD of sX T_full' sY."""
         xp, alpha = self.xp, self.alpha
         sx, sy = take_rows(self.sx, pairs, xp), take_rows(self.sy, pairs, xp)
         U, s, Vt = xp.linalg.svd(sx @ _mT(self.full(T), xp) @ sy)
@@ -70,8 +70,12 @@ class _Processes:
         residual = take_rows(self.mx, pairs, xp) - take_rows(self.my, pairs, xp) @ T
         sq_means = _host(xp.sum(residual * residual, axis=(1, 2)))
         values = alpha * sq_means + (2 - alpha) * (self.traces[pairs] - 2 * nuclear)
-        values = np.where(values > self.noise[pairs], values, 0.0)
-        return values, nuclear, U @ Vt
+        return np.where(values > self.noise[pairs], values, 0.0), U, s, Vt
+
+    def evaluate_polar(self, T: Array, pairs: np.ndarray) -> tuple[np.ndarray, Array]:
+        """(squared distances, polar factors) of the problems at ``T``."""
+        values, U, _, Vt = self._decompose(T, pairs)
+        return values, U @ Vt
 
     def _block_sum(self, A: Array) -> Array:
         """The sum of the ``n_dims``-square diagonal blocks of every matrix of ``A``."""
@@ -83,14 +87,8 @@ class _Processes:
     # d^2(T) = c - 2 [alpha <mY' mX, T> + (2 - alpha) |sX T_full' sY|_*] on the group.
     def evaluate(self, T: Array, pairs: np.ndarray) -> Points:
         """The objective of the problems at ``T``, with the SVDs its Hessian reuses."""
-        xp, alpha = self.xp, self.alpha
-        sx, sy = take_rows(self.sx, pairs, xp), take_rows(self.sy, pairs, xp)
-        U, s, Vt = xp.linalg.svd(sx @ _mT(self.full(T), xp) @ sy)
-        nuclear = _host(xp.sum(s, axis=-1))
-        residual = take_rows(self.mx, pairs, xp) - take_rows(self.my, pairs, xp) @ T
-        sq_means = _host(xp.sum(residual * residual, axis=(1, 2)))
-        values = alpha * sq_means + (2 - alpha) * (self.traces[pairs] - 2 * nuclear)
-        values = np.where(values > self.noise[pairs], values, 0.0)
+        alpha = self.alpha
+        values, U, s, Vt = self._decompose(T, pairs)
         gradients = -2 * self.step_target(U @ Vt, pairs, (alpha, 2 - alpha))
         return Points(values, gradients, U, s, Vt, np.asarray(pairs))
 
@@ -148,7 +146,7 @@ def _netrep_steps(
     losses = [[] for _ in pairs]
     running = np.arange(len(pairs))
     for i in range(max_iter):
-        _, _, polar = processes.evaluate_polar(take_rows(T, running, xp), pairs[running])
+        _, polar = processes.evaluate_polar(take_rows(T, running, xp), pairs[running])
         target = processes.step_target(polar, pairs[running], weights)
         steps = align_many_to_group(target, group, xp)
         T = put_rows(T, running, steps, xp)
@@ -169,7 +167,7 @@ def _descend(
 ) -> tuple[Array, np.ndarray, list, np.ndarray]:
     """Minorise-maximise steps on the scored objective until each gains less than ``tol``."""
     xp, alpha = processes.xp, processes.alpha
-    values, _, polar = processes.evaluate_polar(T, pairs)
+    values, polar = processes.evaluate_polar(T, pairs)
     histories = [[float(v)] for v in values]
     weights = (alpha, 2 - alpha)
     floors = 1e-14 * (alpha * processes.sq_means_x[pairs] + (2 - alpha) * processes.traces[pairs])
@@ -179,7 +177,7 @@ def _descend(
     for step in range(1, max_iter + 1):
         target = processes.step_target(take_rows(polar, running, xp), pairs[running], weights)
         candidates = align_many_to_group(target, group, xp)
-        trial_values, _, trial_polar = processes.evaluate_polar(candidates, pairs[running])
+        trial_values, trial_polar = processes.evaluate_polar(candidates, pairs[running])
         gains = values[running] - trial_values
         better = np.flatnonzero(gains >= 0)
         taken = running[better]
@@ -260,8 +258,8 @@ def fit_gp_pairs(
                 n_dims, dtype=cross_means.dtype, device=array_api_compat.device(cross_means)
             )
             identities = xp.stack([identity] * n_pairs)
-            at_identity, _, _ = processes.evaluate_polar(identities, every_pair)
-            at_means, _, _ = processes.evaluate_polar(means_starts, every_pair)
+            at_identity, _ = processes.evaluate_polar(identities, every_pair)
+            at_means, _ = processes.evaluate_polar(means_starts, every_pair)
         reflected = None
         if group == "orth" and n_dims > 1:
             reflected = reflected_polar(cross_means, xp)
@@ -284,7 +282,7 @@ def fit_gp_pairs(
     pairs = np.concatenate([np.full(len(s), k) for k, s in enumerate(starts)])
     T = xp.stack([T for s in starts for T in s])
     if group == "identity":
-        values, _, _ = processes.evaluate_polar(T, pairs)
+        values, _ = processes.evaluate_polar(T, pairs)
         histories = [[float(v)] for v in values]
         n_iter = np.zeros(len(pairs), dtype=np.int64)
     else:
