@@ -15,6 +15,7 @@ from sklearn.model_selection import KFold, cross_validate
 from skrep import EnergyStochasticMetric, GaussianStochasticMetric, LinearMetric, pairwise_distances
 from skrep.exceptions import InvalidParameterError
 from skrep.functional._gaussian_objective import GaussianPairsObjective
+from skrep.functional._square_svd import RememberedSquareSVD, square_svd
 from skrep.functional.stochastic import (
     class_statistics,
     energy_distance,
@@ -150,6 +151,71 @@ def test_gaussian_hessian_matches_finite_differences(rng, rank):
     value = lambda A: evaluate(A).values[0]  # noqa: E731
     directional = (value(T + h * V) - value(T - h * V)) / (2 * h)
     assert np.sum(evaluate(T).gradients[0] * V) == pytest.approx(directional, abs=1e-7)
+
+
+@pytest.mark.parametrize("ratio", [1e-8, 1e-12])
+def testsquare_svd_matches_an_svd_and_falls_back_when_ill_conditioned(rng, ratio):
+    """SVDs from eigendecompositions of M'M: exact enough where well conditioned, else an SVD."""
+    n = 6
+    U0 = np.stack([random_orthogonal(rng, n) for _ in range(12)])
+    V0 = np.stack([random_orthogonal(rng, n) for _ in range(12)])
+    # condition numbers from 1 to 1e9, and an exactly singular matrix
+    conditions = np.logspace(0, 9, 11).tolist() + [np.inf]
+    s0 = np.stack(
+        [
+            np.geomspace(1.0, 1 / c, n) if np.isfinite(c) else np.r_[np.ones(n - 1), 0.0]
+            for c in conditions
+        ]
+    )
+    M = (U0 * s0[:, None, :]) @ V0.transpose(0, 2, 1)
+    U, s, Vt, failed = square_svd(M.reshape(3, 4, n, n), ratio, np)
+    U, s, Vt = U.reshape(-1, n, n), s.reshape(-1, n), Vt.reshape(-1, n, n)
+    # singular values to about eps * cond * s_max (the square's rounding, cond^2 <= 1 / ratio)
+    atol = 4 * np.finfo(float).eps / np.sqrt(ratio)
+    np.testing.assert_allclose(np.sort(s, axis=-1), np.sort(s0, axis=-1), rtol=0, atol=atol)
+    np.testing.assert_allclose((U * s[:, None, :]) @ Vt, M, atol=1e-12)
+    eye = np.broadcast_to(np.eye(n), U.shape)
+    np.testing.assert_allclose(Vt @ Vt.transpose(0, 2, 1), eye, atol=1e-12)
+    # U is orthonormal to about eps * cond^2 where the square is used (cond^2 <= 1 / ratio),
+    # to rounding where the SVD is (the singular matrix, and cond^2 above 1 / ratio)
+    well = np.array(conditions) ** 2 <= 1 / ratio
+    assert well.sum() < len(conditions) - 1
+    error = np.abs(U.transpose(0, 2, 1) @ U - eye).max(axis=(1, 2))
+    assert np.all(error[well] <= 1e3 * np.finfo(float).eps / ratio)
+    assert np.all(error[~well] <= 1e-12)
+    np.testing.assert_array_equal(failed, np.flatnonzero(~well))
+    # remembered per matrix: the failures go straight to the SVD next time, same factors
+    remembered = RememberedSquareSVD((3, 4), ratio)
+    first = remembered(M.reshape(3, 4, n, n), np.arange(3), np)
+    np.testing.assert_array_equal(remembered.squarable.reshape(-1), well)
+    second = remembered(M.reshape(3, 4, n, n), np.arange(3), np)
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # and a matrix not tried on the square gets an SVD (descending singular values)
+    _, s_svd, _, none_failed = square_svd(M[:1], ratio, np, attempt=np.zeros(1, dtype=bool))
+    assert len(none_failed) == 0
+    np.testing.assert_allclose(s_svd[0], s0[0], atol=1e-14)
+
+
+def test_gaussian_points_match_an_exact_evaluation(rng):
+    """Values and gradients from the cheaper decomposition agree with scored terms and an SVD."""
+    x_moments = random_gaussians(rng, n_classes=5, n_features=4, rank=4)
+    y_moments = random_gaussians(rng, n_classes=5, n_features=4, rank=4)
+    X, Y = gaussian_statistics(*x_moments), gaussian_statistics(*y_moments)
+    objective = GaussianPairsObjective([X], [Y], 0.7, np)
+    T = np.stack([random_orthogonal(rng, 4) for _ in range(3)])
+    points = objective.evaluate(T, np.zeros(3, dtype=int))
+    for k in range(3):
+        # netrep's scoring formula at Y aligned by T
+        expected = scored_sq_distance(*x_moments, *y_moments, T[k], 0.7)
+        assert points.values[k] == pytest.approx(expected, rel=1e-12, abs=1e-14)
+    # the gradient: the polar factors of M_i = sY_i T sX_i from numpy's SVD
+    M = Y.sqrt_covariances[None] @ T[:, None] @ X.sqrt_covariances[None]
+    u, _, vt = np.linalg.svd(M)
+    polar_sum = np.sum(Y.sqrt_covariances[None] @ (u @ vt) @ X.sqrt_covariances[None], axis=1)
+    cross = Y.means.T @ X.means
+    expected_gradients = -2 * (0.7 * cross + 1.3 * polar_sum) / 5
+    np.testing.assert_allclose(points.gradients, expected_gradients, rtol=1e-10, atol=1e-12)
 
 
 def test_gaussian_fit_reaches_a_critical_point_in_few_iterations():

@@ -48,6 +48,10 @@ _CONTENDER = 1e-4
 # while fitting: the SVD factors, the Hessian blocks and temporaries.
 _ARRAYS_PER_PROBLEM = 16
 
+# Starts whose fitted values lie within this many times a pair's rounding level
+# (``objective.noise``) of its best are compared on exact values.
+_SELECTION_MARGIN = 100
+
 
 def minorise_maximise(
     objective: GaussianPairsObjective,
@@ -226,10 +230,11 @@ def fit_pairs(
     """Fit every pair ``(stats_x[k], stats_y[k])`` (parameters checked by the caller).
 
     Each pair is fitted in one canonical order (so d(X, Y) and d(Y, X) are the
-    same computation), from every start of :func:`starting_alignments`; the
-    lowest distance wins (the first start on ties), and the reported squared
-    distance is one more exact evaluation at the returned alignment, in the
-    caller's order. Returns one ``(T, sq_distance, loss_history, n_iter,
+    same computation), from every start of :func:`starting_alignments`. The
+    starts within rounding of the lowest fitted value are evaluated once more
+    exactly (in the canonical order, so d(X, Y) and d(Y, X) are one number);
+    the lowest exact value wins (the first start on ties) and is the reported
+    squared distance. Returns one ``(T, sq_distance, loss_history, n_iter,
     converged)`` tuple per pair.
     """
     results: list[tuple] = []
@@ -257,24 +262,24 @@ def _fit_chunk(
     T, values, histories, n_iter, converged = _fit_problems(
         objective, starts, points, group, max_iter, tol
     )
-    best = np.zeros(len(stats_x), dtype=np.int64)
+    # The starts within rounding of each pair's best (the fits' values carry
+    # about 1e4 eps of the objective's scale) are told apart by exact values.
+    margin = _SELECTION_MARGIN * objective.noise[pairs]
+    best_values = np.full(len(stats_x), np.inf)
+    np.minimum.at(best_values, pairs, values)
+    candidates = np.flatnonzero(values <= best_values[pairs] + margin)
+    # Exact values in the canonical order, so that d(X, Y) and d(Y, X) are one number.
+    T_candidates = take_rows(T, candidates, xp)
+    sq = _exact_sq_distances(firsts, seconds, pairs[candidates], T_candidates, alpha, xp)
+    best, sq_distances = np.zeros(len(stats_x), dtype=np.int64), np.zeros(len(stats_x))
     for k in range(len(stats_x)):
-        candidates = np.flatnonzero(pairs == k)
-        best[k] = candidates[np.argmin(values[candidates])]  # the first on ties
-    T = take_rows(T, best, xp)
+        mine = np.flatnonzero(pairs[candidates] == k)
+        chosen = mine[np.argmin(sq[mine])]  # the first on ties
+        best[k], sq_distances[k] = chosen, sq[chosen]
+    T = take_rows(T_candidates, best, xp)
     flip = np.flatnonzero(swaps)
-    T = put_rows(T, flip, _mT(take_rows(T, flip, xp), xp), xp)
-    # The reported value: one more exact evaluation at the returned T.
-    terms = sq_distance_terms(
-        xp.stack([s.means for s in stats_x]),
-        xp.stack([s.sqrt_covariances for s in stats_x]),
-        xp.stack([s.means for s in stats_y]),
-        xp.stack([s.sqrt_covariances for s in stats_y]),
-        T,
-        alpha,
-        xp,
-    )
-    sq_distances = np.asarray(to_numpy(xp.mean(terms, axis=-1)), dtype=np.float64)
+    T = put_rows(T, flip, _mT(take_rows(T, flip, xp), xp), xp)  # in the caller's order
+    best = candidates[best]
     return [
         (
             T[k, ...],
@@ -285,3 +290,31 @@ def _fit_chunk(
         )
         for k, b in enumerate(best)
     ]
+
+
+def _exact_sq_distances(
+    stats_x: Sequence[GaussianStatistics], stats_y: Sequence[GaussianStatistics],
+    pairs: np.ndarray, T: Array, alpha: float, xp: Namespace,
+) -> np.ndarray:  # fmt: skip
+    """Squared distances of the pairs ``pairs`` (indices into the stats) at ``T``, exactly."""
+    index = {}
+    for k in pairs:
+        index.setdefault(int(k), len(index))
+    stacked = {
+        name: take_rows(
+            xp.stack([getattr(stats[k], field) for k in index]),
+            np.array([index[int(k)] for k in pairs]),
+            xp,
+        )
+        for name, stats, field in (
+            ("means_x", stats_x, "means"),
+            ("roots_x", stats_x, "sqrt_covariances"),
+            ("means_y", stats_y, "means"),
+            ("roots_y", stats_y, "sqrt_covariances"),
+        )
+    }
+    terms = sq_distance_terms(
+        stacked["means_x"], stacked["roots_x"], stacked["means_y"], stacked["roots_y"], T,
+        alpha, xp,
+    )  # fmt: skip
+    return np.asarray(to_numpy(xp.mean(terms, axis=-1)), dtype=np.float64)

@@ -25,6 +25,7 @@ from .._array import matrix_transpose as _mT
 from .._array import to_numpy
 from .._typing import Array, Namespace
 from ._rows import put_rows, take_rows
+from ._square_svd import NEWTON_EIGENVALUE_RATIO, STEP_EIGENVALUE_RATIO, RememberedSquareSVD
 from .group_alignment import align_many_to_group
 
 if TYPE_CHECKING:
@@ -122,15 +123,27 @@ class GaussianPairsObjective:
         self.constants = (alpha * sizes + (2 - alpha) * traces) / self.n_classes
         #: Rounding level of each pair's objective (a difference of terms this large).
         self.noise = 100 * self.eps * np.maximum(self.constants, 1e-300)
+        shape = (len(stats_x), self.n_classes)
+        self._newton_svd = RememberedSquareSVD(shape, NEWTON_EIGENVALUE_RATIO)
+        self._step_svd = RememberedSquareSVD(shape, STEP_EIGENVALUE_RATIO)
 
     def _stats(self, pairs: np.ndarray) -> tuple[Array, Array]:
         return take_rows(self.sx, pairs, self.xp), take_rows(self.sy, pairs, self.xp)
 
     def evaluate(self, T: Array, pairs: np.ndarray) -> Points:
-        """The objective of the problems on ``pairs`` at the alignments ``T`` (A, n, n)."""
+        """The objective of the problems on ``pairs`` at the alignments ``T`` (A, n, n).
+
+        The singular values and vectors come from eigendecompositions of
+        ``M_i' M_i`` (:mod:`~skrep.functional._square_svd`) for condition
+        numbers up to 1e4 (values to about ``1e4 * eps`` of the largest
+        singular value, polar factors to about ``1e8 * eps``: well within
+        what Newton's model and its acceptance test resolve), from an SVD
+        otherwise; a class found too ill-conditioned once gets the SVD from
+        then on.
+        """
         xp, C, n = self.xp, self.n_classes, self.n_features
         sx, sy = self._stats(pairs)
-        U, s, Vt = xp.linalg.svd(sy @ T[:, None, ...] @ sx, full_matrices=False)
+        U, s, Vt = self._newton_svd(sy @ T[:, None, ...] @ sx, pairs, xp)
         # sum_i sY_i U_i V_i' sX_i as one product of side-by-side and stacked blocks.
         nuclear_gradient = _side_by_side(sy @ U, xp) @ xp.reshape(Vt @ sx, (-1, C * n, n))
         values, gradients = self._values_and_gradients(T, pairs, s, nuclear_gradient)
@@ -151,37 +164,19 @@ class GaussianPairsObjective:
     def evaluate_steps(self, T: Array, pairs: np.ndarray) -> tuple[np.ndarray, Array]:
         """Values and gradients only, for minorise-maximise steps (cheaper).
 
-        The singular values and polar factors come from an eigendecomposition
-        of ``M_i' M_i``, about half the cost of an SVD: ``M_i = U S V'`` with
-        ``M_i' M_i = V S^2 V'`` and ``U = M_i V / S``. Matrices ``M_i`` with a
-        condition number above 1e6 (the square loses their small singular
-        values) are decomposed by an SVD instead. The
-        nuclear norms are then accurate to about ``eps * s_max``, so the values
-        to about 1e-10 of the objective's scale, and the polar factors to
-        ``eps * cond^2``: good enough to take minorise-maximise steps (each
-        accepted only if it lowers the value) and to decide when to hand over
-        to Newton's method, which then runs on exact evaluations.
+        The singular values and polar factors come from eigendecompositions
+        of ``M_i' M_i`` for condition numbers up to 1e6 (the square loses
+        smaller singular values), and from an SVD otherwise. The nuclear norms are then
+        accurate to about ``eps * s_max``, so the values to about 1e-10 of
+        the objective's scale, and the polar factors to ``eps * cond^2``:
+        good enough to take minorise-maximise steps (each accepted only if it
+        lowers the value) and to decide when to hand over to Newton's method,
+        which then runs on :meth:`evaluate`.
         """
         xp, C, n = self.xp, self.n_classes, self.n_features
         sx, sy = self._stats(pairs)
-        M = sy @ T[:, None, ...] @ sx
-        squares, V = xp.linalg.eigh(_mT(M, xp) @ M)
-        host = np.asarray(to_numpy(squares), dtype=np.float64).reshape(-1, n)
-        s = xp.sqrt(xp.clip(squares, 0.0, None))
-        # Matrices too ill-conditioned for the square (cond > 1e6) get an SVD.
-        exact = np.flatnonzero(~(host[:, 0] > _EIGENVALUE_RATIO * host[:, -1]))
-        if len(exact):
-            s = xp.where(s > 0, s, xp.ones_like(s))  # positive stand-ins, replaced below
-        polar = xp.reshape((M @ V / s[..., None, :]) @ _mT(V, xp), (-1, n, n))  # M V S^-1 V' = U V'
-        s = xp.reshape(s, (-1, n))
-        if len(exact):
-            U, s_exact, Vt = xp.linalg.svd(
-                take_rows(xp.reshape(M, (-1, n, n)), exact, xp), full_matrices=False
-            )
-            polar = put_rows(polar, exact, U @ Vt, xp)
-            s = put_rows(s, exact, s_exact, xp)
-        polar, s = xp.reshape(polar, (-1, C, n, n)), xp.reshape(s, (-1, C, n))
-        nuclear_gradient = _side_by_side(sy @ polar, xp) @ xp.reshape(sx, (-1, C * n, n))
+        U, s, Vt = self._step_svd(sy @ T[:, None, ...] @ sx, pairs, xp)
+        nuclear_gradient = _side_by_side(sy @ (U @ Vt), xp) @ xp.reshape(sx, (-1, C * n, n))
         return self._values_and_gradients(T, pairs, s, nuclear_gradient)
 
     def hessian_factors(self, points: Points) -> dict[str, Array]:
@@ -240,11 +235,6 @@ def sq_distance_terms(
     difference = roots_x - aligned_roots @ (U @ Vt)
     bures = xp.sum(difference * difference, axis=(-2, -1))
     return alpha * mean_terms + (2 - alpha) * bures
-
-
-#: Smallest ratio of the eigenvalues of M_i' M_i (cond(M_i) <= 1e6) for which
-#: evaluate_steps takes the singular values and polar factors from them.
-_EIGENVALUE_RATIO = 1e-12
 
 
 def _side_by_side(blocks: Array, xp: Namespace) -> Array:

@@ -165,7 +165,8 @@ def _truncated_cg(
             continue
         local = np.flatnonzero(going)
         r_going = take_rows(new_residual, local, xp)
-        z = _precondition(_take(sub, local, xp), r_going, xp)
+        preconditioner = {name: take_rows(sub[name], local, xp) for name in ("basis", "scale")}
+        z = _precondition(preconditioner, r_going, xp)
         rz_next = per_problem_sums(r_going, z, xp)
         positions = active[going]
         beta = rz_next / rz[positions]
