@@ -213,12 +213,13 @@ def test_energy_pairs_of_a_batch_end_where_they_would_alone(rng, group):
         fit_energy_alignments([Xs[0]], [bad])
 
 
-def test_gp_hessian_matches_finite_differences(rng):
+@pytest.mark.parametrize("rank", [5, None], ids=["rank-deficient", "full-rank"])
+def test_gp_hessian_matches_finite_differences(rng, rank):
     """The process objective's closed-form Hessian-vector product (used by Newton's method)."""
     from skrep.functional._gp_fit import _Processes
 
     x = gp_statistics(*random_process(rng, 3, 4), 4)
-    y = gp_statistics(*random_process(rng, 3, 4, rank=5), 4)  # rank-deficient covariance
+    y = gp_statistics(*random_process(rng, 3, 4, rank=rank), 4)
     processes = _Processes([x], [y], 0.7, np)
     pair = np.zeros(1, dtype=int)
     T, V, h = random_orthogonal(rng, 4)[None], rng.standard_normal((1, 4, 4)), 1e-6
@@ -240,6 +241,21 @@ def test_gp_hessian_matches_finite_differences(rng):
     assert np.sum(covariances.evaluate(T, pair).gradients * V) == pytest.approx(
         directional, abs=1e-6
     )
+
+
+def test_gp_structured_products_match_dense_kronecker_products(rng):
+    """The products with I (x) T and the diagonal block sums, against dense computations."""
+    from skrep.functional._gp_fit import _Processes
+
+    x = gp_statistics(*random_process(rng, 3, 4), 4)
+    processes = _Processes([x], [x], 1.0, np)
+    A, B = rng.standard_normal((2, 12, 12)), rng.standard_normal((2, 12, 12))
+    T = rng.standard_normal((2, 4, 4))
+    dense = np.stack([A[k] @ np.kron(np.eye(3), T[k]).T for k in range(2)])
+    np.testing.assert_allclose(processes._times_full_t(A, T), dense, atol=1e-12)
+    product = A @ B
+    blocks = sum(product[:, 4 * t : 4 * t + 4, 4 * t : 4 * t + 4] for t in range(3))
+    np.testing.assert_allclose(processes._diagonal_block_sum(A, B), blocks, atol=1e-12)
 
 
 def test_gp_and_energy_batches_on_torch_match_numpy(rng):

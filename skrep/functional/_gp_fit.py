@@ -24,10 +24,16 @@ from ._gaussian_fit import NEWTON_SWITCH, newton_by_promise
 from ._gaussian_objective import Points
 from ._gaussian_starts import canonical_key, reflected_polar
 from ._rows import put_rows, take_rows
+from ._square_svd import NEWTON_EIGENVALUE_RATIO, STEP_EIGENVALUE_RATIO, RememberedSquareSVD
 from .group_alignment import _random_group_element, align_many_to_group
 
 if TYPE_CHECKING:
     from .gp_stochastic import GPStatistics
+
+
+# Starts whose fitted values lie within this many times a pair's rounding level
+# of its best are compared on values from an SVD.
+_SELECTION_MARGIN = 100
 
 
 def _host(a: Array) -> np.ndarray:
@@ -52,70 +58,96 @@ class _Processes:
         # below its rounding level the distance is 0.
         self.noise = 100 * eps * (2 - alpha) * self.traces
         self.sq_means_x = _host(xp.sum(self.mx**2, axis=(1, 2)))
+        self._square_svds = {
+            ratio: RememberedSquareSVD((len(xs),), ratio)
+            for ratio in (STEP_EIGENVALUE_RATIO, NEWTON_EIGENVALUE_RATIO)
+        }
 
-    def full(self, T: Array) -> Array:
-        """``I_{n_times} (x) T`` for every alignment of the stack ``T``."""
-        xp, n_times = self.xp, self.n_times
-        eye = xp.eye(n_times, dtype=T.dtype, device=array_api_compat.device(T))
-        size = n_times * T.shape[-1]
-        blocks = eye[None, :, None, :, None] * T[:, None, :, None, :]
-        return xp.reshape(blocks, (T.shape[0], size, size))
+    def _decompose(
+        self, T: Array, pairs: np.ndarray, ratio: float | None
+    ) -> tuple[np.ndarray, Array, Array, Array]:
+        """(squared distances, U, s, Vt) of the problems at ``T``: the SVD of sX T_full' sY.
 
-    def _decompose(self, T: Array, pairs: np.ndarray) -> tuple[np.ndarray, Array, Array, Array]:
-        """(squared distances, U, s, Vt) of the problems at ``T``: the SVD of sX T_full' sY."""
+        An SVD with ``ratio`` None; otherwise an eigendecomposition of
+        ``M' M`` where its eigenvalue ratio is at least ``ratio``
+        (:mod:`~skrep.functional._square_svd`, about half the cost).
+        """
         xp, alpha = self.xp, self.alpha
         sx, sy = take_rows(self.sx, pairs, xp), take_rows(self.sy, pairs, xp)
-        U, s, Vt = xp.linalg.svd(sx @ _mT(self.full(T), xp) @ sy)
+        M = self._times_full_t(sx, T) @ sy
+        if ratio is None:
+            U, s, Vt = xp.linalg.svd(M)
+        else:
+            U, s, Vt = self._square_svds[ratio](M, pairs, xp)
         nuclear = _host(xp.sum(s, axis=-1))
         residual = take_rows(self.mx, pairs, xp) - take_rows(self.my, pairs, xp) @ T
         sq_means = _host(xp.sum(residual * residual, axis=(1, 2)))
         values = alpha * sq_means + (2 - alpha) * (self.traces[pairs] - 2 * nuclear)
         return np.where(values > self.noise[pairs], values, 0.0), U, s, Vt
 
-    def evaluate_polar(self, T: Array, pairs: np.ndarray) -> tuple[np.ndarray, Array]:
-        """(squared distances, polar factors) of the problems at ``T``."""
-        values, U, _, Vt = self._decompose(T, pairs)
+    def evaluate_polar(
+        self, T: Array, pairs: np.ndarray, ratio: float | None = None
+    ) -> tuple[np.ndarray, Array]:
+        """(squared distances, polar factors) of the problems at ``T`` (see ``_decompose``)."""
+        values, U, _, Vt = self._decompose(T, pairs, ratio)
         return values, U @ Vt
 
-    def _block_sum(self, A: Array) -> Array:
-        """The sum of the ``n_dims``-square diagonal blocks of every matrix of ``A``."""
-        n_times, n = self.n_times, self.n_dims
-        blocks = self.xp.reshape(A, (-1, n_times, n, n_times, n))
-        return sum(blocks[:, t, :, t, :] for t in range(n_times))
+    # The alignment acts as I_{n_times} (x) T; products with it and the block
+    # sums below use that structure, n_times times cheaper than dense products
+    # of (n_times * n_dims)-square matrices.
+    def _times_full_t(self, A: Array, T: Array) -> Array:
+        """``A @ full(T)'`` for stacks ``A`` (P, m, n_times * n) and ``T`` (P, n, n)."""
+        xp, n_times = self.xp, self.n_times
+        P, m, size = A.shape
+        n = size // n_times
+        blocks = xp.reshape(A, (P, m, n_times, n)) @ _mT(T, xp)[:, None, ...]
+        return xp.reshape(blocks, (P, m, size))
+
+    def _diagonal_block_sum(self, A: Array, B: Array) -> Array:
+        """The sum of the ``n_dims``-square diagonal blocks of ``A @ B`` (stacks of squares)."""
+        xp, n_times = self.xp, self.n_times
+        P, size, _ = A.shape
+        n = size // n_times
+        rows = xp.reshape(A, (P, n_times, n, size))  # the row blocks of A
+        columns = xp.permute_dims(xp.reshape(B, (P, size, n_times, n)), (0, 2, 1, 3))
+        return xp.sum(rows @ columns, axis=1)
 
     # The interface of the trust-region Newton (``_orthogonal_trust_region``):
     # d^2(T) = c - 2 [alpha <mY' mX, T> + (2 - alpha) |sX T_full' sY|_*] on the group.
     def evaluate(self, T: Array, pairs: np.ndarray) -> Points:
         """The objective of the problems at ``T``, with the SVDs its Hessian reuses."""
         alpha = self.alpha
-        values, U, s, Vt = self._decompose(T, pairs)
+        values, U, s, Vt = self._decompose(T, pairs, NEWTON_EIGENVALUE_RATIO)
         gradients = -2 * self.step_target(U @ Vt, pairs, (alpha, 2 - alpha))
         return Points(values, gradients, U, s, Vt, np.asarray(pairs))
 
     def hessian_factors(self, points: Points) -> dict[str, Array]:
-        """The SVD factors and ``1 / (s_j + s_k)`` (0 where both are numerically 0)."""
+        """``U' sX``, ``sY V`` and ``1 / (s_j + s_k)`` (0 where both are numerically 0)."""
         xp, s = self.xp, points.s
         sums = s[..., :, None] + s[..., None, :]
         size = s.shape[-1]
         singular = sums <= size * float(xp.finfo(s.dtype).eps) * xp.max(s, axis=-1)[:, None, None]
         safe = xp.where(singular, xp.ones_like(sums), sums)
+        sx, sy = take_rows(self.sx, points.pairs, xp), take_rows(self.sy, points.pairs, xp)
         return {
-            "process_U": points.U,
-            "process_Vt": points.Vt,
+            "process_left": _mT(points.U, xp) @ sx,  # U' sX
+            "process_right": sy @ _mT(points.Vt, xp),  # sY V
             "process_inverse_sums": xp.where(singular, xp.zeros_like(sums), 1 / safe),
-            "process_sx": take_rows(self.sx, points.pairs, xp),
-            "process_sy": take_rows(self.sy, points.pairs, xp),
         }
 
     def hessian(self, factors: dict[str, Array], V: Array) -> Array:
-        """Euclidean Hessians applied to ``V`` (A, n, n): the derivative of the polar factor."""
+        """Euclidean Hessians applied to ``V`` (A, n, n): the derivative of the polar factor.
+
+        With ``dM = sX full(V)' sY`` and ``X = U' dM V = L full(V)' R`` (``L = U' sX``,
+        ``R = sY V``), the polar factor changes by ``U Omega V'`` with
+        ``Omega = (X - X') / (s_j + s_k)``, and the Hessian is the block sum of
+        ``sY (U Omega V')' sX = R Omega' L``.
+        """
         xp, f = self.xp, factors
-        U, Vt = f["process_U"], f["process_Vt"]
-        change = f["process_sx"] @ _mT(self.full(V), xp) @ f["process_sy"]  # dM
-        X = _mT(U, xp) @ change @ _mT(Vt, xp)
-        polar_change = U @ ((X - _mT(X, xp)) * f["process_inverse_sums"]) @ Vt
-        blocks = f["process_sy"] @ _mT(polar_change, xp) @ f["process_sx"]
-        return -2 * (2 - self.alpha) * self._block_sum(blocks)
+        left, right = f["process_left"], f["process_right"]
+        X = self._times_full_t(left, V) @ right
+        omega = (X - _mT(X, xp)) * f["process_inverse_sums"]
+        return -2 * (2 - self.alpha) * self._diagonal_block_sum(right, _mT(omega, xp) @ left)
 
     def descent_steps(self, gradients: Array, group: str) -> Array:
         """Minorise-maximise steps: the group elements best aligned with ``-gradients``."""
@@ -125,7 +157,7 @@ class _Processes:
         """The cross-product whose best group element is the step from ``polar``."""
         xp = self.xp
         sx, sy = take_rows(self.sx, pairs, xp), take_rows(self.sy, pairs, xp)
-        linear = self._block_sum(sy @ _mT(polar, xp) @ sx)
+        linear = self._diagonal_block_sum(sy @ _mT(polar, xp), sx)
         means = _mT(take_rows(self.my, pairs, xp), xp) @ take_rows(self.mx, pairs, xp)
         return weights[0] * means + weights[1] * linear
 
@@ -146,7 +178,9 @@ def _netrep_steps(
     losses = [[] for _ in pairs]
     running = np.arange(len(pairs))
     for i in range(max_iter):
-        _, polar = processes.evaluate_polar(take_rows(T, running, xp), pairs[running])
+        _, polar = processes.evaluate_polar(
+            take_rows(T, running, xp), pairs[running], STEP_EIGENVALUE_RATIO
+        )
         target = processes.step_target(polar, pairs[running], weights)
         steps = align_many_to_group(target, group, xp)
         T = put_rows(T, running, steps, xp)
@@ -167,7 +201,7 @@ def _descend(
 ) -> tuple[Array, np.ndarray, list, np.ndarray]:
     """Minorise-maximise steps on the scored objective until each gains less than ``tol``."""
     xp, alpha = processes.xp, processes.alpha
-    values, polar = processes.evaluate_polar(T, pairs)
+    values, polar = processes.evaluate_polar(T, pairs, STEP_EIGENVALUE_RATIO)
     histories = [[float(v)] for v in values]
     weights = (alpha, 2 - alpha)
     floors = 1e-14 * (alpha * processes.sq_means_x[pairs] + (2 - alpha) * processes.traces[pairs])
@@ -177,7 +211,9 @@ def _descend(
     for step in range(1, max_iter + 1):
         target = processes.step_target(take_rows(polar, running, xp), pairs[running], weights)
         candidates = align_many_to_group(target, group, xp)
-        trial_values, trial_polar = processes.evaluate_polar(candidates, pairs[running])
+        trial_values, trial_polar = processes.evaluate_polar(
+            candidates, pairs[running], STEP_EIGENVALUE_RATIO
+        )
         gains = values[running] - trial_values
         better = np.flatnonzero(gains >= 0)
         taken = running[better]
@@ -287,10 +323,18 @@ def fit_gp_pairs(
         n_iter = np.zeros(len(pairs), dtype=np.int64)
     else:
         T, values, histories, n_iter = _fit_from(processes, T, pairs, group, max_iter, tol)
+    # The starts within rounding of each pair's best (Newton's values carry about
+    # 1e4 eps of the traces) are told apart by values from an SVD.
+    best_values = np.full(n_pairs, np.inf)
+    np.minimum.at(best_values, pairs, values)
+    margins = _SELECTION_MARGIN * processes.noise[pairs]
+    close = np.flatnonzero(values <= best_values[pairs] + margins)
+    exact = np.full(len(pairs), np.inf)
+    exact[close], _ = processes.evaluate_polar(take_rows(T, close, xp), pairs[close])
     results = []
     for k in every_pair:
         candidates = np.flatnonzero(pairs == k)
-        best = candidates[np.argmin(values[candidates])]  # the first on ties
+        best = candidates[np.argmin(exact[candidates])]  # the first on ties
         T_best = T[int(best), ...]
         results.append(
             (_mT(T_best, xp) if swaps[k] else T_best, histories[best], int(n_iter[best]))
