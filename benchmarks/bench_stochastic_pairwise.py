@@ -11,8 +11,9 @@ classes x 50 neurons (``--case 20,20,50``; netrep needs about 8 minutes for it o
 one core). Both libraries' ``pairwise_distances`` run serially
 (``processes=1``) and with their defaults (``processes=None``;
 ``--serial-only`` leaves these out, e.g. for a run pinned to one core with
-``taskset -c 1``); the table gives the times (one
-run each: netrep's take seconds), the ratios netrep/skrep and the largest
+``taskset -c 1``); the table gives the times (one cold run each, or with
+``--repeat N`` the fastest of N runs after a warm-up, for both libraries
+alike), the ratios netrep/skrep and the largest
 amount by which a skrep distance exceeds netrep's (negative: never above).
 Energy: K networks of (classes, 20 repeats, neurons); gp: K processes of
 (time points x dimensions). Results are appended to
@@ -100,10 +101,16 @@ METRICS = {
 }
 
 
-def timed(call):
-    start = time.perf_counter()
-    result = call()
-    return time.perf_counter() - start, result
+def timed(call, repeat=1):
+    """(seconds, result): one run, or the fastest of ``repeat`` runs after a warm-up."""
+    if repeat > 1:
+        call()
+    best, result = np.inf, None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = call()
+        best = min(best, time.perf_counter() - start)
+    return best, result
 
 
 def main():
@@ -119,6 +126,13 @@ def main():
     )
     parser.add_argument("--metric", choices=sorted(METRICS), default="gaussian")
     parser.add_argument("--serial-only", action="store_true")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time each call this many times after a warm-up run and keep the fastest "
+        "(both libraries; default 1: one cold run each)",
+    )
     args = parser.parse_args()
     cases = [tuple(int(v) for v in case.split(",")) for case in (args.case or ["6,12,10"])]
     make, ours, theirs = METRICS[args.metric]
@@ -129,7 +143,8 @@ def main():
     lines = [
         f"# {datetime.datetime.now().isoformat(timespec='seconds')}  {args.metric} stochastic "
         f"K x K{'' if args.metric == 'energy' else ' (alpha=1)'}, skrep.compat.netrep vs netrep "
-        "(s, one run each); speedup = netrep / "
+        f"(s, {'one run each' if args.repeat == 1 else f'best of {args.repeat} after a warm-up'}); "
+        "speedup = netrep / "
         f"skrep{'; serial only' if args.serial_only else ''}",
         f"# python {platform.python_version()}; numpy {np.__version__}",
         "case              skrep_serial  skrep_default  netrep_serial  netrep_default  "
@@ -141,12 +156,14 @@ def main():
         ours_serial, (D_ours, _) = timed(
             lambda nets=networks, case=case: ours(case).pairwise_distances(
                 nets, processes=1, verbose=False
-            )
+            ),
+            args.repeat,
         )
         ours_default = np.nan
         if not args.serial_only:
             ours_default, _ = timed(
-                lambda nets=networks, case=case: ours(case).pairwise_distances(nets, verbose=False)
+                lambda nets=networks, case=case: ours(case).pairwise_distances(nets, verbose=False),
+                args.repeat,
             )
         theirs_serial = theirs_default = excess = np.nan
         if netrep_module is not None:
@@ -157,13 +174,15 @@ def main():
                 theirs_serial, (D_theirs, _) = timed(
                     lambda nets=networks, case=case: theirs(netrep_module, case).pairwise_distances(
                         nets, processes=1, verbose=False
-                    )
+                    ),
+                    args.repeat,
                 )
                 if not args.serial_only:
                     theirs_default, _ = timed(
                         lambda nets=networks, case=case: theirs(
                             netrep_module, case
-                        ).pairwise_distances(nets, verbose=False)
+                        ).pairwise_distances(nets, verbose=False),
+                        args.repeat,
                     )
             excess = float(np.max(D_ours - D_theirs))
         label = f"{n_networks}x({n_classes}x{n_neurons})"
