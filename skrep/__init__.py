@@ -39,6 +39,7 @@ from .metrics import (
     PLSPredictivity,
     PWCCAEstimator,
     RegressionR2Estimator,
+    SoftMatchingMetric,
     SubspaceOverlap,
     SVCCAEstimator,
 )
@@ -51,6 +52,7 @@ from .preprocessing import RelativeRepresentation
 __all__ = [
     "LinearMetric",
     "PermutationMetric",
+    "SoftMatchingMetric",
     "GaussianStochasticMetric",
     "EnergyStochasticMetric",
     "GPStochasticMetric",

@@ -32,6 +32,7 @@ from .metrics import (
     PLSPredictivity,
     PWCCAEstimator,
     RegressionR2Estimator,
+    SoftMatchingMetric,
     SubspaceOverlap,
     SVCCAEstimator,
 )
@@ -166,6 +167,16 @@ OPTIONS = {
         {"type": integer_at_least(1), "metavar": "N"},
     ),
     "tol": Option(("--tol",), "tolerance of the fit", {"type": float}),
+    "solver": Option(
+        ("--solver",),
+        "soft-matching transport solver: emd (exact, default) or sinkhorn (entropic)",
+        {"choices": ("emd", "sinkhorn")},
+    ),
+    "reg": Option(
+        ("--reg",),
+        "entropic regularisation of --solver sinkhorn, relative to the mean cost, default 0.01",
+        {"type": float},
+    ),
     "random_state": Option(
         ("--random-state",),
         "seed of the estimator (random starts, random projection)",
@@ -254,6 +265,11 @@ _ENCODING = ("alphas", "scoring", "random_projection", "random_state", "device")
 DISTANCES = {
     "linear": Measure(LinearMetric, ("alpha", *_SHAPE), "generalized shape metric"),
     "permutation": Measure(PermutationMetric, _SHAPE, "shape metric over unit permutations"),
+    "soft-matching": Measure(
+        SoftMatchingMetric,
+        ("center_columns", "solver", "reg", "max_iter", "device"),
+        "optimal transport between units (any widths; 2-Wasserstein)",
+    ),
     "cka": Measure(CKAEstimator, _KERNEL, "angular CKA distance, arccos(CKA)", angular=True),
     "gaussian-stochastic": Measure(
         GaussianStochasticMetric,

@@ -351,6 +351,7 @@ ENTRIES: list[Entry] = [
     # -- estimators of paired representations (fit, then score on the same data)
     _pair_entry("LinearMetric", _score(lambda: skrep.LinearMetric(alpha=0.5))),
     _pair_entry("PermutationMetric", _score(skrep.PermutationMetric)),
+    _pair_entry("SoftMatchingMetric", _score(skrep.SoftMatchingMetric)),
     _pair_entry(
         "SubspaceOverlap",
         _score(lambda: skrep.SubspaceOverlap(n_components=2)),
@@ -598,6 +599,11 @@ ENTRIES: list[Entry] = [
         "fit_permutation_alignment",
         lambda X, Y: _aligned_gap(F.fit_permutation_alignment(X, Y), X, Y),
         build=_xx,
+    ),
+    _pair_entry("fit_soft_matching", lambda X, Y: F.fit_soft_matching(X, Y).plan),
+    _pair_entry(
+        "soft_matching_distance",
+        lambda X, Y: F.soft_matching_distance(X, Y, F.fit_soft_matching(X, Y)),
     ),
     Entry(
         "apply_permutation",

@@ -29,6 +29,7 @@ from skrep import (
     PLSPredictivity,
     PWCCAEstimator,
     RegressionR2Estimator,
+    SoftMatchingMetric,
     SubspaceOverlap,
     SVCCAEstimator,
     layer_similarity,
@@ -45,6 +46,11 @@ PAIRWISE = [
         LinearMetric(0.5, score_method="euclidean"),
     ),
     ("permutation", ["--no-center"], PermutationMetric(center_columns=False)),
+    (
+        "soft-matching",
+        ["--solver", "sinkhorn", "--reg", "0.05"],
+        SoftMatchingMetric(solver="sinkhorn", reg=0.05),
+    ),
     ("cka", ["--kernel", "rbf", "--threshold", "0.5"], CKAEstimator("rbf", threshold=0.5)),
     (
         "gaussian-stochastic",

@@ -28,6 +28,7 @@ from skrep.metrics import (
     PWCCAEstimator,
     RegressionR2Estimator,
     SimilarityEstimator,
+    SoftMatchingMetric,
     SubspaceOverlap,
     SVCCAEstimator,
 )
@@ -51,6 +52,8 @@ ESTIMATORS = [
     LinearMetric(alpha=0.0),
     LinearMetric(alpha=0.5, score_method="euclidean", center_columns=False),
     PermutationMetric(),
+    SoftMatchingMetric(),
+    SoftMatchingMetric(solver="sinkhorn", center_columns=False),
     compat.LinearMetric(),
     compat.PermutationMetric(),
     GaussianStochasticMetric(),
@@ -107,7 +110,7 @@ EXPLICIT_DEVICE = {
 }
 
 
-STOCHASTIC_TRANSFORM = {
+ITERATIVE_TRANSFORMERS = {
     "check_transformer_n_iter": Y_IS_A_REPRESENTATION,
 }
 
@@ -208,8 +211,10 @@ def _expected_failed_checks(estimator):
     if isinstance(estimator, SubspaceOverlap):
         return dict(SUBSPACE_CHECKS)
     expected = dict(EXPECTED_FAILED_CHECKS)
-    if isinstance(estimator, (GaussianStochasticMetric, EnergyStochasticMetric)):
-        expected.update(STOCHASTIC_TRANSFORM)
+    if isinstance(
+        estimator, (GaussianStochasticMetric, EnergyStochasticMetric, SoftMatchingMetric)
+    ):
+        expected.update(ITERATIVE_TRANSFORMERS)  # transformers with a max_iter
     elif type(estimator).__module__ == compat.__name__:
         expected.update(NETREP_PARTIAL_FIT)
     if getattr(estimator, "device", None) is not None:

@@ -87,6 +87,7 @@ NOT_ARRAY_ENTRIES = {
     "WhitenedRepresentation": "a result container",
     "LinearAlignment": "a result container",
     "PermutationAlignment": "a result container",
+    "SoftMatching": "a result container",
     "GaussianStatistics": "a result container",
     "GaussianAlignment": "a result container",
     "EnergyAlignment": "a result container",

@@ -31,6 +31,7 @@ from .rdm import compute_rdm, condensed_to_square, square_to_condensed
 from .rdm_compare import compare_rdms
 from .regression import linear_regression_r2
 from .rsa_inference import bootstrap_comparisons, noise_ceiling, permutation_test, pool_rdms
+from .soft_matching import SoftMatching, fit_soft_matching, soft_matching_distance
 from .sparsity import (
     hoyer_sparsity,
     l0_sparsity,
@@ -60,6 +61,9 @@ __all__ = [
     "PermutationAlignment",
     "fit_permutation_alignment",
     "apply_permutation",
+    "SoftMatching",
+    "fit_soft_matching",
+    "soft_matching_distance",
     "participation_ratio",
     "effective_dimensionality",
     "effective_rank",

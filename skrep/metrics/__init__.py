@@ -27,6 +27,7 @@ from .predictivity import PLSPredictivity
 from .probe import LinearProbe
 from .regression import RegressionR2Estimator
 from .rsa import RSA
+from .soft_matching import SoftMatchingMetric
 from .stochastic import EnergyStochasticMetric, GaussianStochasticMetric
 from .subspace import SubspaceOverlap
 
@@ -36,6 +37,7 @@ __all__ = [
     "AlignmentMetric",
     "LinearMetric",
     "PermutationMetric",
+    "SoftMatchingMetric",
     "GaussianStochasticMetric",
     "EnergyStochasticMetric",
     "GPStochasticMetric",
