@@ -54,9 +54,10 @@ class SoftMatchingMetric(BaseMetric):
         does), making the distance invariant to per-unit offsets.
     solver : {"emd", "sinkhorn"}, default="emd"
         ``"emd"``: POT's exact network simplex (``ot.emd``), on the CPU.
-        ``"sinkhorn"``: POT's entropic solver (``ot.sinkhorn``), faster for wide
-        layers and run where the data is; its distance is above the exact one
-        (not a metric), by an amount that shrinks with ``reg``.
+        ``"sinkhorn"``: POT's entropic solver (``ot.sinkhorn``), run where the
+        data is (a GPU); its distance is above the exact one (not a metric),
+        by an amount that shrinks with ``reg``. On the CPU ``"emd"`` is the
+        faster at 512 vs 768 units (0.06-0.08 s against 0.5-3.6 s).
     reg : float, default=0.01
         Entropic regularisation of ``"sinkhorn"``, relative to the mean squared
         distance between units. Ignored by ``"emd"``.
