@@ -24,6 +24,7 @@ from .functional.subspace import (
 from .layerwise import layer_similarity
 from .metrics import (
     RSA,
+    BuresEstimator,
     CCAEstimator,
     CKAEstimator,
     EncodingRegression,
@@ -58,6 +59,7 @@ __all__ = [
     "GPStochasticMetric",
     "SubspaceOverlap",
     "CKAEstimator",
+    "BuresEstimator",
     "CCAEstimator",
     "SVCCAEstimator",
     "PWCCAEstimator",

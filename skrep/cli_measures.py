@@ -18,6 +18,7 @@ from typing import Any
 from .cli_files import CLIError
 from .metrics import (
     RSA,
+    BuresEstimator,
     CCAEstimator,
     CKAEstimator,
     EncodingRegression,
@@ -271,6 +272,12 @@ DISTANCES = {
         "optimal transport between units (any widths; 2-Wasserstein)",
     ),
     "cka": Measure(CKAEstimator, _KERNEL, "angular CKA distance, arccos(CKA)", angular=True),
+    "bures": Measure(
+        BuresEstimator,
+        ("kernel", "sigma", "threshold", "device"),
+        "Bures angle arccos(NBS) (linear kernel: the angular Procrustes distance)",
+        angular=True,
+    ),
     "gaussian-stochastic": Measure(
         GaussianStochasticMetric,
         ("alpha", "init", "n_restarts", "random_state", *_STOCHASTIC),
@@ -294,6 +301,9 @@ DISTANCES = {
 #: ``skrep similarity --measure NAME``: the similarity measures of the library.
 SIMILARITIES = {
     "cka": Measure(CKAEstimator, _KERNEL, "centered kernel alignment"),
+    "nbs": Measure(
+        BuresEstimator, ("kernel", "sigma", "threshold", "device"), "normalised Bures similarity"
+    ),
     "cca": Measure(CCAEstimator, ("method", "device"), "mean canonical correlation"),
     "svcca": Measure(SVCCAEstimator, ("n_components", "device"), "SVCCA"),
     "pwcca": Measure(PWCCAEstimator, ("device",), "projection-weighted CCA (not symmetric)"),

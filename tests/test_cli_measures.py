@@ -15,6 +15,7 @@ import pytest
 import skrep.metrics
 from skrep import (
     RSA,
+    BuresEstimator,
     CCAEstimator,
     CKAEstimator,
     EncodingRegression,
@@ -52,6 +53,7 @@ PAIRWISE = [
         SoftMatchingMetric(solver="sinkhorn", reg=0.05),
     ),
     ("cka", ["--kernel", "rbf", "--threshold", "0.5"], CKAEstimator("rbf", threshold=0.5)),
+    ("bures", ["--threshold", "0.5"], BuresEstimator(threshold=0.5)),
     (
         "gaussian-stochastic",
         ["--alpha", "1.5", "--random-state", "0", "--n-restarts", "2"],
@@ -70,6 +72,7 @@ PAIRWISE = [
 ]
 SIMILARITY = [
     ("cka", ["--debiased"], CKAEstimator(debiased=True)),
+    ("nbs", ["--kernel", "rbf"], BuresEstimator("rbf")),
     ("cca", ["--cca-method", "r2"], CCAEstimator("r2")),
     ("svcca", ["--n-components", "3"], SVCCAEstimator(3)),
     ("pwcca", [], PWCCAEstimator()),
@@ -160,7 +163,7 @@ def test_pairwise_every_metric(tmp_path, rng, name, options, estimator):
     held_out = np.sort(np.random.default_rng(1).permutation(shape[0])[: round(0.25 * shape[0])])
     train_rows = np.setdiff1d(np.arange(shape[0]), held_out)
     train, test = [a[train_rows] for a in arrays], [a[held_out] for a in arrays]
-    if name == "cka":  # the angular distance: arccos of the engine's CKA, and CKAEstimator.distance
+    if DISTANCES[name].angular:  # arccos of the engine's similarity, as .distance computes it
         expected = layer_similarity(estimator, train, layers_a_test=test)
         expected = [np.arccos(np.clip(m, -1, 1)) for m in expected]
     else:

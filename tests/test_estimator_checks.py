@@ -13,6 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skrep.compat import netrep as compat
 from skrep.metrics import (
     RSA,
+    BuresEstimator,
     CCAEstimator,
     CKAEstimator,
     EncodingRegression,
@@ -69,6 +70,8 @@ ESTIMATORS = [
     RelativeRepresentation(anchors=3, random_state=0),
     CKAEstimator(),
     CKAEstimator("rbf", debiased=True),
+    BuresEstimator(),
+    BuresEstimator("rbf", device="cpu"),
     CKAEstimator(device="cpu", preprocessor=StandardScaler()),
     CCAEstimator(),
     CCAEstimator("r2"),

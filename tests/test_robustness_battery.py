@@ -88,6 +88,8 @@ NOT_ARRAY_ENTRIES = {
     "LinearAlignment": "a result container",
     "PermutationAlignment": "a result container",
     "SoftMatching": "a result container",
+    "BuresComparison": "a result container",
+    "CKABounds": "a result container",
     "GaussianStatistics": "a result container",
     "GaussianAlignment": "a result container",
     "EnergyAlignment": "a result container",

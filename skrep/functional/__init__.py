@@ -4,6 +4,14 @@ One module per family of measures; the estimators in :mod:`skrep.metrics`
 are thin shells over these functions.
 """
 
+from .bures import (
+    BuresComparison,
+    CKABounds,
+    bures_distance,
+    bures_similarity,
+    normalized_bures_similarity,
+    procrustes_cka_bounds,
+)
 from .cca import canonical_correlations, mean_cca, pwcca, r2_cca, svcca
 from .centering import column_means
 from .dimensionality import effective_dimensionality, effective_rank, participation_ratio
@@ -62,6 +70,12 @@ __all__ = [
     "fit_permutation_alignment",
     "apply_permutation",
     "SoftMatching",
+    "bures_distance",
+    "normalized_bures_similarity",
+    "bures_similarity",
+    "BuresComparison",
+    "procrustes_cka_bounds",
+    "CKABounds",
     "fit_soft_matching",
     "soft_matching_distance",
     "participation_ratio",

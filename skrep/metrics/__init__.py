@@ -15,6 +15,7 @@ from ._base import BaseMetric
 from ._paired import PairedEstimator
 from ._similarity import SimilarityEstimator
 from .alignment import AlignmentMetric
+from .bures import BuresEstimator
 from .cca import CCAEstimator, PWCCAEstimator, SVCCAEstimator
 from .cka import CKAEstimator
 from .data_rdms import DataRDMs
@@ -45,6 +46,7 @@ __all__ = [
     "PairedEstimator",
     "SimilarityEstimator",
     "CKAEstimator",
+    "BuresEstimator",
     "CCAEstimator",
     "SVCCAEstimator",
     "PWCCAEstimator",
