@@ -26,6 +26,7 @@ from .metrics import (
     EnergyStochasticMetric,
     GaussianStochasticMetric,
     GPStochasticMetric,
+    GULPMetric,
     JaccardKNNEstimator,
     LinearMetric,
     MutualKNNEstimator,
@@ -168,6 +169,16 @@ OPTIONS = {
         {"type": integer_at_least(1), "metavar": "N"},
     ),
     "tol": Option(("--tol",), "tolerance of the fit", {"type": float}),
+    "lmbda": Option(
+        ("--lmbda",),
+        "gulp: ridge penalty on the covariance, default 0.01 (0: least squares)",
+        {"type": float},
+    ),
+    "normalize": Option(
+        ("--no-normalize",),
+        "gulp: keep each representation's scale instead of unit total variance",
+        {"action": "store_const", "const": False},
+    ),
     "solver": Option(
         ("--solver",),
         "soft-matching transport solver: emd (exact, default) or sinkhorn (entropic)",
@@ -266,6 +277,11 @@ _ENCODING = ("alphas", "scoring", "random_projection", "random_state", "device")
 DISTANCES = {
     "linear": Measure(LinearMetric, ("alpha", *_SHAPE), "generalized shape metric"),
     "permutation": Measure(PermutationMetric, _SHAPE, "shape metric over unit permutations"),
+    "gulp": Measure(
+        GULPMetric,
+        ("lmbda", "normalize", "device"),
+        "how differently ridge regressions on the two predict (GULP)",
+    ),
     "soft-matching": Measure(
         SoftMatchingMetric,
         ("center_columns", "solver", "reg", "max_iter", "device"),

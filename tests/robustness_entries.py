@@ -352,6 +352,7 @@ ENTRIES: list[Entry] = [
     _pair_entry("LinearMetric", _score(lambda: skrep.LinearMetric(alpha=0.5))),
     _pair_entry("PermutationMetric", _score(skrep.PermutationMetric)),
     _pair_entry("SoftMatchingMetric", _score(skrep.SoftMatchingMetric)),
+    _pair_entry("GULPMetric", _score(skrep.GULPMetric)),
     _pair_entry(
         "SubspaceOverlap",
         _score(lambda: skrep.SubspaceOverlap(n_components=2)),
@@ -635,6 +636,7 @@ ENTRIES: list[Entry] = [
         lambda d: {"A": d.gram_x, "B": d.gram_y},
         {"A": "square", "B": "square"},
     ),
+    _pair_entry("gulp_distance", F.gulp_distance),
     _pair_entry("bures_similarity", lambda X, Y: tuple(F.bures_similarity(X, Y))),
     _pair_entry("procrustes_cka_bounds", lambda X, Y: tuple(F.procrustes_cka_bounds(X, Y))[:6]),
     _one_entry("rbf_bandwidth", F.rbf_bandwidth),

@@ -23,6 +23,7 @@ from skrep import (
     EnergyStochasticMetric,
     GaussianStochasticMetric,
     GPStochasticMetric,
+    GULPMetric,
     JaccardKNNEstimator,
     LinearMetric,
     MutualKNNEstimator,
@@ -47,6 +48,7 @@ PAIRWISE = [
         LinearMetric(0.5, score_method="euclidean"),
     ),
     ("permutation", ["--no-center"], PermutationMetric(center_columns=False)),
+    ("gulp", ["--lmbda", "0.1", "--no-normalize"], GULPMetric(lmbda=0.1, normalize=False)),
     (
         "soft-matching",
         ["--solver", "sinkhorn", "--reg", "0.05"],

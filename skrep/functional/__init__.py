@@ -16,6 +16,7 @@ from .cca import canonical_correlations, mean_cca, pwcca, r2_cca, svcca
 from .centering import column_means
 from .dimensionality import effective_dimensionality, effective_rank, participation_ratio
 from .ground_metrics import angular_distance, euclidean_distance
+from .gulp import gulp_distance
 from .kernel import cka, cka_matrix, gram_matrix, hsic, linear_cka, rbf_bandwidth, rbf_cka
 from .linear import (
     LinearAlignment,
@@ -76,6 +77,7 @@ __all__ = [
     "BuresComparison",
     "procrustes_cka_bounds",
     "CKABounds",
+    "gulp_distance",
     "fit_soft_matching",
     "soft_matching_distance",
     "participation_ratio",

@@ -21,6 +21,7 @@ from .cka import CKAEstimator
 from .data_rdms import DataRDMs
 from .encoding import EncodingRegression, EncodingRSA
 from .gp_stochastic import GPStochasticMetric
+from .gulp import GULPMetric
 from .linear import LinearMetric
 from .neighbors import JaccardKNNEstimator, MutualKNNEstimator
 from .permutation import PermutationMetric
@@ -39,6 +40,7 @@ __all__ = [
     "LinearMetric",
     "PermutationMetric",
     "SoftMatchingMetric",
+    "GULPMetric",
     "GaussianStochasticMetric",
     "EnergyStochasticMetric",
     "GPStochasticMetric",
