@@ -108,6 +108,7 @@ SUBMODULES = (
     "extraction",
     "functional",
     "layerwise",
+    "losses",
     "metrics",
     "model_selection",
     "multiset",

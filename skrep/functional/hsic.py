@@ -18,6 +18,7 @@ import numpy as np
 from .._array import convert_like, get_namespace, to_numpy
 from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_paired_samples, check_representation
+from ._autograd import hsic_surrogate, torch_result
 from ._extreme_scales import divide_by, range_scale
 from .gram import _check_symmetric, check_kernel_params
 
@@ -79,7 +80,7 @@ def _inner(a: Array, b: Array, xp: Namespace) -> float:
     return float(xp.sum(a * b))
 
 
-def hsic(K: ArrayLike, L: ArrayLike, *, debiased: bool = False) -> float:
+def hsic(K: ArrayLike, L: ArrayLike, *, debiased: bool = False) -> float | Array:
     """Hilbert-Schmidt independence criterion between two Gram matrices.
 
     Parameters
@@ -93,10 +94,12 @@ def hsic(K: ArrayLike, L: ArrayLike, *, debiased: bool = False) -> float:
 
     Returns
     -------
-    float
-        The HSIC estimate.
+    float or torch.Tensor
+        The HSIC estimate; for torch input a 0-d tensor that carries
+        gradients when K or L requires grad.
     """
     check_kernel_params("linear", None, 1.0, debiased, "hsic")
+    inputs = (K, L)
     K = check_representation(K, "K", min_samples=MIN_CKA_SAMPLES if debiased else 2)
     L = check_representation(L, "L", min_samples=MIN_CKA_SAMPLES if debiased else 2)
     for name, G in (("K", K), ("L", L)):
@@ -122,4 +125,4 @@ def hsic(K: ArrayLike, L: ArrayLike, *, debiased: bool = False) -> float:
             f"The HSIC of K and L is beyond the float64 range (K's entries reach about "
             f"{scale_k:.3g}, L's about {scale_l:.3g}); rescale K or L."
         )
-    return value
+    return torch_result(value, inputs, lambda: hsic_surrogate(*inputs, debiased))

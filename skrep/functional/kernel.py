@@ -35,6 +35,7 @@ import numpy as np
 from .._array import convert_like, floating_dtype, get_namespace
 from .._typing import Array, ArrayLike
 from .._validation import _shape_str, check_paired_samples, check_representation
+from ._autograd import cka_surrogate, torch_result
 from ._extreme_scales import divide_by, range_scale
 from ._linear_hsic import gram_traces, linear_corrections, linear_statistics
 from ._linear_pair import pair_statistics
@@ -281,7 +282,7 @@ def cka(
     sigma: float | None = None,
     threshold: float = 0.8,
     debiased: bool = False,
-) -> float:
+) -> float | Array:
     """Centered kernel alignment between two representations (Kornblith et al. 2019).
 
     Linear CKA goes through the feature space (``||X'Y||_F^2``) when there
@@ -308,9 +309,13 @@ def cka(
 
     Returns
     -------
-    float
+    float or torch.Tensor
         CKA: 1 for representations equal up to rotation and isotropic scaling
-        (linear kernel), near 0 for unrelated ones.
+        (linear kernel), near 0 for unrelated ones. For torch input a 0-d
+        tensor (X's device and floating dtype) that carries gradients when an
+        input requires grad; the RBF bandwidth from ``threshold`` is then
+        differentiated too (it is a median of distances), and a kernel
+        callable must be written with torch operations.
 
     Raises
     ------
@@ -319,7 +324,10 @@ def cka(
         without variance (its self-HSIC is not positive).
     """
     check_kernel_params(kernel, sigma, threshold, debiased, "cka")
-    return _pair_cka(X, Y, kernel, sigma, threshold, debiased)
+    value = _pair_cka(X, Y, kernel, sigma, threshold, debiased)
+    return torch_result(
+        value, (X, Y), lambda: cka_surrogate(X, Y, kernel, sigma, threshold, debiased)
+    )
 
 
 def _pair_cka(
@@ -340,7 +348,7 @@ def _pair_cka(
     return float(result[0, 0])
 
 
-def linear_cka(X: ArrayLike, Y: ArrayLike, *, debiased: bool = False) -> float:
+def linear_cka(X: ArrayLike, Y: ArrayLike, *, debiased: bool = False) -> float | Array:
     """Linear CKA: ``||X'Y||_F^2 / (||X'X||_F ||Y'Y||_F)`` for centered X and Y.
 
     Parameters
@@ -354,8 +362,9 @@ def linear_cka(X: ArrayLike, Y: ArrayLike, *, debiased: bool = False) -> float:
 
     Returns
     -------
-    float
-        Linear CKA, in [0, 1] (debiased: at most 1, possibly negative).
+    float or torch.Tensor
+        Linear CKA, in [0, 1] (debiased: at most 1, possibly negative); a 0-d
+        tensor carrying gradients for torch input (see :func:`cka`).
     """
     return cka(X, Y, kernel="linear", debiased=debiased)
 
@@ -367,7 +376,7 @@ def rbf_cka(
     sigma: float | None = None,
     threshold: float = 0.8,
     debiased: bool = False,
-) -> float:
+) -> float | Array:
     """CKA with Gaussian (RBF) kernels, computed in float64.
 
     Parameters
@@ -386,7 +395,7 @@ def rbf_cka(
 
     Returns
     -------
-    float
-        RBF CKA.
+    float or torch.Tensor
+        RBF CKA; a 0-d tensor carrying gradients for torch input (see :func:`cka`).
     """
     return cka(X, Y, kernel="rbf", sigma=sigma, threshold=threshold, debiased=debiased)

@@ -167,7 +167,7 @@ class SimilarityEstimator(PairedEstimator):
         """
         check_is_fitted(self)
         X, Y = self._prepare_pair(X, Y, fitting=False)
-        return self._similarity(X, Y)
+        return float(self._similarity(X, Y))  # a float, also for torch input
 
     def fit_score(self, X: ArrayLike, Y: ArrayLike) -> float:
         """Fit on (X, Y), then score the same data: ``fit(X, Y).score(X, Y)``.

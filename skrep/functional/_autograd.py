@@ -1,0 +1,144 @@
+"""Gradients for the functional measures on torch input.
+
+For torch input the functional measures return a 0-d tensor instead of a
+float. Its value is the one the measure's own (numerically careful) path
+computes; when an input requires grad, the tensor also carries the gradient of
+a plain differentiable torch expression of the same quantity (a "surrogate"):
+``surrogate + (value - surrogate.detach())``. The forward value thus keeps
+every guard of the main path (float64 accumulation, range scaling, exact
+zeros) and autograd differentiates the formula. Written here rather than
+taken from a library because the point is to keep skrep's validated values
+and give them torch's gradients.
+
+The surrogates below are written for torch only and run in float64; the
+result is cast to the dtype of the first tensor input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .._array import is_torch_array
+
+__all__ = [
+    "torch_result",
+    "hsic_surrogate",
+    "cka_surrogate",
+]
+
+
+def torch_result(value: float, inputs: tuple, surrogate: Callable[[], Any]) -> Any:
+    """``value`` as a 0-d tensor (with the surrogate's gradient) for torch input, else the float.
+
+    Parameters
+    ----------
+    value : float
+        The measure's value.
+    inputs : tuple
+        The caller's arguments, as passed (before validation, so that they
+        are still attached to the autograd graph).
+    surrogate : callable
+        Builds a differentiable torch expression of the same quantity; called
+        only when an input requires grad and grad mode is on.
+
+    Returns
+    -------
+    float or torch.Tensor
+        A float for non-torch input; otherwise a 0-d tensor on the first
+        tensor's device, in its floating dtype (float64 for integer tensors).
+    """
+    tensors = [a for a in inputs if is_torch_array(a)]
+    if not tensors:
+        return value
+    import torch  # already imported: an input is a tensor
+
+    like = tensors[0]
+    dtype = like.dtype if like.is_floating_point() else torch.float64
+    result = torch.as_tensor(value, dtype=torch.float64, device=like.device)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        approximation = surrogate()
+        result = approximation + (result - approximation.detach())
+    return result.to(dtype)
+
+
+def _as_float64(A: Any, like: Any) -> Any:
+    import torch
+
+    if is_torch_array(A):
+        return A.to(dtype=torch.float64, device=like.device)
+    return torch.as_tensor(A, dtype=torch.float64, device=like.device)
+
+
+def hsic_surrogate(K: Any, L: Any, debiased: bool) -> Any:
+    """HSIC of two Gram matrices as a torch expression (biased, or Song et al.'s U-statistic)."""
+    import torch
+
+    like = K if is_torch_array(K) else L
+    K, L = _as_float64(K, like), _as_float64(L, like)
+    n = K.shape[0]
+    if debiased:
+        K = K - torch.diag(torch.diagonal(K))
+        L = L - torch.diag(torch.diagonal(L))
+        row_k, row_l = K.sum(dim=1), L.sum(dim=1)
+        value = (
+            torch.sum(K * L)
+            + row_k.sum() * row_l.sum() / ((n - 1) * (n - 2))
+            - 2.0 * torch.dot(row_k, row_l) / (n - 2)
+        )
+        return value / (n * (n - 3))
+    Kc = K - K.mean(dim=0, keepdim=True)
+    Kc = Kc - Kc.mean(dim=1, keepdim=True)
+    Lc = L - L.mean(dim=0, keepdim=True)
+    Lc = Lc - Lc.mean(dim=1, keepdim=True)
+    return torch.sum(Kc * Lc) / ((n - 1) ** 2)
+
+
+def _gram(X: Any, kernel: Any, sigma: float | None, threshold: float) -> Any:
+    import torch
+
+    Xc = X - X.mean(dim=0, keepdim=True)
+    if kernel == "linear":
+        return Xc @ Xc.T
+    if kernel == "rbf":
+        norms = torch.sum(Xc * Xc, dim=1)
+        distances = torch.clamp(norms[:, None] + norms[None, :] - 2.0 * (Xc @ Xc.T), min=0.0)
+        eye = torch.eye(len(X), dtype=torch.bool, device=X.device)
+        distances = torch.where(eye, torch.zeros_like(distances), distances)
+        if sigma is None:
+            # Kornblith's bandwidth: threshold x sqrt(median of all n^2 squared
+            # distances), the median the mean of the middle two (numpy's).
+            flat = distances.reshape(-1)
+            m = flat.shape[0]
+            low = torch.kthvalue(flat, (m - 1) // 2 + 1).values
+            high = torch.kthvalue(flat, m // 2 + 1).values
+            sigma2 = threshold * threshold * (low + high) / 2.0
+        else:
+            sigma2 = sigma * sigma
+        return torch.exp(-distances / (2.0 * sigma2))
+    K = kernel(X)
+    if X.requires_grad and not (is_torch_array(K) and K.requires_grad):
+        raise ValueError(
+            "The kernel callable returned a Gram matrix without a gradient (it left torch, "
+            "e.g. through numpy); for gradients pass a kernel written with torch operations."
+        )
+    return K.to(torch.float64)
+
+
+def cka_surrogate(
+    X: Any, Y: Any, kernel: Any, sigma: float | None, threshold: float, debiased: bool
+) -> Any:
+    """CKA as a torch expression (linear, RBF or a torch kernel callable)."""
+    import torch
+
+    like = X if is_torch_array(X) else Y
+    X, Y = _as_float64(X, like), _as_float64(Y, like)
+    n, p, q = X.shape[0], X.shape[1], Y.shape[1]
+    if kernel == "linear" and not debiased and n > max(p, q):
+        # Feature space: |Xc'Yc|_F^2 / (|Xc'Xc|_F |Yc'Yc|_F), no n x n matrix.
+        Xc, Yc = X - X.mean(dim=0, keepdim=True), Y - Y.mean(dim=0, keepdim=True)
+        cross = torch.sum((Xc.T @ Yc) ** 2)
+        return cross / torch.sqrt(torch.sum((Xc.T @ Xc) ** 2) * torch.sum((Yc.T @ Yc) ** 2))
+    K, L = _gram(X, kernel, sigma, threshold), _gram(Y, kernel, sigma, threshold)
+    hsic_kl = hsic_surrogate(K, L, debiased)
+    return hsic_kl / torch.sqrt(hsic_surrogate(K, K, debiased) * hsic_surrogate(L, L, debiased))
