@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import torch
 
+from ._parameters import check_alpha, check_bool
 from ._typing import Array
+from .exceptions import InvalidParameterError
+from .functional._autograd import procrustes_surrogate, torch_result
 from .functional.gram import check_kernel_params
 from .functional.kernel import cka
+from .metrics.linear import LinearMetric
 
-__all__ = ["CKALoss"]
+__all__ = ["CKALoss", "ShapeMetricLoss"]
 
 
 class CKALoss(torch.nn.Module):
@@ -108,3 +112,105 @@ class CKALoss(torch.nn.Module):
             The kernel and whether HSIC is debiased.
         """
         return f"kernel={self.kernel!r}, debiased={self.debiased}"
+
+
+class ShapeMetricLoss(torch.nn.Module):
+    """The shape metric distance between two batches, as a loss.
+
+    ``forward(X, Y)`` equals ``LinearMetric(alpha, score_method=...).fit(X,
+    Y).distance(X, Y)`` (skrep's value, for the batch) and carries its
+    gradient: the optimal rotation is held fixed while differentiating, which
+    is exact at the optimum (Danskin's theorem) and needs no SVD derivative,
+    so the gradient stays finite where singular values repeat or vanish (a
+    representation and itself, rank-deficient layers; 0 at distance 0).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        The shape metric's regularisation; gradients are available for
+        ``alpha=1`` (Procrustes: rotations only).
+    score_method : {"angular", "euclidean"}, default="angular"
+        The ground metric, as in :class:`~skrep.metrics.LinearMetric`.
+    center_columns : bool, default=True
+        Subtract column means first.
+    squared : bool, default=False
+        Return the squared distance. A distance is not differentiable where
+        it is 0 (like a norm): there its gradient is a unit vector made of
+        rounding. The square is smooth at its minimum (gradient 0 there).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skrep.losses import ShapeMetricLoss
+    >>> X = torch.randn(32, 6, dtype=torch.float64, requires_grad=True)
+    >>> Q, _ = torch.linalg.qr(torch.randn(6, 6, dtype=torch.float64))
+    >>> round(float(ShapeMetricLoss()(X, X.detach() @ Q)), 6)
+    0.0
+    """
+
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        *,
+        score_method: str = "angular",
+        center_columns: bool = True,
+        squared: bool = False,
+    ) -> None:
+        super().__init__()
+        alpha = check_alpha(alpha, f"The 'alpha' parameter of {type(self).__name__}")
+        if alpha != 1.0:
+            raise InvalidParameterError(
+                f"The 'alpha' parameter of {type(self).__name__} must be 1.0 (Procrustes): the "
+                f"gradient of the partial whitening (alpha < 1) is not available yet; got "
+                f"{alpha!r}."
+            )
+        if score_method not in ("angular", "euclidean"):
+            raise InvalidParameterError(
+                f"The 'score_method' parameter of {type(self).__name__} must be 'angular' or "
+                f"'euclidean'; got {score_method!r}."
+            )
+        check_bool(center_columns, "center_columns", type(self).__name__)
+        check_bool(squared, "squared", type(self).__name__)
+        self.alpha, self.score_method, self.center_columns = alpha, score_method, center_columns
+        self.squared = squared
+
+    def forward(self, X: Array, Y: Array) -> Array:
+        """The distance between the batches, a 0-d tensor that carries gradients.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (batch_size, n_features_x)
+            One batch of representations.
+        Y : torch.Tensor of shape (batch_size, n_features_y)
+            The paired batch (widths may differ: the narrower is zero-padded).
+
+        Returns
+        -------
+        torch.Tensor
+            The distance (or its square), a 0-d tensor.
+        """
+        if not isinstance(X, torch.Tensor):
+            raise TypeError(
+                f"X must be a torch.Tensor (the loss is for training); got {type(X).__name__}."
+            )
+        metric = LinearMetric(
+            self.alpha, score_method=self.score_method, center_columns=self.center_columns
+        )
+        plain_y = Y.detach() if isinstance(Y, torch.Tensor) else Y
+        value = metric.fit(X.detach(), plain_y).distance(X.detach(), plain_y)
+        distance = torch_result(
+            value,
+            (X, Y),
+            lambda: procrustes_surrogate(X, Y, self.score_method, self.center_columns),
+        )
+        return distance * distance if self.squared else distance
+
+    def extra_repr(self) -> str:
+        """The settings, for ``print(loss)``.
+
+        Returns
+        -------
+        str
+            The alpha and the ground metric.
+        """
+        return f"alpha={self.alpha}, score_method={self.score_method!r}"

@@ -12,6 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from skrep import CKAEstimator  # noqa: E402
+from skrep.exceptions import InvalidParameterError  # noqa: E402
 from skrep.functional import cka, hsic, linear_cka, rbf_cka  # noqa: E402
 from skrep.losses import CKALoss  # noqa: E402
 
@@ -147,3 +148,38 @@ def test_cuda_gradients_match_the_cpu():
     assert value.device.type == "cuda"
     value.backward()
     np.testing.assert_allclose(Xc.grad.cpu().numpy(), X.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("score_method", ["angular", "euclidean"])
+@pytest.mark.parametrize("widths", [(5, 7), (4, 4)])
+def test_shape_metric_loss_is_linear_metric_distance_with_a_correct_gradient(score_method, widths):
+    from skrep import LinearMetric
+    from skrep.losses import ShapeMetricLoss
+
+    X, Y = randn(30, widths[0], seed=23), randn(30, widths[1], seed=24, grad=False)
+    loss = ShapeMetricLoss(score_method=score_method)
+    expected = LinearMetric(score_method=score_method).fit(X.detach(), Y).distance(X.detach(), Y)
+    assert float(loss(X, Y).detach()) == expected
+    assert torch.autograd.gradcheck(lambda A: loss(A, Y), (X,))
+    assert torch.autograd.gradcheck(lambda B: loss(Y, B), (X,))
+
+
+def test_shape_metric_loss_at_its_minimum_and_when_squared():
+    from skrep.losses import ShapeMetricLoss
+
+    Z = randn(20, 4, seed=25)
+    Q = torch.linalg.qr(randn(4, 4, seed=26, grad=False))[0]
+    # a representation and a rotated copy: singular values all equal, distance 0
+    value = ShapeMetricLoss(squared=True)(Z, (Z @ Q).detach())
+    value.backward()
+    assert float(value.detach()) <= 1e-24
+    assert torch.isfinite(Z.grad).all() and float(Z.grad.abs().max()) < 1e-6
+    # rank-deficient layers: finite gradients that match finite differences
+    W = randn(20, 2, seed=27, grad=False) @ randn(2, 5, seed=28, grad=False)
+    W.requires_grad_(True)
+    Y = randn(20, 3, seed=29, grad=False)
+    assert torch.autograd.gradcheck(lambda A: ShapeMetricLoss()(A, Y), (W,))
+    with pytest.raises(InvalidParameterError, match="'alpha' parameter of ShapeMetricLoss"):
+        ShapeMetricLoss(alpha=0.5)
+    with pytest.raises(InvalidParameterError, match="score_method"):
+        ShapeMetricLoss(score_method="cosine")
