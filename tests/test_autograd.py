@@ -183,3 +183,45 @@ def test_shape_metric_loss_at_its_minimum_and_when_squared():
         ShapeMetricLoss(alpha=0.5)
     with pytest.raises(InvalidParameterError, match="score_method"):
         ShapeMetricLoss(score_method="cosine")
+
+
+@pytest.mark.parametrize("covariance", [False, True])
+def test_participation_ratio_gradcheck(covariance):
+    from skrep.functional import participation_ratio
+
+    X = randn(25, 6, seed=30)
+    if covariance:
+        base = randn(25, 6, seed=31, grad=False)
+        C = (base.T @ base).requires_grad_(True)
+        assert torch.autograd.gradcheck(
+            lambda A: participation_ratio((A + A.T) / 2, covariance=True), (C,)
+        )
+    else:
+        assert torch.autograd.gradcheck(lambda A: participation_ratio(A), (X,))
+        # (trials, time, units) input: every axis but the last is samples
+        T = randn(4, 6, 3, seed=32)
+        assert torch.autograd.gradcheck(lambda A: participation_ratio(A), (T,))
+    assert float(participation_ratio(X.detach())) == pytest.approx(
+        participation_ratio(X.detach().numpy()), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize("name", ["mean_cca", "r2_cca"])
+@pytest.mark.parametrize("widths", [(4, 6), (3, 3)])
+def test_cca_gradcheck(name, widths):
+    from skrep import functional
+
+    measure = getattr(functional, name)
+    X, Y = randn(30, widths[0], seed=33), randn(30, widths[1], seed=34, grad=False)
+    Y = Y + 0.5 * torch.cat([X.detach(), X.detach()], dim=1)[:, : widths[1]]
+    assert torch.autograd.gradcheck(lambda A: measure(A, Y), (X,))
+    assert torch.autograd.gradcheck(lambda B: measure(Y, B), (X,))
+    assert float(measure(X.detach(), Y)) == pytest.approx(
+        measure(X.detach().numpy(), Y.numpy()), rel=1e-12
+    )
+    # A rank-deficient side: the measure jumps when a perturbation raises the rank
+    # (more correlations), so no finite differences there; the gradient of the
+    # current rank's formula is finite.
+    W = (randn(30, 2, seed=35, grad=False) @ randn(2, 4, seed=36, grad=False)).requires_grad_(True)
+    measure(W, Y).backward()
+    assert torch.isfinite(W.grad).all()

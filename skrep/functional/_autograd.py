@@ -26,6 +26,8 @@ __all__ = [
     "hsic_surrogate",
     "cka_surrogate",
     "procrustes_surrogate",
+    "participation_ratio_surrogate",
+    "cca_surrogate",
 ]
 
 
@@ -189,3 +191,42 @@ def procrustes_surrogate(X: Any, Y: Any, score_method: str, center_columns: bool
     # theta = 2 asin(sqrt((1 - cos) / 2)), cos = inner / (|X| |Y|)
     half_gap = (1.0 - inner / torch.sqrt(sq_x * sq_y)) / 2.0
     return 2.0 * torch.asin(torch.clamp(_root_near_zero(half_gap, eps), max=1.0))
+
+
+def participation_ratio_surrogate(X: Any, covariance: bool) -> Any:
+    """``(sum l)^2 / sum l^2`` as a torch expression (data, or a covariance matrix)."""
+    import torch
+
+    X = _as_float64(X, X)
+    if covariance:
+        return torch.trace(X) ** 2 / torch.sum(X * X)
+    X = X.reshape(-1, X.shape[-1])
+    Xc = X - X.mean(dim=0, keepdim=True)
+    gram = Xc.T @ Xc if Xc.shape[1] <= Xc.shape[0] else Xc @ Xc.T
+    return torch.trace(gram) ** 2 / torch.sum(gram * gram)
+
+
+def _basis(A: Any) -> Any:
+    """An orthonormal basis of the centred columns' span (QR at full column rank, else SVD)."""
+    import torch
+
+    Ac = A - A.mean(dim=0, keepdim=True)
+    with torch.no_grad():
+        s = torch.linalg.svdvals(Ac)
+        rank = max(int((s > s[0] * max(Ac.shape) * torch.finfo(Ac.dtype).eps).sum()), 1)
+    if rank == Ac.shape[1]:
+        return torch.linalg.qr(Ac)[0]
+    return torch.linalg.svd(Ac, full_matrices=False)[0][:, :rank]
+
+
+def cca_surrogate(X: Any, Y: Any, method: str) -> Any:
+    """Mean CCA (mean canonical correlation) or R2_CCA (mean square) as a torch expression."""
+    import torch
+
+    like = X if is_torch_array(X) else Y
+    Qx, Qy = _basis(_as_float64(X, like)), _basis(_as_float64(Y, like))
+    k = min(Qx.shape[1], Qy.shape[1])
+    M = Qx.T @ Qy
+    if method == "r2":
+        return torch.sum(M * M) / k  # sum of squared correlations: no SVD needed
+    return torch.sum(torch.linalg.svdvals(M)) / k

@@ -23,6 +23,7 @@ from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
 from .._typing import Array, ArrayLike
 from .._validation import check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
+from ._autograd import cca_surrogate, torch_result
 from .centering import center_and_scale
 from .subspace import check_n_components, principal_components_of_validated
 
@@ -143,7 +144,7 @@ def canonical_correlations(X: ArrayLike, Y: ArrayLike) -> np.ndarray:
     return _correlations(X, Y)
 
 
-def mean_cca(X: ArrayLike, Y: ArrayLike) -> float:
+def mean_cca(X: ArrayLike, Y: ArrayLike) -> float | Array:
     """Mean of all canonical correlations (Raghu et al. 2017's mean CCA similarity).
 
     Parameters
@@ -155,13 +156,15 @@ def mean_cca(X: ArrayLike, Y: ArrayLike) -> float:
 
     Returns
     -------
-    float
-        In [0, 1].
+    float or torch.Tensor
+        In [0, 1]; for torch input a 0-d tensor that carries gradients when
+        an input requires grad (see :func:`skrep.functional.cka`).
     """
-    return cca_summary(canonical_correlations(X, Y), "mean")
+    value = cca_summary(canonical_correlations(X, Y), "mean")
+    return torch_result(value, (X, Y), lambda: cca_surrogate(X, Y, "mean"))
 
 
-def r2_cca(X: ArrayLike, Y: ArrayLike) -> float:
+def r2_cca(X: ArrayLike, Y: ArrayLike) -> float | Array:
     """Mean squared canonical correlation, R2_CCA (Kornblith et al. 2019).
 
     Parameters
@@ -173,10 +176,11 @@ def r2_cca(X: ArrayLike, Y: ArrayLike) -> float:
 
     Returns
     -------
-    float
-        In [0, 1].
+    float or torch.Tensor
+        In [0, 1]; a 0-d tensor that carries gradients for torch input.
     """
-    return cca_summary(canonical_correlations(X, Y), "r2")
+    value = cca_summary(canonical_correlations(X, Y), "r2")
+    return torch_result(value, (X, Y), lambda: cca_surrogate(X, Y, "r2"))
 
 
 def _reduced(X: Array, n_components: float | int | None, name: str) -> Array:

@@ -28,6 +28,7 @@ from .._array import get_namespace, matrix_transpose, to_numpy
 from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_representation
 from ..exceptions import InvalidParameterError
+from ._autograd import participation_ratio_surrogate, torch_result
 from ._extreme_scales import divide_by, power_of_two_above, range_scale
 
 __all__ = [
@@ -115,7 +116,7 @@ def _participation_ratio_of_covariance(C: Array, name: str) -> float:
     return total * total / squared
 
 
-def participation_ratio(X: ArrayLike, *, covariance: bool = False) -> float:
+def participation_ratio(X: ArrayLike, *, covariance: bool = False) -> float | Array:
     """Participation ratio: how many dimensions the variance spreads over.
 
     ``PR = (sum_i l_i)^2 / sum_i l_i^2`` over the eigenvalues ``l_i`` of the
@@ -133,10 +134,11 @@ def participation_ratio(X: ArrayLike, *, covariance: bool = False) -> float:
 
     Returns
     -------
-    float
+    float or torch.Tensor
         The participation ratio, between 1 and ``min(n_samples - 1, n_features)``;
         0.0 for data with no variance (or an all-zero covariance), as in the
-        subspace-analysis script.
+        subspace-analysis script. For torch input a 0-d tensor that carries
+        gradients when X requires grad.
 
     See Also
     --------
@@ -164,6 +166,14 @@ def participation_ratio(X: ArrayLike, *, covariance: bool = False) -> float:
             "The 'covariance' parameter of participation_ratio must be True or False; got "
             f"{covariance!r}."
         )
+    original = X
+    value = _participation_ratio(X, covariance)
+    return torch_result(
+        value, (original,), lambda: participation_ratio_surrogate(original, covariance)
+    )
+
+
+def _participation_ratio(X: ArrayLike, covariance: bool) -> float:
     if covariance:
         C = check_representation(X, "X", min_samples=1)
         return _participation_ratio_of_covariance(C, "X")
