@@ -225,3 +225,20 @@ def test_cca_gradcheck(name, widths):
     W = (randn(30, 2, seed=35, grad=False) @ randn(2, 4, seed=36, grad=False)).requires_grad_(True)
     measure(W, Y).backward()
     assert torch.isfinite(W.grad).all()
+
+
+def test_float32_gradients_with_an_offset_agree_with_float64():
+    from skrep.functional import mean_cca
+    from skrep.losses import ShapeMetricLoss
+
+    X, Y = randn(200, 8, seed=37, grad=False), randn(200, 6, seed=38, grad=False)
+    Y = Y + X[:, :6]
+    for measure in (linear_cka, mean_cca, ShapeMetricLoss()):
+        exact = (X + 1e3).clone().requires_grad_(True)
+        measure(exact, Y + 1e3).backward()
+        single = (X + 1e3).float().requires_grad_(True)
+        value = measure(single, (Y + 1e3).float())
+        assert value.dtype == torch.float32
+        value.backward()
+        error = (single.grad.double() - exact.grad).abs().max() / exact.grad.abs().max()
+        assert float(error) < 1e-3

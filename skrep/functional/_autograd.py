@@ -10,8 +10,8 @@ zeros) and autograd differentiates the formula. Written here rather than
 taken from a library because the point is to keep skrep's validated values
 and give them torch's gradients.
 
-The surrogates below are written for torch only and run in float64; the
-result is cast to the dtype of the first tensor input.
+The surrogates below are written for torch only and run in float64 (float32
+for float32 input); the result is cast to the dtype of the first tensor input.
 """
 
 from __future__ import annotations
@@ -66,11 +66,18 @@ def torch_result(value: float, inputs: tuple, surrogate: Callable[[], Any]) -> A
 
 
 def _as_float64(A: Any, like: Any) -> Any:
+    """``A`` on ``like``'s device, in float32 if ``like`` is float32 and float64 otherwise.
+
+    The surrogate only supplies the gradient (the value is the main path's),
+    so float32 input keeps float32 products: a gradient within about 1e-4 of
+    float64's at twice the speed.
+    """
     import torch
 
+    dtype = torch.float32 if like.dtype == torch.float32 else torch.float64
     if is_torch_array(A):
-        return A.to(dtype=torch.float64, device=like.device)
-    return torch.as_tensor(A, dtype=torch.float64, device=like.device)
+        return A.to(dtype=dtype, device=like.device)
+    return torch.as_tensor(A, dtype=dtype, device=like.device)
 
 
 def hsic_surrogate(K: Any, L: Any, debiased: bool) -> Any:
@@ -179,12 +186,12 @@ def procrustes_surrogate(X: Any, Y: Any, score_method: str, center_columns: bool
     cross = Y.T @ X
     with torch.no_grad():
         U, singular, Vt = torch.linalg.svd(cross)
-        tolerance = width * torch.finfo(torch.float64).eps * float(singular.max())
+        tolerance = width * torch.finfo(X.dtype).eps * float(singular.max())
         rank = int((singular > tolerance).sum())
         Q = U[:, :rank] @ Vt[:rank]
     inner = torch.sum(Q * cross)  # tr(Q' Y'X): the nuclear norm at the optimum
     sq_x, sq_y = torch.sum(X * X), torch.sum(Y * Y)
-    eps = float(torch.finfo(torch.float64).eps)
+    eps = float(torch.finfo(X.dtype).eps)
     if score_method == "euclidean":
         sq = sq_x + sq_y - 2.0 * inner
         return _root_near_zero(sq, eps * float((sq_x + sq_y).detach()))
