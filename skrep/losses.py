@@ -20,12 +20,18 @@ import torch
 from ._parameters import check_alpha, check_bool
 from ._typing import Array
 from .exceptions import InvalidParameterError
-from .functional._autograd import procrustes_surrogate, torch_result
+from .functional._autograd import procrustes_surrogate, rsa_surrogate, torch_result
 from .functional.gram import check_kernel_params
 from .functional.kernel import cka
+from .functional.rdm import compute_rdm
+from .functional.rdm_compare import compare_rdms
 from .metrics.linear import LinearMetric
 
-__all__ = ["CKALoss", "ShapeMetricLoss"]
+__all__ = ["CKALoss", "ShapeMetricLoss", "RSALoss"]
+
+#: RDM methods and comparisons with a gradient.
+RSA_LOSS_RDM_METHODS = ("correlation", "cosine", "euclidean", "sqeuclidean")
+RSA_LOSS_COMPARISONS = ("pearson", "cosine")
 
 
 class CKALoss(torch.nn.Module):
@@ -214,3 +220,83 @@ class ShapeMetricLoss(torch.nn.Module):
             The alpha and the ground metric.
         """
         return f"alpha={self.alpha}, score_method={self.score_method!r}"
+
+
+class RSALoss(torch.nn.Module):
+    """``1 - comparison(RDM(X), RDM(Y))``: representational similarity analysis as a loss.
+
+    The rows of each batch are conditions (stimuli) and the columns channels
+    (units); the RDMs are :func:`skrep.functional.compute_rdm`'s (condensed)
+    and they are compared by :func:`skrep.functional.compare_rdms`, whose
+    values the loss takes, with the gradient of the same formulas written in
+    torch.
+
+    Parameters
+    ----------
+    rdm_method : {"correlation", "cosine", "euclidean", "sqeuclidean"}, default="correlation"
+        How the RDMs are computed (``"sqeuclidean"`` divided by the number of
+        channels, as rsatoolbox does).
+    comparison : {"pearson", "cosine"}, default="pearson"
+        How the RDMs are compared. Rank comparisons (Spearman, Kendall) have
+        no gradient and are refused.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skrep.losses import RSALoss
+    >>> X = torch.randn(20, 6, dtype=torch.float64, requires_grad=True)
+    >>> round(float(RSALoss()(X, 3.0 * X.detach() + 1.0)), 12)
+    0.0
+    """
+
+    def __init__(self, rdm_method: str = "correlation", *, comparison: str = "pearson") -> None:
+        super().__init__()
+        name = type(self).__name__
+        if rdm_method not in RSA_LOSS_RDM_METHODS:
+            raise InvalidParameterError(
+                f"The 'rdm_method' parameter of {name} must be one of {RSA_LOSS_RDM_METHODS}; "
+                f"got {rdm_method!r}."
+            )
+        if comparison not in RSA_LOSS_COMPARISONS:
+            raise InvalidParameterError(
+                f"The 'comparison' parameter of {name} must be one of {RSA_LOSS_COMPARISONS} "
+                f"(rank comparisons have no gradient); got {comparison!r}."
+            )
+        self.rdm_method, self.comparison = rdm_method, comparison
+
+    def forward(self, X: Array, Y: Array) -> Array:
+        """``1 -`` the comparison of the two batches' RDMs, a 0-d tensor that carries gradients.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_conditions, n_channels_x)
+            One batch: a row per condition.
+        Y : torch.Tensor of shape (n_conditions, n_channels_y)
+            The paired batch (the same conditions, any channels).
+
+        Returns
+        -------
+        torch.Tensor
+            The loss, a 0-d tensor.
+        """
+        if not isinstance(X, torch.Tensor):
+            raise TypeError(
+                f"X must be a torch.Tensor (the loss is for training); got {type(X).__name__}."
+            )
+        plain_y = Y.detach() if isinstance(Y, torch.Tensor) else Y
+        rdms = [compute_rdm(A, self.rdm_method) for A in (X.detach(), plain_y)]
+        value = float(compare_rdms(*rdms, self.comparison)[0, 0])
+        similarity = torch_result(
+            value, (X, Y), lambda: rsa_surrogate(X, Y, self.rdm_method, self.comparison)
+        )
+        return 1.0 - similarity
+
+    def extra_repr(self) -> str:
+        """The settings, for ``print(loss)``.
+
+        Returns
+        -------
+        str
+            The RDM method and the comparison.
+        """
+        return f"rdm_method={self.rdm_method!r}, comparison={self.comparison!r}"

@@ -242,3 +242,41 @@ def test_float32_gradients_with_an_offset_agree_with_float64():
         value.backward()
         error = (single.grad.double() - exact.grad).abs().max() / exact.grad.abs().max()
         assert float(error) < 1e-3
+
+
+@pytest.mark.parametrize("rdm_method", ["correlation", "cosine", "euclidean", "sqeuclidean"])
+@pytest.mark.parametrize("comparison", ["pearson", "cosine"])
+def test_rsa_loss_is_one_minus_the_rdm_comparison_with_a_correct_gradient(rdm_method, comparison):
+    from skrep.functional import compare_rdms, compute_rdm
+    from skrep.losses import RSALoss
+
+    X, Y = randn(12, 5, seed=39), randn(12, 7, seed=40, grad=False)
+    loss = RSALoss(rdm_method, comparison=comparison)
+    expected = compare_rdms(
+        compute_rdm(X.detach().numpy(), rdm_method), compute_rdm(Y.numpy(), rdm_method), comparison
+    )[0, 0]
+    assert float(loss(X, Y).detach()) == pytest.approx(1.0 - expected, rel=1e-12, abs=1e-14)
+    assert torch.autograd.gradcheck(lambda A: loss(A, Y), (X,))
+    assert torch.autograd.gradcheck(lambda B: loss(Y, B), (X,))
+
+
+def test_rsa_loss_settings_and_errors():
+    from skrep.losses import RSALoss
+
+    X = randn(10, 4, seed=41)
+    # equal RDMs (an affine copy): zero loss, a finite gradient
+    value = RSALoss()(X, (2.0 * X + 1.0).detach())
+    value.backward()
+    assert float(value.detach()) == pytest.approx(0.0, abs=1e-12)
+    assert torch.isfinite(X.grad).all()
+    # identical patterns (a zero euclidean distance): finite gradients
+    Z = randn(8, 3, seed=42, grad=False).clone()
+    Z[1] = Z[0]
+    Z.requires_grad_(True)
+    RSALoss("euclidean")(Z, randn(8, 3, seed=43, grad=False)).backward()
+    assert torch.isfinite(Z.grad).all()
+    with pytest.raises(InvalidParameterError, match="'comparison' parameter of RSALoss"):
+        RSALoss(comparison="spearman")
+    with pytest.raises(InvalidParameterError, match="'rdm_method' parameter"):
+        RSALoss("crossnobis")
+    assert "comparison='pearson'" in repr(RSALoss())
