@@ -34,7 +34,32 @@ RSA_LOSS_RDM_METHODS = ("correlation", "cosine", "euclidean", "sqeuclidean")
 RSA_LOSS_COMPARISONS = ("pearson", "cosine")
 
 
-class CKALoss(torch.nn.Module):
+class _SimilarityLoss(torch.nn.Module):
+    """What the losses share: the batch check and ``extra_repr`` from ``_shown``."""
+
+    _shown: tuple[str, ...] = ()
+
+    @staticmethod
+    def _detached(X: Array, Y: Array) -> tuple[Array, Array]:
+        """The batches without their graphs (for the value), after checking X is a tensor."""
+        if not isinstance(X, torch.Tensor):
+            raise TypeError(
+                f"X must be a torch.Tensor (the loss is for training); got {type(X).__name__}."
+            )
+        return X.detach(), Y.detach() if isinstance(Y, torch.Tensor) else Y
+
+    def extra_repr(self) -> str:
+        """The settings, for ``print(loss)``.
+
+        Returns
+        -------
+        str
+            The loss's parameters and their values.
+        """
+        return ", ".join(f"{name}={getattr(self, name)!r}" for name in self._shown)
+
+
+class CKALoss(_SimilarityLoss):
     """``1 - CKA(X, Y)``: zero when the two batches agree up to rotation and scale.
 
     Parameters
@@ -79,6 +104,7 @@ class CKALoss(torch.nn.Module):
         super().__init__()
         check_kernel_params(kernel, sigma, threshold, debiased, type(self).__name__)
         self.kernel, self.sigma, self.threshold, self.debiased = kernel, sigma, threshold, debiased
+        self._shown = ("kernel", "sigma", "threshold", "debiased")
 
     def forward(self, X: Array, Y: Array) -> Array:
         """``1 - CKA(X, Y)`` as a 0-d tensor that carries gradients.
@@ -95,10 +121,7 @@ class CKALoss(torch.nn.Module):
         torch.Tensor
             The loss, a 0-d tensor.
         """
-        if not isinstance(X, torch.Tensor):
-            raise TypeError(
-                f"X must be a torch.Tensor (the loss is for training); got {type(X).__name__}."
-            )
+        self._detached(X, Y)  # the check; cka itself keeps the graph
         similarity = cka(
             X,
             Y,
@@ -109,18 +132,8 @@ class CKALoss(torch.nn.Module):
         )
         return 1.0 - similarity
 
-    def extra_repr(self) -> str:
-        """The settings, for ``print(loss)``.
 
-        Returns
-        -------
-        str
-            The kernel and whether HSIC is debiased.
-        """
-        return f"kernel={self.kernel!r}, debiased={self.debiased}"
-
-
-class ShapeMetricLoss(torch.nn.Module):
+class ShapeMetricLoss(_SimilarityLoss):
     """The shape metric distance between two batches, as a loss.
 
     ``forward(X, Y)`` equals ``LinearMetric(alpha, score_method=...).fit(X,
@@ -179,6 +192,7 @@ class ShapeMetricLoss(torch.nn.Module):
         check_bool(squared, "squared", type(self).__name__)
         self.alpha, self.score_method, self.center_columns = alpha, score_method, center_columns
         self.squared = squared
+        self._shown = ("alpha", "score_method", "center_columns", "squared")
 
     def forward(self, X: Array, Y: Array) -> Array:
         """The distance between the batches, a 0-d tensor that carries gradients.
@@ -195,15 +209,11 @@ class ShapeMetricLoss(torch.nn.Module):
         torch.Tensor
             The distance (or its square), a 0-d tensor.
         """
-        if not isinstance(X, torch.Tensor):
-            raise TypeError(
-                f"X must be a torch.Tensor (the loss is for training); got {type(X).__name__}."
-            )
+        plain_x, plain_y = self._detached(X, Y)
         metric = LinearMetric(
             self.alpha, score_method=self.score_method, center_columns=self.center_columns
         )
-        plain_y = Y.detach() if isinstance(Y, torch.Tensor) else Y
-        value = metric.fit(X.detach(), plain_y).distance(X.detach(), plain_y)
+        value = metric.fit(plain_x, plain_y).distance(plain_x, plain_y)
         distance = torch_result(
             value,
             (X, Y),
@@ -211,18 +221,8 @@ class ShapeMetricLoss(torch.nn.Module):
         )
         return distance * distance if self.squared else distance
 
-    def extra_repr(self) -> str:
-        """The settings, for ``print(loss)``.
 
-        Returns
-        -------
-        str
-            The alpha and the ground metric.
-        """
-        return f"alpha={self.alpha}, score_method={self.score_method!r}"
-
-
-class RSALoss(torch.nn.Module):
+class RSALoss(_SimilarityLoss):
     """``1 - comparison(RDM(X), RDM(Y))``: representational similarity analysis as a loss.
 
     The rows of each batch are conditions (stimuli) and the columns channels
@@ -263,6 +263,7 @@ class RSALoss(torch.nn.Module):
                 f"(rank comparisons have no gradient); got {comparison!r}."
             )
         self.rdm_method, self.comparison = rdm_method, comparison
+        self._shown = ("rdm_method", "comparison")
 
     def forward(self, X: Array, Y: Array) -> Array:
         """``1 -`` the comparison of the two batches' RDMs, a 0-d tensor that carries gradients.
@@ -279,24 +280,9 @@ class RSALoss(torch.nn.Module):
         torch.Tensor
             The loss, a 0-d tensor.
         """
-        if not isinstance(X, torch.Tensor):
-            raise TypeError(
-                f"X must be a torch.Tensor (the loss is for training); got {type(X).__name__}."
-            )
-        plain_y = Y.detach() if isinstance(Y, torch.Tensor) else Y
-        rdms = [compute_rdm(A, self.rdm_method) for A in (X.detach(), plain_y)]
+        rdms = [compute_rdm(A, self.rdm_method) for A in self._detached(X, Y)]
         value = float(compare_rdms(*rdms, self.comparison)[0, 0])
         similarity = torch_result(
             value, (X, Y), lambda: rsa_surrogate(X, Y, self.rdm_method, self.comparison)
         )
         return 1.0 - similarity
-
-    def extra_repr(self) -> str:
-        """The settings, for ``print(loss)``.
-
-        Returns
-        -------
-        str
-            The RDM method and the comparison.
-        """
-        return f"rdm_method={self.rdm_method!r}, comparison={self.comparison!r}"
