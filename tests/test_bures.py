@@ -187,3 +187,11 @@ def test_layer_similarity_and_cross_validate(rng):
             assert S[i, j] == pytest.approx(expected, abs=1e-12)
     scores = cross_validate(BuresEstimator(), layers[0], layers[1], cv=KFold(3))["test_score"]
     assert np.all((scores >= 0) & (scores <= 1))
+
+
+def test_cka_bounds_are_floats_for_torch_input(rng):
+    torch = pytest.importorskip("torch")
+    X, Y = rng.standard_normal((30, 4)), rng.standard_normal((30, 5))
+    bounds = procrustes_cka_bounds(torch.from_numpy(X), torch.from_numpy(Y))
+    assert isinstance(bounds.cka, float)
+    assert bounds.cka == pytest.approx(procrustes_cka_bounds(X, Y).cka, rel=1e-12)

@@ -324,7 +324,7 @@ def procrustes_cka_bounds(X: ArrayLike, Y: ArrayLike) -> CKABounds:
     Xc, _, _ = center_and_scale(X, "X", "the angular Procrustes distance")
     Yc, _, _ = center_and_scale(Y, "Y", "the angular Procrustes distance")
     angle = _compare_factors(Xc, Yc).angle
-    cka = linear_cka(X, Y)
+    cka = float(linear_cka(X, Y))  # a float, also for torch input
     singular = np.asarray(
         to_numpy(xp.linalg.svdvals(matrix_transpose(Xc, xp) @ Yc)), dtype=np.float64
     )

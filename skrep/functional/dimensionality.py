@@ -189,7 +189,7 @@ def _participation_ratio(X: ArrayLike, covariance: bool) -> float:
     return _participation_ratio_of_centered(Xc, xp)
 
 
-def effective_dimensionality(X: ArrayLike, *, covariance: bool = False) -> float:
+def effective_dimensionality(X: ArrayLike, *, covariance: bool = False) -> float | Array:
     """Effective dimensionality of a representation: its participation ratio.
 
     This is the name used by DeepJuice and Elmoznino and Bonner (2022) for
@@ -207,8 +207,9 @@ def effective_dimensionality(X: ArrayLike, *, covariance: bool = False) -> float
 
     Returns
     -------
-    float
-        The effective dimensionality (0.0 for data with no variance).
+    float or torch.Tensor
+        The effective dimensionality (0.0 for data with no variance); for
+        torch input a 0-d tensor, as :func:`participation_ratio` gives.
     """
     return participation_ratio(X, covariance=covariance)
 
