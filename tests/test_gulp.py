@@ -154,3 +154,28 @@ def test_float32_torch_pairwise_and_model_selection(rng):
         expected, rel=1e-10
     )
     assert GULPMetric(device="cpu").fit(X, Y).distance(X, Y) == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.slow
+def test_metric_properties_on_2000_random_triples():
+    for seed in range(2000):
+        local = np.random.default_rng(20_000 + seed)
+        scale = 10.0 ** local.uniform(-5, 5)
+        base = local.standard_normal((20, 4))
+        A, B, C = (
+            scale
+            * (
+                base @ local.standard_normal((4, w))
+                + local.uniform(0, 2) * local.standard_normal((20, w))
+            )
+            for w in local.integers(1, 8, size=3)
+        )
+        lmbda = float(10.0 ** local.uniform(-3, 1))
+
+        def d(P, Q, lmbda=lmbda):
+            return GULPMetric(lmbda=lmbda).fit(P, Q).distance(P, Q)
+
+        ab, ba, bc, ac = d(A, B), d(B, A), d(B, C), d(A, C)
+        assert abs(ab - ba) <= 1e-10 * max(1.0, ab), seed
+        assert d(A, A) <= 1e-10, seed
+        assert ac <= ab + bc + 1e-10, seed

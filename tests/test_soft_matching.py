@@ -228,3 +228,23 @@ def test_functional_transport_to_x_of_a_permutation_plan(rng):
     Y = X[:, [1, 2, 0]]
     matching = fit_soft_matching(X, Y)
     np.testing.assert_allclose(transport_to_x(Y, matching), X - X.mean(0), atol=1e-12)
+
+
+@pytest.mark.slow
+def test_metric_properties_on_2000_random_triples():
+    failures = []
+    for seed in range(2000):
+        local = np.random.default_rng(10_000 + seed)
+        widths = local.integers(1, 9, size=3)
+        scale = 10.0 ** local.uniform(-5, 5)
+        A, B, C = (scale * local.standard_normal((15, w)) for w in widths)
+
+        def d(P, Q):
+            return SoftMatchingMetric().fit(P, Q).distance(P, Q)
+
+        ab, ba, bc, ac = d(A, B), d(B, A), d(B, C), d(A, C)
+        assert abs(ab - ba) <= 1e-12 * max(scale, ab), seed
+        assert d(A, A) <= 1e-12 * scale, seed
+        if ac > ab + bc + 1e-10 * max(scale, ac):
+            failures.append(seed)
+    assert not failures

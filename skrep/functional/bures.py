@@ -33,10 +33,11 @@ import array_api_compat
 import numpy as np
 
 from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
-from .._typing import Array, ArrayLike, Namespace
+from .._typing import Array, ArrayLike
 from .._validation import _shape_str, check_matrix, check_paired_samples, check_representation
 from ._extreme_scales import divide_by, power_of_two_above
 from .centering import center_and_scale
+from .dimensionality import _participation_ratio_of_centered
 from .gram import check_kernel_params, gram_matrix
 from .kernel import linear_cka
 
@@ -284,12 +285,6 @@ class CKABounds(NamedTuple):
     participation_ratios: tuple
 
 
-def _participation_ratio(Xc: Array, xp: Namespace) -> float:
-    gram = matrix_transpose(Xc, xp) @ Xc
-    total = float(xp.linalg.trace(gram))
-    return total * total / float(xp.sum(gram * gram))
-
-
 def procrustes_cka_bounds(X: ArrayLike, Y: ArrayLike) -> CKABounds:
     """Linear CKA bracketed by the angular Procrustes distance (and back).
 
@@ -330,7 +325,7 @@ def procrustes_cka_bounds(X: ArrayLike, Y: ArrayLike) -> CKABounds:
     )
     tolerance = max(Xc.shape[0], *singular.shape, 1) * np.finfo(np.float64).eps
     rank = int(np.sum(singular > tolerance * max(float(singular.max(initial=0.0)), 1e-300)))
-    ratios = (_participation_ratio(Xc, xp), _participation_ratio(Yc, xp))
+    ratios = (_participation_ratio_of_centered(Xc, xp), _participation_ratio_of_centered(Yc, xp))
     spread = math.sqrt(ratios[0] * ratios[1])
     cos2 = math.cos(angle) ** 2
     rank = max(rank, 1)

@@ -35,6 +35,7 @@ from .._array import convert_like, get_namespace, is_torch_array, to_numpy
 from .._typing import Array
 from .._validation import check_matrix, check_paired_samples
 from ..exceptions import InvalidParameterError
+from ._extreme_scales import power_of_two_above
 from .centering import column_means
 
 __all__ = [
@@ -75,13 +76,6 @@ class SoftMatching(NamedTuple):
     mx: object
     my: object
     plan: object
-
-
-def _data_scale(X: Array, Y: Array) -> float:
-    """A power of two near the largest entry (1 for all-zero data): divides without rounding."""
-    xp = get_namespace(X, Y)
-    largest = max(float(xp.max(xp.abs(X))), float(xp.max(xp.abs(Y))))
-    return 2.0 ** math.frexp(largest)[1] if largest > 0 else 1.0
 
 
 def _squared_column_distances(X: Array, Y: Array, scale: float) -> Array:
@@ -194,7 +188,7 @@ def fit_soft_matching(
     mx = column_means(X, center_columns, check_input=False)
     my = column_means(Y, center_columns, check_input=False)
     Xc, Yc = X - mx, Y - my
-    cost = _squared_column_distances(Xc, Yc, _data_scale(Xc, Yc))
+    cost = _squared_column_distances(Xc, Yc, max(power_of_two_above(Xc), power_of_two_above(Yc)))
     if solver == "emd":
         # The network simplex runs on the CPU in float64.
         host = np.asarray(to_numpy(cost), dtype=np.float64)
@@ -282,7 +276,9 @@ def soft_matching_distance(
             )
     xp = get_namespace(X, Y)
     Xc, Yc = X - matching.mx, Y - matching.my
-    scale = _data_scale(Xc, Yc)  # sums in units of scale^2: no overflow or underflow
+    scale = max(
+        power_of_two_above(Xc), power_of_two_above(Yc)
+    )  # sums in units of scale^2: no overflow or underflow
     weights = np.asarray(to_numpy(plan), dtype=np.float64)
     rows, cols = np.nonzero(weights > 0)
     if len(rows) > 4 * sum(weights.shape):
