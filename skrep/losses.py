@@ -148,9 +148,13 @@ class ShapeMetricLoss(_SimilarityLoss):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        The shape metric's regularisation; gradients are available for
-        ``alpha=1`` (Procrustes: rotations only).
+    alpha : float in [0, 1], default=1.0
+        The shape metric's regularisation: 1 aligns by rotations only
+        (Procrustes), 0 by any invertible linear map (both batches whitened:
+        a function of the canonical correlations), values in between
+        partially whiten. The whitening is differentiated as a matrix
+        function of the Gram matrix (Daleckii-Krein divided differences),
+        finite where eigenvalues repeat.
     score_method : {"angular", "euclidean"}, default="angular"
         The ground metric, as in :class:`~skrep.metrics.LinearMetric`.
     center_columns : bool, default=True
@@ -181,12 +185,6 @@ class ShapeMetricLoss(_SimilarityLoss):
     ) -> None:
         super().__init__()
         alpha = check_alpha(alpha, f"The 'alpha' parameter of {type(self).__name__}")
-        if alpha != 1.0:
-            raise InvalidParameterError(
-                f"The 'alpha' parameter of {type(self).__name__} must be 1.0 (Procrustes): the "
-                f"gradient of the partial whitening (alpha < 1) is not available yet; got "
-                f"{alpha!r}."
-            )
         if score_method not in ("angular", "euclidean"):
             raise InvalidParameterError(
                 f"The 'score_method' parameter of {type(self).__name__} must be 'angular' or "
@@ -221,7 +219,7 @@ class ShapeMetricLoss(_SimilarityLoss):
         distance = torch_result(
             value,
             (X, Y),
-            lambda: procrustes_surrogate(X, Y, self.score_method, self.center_columns),
+            lambda: procrustes_surrogate(X, Y, self.score_method, self.center_columns, self.alpha),
         )
         return distance * distance if self.squared else distance
 

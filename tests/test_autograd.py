@@ -180,7 +180,7 @@ def test_shape_metric_loss_at_its_minimum_and_when_squared():
     Y = randn(20, 3, seed=29, grad=False)
     assert torch.autograd.gradcheck(lambda A: ShapeMetricLoss()(A, Y), (W,))
     with pytest.raises(InvalidParameterError, match="'alpha' parameter of ShapeMetricLoss"):
-        ShapeMetricLoss(alpha=0.5)
+        ShapeMetricLoss(alpha=1.5)
     with pytest.raises(InvalidParameterError, match="score_method"):
         ShapeMetricLoss(score_method="cosine")
 

@@ -20,6 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .._array import is_torch_array
+from ._extreme_scales import power_of_two_above
+from ._whitening import EIGVAL_TOL, effective_alpha
+from ._whitening_autograd import partial_whitening_surrogate
 
 __all__ = [
     "torch_result",
@@ -162,8 +165,10 @@ def _root_near_zero(value: Any, floor: float) -> Any:
     return value / torch.sqrt(torch.clamp(value, min=floor))
 
 
-def procrustes_surrogate(X: Any, Y: Any, score_method: str, center_columns: bool) -> Any:
-    """Procrustes (alpha = 1 shape metric) distance as a torch expression.
+def procrustes_surrogate(
+    X: Any, Y: Any, score_method: str, center_columns: bool, alpha: float = 1.0
+) -> Any:
+    """The shape metric distance (Procrustes after partial whitening) as a torch expression.
 
     ``d^2 = |X|^2 + |Y|^2 - 2 tr(Q' Y'X)`` with the optimal ``Q`` held fixed:
     at the optimum the distance is stationary in ``Q`` (Danskin's theorem),
@@ -172,7 +177,9 @@ def procrustes_surrogate(X: Any, Y: Any, score_method: str, center_columns: bool
     keeps only the nonzero singular values of ``Y'X``: where some vanish
     (rank-deficient layers) the nuclear norm has a kink, and this is its
     smallest subgradient, the one central differences see. Near distance 0
-    the square root is continued linearly, so the gradient stays finite.
+    the square root is continued linearly, so the gradient stays finite. For
+    ``alpha < 1`` both sides are partially whitened first, differentiably
+    (:mod:`._whitening_autograd`), in units where their larger entry is about 1.
     """
     import torch
 
@@ -184,6 +191,12 @@ def procrustes_surrogate(X: Any, Y: Any, score_method: str, center_columns: bool
     width = max(X.shape[1], Y.shape[1])
     X = torch.nn.functional.pad(X, (0, width - X.shape[1]))
     Y = torch.nn.functional.pad(Y, (0, width - Y.shape[1]))
+    if alpha <= 1.0 - EIGVAL_TOL:
+        with torch.no_grad():
+            scale = power_of_two_above(torch.maximum(X.abs().max(), Y.abs().max()))
+        a = effective_alpha(alpha, scale)
+        X = partial_whitening_surrogate(X / scale, a, EIGVAL_TOL) * scale
+        Y = partial_whitening_surrogate(Y / scale, a, EIGVAL_TOL) * scale
     cross = Y.T @ X
     with torch.no_grad():
         U, singular, Vt = torch.linalg.svd(cross)
