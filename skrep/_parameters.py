@@ -120,6 +120,35 @@ def check_tolerance(value: object, name: str, owner: str) -> None:
         )
 
 
+def check_regularization_strength(value: object, owner: str) -> float:
+    """Validate the unit-free ``regularization_strength`` of the soft ranks.
+
+    Parameters
+    ----------
+    value : object
+        Value to check: a finite real number > 0 (not a bool).
+    owner : str
+        Who takes it (a function or class name), for the message.
+
+    Returns
+    -------
+    float
+        ``value`` as a Python float.
+
+    Raises
+    ------
+    InvalidParameterError
+        Not a finite real number > 0.
+    """
+    if not _is_real_between(value, 0.0) or value == 0:
+        raise InvalidParameterError(
+            f"The 'regularization_strength' parameter of {owner} must be a finite real "
+            f"number > 0 (small: close to the hard ranks; large: close to an affine function "
+            f"of the values); got {value!r}."
+        )
+    return float(value)
+
+
 def check_bool(value: object, name: str, estimator_name: str) -> None:
     """Raise InvalidParameterError unless ``value`` is True or False (or 1 or 0).
 

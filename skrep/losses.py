@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from ._parameters import check_alpha, check_bool
+from ._parameters import check_alpha, check_bool, check_regularization_strength
 from ._typing import Array
 from .exceptions import InvalidParameterError
 from .functional._autograd import procrustes_surrogate, rsa_surrogate, torch_result
@@ -25,13 +25,14 @@ from .functional.gram import check_kernel_params
 from .functional.kernel import cka
 from .functional.rdm import compute_rdm
 from .functional.rdm_compare import compare_rdms
+from .functional.soft_rank import soft_spearman
 from .metrics.linear import LinearMetric
 
 __all__ = ["CKALoss", "ShapeMetricLoss", "RSALoss"]
 
 #: RDM methods and comparisons with a gradient.
 RSA_LOSS_RDM_METHODS = ("correlation", "cosine", "euclidean", "sqeuclidean")
-RSA_LOSS_COMPARISONS = ("pearson", "cosine")
+RSA_LOSS_COMPARISONS = ("pearson", "cosine", "soft_spearman")
 
 
 class _SimilarityLoss(torch.nn.Module):
@@ -238,9 +239,17 @@ class RSALoss(_SimilarityLoss):
     rdm_method : {"correlation", "cosine", "euclidean", "sqeuclidean"}, default="correlation"
         How the RDMs are computed (``"sqeuclidean"`` divided by the number of
         channels, as rsatoolbox does).
-    comparison : {"pearson", "cosine"}, default="pearson"
-        How the RDMs are compared. Rank comparisons (Spearman, Kendall) have
-        no gradient and are refused.
+    comparison : {"pearson", "cosine", "soft_spearman"}, default="pearson"
+        How the RDMs are compared. Hard ranks have no gradient, so Spearman's
+        correlation is offered as ``"soft_spearman"``: Pearson's correlation
+        of the soft ranks of Blondel et al. (2020), see
+        :func:`skrep.functional.soft_spearman`. Its value is the soft one
+        (within about 1e-4 of Spearman's on typical RDMs at the default
+        strength, equal to it as the strength goes to 0). Kendall's tau is
+        refused.
+    regularization_strength : float, default=0.1
+        The soft ranks' unit-free regularisation (``"soft_spearman"`` only):
+        smaller is closer to Spearman's correlation, larger to Pearson's.
 
     Examples
     --------
@@ -252,7 +261,13 @@ class RSALoss(_SimilarityLoss):
     True
     """
 
-    def __init__(self, rdm_method: str = "correlation", *, comparison: str = "pearson") -> None:
+    def __init__(
+        self,
+        rdm_method: str = "correlation",
+        *,
+        comparison: str = "pearson",
+        regularization_strength: float = 0.1,
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         if rdm_method not in RSA_LOSS_RDM_METHODS:
@@ -263,10 +278,13 @@ class RSALoss(_SimilarityLoss):
         if comparison not in RSA_LOSS_COMPARISONS:
             raise InvalidParameterError(
                 f"The 'comparison' parameter of {name} must be one of {RSA_LOSS_COMPARISONS} "
-                f"(rank comparisons have no gradient); got {comparison!r}."
+                f"(hard ranks have no gradient: use 'soft_spearman'); got {comparison!r}."
             )
         self.rdm_method, self.comparison = rdm_method, comparison
+        self.regularization_strength = check_regularization_strength(regularization_strength, name)
         self._shown = ("rdm_method", "comparison")
+        if comparison == "soft_spearman":
+            self._shown += ("regularization_strength",)
 
     def forward(self, X: Array, Y: Array) -> Array:
         """``1 -`` the comparison of the two batches' RDMs, a 0-d tensor that carries gradients.
@@ -283,6 +301,17 @@ class RSALoss(_SimilarityLoss):
         torch.Tensor
             The loss, a 0-d tensor.
         """
+        if self.comparison == "soft_spearman":
+            self._detached(X, Y)  # the check; the soft ranks keep the graph
+            like = X.dtype if X.is_floating_point() else torch.float64
+            rdms = [
+                compute_rdm(torch.as_tensor(A, device=X.device), self.rdm_method) for A in (X, Y)
+            ]
+            return 1.0 - soft_spearman(
+                rdms[0].reshape(-1).to(like),
+                rdms[1].reshape(-1).to(like),
+                self.regularization_strength,
+            )
         rdms = [compute_rdm(A, self.rdm_method) for A in self._detached(X, Y)]
         value = float(compare_rdms(*rdms, self.comparison)[0, 0])
         similarity = torch_result(

@@ -280,3 +280,24 @@ def test_rsa_loss_settings_and_errors():
     with pytest.raises(InvalidParameterError, match="'rdm_method' parameter"):
         RSALoss("crossnobis")
     assert "comparison='pearson'" in repr(RSALoss())
+
+
+@pytest.mark.parametrize("rdm_method", ["correlation", "euclidean"])
+def test_rsa_loss_with_soft_spearman_has_a_correct_gradient_and_tends_to_spearman(rdm_method):
+    from skrep.functional import compare_rdms, compute_rdm
+    from skrep.losses import RSALoss
+
+    X, Y = randn(12, 5, seed=44), randn(12, 7, seed=45, grad=False)
+    spearman = compare_rdms(
+        compute_rdm(X.detach().numpy(), rdm_method), compute_rdm(Y.numpy(), rdm_method), "spearman"
+    )[0, 0]
+    # a strength small next to every gap between the RDMs' entries: hard ranks exactly
+    exact = RSALoss(rdm_method, comparison="soft_spearman", regularization_strength=1e-7)
+    assert float(exact(X, Y).detach()) == pytest.approx(1.0 - spearman, rel=1e-12, abs=1e-14)
+    loss = RSALoss(rdm_method, comparison="soft_spearman")
+    assert float(loss(X, Y).detach()) == pytest.approx(1.0 - spearman, abs=0.02)
+    assert torch.autograd.gradcheck(lambda A: loss(A, Y), (X,))
+    assert torch.autograd.gradcheck(lambda B: loss(Y, B), (X,))
+    assert "regularization_strength=0.1" in repr(loss)
+    with pytest.raises(InvalidParameterError, match="'regularization_strength' parameter of RSA"):
+        RSALoss(comparison="soft_spearman", regularization_strength=0.0)

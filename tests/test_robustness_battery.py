@@ -76,6 +76,8 @@ NOT_ARRAY_ENTRIES = {
     "stimulus_splits": "takes a splitter and a number of stimuli",
     "from_rsatoolbox": "takes an rsatoolbox RDMs object",
     "padding_rescale": "takes scalars",
+    "soft_rank": "takes one 1-d vector, a role the battery has not (tests/test_soft_rank.py)",
+    "soft_spearman": "takes two 1-d vectors, a role the battery has not (tests/test_soft_rank.py)",
     "shift_distances": "takes 4-D convolutional activations (tests/test_shift_distances.py)",
     "GPStochasticMetric": "takes (n_trials, n_times, n_units) processes or (means, covariance) "
     "tuples (tests/test_gp_stochastic.py)",

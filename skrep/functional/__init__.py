@@ -41,6 +41,7 @@ from .rdm_compare import compare_rdms
 from .regression import linear_regression_r2
 from .rsa_inference import bootstrap_comparisons, noise_ceiling, permutation_test, pool_rdms
 from .soft_matching import SoftMatching, fit_soft_matching, soft_matching_distance
+from .soft_rank import soft_rank, soft_spearman
 from .sparsity import (
     hoyer_sparsity,
     l0_sparsity,
@@ -80,6 +81,8 @@ __all__ = [
     "gulp_distance",
     "fit_soft_matching",
     "soft_matching_distance",
+    "soft_rank",
+    "soft_spearman",
     "participation_ratio",
     "effective_dimensionality",
     "effective_rank",
