@@ -21,15 +21,19 @@ from typing import Any
 
 from .._array import is_torch_array
 from ._extreme_scales import power_of_two_above
+from ._spectral_autograd import kept_rank, partial_whitening_surrogate, spectral_function
 from ._whitening import EIGVAL_TOL, effective_alpha
-from ._whitening_autograd import partial_whitening_surrogate
 
 __all__ = [
     "torch_result",
+    "with_graph",
+    "angular_surrogate",
+    "euclidean_surrogate",
     "hsic_surrogate",
     "cka_surrogate",
     "procrustes_surrogate",
     "participation_ratio_surrogate",
+    "principal_angles_surrogate",
     "cca_surrogate",
     "rsa_surrogate",
 ]
@@ -67,6 +71,27 @@ def torch_result(value: float, inputs: tuple, surrogate: Callable[[], Any]) -> A
         approximation = surrogate()
         result = approximation + (result - approximation.detach())
     return result.to(dtype)
+
+
+def with_graph(original: Any, validated: Any) -> Any:
+    """``original`` in ``validated``'s dtype and device if it is a tensor that requires grad.
+
+    Validation detaches tensors; a function whose result is an array computed
+    by differentiable operations (a centring, a column order, a product with a
+    fitted map) uses the caller's tensor instead, so that the result carries
+    its gradient. Otherwise (numpy, no grad, or grad mode off) ``validated``.
+    """
+    if (
+        is_torch_array(original)
+        and original.requires_grad
+        and is_torch_array(validated)
+        and original.is_floating_point()
+    ):
+        import torch  # already imported: original is a tensor
+
+        if torch.is_grad_enabled():
+            return original.to(dtype=validated.dtype, device=validated.device)
+    return validated
 
 
 def _as_float64(A: Any, like: Any) -> Any:
@@ -214,6 +239,31 @@ def procrustes_surrogate(
     return 2.0 * torch.asin(torch.clamp(_root_near_zero(half_gap, eps), max=1.0))
 
 
+def angular_surrogate(A: Any, B: Any) -> Any:
+    """The angle between ``A`` and ``B`` (Frobenius), finite in gradient at 0 and pi."""
+    import torch
+
+    like = A if is_torch_array(A) else B
+    A, B = _as_float64(A, like), _as_float64(B, like)
+    a = A / torch.linalg.vector_norm(A)
+    b = B / torch.linalg.vector_norm(B)
+    eps = float(torch.finfo(a.dtype).eps)
+    gap = _root_near_zero(torch.sum((a - b) ** 2), eps)
+    total = _root_near_zero(torch.sum((a + b) ** 2), eps)
+    return 2.0 * torch.atan2(gap, total)
+
+
+def euclidean_surrogate(A: Any, B: Any) -> Any:
+    """``|A - B|_F``, continued linearly near 0 (a finite gradient there)."""
+    import torch
+
+    like = A if is_torch_array(A) else B
+    A, B = _as_float64(A, like), _as_float64(B, like)
+    sq = torch.sum((A - B) ** 2)
+    floor = float(torch.finfo(A.dtype).eps) * float((torch.sum(A * A) + torch.sum(B * B)).detach())
+    return _root_near_zero(sq, max(floor, float(torch.finfo(A.dtype).tiny)))
+
+
 def participation_ratio_surrogate(X: Any, covariance: bool) -> Any:
     """``(sum l)^2 / sum l^2`` as a torch expression (data, or a covariance matrix)."""
     import torch
@@ -227,30 +277,67 @@ def participation_ratio_surrogate(X: Any, covariance: bool) -> Any:
     return torch.trace(gram) ** 2 / torch.sum(gram * gram)
 
 
-def _basis(A: Any) -> Any:
-    """An orthonormal basis of the centred columns' span (QR at full column rank, else SVD)."""
+def _centred_unit_scale(A: Any) -> Any:
+    """Centred columns divided by their largest magnitude (detached): scale-free measures."""
     import torch
 
     Ac = A - A.mean(dim=0, keepdim=True)
     with torch.no_grad():
-        s = torch.linalg.svdvals(Ac)
-        rank = max(int((s > s[0] * max(Ac.shape) * torch.finfo(Ac.dtype).eps).sum()), 1)
-    if rank == Ac.shape[1]:
-        return torch.linalg.qr(Ac)[0]
-    return torch.linalg.svd(Ac, full_matrices=False)[0][:, :rank]
+        largest = Ac.abs().max()
+    return Ac / torch.where(largest > 0, largest, 1.0)
 
 
-def cca_surrogate(X: Any, Y: Any, method: str) -> Any:
-    """Mean CCA (mean canonical correlation) or R2_CCA (mean square) as a torch expression."""
+def cca_surrogate(
+    X: Any, Y: Any, method: str, keep_x: int | None = None, keep_y: int | None = None
+) -> Any:
+    """Mean CCA (mean canonical correlation) or R2_CCA (mean square) as a torch expression.
+
+    The canonical correlations are the singular values of
+    ``Wx Xc.T Yc Wy``, with ``W = (Xc.T Xc)^(-1/2)`` on the top ``keep``
+    eigenvalues (the numerical rank by default; SVCCA's kept components):
+    a matrix function differentiated without dividing by eigenvalue gaps
+    (:mod:`._spectral_autograd`), so repeated variances and rank-deficient
+    layers keep finite gradients. Only the ``min(keep_x, keep_y)`` largest
+    singular values are summed: the others vanish structurally.
+    """
     import torch
 
     like = X if is_torch_array(X) else Y
-    Qx, Qy = _basis(_as_float64(X, like)), _basis(_as_float64(Y, like))
-    k = min(Qx.shape[1], Qy.shape[1])
-    M = Qx.T @ Qy
+    Xc = _centred_unit_scale(_as_float64(X, like))
+    Yc = _centred_unit_scale(_as_float64(Y, like))
+    keep_x = kept_rank(Xc) if keep_x is None else keep_x
+    keep_y = kept_rank(Yc) if keep_y is None else keep_y
+    Wx = spectral_function(Xc.T @ Xc, a=0.0, keep=keep_x)
+    Wy = spectral_function(Yc.T @ Yc, a=0.0, keep=keep_y)
+    M = Wx @ (Xc.T @ Yc) @ Wy
+    k = min(keep_x, keep_y)
     if method == "r2":
         return torch.sum(M * M) / k  # sum of squared correlations: no SVD needed
-    return torch.sum(torch.linalg.svdvals(M)) / k
+    return torch.sum(torch.linalg.svdvals(M)[:k]) / k
+
+
+def principal_angles_surrogate(X: Any, Y: Any, k: int) -> Any:
+    """The ``k`` principal angles between the top-``k`` principal subspaces, ascending.
+
+    The cosines are the ``k`` largest singular values of ``Px Py``, with
+    ``P`` the projector on the top ``k`` principal axes: a matrix function of
+    the covariance, differentiated without dividing by gaps between the kept
+    variances (:mod:`._spectral_autograd`). The angle is
+    ``2 asin(sqrt((1 - cos) / 2))``, its square root continued linearly near 0,
+    so that a shared axis (angle 0) has a finite gradient.
+    """
+    import torch
+
+    like = X if is_torch_array(X) else Y
+    X = _as_float64(X, like).reshape(-1, X.shape[-1])
+    Y = _as_float64(Y, like).reshape(-1, Y.shape[-1])
+    Xc, Yc = _centred_unit_scale(X), _centred_unit_scale(Y)
+    Px = spectral_function(Xc.T @ Xc, a=None, keep=k)
+    Py = spectral_function(Yc.T @ Yc, a=None, keep=k)
+    cosines = torch.linalg.svdvals(Px @ Py)[:k]
+    half_gap = torch.clamp((1.0 - cosines) / 2.0, min=0.0)
+    eps = float(torch.finfo(cosines.dtype).eps)
+    return 2.0 * torch.asin(torch.clamp(_root_near_zero(half_gap, eps), max=1.0))
 
 
 def _condensed_rdm(X: Any, method: str) -> Any:

@@ -213,7 +213,7 @@ def svcca_basis(X: Array, n_components: float | int | None, name: str) -> Array:
     return _column_basis(_reduced(scaled, n_components, name))
 
 
-def svcca(X: ArrayLike, Y: ArrayLike, n_components: float | int | None = 0.99) -> float:
+def svcca(X: ArrayLike, Y: ArrayLike, n_components: float | int | None = 0.99) -> float | Array:
     """SVCCA (Raghu et al. 2017): mean CCA of the top principal components.
 
     Parameters
@@ -231,14 +231,18 @@ def svcca(X: ArrayLike, Y: ArrayLike, n_components: float | int | None = 0.99) -
 
     Returns
     -------
-    float
-        In [0, 1].
+    float or torch.Tensor
+        In [0, 1]; for torch input a 0-d tensor that carries gradients when
+        an input requires grad: those of the mean CCA of the kept components
+        (their number held at the value's), finite where variances repeat.
     """
     check_n_components(n_components, "svcca")
-    X, Y = _validated_pair(X, Y)
-    basis_x = svcca_basis(X, n_components, "X")
-    basis_y = svcca_basis(Y, n_components, "Y")
-    return float(np.mean(basis_correlations(basis_x, basis_y)))
+    A, B = _validated_pair(X, Y)
+    basis_x = svcca_basis(A, n_components, "X")
+    basis_y = svcca_basis(B, n_components, "Y")
+    value = float(np.mean(basis_correlations(basis_x, basis_y)))
+    kept = (basis_x.shape[1], basis_y.shape[1])
+    return torch_result(value, (X, Y), lambda: cca_surrogate(X, Y, "mean", *kept))
 
 
 def _whitening_factors(Ac: Array) -> tuple[Array, np.ndarray]:

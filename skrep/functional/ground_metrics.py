@@ -9,6 +9,7 @@ from __future__ import annotations
 from .._array import get_namespace
 from .._typing import Array, Namespace
 from .._validation import check_matching_pair
+from ._autograd import angular_surrogate, euclidean_surrogate, torch_result
 
 __all__ = ["angular_distance", "euclidean_distance", "GROUND_METRICS"]
 
@@ -37,7 +38,7 @@ def _safe_norm(A: Array, xp: Namespace) -> Array:
     return xp.linalg.vector_norm(A / largest) * largest
 
 
-def angular_distance(A: Array, B: Array, *, check_input: bool = True) -> float:
+def angular_distance(A: Array, B: Array, *, check_input: bool = True) -> float | Array:
     """Angle between ``A`` and ``B`` under the Frobenius inner product.
 
     Equal to ``arccos(<A, B>_F / (|A|_F |B|_F))``, computed as
@@ -57,8 +58,9 @@ def angular_distance(A: Array, B: Array, *, check_input: bool = True) -> float:
 
     Returns
     -------
-    float
-        Angle in ``[0, pi]``.
+    float or torch.Tensor
+        Angle in ``[0, pi]``; for torch input a 0-d tensor that carries
+        gradients when an input requires grad (finite at 0 and pi).
 
     Raises
     ------
@@ -66,15 +68,17 @@ def angular_distance(A: Array, B: Array, *, check_input: bool = True) -> float:
         If either matrix is all zeros (e.g. constant columns that centering
         removed): the angle is then undefined.
     """
+    inputs = (A, B)
     if check_input:
         A, B = check_matching_pair(A, B, ("A", "B"))
     xp = get_namespace(A, B)
     a = _unit(A, xp, "X")
     b = _unit(B, xp, "Y")
-    return float(2.0 * xp.atan2(xp.linalg.vector_norm(a - b), xp.linalg.vector_norm(a + b)))
+    value = float(2.0 * xp.atan2(xp.linalg.vector_norm(a - b), xp.linalg.vector_norm(a + b)))
+    return torch_result(value, inputs, lambda: angular_surrogate(*inputs))
 
 
-def euclidean_distance(A: Array, B: Array, *, check_input: bool = True) -> float:
+def euclidean_distance(A: Array, B: Array, *, check_input: bool = True) -> float | Array:
     """Frobenius norm of ``A - B`` (netrep's euclidean score, not divided by sqrt(n)).
 
     Parameters
@@ -88,14 +92,16 @@ def euclidean_distance(A: Array, B: Array, *, check_input: bool = True) -> float
 
     Returns
     -------
-    float
-        ``|A - B|_F``.
+    float or torch.Tensor
+        ``|A - B|_F``; for torch input a 0-d tensor that carries gradients
+        when an input requires grad (finite at 0).
 
     Raises
     ------
     ValueError
         If the difference overflows (values near the largest float).
     """
+    inputs = (A, B)
     if check_input:
         A, B = check_matching_pair(A, B, ("A", "B"))
     xp = get_namespace(A, B)
@@ -105,7 +111,7 @@ def euclidean_distance(A: Array, B: Array, *, check_input: bool = True) -> float
             f"The euclidean distance overflowed in {A.dtype}: the aligned "
             "representations are too large to subtract; rescale the data."
         )
-    return distance
+    return torch_result(distance, inputs, lambda: euclidean_surrogate(*inputs))
 
 
 GROUND_METRICS = {"angular": angular_distance, "euclidean": euclidean_distance}

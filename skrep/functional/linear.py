@@ -21,6 +21,7 @@ from .._array import get_namespace, is_foreign_array
 from .._typing import Array
 from .._validation import check_alpha, check_columns_match, check_matching_pair, check_matrix
 from ._alignment_checks import check_offset
+from ._autograd import with_graph
 from ._whitening import (
     EIGVAL_TOL,
     check_eigval_tol,
@@ -341,10 +342,16 @@ def apply_alignment(X: Array, offset: Array, W: Array, *, check_input: bool = Tr
     Returns
     -------
     array of shape (n_samples, n_components)
-        ``X`` in the aligned space.
+        ``X`` in the aligned space; for a tensor ``X`` that requires grad, a
+        tensor that carries its gradient with ``W`` held fixed (with
+        ``alpha=1`` and a ground metric, the exact gradient of the distance at
+        the fitted rotation, by Danskin's theorem; for ``alpha < 1`` ``W``
+        depends on ``X`` through the whitening: use
+        :class:`skrep.losses.ShapeMetricLoss`).
     """
+    original = X
     if check_input:
-        X = check_matrix(X, "X")
+        X = with_graph(original, check_matrix(X, "X"))
         W = check_matrix(W, "W")
         if is_foreign_array(X) != is_foreign_array(W):
             raise TypeError(

@@ -226,10 +226,12 @@ def scaled_ground_distance(
     float
         The distance.
     """
+    # float(): the ground metrics give a 0-d tensor for torch input.
     if ground_metric is GROUND_METRICS["angular"]:
-        return ground_metric(A, B, check_input=False)  # scale-free
+        return float(ground_metric(A, B, check_input=False))  # scale-free
     largest = max(factor_a, factor_b)
-    distance = ground_metric(A * (factor_a / largest), B * (factor_b / largest), check_input=False)
+    scaled_a, scaled_b = A * (factor_a / largest), B * (factor_b / largest)
+    distance = float(ground_metric(scaled_a, scaled_b, check_input=False))
     return _finite_distance(largest * distance)
 
 

@@ -13,6 +13,7 @@ from .._array import get_namespace, to_numpy, zero_pad_columns
 from .._typing import Array
 from .._validation import check_columns_match, check_matching_pair, check_matrix
 from ._alignment_checks import check_offset, check_order
+from ._autograd import with_graph
 from ._whitening import scaled_cross
 from .centering import column_means
 from .ground_metrics import GROUND_METRICS
@@ -113,10 +114,15 @@ def apply_permutation(X: Array, offset: Array, order: Array, *, check_input: boo
     Returns
     -------
     array of shape (n_samples, n_features)
-        ``X`` centered and reordered.
+        ``X`` centered and reordered; for a tensor ``X`` that requires grad,
+        a tensor that carries its gradient (the order held fixed: with
+        :func:`fit_permutation_alignment` and a ground metric, the gradient of
+        the permutation distance through the matched pairs).
     """
+    original = X
     if check_input:
         X = check_matrix(X, "X")
+        X = with_graph(original, X)
         offset = check_offset(offset, X)
         order = check_order(order, X)
         for n_columns in (offset.shape[0], order.shape[0]):

@@ -31,6 +31,7 @@ from .._array import get_namespace, matrix_transpose, to_numpy
 from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_positive_int
 from ..exceptions import InvalidParameterError
+from ._autograd import principal_angles_surrogate, torch_result
 from ._extreme_scales import divide_by, range_scale
 from ._subspace_inputs import (
     _as_nd,
@@ -232,10 +233,11 @@ def principal_angles(X: ArrayLike, Y: ArrayLike, n_components: int) -> np.ndarra
 
     Returns
     -------
-    ndarray of shape (k,)
+    ndarray or torch.Tensor of shape (k,)
         Angles in radians, in ascending order (the most aligned direction
         first; scipy's :func:`~scipy.linalg.subspace_angles` returns them in
-        descending order).
+        descending order). For torch input a tensor that carries gradients
+        when an input requires grad (finite at a shared axis, angle 0).
 
     Notes
     -----
@@ -245,6 +247,7 @@ def principal_angles(X: ArrayLike, Y: ArrayLike, n_components: int) -> np.ndarra
     small angles.
     """
     check_positive_int(n_components, "n_components", "principal_angles")
+    inputs = (X, Y)
     X = _as_samples_by_features(X, "X")
     Y = _as_samples_by_features(Y, "Y")
     check_same_features(X, Y)
@@ -258,7 +261,8 @@ def principal_angles(X: ArrayLike, Y: ArrayLike, n_components: int) -> np.ndarra
     basis_x = principal_components_of_validated(X, k, "X").components
     basis_y = principal_components_of_validated(Y, k, "Y").components
     angles = scipy.linalg.subspace_angles(to_numpy(basis_x).T, to_numpy(basis_y).T)
-    return np.ascontiguousarray(angles[::-1], dtype=np.float64)
+    angles = np.ascontiguousarray(angles[::-1], dtype=np.float64)
+    return torch_result(angles, inputs, lambda: principal_angles_surrogate(*inputs, k))
 
 
 # -- cross-variance ------------------------------------------------------------------------

@@ -116,7 +116,8 @@ class AlignmentMetric(BaseMetric):
 
     def _distance(self, X: Array, Y: Array) -> float:
         ground_metric = GROUND_METRICS[self.score_method]
-        return ground_metric(self._align_x(X), self._align_y(Y), check_input=False)
+        # float(): the functional ground metrics give a 0-d tensor for torch input.
+        return float(ground_metric(self._align_x(X), self._align_y(Y), check_input=False))
 
     def transform(self, X: ArrayLike, Y: ArrayLike | None = None) -> Array | tuple[Array, Array]:
         """Map representations into the aligned space.
