@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-__all__ = ["partial_whitening_surrogate", "spectral_function", "kept_rank"]
+__all__ = ["partial_whitening_surrogate", "spectral_function", "kept_rank", "grouped_eigh"]
 
 
 def _inverse_root(lam: Any, floor: Any, a: float) -> tuple[Any, Any, Any]:
@@ -166,3 +166,61 @@ def partial_whitening_surrogate(A: Any, a: float, eigval_tol: float) -> Any:
     mu = torch.clamp(torch.linalg.eigvalsh(gram), min=floor)
     total_variance = torch.sum((a * torch.sqrt(mu) + (1.0 - a)) ** 2)
     return (A @ Z) * torch.sqrt(torch.sum(mu) / total_variance)
+
+
+@functools.cache
+def _grouped_eigh_class() -> Any:
+    """The ``torch.autograd.Function`` of :func:`grouped_eigh` (built on first use)."""
+    import torch
+
+    class GroupedEigh(torch.autograd.Function):
+        """``eigh`` whose backward leaves out the couplings inside groups of tied eigenvalues."""
+
+        @staticmethod
+        def forward(ctx: Any, A: Any, tied: Any) -> tuple[Any, Any]:
+            lam, V = torch.linalg.eigh(A)
+            ctx.save_for_backward(lam, V, tied)
+            return lam, V
+
+        @staticmethod
+        def backward(ctx: Any, grad_lam: Any, grad_V: Any) -> tuple[Any, None]:
+            lam, V, tied = ctx.saved_tensors
+            inner = torch.zeros_like(V) if grad_V is None else V.T @ grad_V
+            gap = lam[None, :] - lam[:, None]  # lam_j - lam_i
+            dropped = tied | (gap == 0)
+            coupling = torch.where(dropped, 0.0, 1.0 / torch.where(dropped, 1.0, gap))
+            middle = coupling * inner
+            if grad_lam is not None:
+                middle = middle + torch.diag(grad_lam)
+            grad_A = V @ middle @ V.T
+            return (grad_A + grad_A.T) / 2.0, None
+
+    return GroupedEigh
+
+
+def grouped_eigh(A: Any, tied: Any) -> tuple[Any, Any]:
+    """``torch.linalg.eigh(A)`` whose gradient ignores rotations within tied groups.
+
+    Within a group of equal eigenvalues the eigenvectors are any basis of
+    their subspace, and ``eigh``'s backward divides by the zero gaps between
+    them. A computation that does not depend on that basis (it picks its own
+    within the subspace, as PWCCA's tie rule does) has a gradient without
+    those terms: this backward leaves them out, and keeps every coupling
+    between different groups (what moves the subspaces).
+
+    Parameters
+    ----------
+    A : torch.Tensor of shape (p, p)
+        Symmetric.
+    tied : torch.Tensor of bool, shape (p, p)
+        True for the pairs of eigenvalue indices (ascending order, as
+        ``eigh`` returns them) in one tied group.
+
+    Returns
+    -------
+    eigenvalues : torch.Tensor of shape (p,)
+        Ascending.
+    eigenvectors : torch.Tensor of shape (p, p)
+        In the columns.
+    """
+    return _grouped_eigh_class().apply(A, tied)

@@ -24,6 +24,8 @@ from .._typing import Array, ArrayLike
 from .._validation import check_paired_samples, check_representation
 from ..exceptions import InvalidParameterError
 from ._autograd import cca_surrogate, torch_result
+from ._pwcca_autograd import pwcca_surrogate
+from ._pwcca_directions import pwcca_rotation
 from .centering import center_and_scale
 from .subspace import check_n_components, principal_components_of_validated
 
@@ -252,7 +254,7 @@ def _whitening_factors(Ac: Array) -> tuple[Array, np.ndarray]:
     return U, to_numpy(xp.astype(Vt, xp.float64)).T
 
 
-def pwcca(X: ArrayLike, Y: ArrayLike) -> float:
+def pwcca(X: ArrayLike, Y: ArrayLike) -> float | Array:
     """Projection-weighted CCA (Morcos et al. 2018), as google/svcca computes it.
 
     The canonical correlations are weighted by how much of the narrower
@@ -291,11 +293,22 @@ def pwcca(X: ArrayLike, Y: ArrayLike) -> float:
 
     Returns
     -------
-    float
-        In [0, 1].
+    float or torch.Tensor
+        In [0, 1]; for torch input a 0-d tensor that carries gradients when
+        an input requires grad: through the canonical directions and their
+        weights as well as the correlations, exact where the correlations are
+        distinct and, where they tie, for the tie rule above (the signs and
+        the grouping held fixed).
     """
+    inputs = (X, Y)
     X, Y = _validated_pair(X, Y)
-    return pwcca_from_prepared(prepare_pwcca(X, "X"), prepare_pwcca(Y, "Y"))
+    x, y = prepare_pwcca(X, "X"), prepare_pwcca(Y, "Y")
+    value = pwcca_from_prepared(x, y)
+    return torch_result(
+        value,
+        inputs,
+        lambda: pwcca_surrogate(*inputs, pwcca_rotation(x, y), x["U"].shape[1], y["U"].shape[1]),
+    )
 
 
 def prepare_pwcca(X: Array, name: str) -> dict[str, Array]:
@@ -334,38 +347,6 @@ def prepare_pwcca(X: Array, name: str) -> dict[str, Array]:
     }
 
 
-def _canonical_ties(
-    rotation: np.ndarray, rho: np.ndarray, centered: np.ndarray, tolerance: float
-) -> np.ndarray:
-    """``rotation`` chosen independently of the SVD when correlations tie.
-
-    Correlations tied within ``tolerance`` (several equal to 1 whenever
-    ``n_samples <= rank X + rank Y``, as the column spaces then intersect)
-    share a singular subspace in which the SVD returns any orthonormal basis,
-    and the tie also changes which signs LAPACK gives the other directions;
-    PWCCA's weights depend on both. So, when there is a tie, the basis of each
-    tie becomes the principal axes of the weighting side's activity within
-    the subspace (the right singular vectors of ``centered @ rows.T``), and
-    every row is signed so that its largest entry is positive: a function of
-    the data alone. Without ties the rows are returned as the SVD gave them
-    (google's values).
-    """
-    rotation = rotation.copy()
-    start, tied = 0, False
-    for stop in range(1, rho.size + 1):
-        if stop < rho.size and rho[stop - 1] - rho[stop] <= tolerance:
-            continue  # the tie goes on
-        if stop - start > 1:
-            tied = True
-            _, _, axes = np.linalg.svd(centered @ rotation[start:stop].T, full_matrices=False)
-            rotation[start:stop] = axes @ rotation[start:stop]
-        start = stop
-    if tied:
-        largest = rotation[np.arange(rotation.shape[0]), np.argmax(np.abs(rotation), axis=1)]
-        rotation *= np.where(largest < 0, -1.0, 1.0)[:, None]
-    return rotation
-
-
 def pwcca_from_prepared(x: dict[str, Array], y: dict[str, Array]) -> float:
     """PWCCA of two representations prepared by :func:`prepare_pwcca`.
 
@@ -379,29 +360,13 @@ def pwcca_from_prepared(x: dict[str, Array], y: dict[str, Array]) -> float:
     float
         ``pwcca(X, Y)``.
     """
-    xp = get_namespace(x["U"])
-    Ux, Uy = x["U"], y["U"]
-    single = xp.float32 in (Ux.dtype, Uy.dtype)
-    numpy_dtype = np.float32 if single else np.float64
-    if Ux.dtype != Uy.dtype:
-        Ux, Uy = xp.astype(Ux, xp.float64), xp.astype(Uy, xp.float64)
-    cross = to_numpy(xp.astype(matrix_transpose(Ux, xp) @ Uy, xp.float64))
-    whitened = x["V"] @ cross @ y["V"].T
-    u, rho, vt = np.linalg.svd(whitened)
-    # The side of lower rank (X on a tie) weights the correlations; for inputs
-    # of full column rank that is google's narrower side. Only the rank's worth
-    # of canonical directions exists: beyond it the SVD returns zero
-    # correlations along arbitrary directions, which must not get weights.
-    rank_x, rank_y = Ux.shape[1], Uy.shape[1]
-    rank = min(rank_x, rank_y)
-    rotation, side = (u.T, x) if rank_x <= rank_y else (vt, y)
-    # Ties: correlations closer than rounding of the less precise side separates them.
-    tolerance = 32.0 * np.sqrt(rank) * float(np.finfo(numpy_dtype).eps)
-    rotation = _canonical_ties(rotation[:rank], rho[:rank], side["centered"], tolerance)
+    rotation, rho, side, _ = pwcca_rotation(x, y)
+    prepared = x if side == "X" else y
+    rank = rotation.shape[0]
     # As published: the unit means are added back to the rotated centered activity.
-    directions = side["centered"] @ rotation.T + side["means"][:, :rank]
+    directions = prepared["centered"] @ rotation.T + prepared["means"][:, :rank]
     basis, _ = np.linalg.qr(directions)
-    weights = np.sum(np.abs(basis.T @ side["raw"]), axis=1)
+    weights = np.sum(np.abs(basis.T @ prepared["raw"]), axis=1)
     weights = weights / np.sum(weights)
     k = min(weights.size, rank)  # fewer directions than units when n < width
     return float(np.sum(weights[:k] * np.clip(rho[:k], 0.0, 1.0)))
