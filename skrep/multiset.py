@@ -42,6 +42,7 @@ from ._typing import Array, ArrayLike, RandomState
 from ._validation import check_representation, check_tolerance
 from .engine import compute_pairs
 from .functional._rdm_input import refuse_unsupported
+from .metrics._distance_view import as_distance_measure
 
 if TYPE_CHECKING:
     from .metrics import BaseMetric
@@ -83,6 +84,10 @@ def pairwise_distances(
     metric : skrep distance metric
         E.g. ``LinearMetric(alpha=0.5)``; its parameters (including
         ``preprocessor`` and ``device``) apply to every pair. Not modified.
+        A similarity estimator with a metric ``distance``
+        (:class:`~skrep.metrics.BuresEstimator`'s Bures angle,
+        :class:`~skrep.metrics.CKAEstimator`'s angular CKA) gives that
+        distance, one fit per pair.
     Xs : sequence of arrays of shape (n_samples, n_features_k), mapping, or 3-D array
         One representation per network, rows paired across networks. Widths
         may differ (narrower networks are zero-padded per pair when the metric
@@ -151,7 +156,7 @@ def pairwise_distances(
         args, ("n_jobs", "verbose"), {"n_jobs": n_jobs, "verbose": verbose}, "pairwise_distances"
     )
     result = compute_pairs(
-        metric,
+        as_distance_measure(metric),
         Xs,
         None,
         Xs_test,
@@ -188,7 +193,8 @@ def cross_distances(
     Parameters
     ----------
     metric : skrep distance metric
-        E.g. ``LinearMetric(alpha=0.5)``. Not modified.
+        E.g. ``LinearMetric(alpha=0.5)``, or a similarity estimator with a
+        metric ``distance`` (as in :func:`pairwise_distances`). Not modified.
     Xs : sequence of arrays of shape (n_samples, n_features_k), mapping, or 3-D array
         The networks of the rows.
     Ys : same kind as ``Xs``
@@ -222,7 +228,7 @@ def cross_distances(
     (3, 2)
     """
     result = compute_pairs(
-        metric,
+        as_distance_measure(metric),
         Xs,
         Ys,
         Xs_test,

@@ -535,3 +535,27 @@ def test_batched_matrices_are_metrics_on_random_collections(metric, dtype):
         for i, j, k in itertools.combinations(range(6), 3):
             for a, b, c in ((i, j, k), (j, k, i), (k, i, j)):
                 assert D[a, c] <= D[a, b] + D[b, c] + tolerance
+
+
+def test_similarity_estimators_with_a_distance_give_it_to_pairwise_distances():
+    from skrep import BuresEstimator, CCAEstimator, CKAEstimator, cross_distances
+    from skrep.exceptions import InvalidParameterError
+
+    rng = np.random.default_rng(3)
+    Xs = [rng.standard_normal((30, 4 + k)) for k in range(3)]
+    tests = [rng.standard_normal((12, 4 + k)) for k in range(3)]
+    for estimator in (BuresEstimator(), CKAEstimator()):
+        D, D_test = pairwise_distances(estimator, Xs, tests)
+        C, _ = cross_distances(estimator, Xs[:2], Xs)
+        for i in range(3):
+            for j in range(3):
+                fitted = estimator.fit(Xs[i], Xs[j])
+                expected = 0.0 if i == j else fitted.distance(Xs[i], Xs[j])
+                assert D[i, j] == pytest.approx(expected, abs=1e-12)
+                if i != j:
+                    held_out = fitted.distance(tests[i], tests[j])
+                    assert D_test[i, j] == pytest.approx(held_out, abs=1e-12)
+                if i < 2:
+                    assert C[i, j] == pytest.approx(fitted.distance(Xs[i], Xs[j]), abs=1e-12)
+    with pytest.raises(InvalidParameterError, match="must be a skrep distance metric"):
+        pairwise_distances(CCAEstimator(), Xs)

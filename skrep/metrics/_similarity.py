@@ -46,6 +46,9 @@ class SimilarityEstimator(PairedEstimator):
     """
 
     _reference_attribute = "n_features_y_"
+    #: Whether ``distance(X, Y)`` exists (a metric form of the similarity); if so,
+    #: :func:`skrep.pairwise_distances` takes the estimator and gives that distance.
+    has_distance = False
 
     # The batched path of the many-networks engine: subclasses that define
     # _prepare_layer(A, name) (once per layer) and _from_prepared(a, b) (per

@@ -90,6 +90,8 @@ class BuresEstimator(SimilarityEstimator):
     pairwise_min_samples = MIN_CKA_SAMPLES
     pairwise_min_test_samples = MIN_CKA_SAMPLES
 
+    has_distance = True
+
     def __init__(
         self,
         kernel: str | Callable[[Array], ArrayLike] = "linear",

@@ -92,6 +92,8 @@ class CKAEstimator(SimilarityEstimator):
     1.0
     """
 
+    has_distance = True
+
     def __init__(
         self,
         kernel: str | Callable[[Array], ArrayLike] = "linear",
