@@ -49,7 +49,8 @@ def plain_whitened_shape_loss(X, Y, alpha=0.5):
     def whiten(A):
         Ac = A - A.mean(0)
         lam, V = torch.linalg.eigh(Ac.T @ Ac)
-        d = alpha + (1 - alpha) / torch.sqrt(torch.clamp(lam, min=1e-7 * float(lam.detach().mean())))
+        floor = 1e-7 * float(lam.detach().mean())
+        d = alpha + (1 - alpha) / torch.sqrt(torch.clamp(lam, min=floor))
         return Ac @ (V * d) @ V.T
 
     return plain_shape_loss(whiten(X), whiten(Y))
