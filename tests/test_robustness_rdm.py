@@ -273,7 +273,7 @@ def test_comparisons_and_pooling_at_extreme_scales(rdms, scale, method):
 
 
 @needs_torch
-def test_tensors_that_require_grad_give_floats(rng, rdms):
+def test_tensors_that_require_grad_give_the_values_of_numpy_input(rng, rdms):
     a, b = rdms
     X = rng.standard_normal((12, 4))
     np.testing.assert_allclose(compare_rdms(grad_tensor(a), b), compare_rdms(a, b), atol=0)

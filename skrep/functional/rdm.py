@@ -26,11 +26,12 @@ from __future__ import annotations
 import array_api_compat
 import numpy as np
 
-from .._array import get_namespace, matrix_transpose, to_numpy
-from .._typing import Array, ArrayLike, Namespace
+from .._array import get_namespace, is_torch_array, matrix_transpose, to_numpy
+from .._typing import Array, ArrayLike
 from .._validation import _shape_str, check_finite
 from ..exceptions import InvalidParameterError
 from ._duplicate_patterns import distinct_patterns
+from ._rdm_autograd import detached, graph_precision, needs_graph, rdm_surrogate, with_gradient
 from ._rdm_input import (
     check_positive_distances,
     check_square_rdms,
@@ -42,6 +43,13 @@ from ._rdm_input import (
     refuse_unsupported,
     rescaled_distances,
     times_per_dataset,
+)
+from ._rdm_pairs import (
+    condition_means,
+    crossnobis,
+    n_conditions_of,
+    pairwise,
+    upper_triangle,
 )
 
 __all__ = ["compute_rdm", "condensed_to_square", "square_to_condensed"]
@@ -70,23 +78,6 @@ def check_pattern_rdm_method(method: object, owner: str) -> None:
         )
 
 
-def n_conditions_of(n_pairs: int) -> int | None:
-    """The number of conditions n of a condensed RDM of ``n_pairs = n (n - 1) / 2`` entries.
-
-    Parameters
-    ----------
-    n_pairs : int
-        Length of the condensed RDM.
-
-    Returns
-    -------
-    int or None
-        n, or None when ``n_pairs`` is not of that form.
-    """
-    n = int(round((1 + np.sqrt(1 + 8 * n_pairs)) / 2))
-    return n if n * (n - 1) // 2 == n_pairs else None
-
-
 def square_to_condensed(rdms: ArrayLike) -> Array:
     """Upper triangles (row by row, diagonal excluded) of square RDMs.
 
@@ -110,22 +101,7 @@ def square_to_condensed(rdms: ArrayLike) -> Array:
             "(..., n_conditions, n_conditions)."
         )
     check_square_rdms(rdms, "rdms")
-    return _upper_triangle(rdms)
-
-
-def _upper_triangle(square: Array) -> Array:
-    """The upper triangles of (..., n, n) matrices, unchecked (cross-products are not symmetric)."""
-    xp = get_namespace(square)
-    n = square.shape[-1]
-    rows, columns = np.triu_indices(n, 1)
-    flat = xp.reshape(square, (*square.shape[:-2], n * n))
-    return _take(flat, rows * n + columns, axis=-1)
-
-
-def _take(A: Array, indices: np.ndarray, axis: int) -> Array:
-    """``A`` at numpy ``indices`` along ``axis``, in A's namespace and on its device."""
-    xp = get_namespace(A)
-    return xp.take(A, xp.asarray(indices, device=array_api_compat.device(A)), axis=axis)
+    return upper_triangle(rdms)
 
 
 def condensed_to_square(vectors: ArrayLike) -> Array:
@@ -223,31 +199,6 @@ def _labels(labels: ArrayLike | None, n: int, name: str) -> np.ndarray | None:
     return labels
 
 
-def _condition_means(
-    X: Array, conditions: np.ndarray | None, order: np.ndarray | None, xp: Namespace
-) -> Array:
-    """(n_datasets, n_conditions, n_channels) means over each condition's rows."""
-    if conditions is None:
-        return X
-    means = []
-    for value in order:
-        rows = np.flatnonzero(conditions == value)
-        means.append(xp.mean(_take(X, rows, axis=1), axis=1))
-    return xp.stack(means, axis=1)
-
-
-def _pairwise(A: Array, B: Array, P: Array | None, xp: Namespace) -> Array:
-    """``(a_i - a_j) P (b_i - b_j)'`` for all pairs, condensed."""
-    # The distances do not change when all patterns move together; centering
-    # them first keeps float32 from cancelling when responses share an offset.
-    A = A - xp.mean(A, axis=-2, keepdims=True)
-    B = B - xp.mean(B, axis=-2, keepdims=True)
-    kernel = A @ P @ matrix_transpose(B, xp) if P is not None else A @ matrix_transpose(B, xp)
-    diagonal = xp.linalg.diagonal(kernel)
-    square = diagonal[..., :, None] + diagonal[..., None, :] - kernel - matrix_transpose(kernel, xp)
-    return _upper_triangle(square)
-
-
 def compute_rdm(
     X: ArrayLike,
     method: str = "correlation",
@@ -293,8 +244,15 @@ def compute_rdm(
     -------
     array of shape (n_pairs,) or (n_datasets, n_pairs)
         Condensed RDMs (``n_pairs = n_conditions (n_conditions - 1) / 2``), or
-        square ones with ``square=True``; in X's namespace (torch input keeps
-        its autograd graph).
+        square ones with ``square=True``; in X's namespace, dtype and device.
+        For a torch X (or a torch ``precision``, with torch X) that requires
+        grad, the RDMs carry gradients: the values are those computed without
+        grad (bit for bit), the gradient that of the same distances computed
+        pattern by pattern (:mod:`._rdm_autograd`). It is finite everywhere
+        the value is defined: between identical patterns the euclidean
+        distance's square root, whose derivative is infinite at 0, is
+        continued linearly below ``eps`` times the largest squared distance
+        (the subgradient 0 there, as central differences see it).
 
     Raises
     ------
@@ -308,7 +266,6 @@ def compute_rdm(
     """
     _check_method(method, per_channel)
     X, single = _as_batch(X)
-    xp = get_namespace(X)
     n_observations = X.shape[1]
     conditions = _labels(conditions, n_observations, "conditions")
     runs = _labels(runs, n_observations, "runs")
@@ -329,42 +286,65 @@ def compute_rdm(
             "method='crossnobis' needs runs: the run of each observation, so that "
             "each run's condition means can be compared with those of the others."
         )
-    divide = per_channel or (per_channel is None and method in _SQUARED)
-    if method in ("correlation", "cosine"):
-        patterns, expand = distinct_patterns(_condition_means(X, conditions, order, xp))
-        rdm = _angular(patterns, method)
-        if expand is not None:
-            rdm = expand(rdm)
-        if divide:
-            rdm = rdm / X.shape[-1]
-    else:
-        P, p_scales = (
-            (None, np.ones(1)) if precision is None else checked_precision(precision, X, single)
-        )
-        # Exact rescaling by powers of two (see _rdm_input): squares of data at
-        # 1e+-200 would overflow or underflow, their distances need not.
-        x_scales = power_of_two_scales(host_max(X, 2), numpy_float(X))
-        if not np.all(x_scales == 1.0):
-            X = times_per_dataset(X, x_scales)
-        if method == "crossnobis":
-            rdm = _crossnobis(X, conditions, order, runs, P, xp)
-        else:
-            patterns, expand = distinct_patterns(_condition_means(X, conditions, order, xp))
-            rdm = _pairwise(patterns, patterns, P, xp)
-            if method == "mahalanobis":
-                check_positive_distances(rdm)
-            rdm = xp.clip(rdm, min=0.0)
-            if method == "euclidean":
-                rdm = xp.sqrt(rdm)
-            if expand is not None:
-                rdm = expand(rdm)
-        if divide:
-            rdm = rdm / X.shape[-1]
-        power = 1 if method == "euclidean" else 2
-        rdm = rescaled_distances(rdm, [1.0 / x_scales] * power + [1.0 / p_scales], method)
+    divide = bool(per_channel or (per_channel is None and method in _SQUARED))
+    # A tensor that requires grad: the value without a graph, the gradient a surrogate's.
+    graph = is_torch_array(X) and needs_graph(X, precision)
+    values = X.detach() if graph else X
+    P, p_scales = (
+        (None, np.ones(1))
+        if precision is None
+        else checked_precision(detached(precision), values, single)
+    )
+    rdm = _distances(values, method, conditions, order, runs, P, p_scales, divide)
+    if graph:
+        P = graph_precision(precision, P, p_scales)
+        surrogate = rdm_surrogate(X, method, conditions, order, runs, P, p_scales, divide)
+        rdm = with_gradient(rdm, surrogate)
     if square:
         rdm = condensed_to_square(rdm)
     return rdm[0, ...] if single else rdm
+
+
+def _distances(
+    X: Array,
+    method: str,
+    conditions: np.ndarray | None,
+    order: np.ndarray | None,
+    runs: np.ndarray | None,
+    P: Array | None,
+    p_scales: np.ndarray,
+    divide: bool,
+) -> Array:
+    """The condensed RDMs of validated (n_datasets, n_observations, n_channels) X (the value)."""
+    xp = get_namespace(X)
+    n_channels = X.shape[-1]
+    if method in ("correlation", "cosine"):
+        patterns, expand = distinct_patterns(condition_means(X, conditions, order, xp))
+        rdm = _angular(patterns, method)
+        if expand is not None:
+            rdm = expand(rdm)
+        return rdm / n_channels if divide else rdm
+    # Exact rescaling by powers of two (see _rdm_input): squares of data at
+    # 1e+-200 would overflow or underflow, their distances need not.
+    x_scales = power_of_two_scales(host_max(X, 2), numpy_float(X))
+    if not np.all(x_scales == 1.0):
+        X = times_per_dataset(X, x_scales)
+    if method == "crossnobis":
+        rdm = crossnobis(X, conditions, order, runs, P, xp)
+    else:
+        patterns, expand = distinct_patterns(condition_means(X, conditions, order, xp))
+        rdm = pairwise(patterns, patterns, P, xp)
+        if method == "mahalanobis":
+            check_positive_distances(rdm)
+        rdm = xp.clip(rdm, min=0.0)
+        if method == "euclidean":
+            rdm = xp.sqrt(rdm)
+        if expand is not None:
+            rdm = expand(rdm)
+    if divide:
+        rdm = rdm / n_channels
+    power = 1 if method == "euclidean" else 2
+    return rescaled_distances(rdm, [1.0 / x_scales] * power + [1.0 / p_scales], method)
 
 
 def _angular(patterns: Array, method: str) -> Array:
@@ -398,53 +378,4 @@ def _angular(patterns: Array, method: str) -> Array:
         patterns = patterns - xp.mean(patterns, axis=-1, keepdims=True)
     norms = xp.sqrt(xp.sum(patterns * patterns, axis=-1, keepdims=True))
     unit = patterns / norms
-    return xp.clip(1.0 - _upper_triangle(unit @ matrix_transpose(unit, xp)), min=0.0, max=2.0)
-
-
-def _crossnobis(
-    X: Array,
-    conditions: np.ndarray | None,
-    order: np.ndarray | None,
-    runs: np.ndarray,
-    P: Array | None,
-    xp: Namespace,
-) -> Array:
-    run_values = np.unique(runs)
-    if run_values.size < 2:
-        raise ValueError(
-            f"method='crossnobis' needs at least 2 runs; runs holds {run_values.size} "
-            f"distinct value ({run_values.tolist()})."
-        )
-    if conditions is None:
-        raise ValueError(
-            "method='crossnobis' needs conditions: the condition of each observation, "
-            "repeated in every run."
-        )
-    folds = []
-    for run in run_values:
-        held_out = runs == run
-        for value in order:
-            label, run_label = value.item(), run.item()  # plain Python values in messages
-            for part, where in (
-                (held_out, f"run {run_label!r}"),
-                (~held_out, f"the runs other than {run_label!r}"),
-            ):
-                if not np.any(part & (conditions == value)):
-                    raise ValueError(
-                        f"Condition {label!r} has no observation in {where}; crossnobis "
-                        "needs every condition in every run."
-                    )
-        train = _condition_means(
-            _take(X, np.flatnonzero(~held_out), axis=1),
-            conditions[~held_out],
-            order,
-            xp,
-        )
-        test = _condition_means(
-            _take(X, np.flatnonzero(held_out), axis=1),
-            conditions[held_out],
-            order,
-            xp,
-        )
-        folds.append(_pairwise(train, test, P, xp))
-    return sum(folds) / len(folds)
+    return xp.clip(1.0 - upper_triangle(unit @ matrix_transpose(unit, xp)), min=0.0, max=2.0)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import scipy.stats
 
-from .._typing import ArrayLike
+from .._typing import Array, ArrayLike
 from .._validation import _shape_str, check_finite
 from ..exceptions import InvalidParameterError
 from ._ranks import (
@@ -42,8 +42,9 @@ from ._ranks import (
     sorted_ranks,
     tied_pairs,
 )
+from ._rdm_autograd import comparison_result
 from ._rdm_input import check_square_rdms, host_max, power_of_two_scales, real_numpy
-from .rdm import n_conditions_of
+from ._rdm_pairs import n_conditions_of
 
 __all__ = ["compare_rdms"]
 
@@ -376,15 +377,15 @@ def _kendall_statistics(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.nd
     return s, np.array(tied_a, dtype=np.float64), tied_b
 
 
-def compare_rdms(rdms_a: ArrayLike, rdms_b: ArrayLike, method: str = "spearman") -> np.ndarray:
+def compare_rdms(rdms_a: ArrayLike, rdms_b: ArrayLike, method: str = "spearman") -> Array:
     """Compare every RDM of one stack with every RDM of another.
 
     Parameters
     ----------
-    rdms_a : array-like of shape (n_pairs,), (n_a, n_pairs) or (n_a, n, n)
+    rdms_a : array-like or torch.Tensor of shape (n_pairs,), (n_a, n_pairs) or (n_a, n, n)
         Condensed RDMs (e.g. model RDMs), or a stack of square ones (symmetric,
         zero diagonal, up to rounding), as ``load_kriegeskorte92()`` gives them.
-    rdms_b : array-like of shape (n_pairs,), (n_b, n_pairs) or (n_b, n, n)
+    rdms_b : array-like or torch.Tensor of shape (n_pairs,), (n_b, n_pairs) or (n_b, n, n)
         RDMs over the same conditions (e.g. one per subject).
     method : str, default="spearman"
         "spearman", "pearson", "cosine", "tau-a", "rho-a", "tau-b",
@@ -393,8 +394,20 @@ def compare_rdms(rdms_a: ArrayLike, rdms_b: ArrayLike, method: str = "spearman")
 
     Returns
     -------
-    ndarray of shape (n_a, n_b)
-        The comparisons, float64.
+    ndarray or torch.Tensor of shape (n_a, n_b)
+        The comparisons, float64 (computed in float64 on the host for every
+        input). A numpy array, unless ``rdms_a`` or ``rdms_b`` is a torch
+        tensor: then a float64 tensor on that tensor's device (``rdms_a``'s
+        if both are), with the same values. If a tensor requires grad, the
+        "pearson", "cosine", "corr_cov" and "cosine_cov" comparisons carry
+        gradients (those of the same normalised inner products, in float64),
+        e.g. back through :func:`~skrep.functional.compute_rdm` of a tensor.
+        The rank methods ("spearman", "rho-a", "tau-a", "tau-b") are
+        piecewise constant and have no gradient: their tensor has
+        ``requires_grad`` False (no ``grad_fn``), so a loss built on them
+        alone fails at ``backward()`` rather than training on a zero
+        gradient; for a differentiable rank correlation use
+        :func:`skrep.functional.soft_spearman`.
     """
     method = check_comparison(method)
     a = _as_vectors(rdms_a, "rdms_a")
@@ -404,7 +417,7 @@ def compare_rdms(rdms_a: ArrayLike, rdms_b: ArrayLike, method: str = "spearman")
             f"rdms_a has {a.shape[1]} dissimilarities per RDM but rdms_b has {b.shape[1]}; "
             "expected RDMs over the same conditions."
         )
-    return _compare_vectors(a, b, method)
+    return comparison_result(_compare_vectors(a, b, method), rdms_a, rdms_b, method)
 
 
 def _compare_vectors(

@@ -264,7 +264,8 @@ class RSA(SimilarityEstimator):
         return compute_rdm(A, self.rdm_method)
 
     def _from_prepared(self, a: Array, b: Array) -> float:
-        return float(np.asarray(compare_rdms(a, b, self._compare_method))[0, 0])
+        # to_numpy: compare_rdms gives a tensor (maybe on a GPU) for tensor input.
+        return float(to_numpy(compare_rdms(a, b, self._compare_method))[0, 0])
 
     def _similarity(self, X: Array, Y: Array) -> float:
         if X.shape[0] < 3:
@@ -274,7 +275,7 @@ class RSA(SimilarityEstimator):
             )
         rdm_x = _rdm_of(X, self.rdm_method, "X")
         rdm_y = _rdm_of(Y, self.rdm_method, "Y")
-        return float(np.asarray(_compare(rdm_x, rdm_y, self._compare_method))[0, 0])
+        return float(to_numpy(_compare(rdm_x, rdm_y, self._compare_method))[0, 0])
 
     def _prepare_x_for_rdms(self, X: ArrayLike, Y: DataRDMs, *, fitting: bool) -> Array:
         if len(Y) < 3:
