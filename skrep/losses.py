@@ -20,7 +20,7 @@ import torch
 from ._parameters import check_alpha, check_bool, check_regularization_strength
 from ._typing import Array
 from .exceptions import InvalidParameterError
-from .functional._autograd import procrustes_surrogate, rsa_surrogate, torch_result
+from .functional._autograd import procrustes_surrogate, torch_result
 from .functional.gram import check_kernel_params
 from .functional.kernel import cka
 from .functional.rdm import compute_rdm
@@ -301,20 +301,15 @@ class RSALoss(_SimilarityLoss):
         torch.Tensor
             The loss, a 0-d tensor.
         """
+        self._detached(X, Y)  # the check; compute_rdm and the comparisons keep the graph
+        like = X.dtype if X.is_floating_point() else torch.float64
+        rdms = [compute_rdm(torch.as_tensor(A, device=X.device), self.rdm_method) for A in (X, Y)]
         if self.comparison == "soft_spearman":
-            self._detached(X, Y)  # the check; the soft ranks keep the graph
-            like = X.dtype if X.is_floating_point() else torch.float64
-            rdms = [
-                compute_rdm(torch.as_tensor(A, device=X.device), self.rdm_method) for A in (X, Y)
-            ]
-            return 1.0 - soft_spearman(
+            similarity = soft_spearman(
                 rdms[0].reshape(-1).to(like),
                 rdms[1].reshape(-1).to(like),
                 self.regularization_strength,
             )
-        rdms = [compute_rdm(A, self.rdm_method) for A in self._detached(X, Y)]
-        value = float(compare_rdms(*rdms, self.comparison)[0, 0])
-        similarity = torch_result(
-            value, (X, Y), lambda: rsa_surrogate(X, Y, self.rdm_method, self.comparison)
-        )
-        return 1.0 - similarity
+        else:
+            similarity = compare_rdms(*rdms, self.comparison)[0, 0]
+        return (1.0 - similarity).to(like)

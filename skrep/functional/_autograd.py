@@ -35,7 +35,6 @@ __all__ = [
     "participation_ratio_surrogate",
     "principal_angles_surrogate",
     "cca_surrogate",
-    "rsa_surrogate",
 ]
 
 
@@ -338,31 +337,3 @@ def principal_angles_surrogate(X: Any, Y: Any, k: int) -> Any:
     half_gap = torch.clamp((1.0 - cosines) / 2.0, min=0.0)
     eps = float(torch.finfo(cosines.dtype).eps)
     return 2.0 * torch.asin(torch.clamp(_root_near_zero(half_gap, eps), max=1.0))
-
-
-def _condensed_rdm(X: Any, method: str) -> Any:
-    """The condensed RDM of the rows of ``X`` (conditions x channels) as a torch expression."""
-    import torch
-
-    n, channels = X.shape
-    rows, cols = torch.triu_indices(n, n, offset=1, device=X.device)
-    if method in ("correlation", "cosine"):
-        P = X - X.mean(dim=1, keepdim=True) if method == "correlation" else X
-        P = P / torch.linalg.vector_norm(P, dim=1, keepdim=True)
-        return 1.0 - torch.sum(P[rows] * P[cols], dim=1)
-    sq = torch.sum((X[rows] - X[cols]) ** 2, dim=1)
-    if method == "sqeuclidean":
-        return sq / channels
-    return _root_near_zero(sq, float(torch.finfo(X.dtype).eps) * float(sq.detach().max()))
-
-
-def rsa_surrogate(X: Any, Y: Any, rdm_method: str, comparison: str) -> Any:
-    """The RDM comparison of X and Y (pearson or cosine) as a torch expression."""
-    import torch
-
-    like = X if is_torch_array(X) else Y
-    a = _condensed_rdm(_as_float64(X, like), rdm_method)
-    b = _condensed_rdm(_as_float64(Y, like), rdm_method)
-    if comparison == "pearson":
-        a, b = a - a.mean(), b - b.mean()
-    return torch.sum(a * b) / (torch.linalg.vector_norm(a) * torch.linalg.vector_norm(b))
