@@ -182,7 +182,7 @@ def cka_surrogate(
     return hsic_kl / torch.sqrt(hsic_surrogate(K, K, debiased) * hsic_surrogate(L, L, debiased))
 
 
-def _root_near_zero(value: Any, floor: float) -> Any:
+def _root_near_zero(value: Any, floor: Any) -> Any:
     """``sqrt(value)``, continued as ``value / sqrt(floor)`` below ``floor`` (finite at 0)."""
     import torch
 

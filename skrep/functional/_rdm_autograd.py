@@ -29,6 +29,7 @@ import numpy as np
 
 from .._array import get_namespace, is_torch_array, matrix_transpose
 from .._typing import Array, ArrayLike
+from ._autograd import _root_near_zero
 from ._rdm_input import host_max, numpy_float, power_of_two_scales, real_numpy, times_per_dataset
 from ._rdm_pairs import condition_means, crossnobis, n_conditions_of, pairwise, upper_triangle
 
@@ -93,14 +94,14 @@ def graph_precision(precision: Any, P: Array | None, scales: np.ndarray) -> Arra
     return graph * float(scales[0])
 
 
-def _root_near_zero(sq: Array) -> Array:
-    """``sqrt(sq)``, continued as ``sq / sqrt(floor)`` below ``floor = eps * max(sq)`` per RDM."""
+def _root_per_rdm(sq: Array) -> Array:
+    """``sqrt(sq)``, continued linearly below ``eps * max(sq)`` of each RDM (finite at 0)."""
     import torch
 
     with torch.no_grad():
         largest = torch.amax(sq, dim=-1, keepdim=True)
         floor = torch.where(largest > 0, torch.finfo(sq.dtype).eps * largest, 1.0)
-    return sq / torch.sqrt(torch.maximum(sq, floor))
+    return _root_near_zero(sq, floor)
 
 
 def rdm_surrogate(
@@ -158,7 +159,7 @@ def rdm_surrogate(
         patterns = condition_means(X, conditions, order, xp)
         rdm = pairwise(patterns, patterns, P, xp)
         if method == "euclidean":
-            rdm = _root_near_zero(rdm)
+            rdm = _root_per_rdm(rdm)
     if divide:
         rdm = rdm / n_channels
     power = 1 if method == "euclidean" else 2

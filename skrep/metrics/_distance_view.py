@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 
 from .._typing import Array
-from ..engine import PairwiseMeasure, PreparedData, fit_each_pair
+from ..engine import PairwiseMeasure, PreparedData
 from ._paired import PairedEstimator
 
 __all__ = ["DistanceView", "as_distance_measure"]
@@ -105,10 +105,7 @@ class DistanceView(PairwiseMeasure, BaseEstimator):
         test : ndarray of shape (n_pairs,) or None
             Distances on the held-out data.
         """
-        pair_estimator = clone(self.estimator)
-        if "preprocessor" in pair_estimator.get_params(deep=False):
-            pair_estimator.set_params(preprocessor=None)  # applied once per network already
-        return fit_each_pair(pair_estimator, nets_a, nets_b, pairs, _distance)
+        return self.estimator.fit_pairs(nets_a, nets_b, pairs, _distance)
 
 
 def _distance(fitted: Any, A: Array, B: Array) -> float:

@@ -10,6 +10,7 @@ metrics (:class:`~skrep.metrics.BaseMetric`) and the similarity estimators
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import array_api_compat
 import numpy as np
@@ -276,10 +277,37 @@ class PairedEstimator(KeywordYMixin, PairwiseMeasure, BaseEstimator):
         test : ndarray of shape (n_pairs,) or None
             Values on the held-out data.
         """
+        return self.fit_pairs(nets_a, nets_b, pairs, self._pair_value)
+
+    def fit_pairs(
+        self,
+        nets_a: Sequence[PreparedData],
+        nets_b: Sequence[PreparedData],
+        pairs: Sequence[tuple[int, int]],
+        value: Any,
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Fit a copy of this estimator (without its preprocessor) per pair and measure it.
+
+        Parameters
+        ----------
+        nets_a, nets_b : sequence of PreparedData
+            The networks of the block, already preprocessed.
+        pairs : sequence of (int, int)
+            Index into ``nets_a`` and ``nets_b`` of each pair.
+        value : callable
+            ``value(fitted, A, B) -> float``.
+
+        Returns
+        -------
+        train : ndarray of shape (n_pairs,)
+            Values on the training data.
+        test : ndarray of shape (n_pairs,) or None
+            Values on the held-out data.
+        """
         pair_estimator = clone(self)
         if "preprocessor" in pair_estimator.get_params(deep=False):
             pair_estimator.set_params(preprocessor=None)  # applied once per network already
-        return fit_each_pair(pair_estimator, nets_a, nets_b, pairs, self._pair_value)
+        return fit_each_pair(pair_estimator, nets_a, nets_b, pairs, value)
 
 
 def _describe_place(A: Array, *, plural: bool = False) -> str:
