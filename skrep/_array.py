@@ -21,6 +21,7 @@ __all__ = [
     "get_namespace",
     "is_torch_array",
     "is_foreign_array",
+    "is_out_of_core",
     "import_torch",
     "move_to_device",
     "to_numpy",
@@ -56,6 +57,15 @@ def get_namespace(*arrays: Array | None) -> Namespace:
 def is_torch_array(x: Any) -> bool:
     """Whether ``x`` is a torch tensor (without importing torch)."""
     return array_api_compat.is_torch_array(x)
+
+
+def is_out_of_core(x: Any) -> bool:
+    """Whether ``x`` is an array whose values are read on demand: a numpy memmap or a dask array.
+
+    Such arrays are read in chunks (e.g. the targets of the encoding models)
+    rather than validated and converted whole.
+    """
+    return isinstance(x, np.memmap) or type(x).__module__.split(".")[0] == "dask"
 
 
 def is_foreign_array(x: Any) -> bool:

@@ -41,6 +41,24 @@ def rng():
     return np.random.default_rng(20261122)
 
 
+@pytest.fixture(scope="module")
+def dask_client():
+    """A client of a local dask cluster: 2 worker processes of 1 thread each (skipped without
+    distributed). Use it with ``joblib.parallel_config("dask")``."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
 def random_orthogonal(rng, n):
     """Haar-random orthogonal matrix."""
     Q, R = np.linalg.qr(rng.standard_normal((n, n)))

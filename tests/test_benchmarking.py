@@ -192,25 +192,15 @@ def test_bad_arguments(data):
 
 
 @pytest.mark.slow  # starts a cluster whose workers import torch
-def test_runs_on_a_dask_cluster(data):
+def test_runs_on_a_dask_cluster(data, dask_client):
     distributed = pytest.importorskip("distributed")
     import joblib
 
     images, responses = data
     nets = {"a": make_net(0), "b": make_net(1)}
     serial = benchmark_models(nets, images, responses, [RSA()], layers="3", cv=3)
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        with distributed.get_task_stream(client) as stream, joblib.parallel_config("dask"):
-            on_dask = benchmark_models(nets, images, responses, [RSA()], layers="3", cv=3, n_jobs=2)
+    with distributed.get_task_stream(dask_client) as stream, joblib.parallel_config("dask"):
+        on_dask = benchmark_models(nets, images, responses, [RSA()], layers="3", cv=3, n_jobs=2)
     assert stream.data, "no task ran on the cluster"
     pd.testing.assert_frame_equal(serial, on_dask)
 

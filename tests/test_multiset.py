@@ -274,25 +274,15 @@ def test_blas_threads_are_shared_between_workers(backend, rng):
     assert np.all(off_diagonal <= max(1, n_cpus // 2))
 
 
-def test_runs_on_a_dask_cluster(rng):
+def test_runs_on_a_dask_cluster(rng, dask_client):
     distributed = pytest.importorskip("distributed")
     Xs, Xs_test = related_networks(rng, [5, 5, 5, 5, 5, 5])
     metric = LinearMetric(alpha=0.5)
     serial = pairwise_distances(metric, Xs, Xs_test)
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        workers = set(client.scheduler_info()["workers"])
-        with distributed.get_task_stream(client) as stream, joblib.parallel_config("dask"):
-            on_dask = pairwise_distances(metric, Xs, Xs_test, n_jobs=2)
-        ran_on = {task["worker"] for task in stream.data}
+    workers = set(dask_client.scheduler_info()["workers"])
+    with distributed.get_task_stream(dask_client) as stream, joblib.parallel_config("dask"):
+        on_dask = pairwise_distances(metric, Xs, Xs_test, n_jobs=2)
+    ran_on = {task["worker"] for task in stream.data}
     np.testing.assert_allclose(on_dask[0], serial[0], atol=1e-13)
     np.testing.assert_allclose(on_dask[1], serial[1], atol=1e-13)
     assert stream.data, "no task ran on the cluster"

@@ -16,16 +16,17 @@ eigenvalues are given back in the units of the data.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import array_api_compat
 import numpy as np
 
-from .._array import convert_like, get_namespace, matrix_transpose, to_numpy
-from .._typing import Array, ArrayLike, Namespace
+from .._array import convert_like, get_namespace, matrix_transpose
+from .._typing import Array, ArrayLike
 from .._validation import check_paired_samples, check_representation
 from ._extreme_scales import in_range, multiplied, scaled_alphas, unscaled
 from ._prediction_scores import SCORINGS, check_scoring, score_predictions
+from ._ridge_factors import cv_factors, cv_scores_of, loo_factors, loo_scores_of, symmetric_eigh
 
 __all__ = [
     "ridge_cv_scores",
@@ -73,82 +74,6 @@ def _per_target_alphas(alphas_per_target: ArrayLike, Y: Array) -> np.ndarray:
     return alphas
 
 
-def _symmetric_eigh(matrix: Array, xp: Namespace) -> tuple[Array, Array]:
-    """Eigenvalues and eigenvectors of a symmetric matrix.
-
-    For numpy arrays, scipy's divide-and-conquer driver ("evd"): about 1.5x
-    faster than ``np.linalg.eigh`` on an 800 x 800 kernel here.
-    """
-    if array_api_compat.is_numpy_array(matrix):
-        import scipy.linalg
-
-        return scipy.linalg.eigh(matrix, driver="evd", check_finite=False)
-    return xp.linalg.eigh(matrix)
-
-
-def _fold_factors(
-    X_train: Array, Y_train: Array, X_test: Array, xp: Namespace
-) -> tuple[Array, Array, None, Array]:
-    """Primal factors of one fold: ``A`` (n_test x p), eigenvalues ``l`` (p,), ``B`` (p x t).
-
-    With ``X'X = V diag(l) V'``, the held-out predictions of alpha are
-    ``X_test V diag(1 / (l + alpha)) V' X' Y``. (Folds with fewer training
-    samples than features use :func:`_kernel_fold_factors`.)
-    """
-    eigenvalues, V = _symmetric_eigh(matrix_transpose(X_train, xp) @ X_train, xp)
-    projected = matrix_transpose(V, xp) @ (matrix_transpose(X_train, xp) @ Y_train)
-    return X_test @ V, eigenvalues, None, projected
-
-
-def _kernel_fold_blocks(
-    kernel: Array, train: Array, test: Array, center: bool, xp: Namespace
-) -> tuple[Array, Array]:
-    """The (train, train) and (test, train) blocks of the kernel of all samples.
-
-    Centering the features on the training mean ``m`` turns the blocks into
-    ``(x_i - m).(x_j - m) = K_ij - K_i. m - m.K_.j + m.m``, all means of
-    kernel blocks, so the features are not needed again.
-    """
-    train_block = xp.take(xp.take(kernel, train, axis=0), train, axis=1)
-    test_block = xp.take(xp.take(kernel, test, axis=0), train, axis=1)
-    if center:
-        column_means = xp.mean(train_block, axis=0)
-        grand_mean = xp.mean(column_means)
-        train_block = train_block - column_means[None, :] - column_means[:, None] + grand_mean
-        row_means = xp.mean(test_block, axis=1)
-        test_block = test_block - row_means[:, None] - column_means[None, :] + grand_mean
-    return train_block, test_block
-
-
-def _eigh_of_blocks(blocks: Sequence[Array], xp: Namespace) -> list[tuple[Array, Array]]:
-    """Eigendecompositions of the folds' training blocks, one after the other.
-
-    (Two at a time in threads, each with one BLAS thread, was measured too:
-    no faster in float64 and about 1.3x slower in float32 on two cores.)
-    """
-    return [_symmetric_eigh(block, xp) for block in blocks]
-
-
-def _held_out_predictions(
-    A: Array,
-    eigenvalues: Array,
-    back: Array | None,
-    right: Array,
-    alphas: np.ndarray,
-    xp: Namespace,
-) -> Array:
-    """Held-out predictions of a run of alphas, shape (n_alphas, n_test, n_targets).
-
-    ``A diag(1 / (l + alpha)) [back]`` for every alpha, stacked into one tall
-    matrix, times ``right``: one matrix product for the run, which BLAS runs
-    about 1.6x faster than one product per alpha (taller blocks).
-    """
-    left = xp.concat([A / (eigenvalues + float(alpha)) for alpha in alphas], axis=0)
-    if back is not None:
-        left = left @ back
-    return xp.reshape(left @ right, (len(alphas), A.shape[0], right.shape[1]))
-
-
 def ridge_cv_scores(
     X: Array,
     Y: Array,
@@ -193,70 +118,17 @@ def ridge_cv_scores(
     check_scoring(scoring, "ridge_cv_scores")
     X, Y = _checked_pair(X, Y)
     X, alphas, scale = in_range(X, _checked_alphas(alphas, "alphas"))
-    xp = get_namespace(X, Y)
-    total = np.zeros((alphas.size, Y.shape[1]))
-    n_folds = 0
     splits = [(np.asarray(train), np.asarray(test)) for train, test in splits]
-    n_train_smallest = min(train.size for train, _ in splits) if splits else 0
-    # Kernel (dual) form when features outnumber training samples: the kernel
-    # of all samples is computed once and each fold takes (and centers) its blocks.
-    if fit_intercept:
-        # Each fold centers on its own training mean, which a common shift does
-        # not change; removing the overall mean first keeps float32 kernels of
-        # offset features from cancelling.
-        X = X - xp.mean(X, axis=0, keepdims=True)
-    kernel = X @ matrix_transpose(X, xp) if X.shape[1] > n_train_smallest else None
-    device = array_api_compat.device(X)
-    indices = [(xp.asarray(tr, device=device), xp.asarray(te, device=device)) for tr, te in splits]
-    if kernel is not None:
-        blocks = [_kernel_fold_blocks(kernel, tr, te, fit_intercept, xp) for tr, te in indices]
-        full = [kernel] if return_kernel_eigh else []
-        decompositions = _eigh_of_blocks(full + [train_block for train_block, _ in blocks], xp)
-        kernel_eigh = decompositions.pop(0) if return_kernel_eigh else None
-    else:
-        kernel_eigh = None
-    for fold, (train_index, test_index) in enumerate(indices):
-        Y_train = xp.take(Y, train_index, axis=0)
-        Y_test = xp.take(Y, test_index, axis=0)
-        mean_y = xp.mean(Y_train, axis=0) if fit_intercept else None
-        if fit_intercept:
-            Y_train = Y_train - mean_y
-        if kernel is not None:
-            # Held-out predictions of alpha: (test_block U diag(1 / (l + alpha)) U') Y_train;
-            # the bracket is n_test x n_train, cheaper than U' Y_train (n_train x t).
-            eigenvalues, U = decompositions[fold]
-            A, back, right = blocks[fold][1] @ U, matrix_transpose(U, xp), Y_train
-        else:
-            X_train = xp.take(X, train_index, axis=0)
-            X_test = xp.take(X, test_index, axis=0)
-            if fit_intercept:
-                mean_x = xp.mean(X_train, axis=0)
-                X_train, X_test = X_train - mean_x, X_test - mean_x
-            A, eigenvalues, back, right = _fold_factors(X_train, Y_train, X_test, xp)
-        eigenvalues = xp.clip(eigenvalues, min=0.0)  # rounding can leave tiny negatives
-        # Alphas in runs whose stacked predictions stay within about 96 MiB.
-        per_alpha = A.shape[0] * Y.shape[1] * Y.dtype.itemsize  # numpy and torch dtypes
-        run = max(1, min(alphas.size, (96 << 20) // max(per_alpha, 1)))
-        for first in range(0, alphas.size, run):
-            chunk = alphas[first : first + run]
-            predictions = _held_out_predictions(A, eigenvalues, back, right, chunk, xp)
-            if fit_intercept:
-                predictions += mean_y
-            if scoring == "neg_mse":  # in place: no second block of this size
-                predictions -= Y_test
-                predictions *= predictions
-                score = -xp.mean(predictions, axis=-2)
-            else:
-                score = score_predictions(Y_test, predictions, scoring, check_input=False)
-            total[first : first + run] += to_numpy(xp.astype(score, xp.float64))
-        n_folds += 1
-    if n_folds == 0:
+    if not splits:
         raise ValueError("splits is empty; expected at least one (train, test) split.")
+    factors = cv_factors(X, splits, fit_intercept=fit_intercept, full_kernel=return_kernel_eigh)
+    scores = cv_scores_of(factors, Y, alphas, scoring)
     if not return_kernel_eigh:
-        return total / n_folds
+        return scores
+    kernel_eigh = factors.kernel_eigh
     if kernel_eigh is not None and scale != 1.0:
         kernel_eigh = (multiplied(kernel_eigh[0], scale, scale), kernel_eigh[1])
-    return total / n_folds, kernel_eigh
+    return scores, kernel_eigh
 
 
 def ridge_coefficients(X: Array, Y: Array, alphas_per_target: ArrayLike) -> Array:
@@ -284,7 +156,7 @@ def ridge_coefficients(X: Array, Y: Array, alphas_per_target: ArrayLike) -> Arra
         coef = matrix_transpose(X, xp) @ ridge_dual_coefficients(X, Y, alphas)
         return unscaled(coef, scale)
     alphas = xp.asarray(alphas, dtype=X.dtype, device=array_api_compat.device(X))
-    eigenvalues, V = _symmetric_eigh(matrix_transpose(X, xp) @ X, xp)
+    eigenvalues, V = symmetric_eigh(matrix_transpose(X, xp) @ X, xp)
     eigenvalues = xp.clip(eigenvalues, min=0.0)
     projected = matrix_transpose(V, xp) @ (matrix_transpose(X, xp) @ Y)
     return unscaled(V @ (projected / (eigenvalues[:, None] + alphas[None, :])), scale)
@@ -325,7 +197,7 @@ def ridge_dual_coefficients(
     xp = get_namespace(X, Y)
     alphas = xp.asarray(alphas, dtype=X.dtype, device=array_api_compat.device(X))
     if kernel_eigh is None:
-        kernel_eigh = _symmetric_eigh(X @ matrix_transpose(X, xp), xp)
+        kernel_eigh = symmetric_eigh(X @ matrix_transpose(X, xp), xp)
     else:
         kernel_eigh = (unscaled(kernel_eigh[0], scale, scale), kernel_eigh[1])
     eigenvalues, U = kernel_eigh
@@ -417,30 +289,11 @@ def ridge_loo_scores(
     check_scoring(scoring, "ridge_loo_scores")
     X, Y = _checked_pair(X, Y)
     X, alphas, scale = in_range(X, _checked_alphas(alphas, "alphas"))
-    xp = get_namespace(X, Y)
-    n, p = X.shape
-    kernel_eigh = None
-    if n >= p:
-        eigenvalues, V = _symmetric_eigh(matrix_transpose(X, xp) @ X, xp)
-        A = X @ V  # H = A diag(1/(l+a)) A'
-    else:
-        kernel_eigh = eigenvalues, U = _symmetric_eigh(X @ matrix_transpose(X, xp), xp)
-        A = U * xp.sqrt(xp.clip(eigenvalues, min=0.0))  # H = U diag(l/(l+a)) U'
-    B = matrix_transpose(A, xp) @ Y
-    eigenvalues = xp.clip(eigenvalues, min=0.0)
-    squares = A * A
-    scores = []
-    for alpha in alphas:
-        weights = 1.0 / (eigenvalues + float(alpha))
-        fitted = (A * weights) @ B
-        leverage = xp.sum(squares * weights, axis=1)[:, None]
-        if intercept:
-            leverage = leverage + 1.0 / n
-        loo = Y - (Y - fitted) / (1.0 - leverage)
-        score = score_predictions(Y, loo, scoring, check_input=False)
-        scores.append(to_numpy(xp.astype(score, xp.float64)))
+    factors = loo_factors(X, alphas, intercept=intercept)
+    scores, _ = loo_scores_of(factors, Y, alphas, scoring)
     if not return_kernel_eigh:
-        return np.stack(scores)
+        return scores
+    kernel_eigh = factors.kernel_eigh
     if kernel_eigh is not None and scale != 1.0:
         kernel_eigh = (multiplied(kernel_eigh[0], scale, scale), kernel_eigh[1])
-    return np.stack(scores), kernel_eigh
+    return scores, kernel_eigh

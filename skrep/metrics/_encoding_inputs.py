@@ -6,17 +6,28 @@ import numbers
 from typing import TYPE_CHECKING
 
 import numpy as np
+from sklearn.model_selection import check_cv
 
-from .._array import is_foreign_array
-from .._typing import ArrayLike
+from .._array import is_foreign_array, to_numpy
+from .._typing import Array, ArrayLike, RandomState
 from .._validation import check_device
 from ..exceptions import InvalidParameterError
+from ..functional.rdm_compare import UndefinedComparisonError, compare_rdms
 from ..functional.ridge import check_scoring
 
 if TYPE_CHECKING:
+    from sklearn.random_projection import SparseRandomProjection
+
     from .encoding import EncodingRegression
 
-__all__ = ["check_encoding_parameters", "as_columns"]
+__all__ = [
+    "check_encoding_parameters",
+    "as_columns",
+    "check_out_of_core_targets",
+    "fitted_projection",
+    "cv_splits",
+    "compared_rdms",
+]
 
 
 def check_encoding_parameters(estimator: EncodingRegression) -> np.ndarray:
@@ -65,6 +76,16 @@ def check_encoding_parameters(estimator: EncodingRegression) -> np.ndarray:
             f"{estimator.fit_intercept!r}."
         )
     check_device(estimator.device, name)
+    for parameter, least in (("target_chunk", 1), ("n_jobs", None)):
+        value = getattr(estimator, parameter, None)
+        if value is None:
+            continue
+        integral = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        if not integral or (least is not None and value < least) or value == 0:
+            expected = "an int >= 1" if least else "a nonzero int (-1 for all CPUs)"
+            raise InvalidParameterError(
+                f"The {parameter!r} parameter of {name} must be None or {expected}; got {value!r}."
+            )
     return alphas
 
 
@@ -94,3 +115,150 @@ def as_columns(Y: ArrayLike) -> tuple[ArrayLike, bool]:
         keep = is_foreign_array(Y) or isinstance(Y, np.ma.MaskedArray)
         Y = (Y if keep else np.asarray(Y))[:, None]
     return Y, one_target
+
+
+def check_out_of_core_targets(Y: object, name: str, *, min_samples: int) -> object:
+    """Check the shape and dtype of targets read on demand (a memmap or a dask array).
+
+    Their values are checked chunk by chunk as the fit reads them (see
+    :func:`skrep.functional.ridge_model.read_targets`); nothing is loaded here.
+
+    Parameters
+    ----------
+    Y : numpy.memmap or dask array of shape (n_stimuli, n_targets) or (n_stimuli,)
+        The targets.
+    name : str
+        Argument name used in messages.
+    min_samples : int
+        Fewest rows accepted.
+
+    Returns
+    -------
+    numpy.memmap or dask array of shape (n_stimuli, n_targets)
+        ``Y``, a 1-D one as a column (a view; nothing is read).
+    """
+    shape = tuple(Y.shape)
+    if any(not np.isfinite(size) for size in shape):
+        raise ValueError(
+            f"{name} is a dask array of unknown shape {shape}; expected known chunk sizes "
+            f"(call {name}.compute_chunk_sizes() first)."
+        )
+    dtype = np.dtype(Y.dtype)
+    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_) or np.issubdtype(
+        dtype, np.complexfloating
+    ):
+        raise ValueError(f"{name} has dtype {dtype}; expected real numbers (float, int or bool).")
+    if len(shape) == 1:
+        Y, shape = Y[:, None], (shape[0], 1)
+    if len(shape) != 2:
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_stimuli, n_targets); got a "
+            f"{len(shape)}-D array of shape {shape}."
+        )
+    if shape[0] < min_samples or shape[1] < 1:
+        raise ValueError(
+            f"{name} has shape {shape}; expected at least {min_samples} stimuli (rows) and "
+            "one target (column)."
+        )
+    return Y
+
+
+def fitted_projection(
+    X: Array, random_projection: str | int | None, random_state: RandomState
+) -> SparseRandomProjection | None:
+    """The sparse random projection of the features an encoding model asks for, fitted on X.
+
+    Parameters
+    ----------
+    X : array of shape (n_stimuli, n_features)
+        Validated training features.
+    random_projection : None, "auto" or int
+        The estimator's parameter: "auto" projects to the Johnson-Lindenstrauss
+        dimension of the number of stimuli (eps=0.1).
+    random_state : int, RandomState or None
+        Seed of the projection.
+
+    Returns
+    -------
+    SparseRandomProjection or None
+        None when no projection is asked for, or when it would not reduce the
+        number of features.
+    """
+    from sklearn.random_projection import SparseRandomProjection, johnson_lindenstrauss_min_dim
+
+    n, p = X.shape
+    target_dim = random_projection
+    if target_dim == "auto":
+        target_dim = int(johnson_lindenstrauss_min_dim(n, eps=0.1))
+    if target_dim is None or target_dim >= p:
+        return None
+    return SparseRandomProjection(n_components=target_dim, random_state=random_state).fit(
+        to_numpy(X)
+    )
+
+
+def cv_splits(cv: object, X: Array, scoring: str) -> list | None:
+    """The folds of an encoding model's ``cv``, checked to be scorable.
+
+    Parameters
+    ----------
+    cv : None, int, splitter or iterable
+        The estimator's parameter (None: efficient leave-one-out).
+    X : array of shape (n_stimuli, n_features)
+        The training features.
+    scoring : str
+        How held-out predictions are scored.
+
+    Returns
+    -------
+    list of (train, test) or None
+        The folds; None for leave-one-out.
+    """
+    if cv is None:
+        return None
+    splits = list(check_cv(cv).split(to_numpy(X)))
+    smallest = min(len(test) for _, test in splits)
+    if smallest < 2 and scoring != "neg_mse":
+        raise ValueError(
+            f"cv={cv!r} has test folds of {smallest} stimulus, on which the "
+            f"{scoring!r} score is undefined; use cv=None (efficient "
+            "leave-one-out, scored over all held-out predictions together) or "
+            "scoring='neg_mse'."
+        )
+    return splits
+
+
+def compared_rdms(
+    predicted: np.ndarray, measured: np.ndarray, method: str, rdm_method: str
+) -> float:
+    """The comparison of an encoding model's predicted and measured RDMs, or a clear error.
+
+    Parameters
+    ----------
+    predicted, measured : ndarray of shape (n_pairs,)
+        Condensed RDMs of the predicted and of the measured responses.
+    method : str
+        The comparison (a method of :func:`skrep.functional.compare_rdms`).
+    rdm_method : str
+        How the RDMs were computed, for messages.
+
+    Returns
+    -------
+    float
+        The comparison.
+    """
+    try:
+        return float(compare_rdms(predicted, measured, method)[0, 0])
+    except UndefinedComparisonError as exc:
+        predicted_is_flat = "rdms_a" in str(exc)
+        which = "responses predicted from X" if predicted_is_flat else "measured Y"
+        why = (
+            " (the predictions are all equal when the alphas shrink the weights to zero)"
+            if predicted_is_flat
+            else ""
+        )
+        raise ValueError(
+            f"The {rdm_method!r} RDM of the {which} does not vary across pairs of "
+            f"stimuli{why}, so its {method!r} comparison is undefined; "
+            f"expected responses that differ between stimuli. ({exc})"
+        ) from exc

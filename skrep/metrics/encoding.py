@@ -7,18 +7,31 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._array import convert_like, get_namespace, move_to_device, to_numpy
+from .._array import convert_like, get_namespace, is_out_of_core, move_to_device, to_numpy
 from .._deprecation import renamed_parameter_value
 from .._typing import Array, ArrayLike, Device, RandomState
 from .._validation import check_n_features, check_paired_samples, check_representation
 from ..functional.rdm import check_pattern_rdm_method, compute_rdm
-from ..functional.rdm_compare import UndefinedComparisonError, check_comparison, compare_rdms
+from ..functional.rdm_compare import check_comparison
 from ..functional.ridge import score_predictions
-from ..functional.ridge_model import fit_ridge_model, ridge_model_coefficients, ridge_model_predict
-from ._encoding_inputs import as_columns, check_encoding_parameters
+from ..functional.ridge_model import (
+    fit_ridge_model,
+    predicted_chunks,
+    read_targets,
+    ridge_model_coefficients,
+    ridge_model_predict,
+    target_chunks,
+)
+from ._encoding_inputs import (
+    as_columns,
+    check_encoding_parameters,
+    check_out_of_core_targets,
+    compared_rdms,
+    cv_splits,
+    fitted_projection,
+)
 from ._keyword_y import KeywordYMixin
 
 if TYPE_CHECKING:
@@ -71,6 +84,17 @@ class EncodingRegression(KeywordYMixin, BaseEstimator):
         Seed of the random projection.
     device : None, str or torch.device, default=None
         Where to compute: None where the data is; "cpu" or "cuda" with torch.
+    target_chunk : int or None, default=None
+        Targets fitted (and scored) at once. None sizes chunks from
+        scikit-learn's ``working_memory`` (``sklearn.config_context``), and
+        for targets read on demand (a ``numpy.memmap`` or a dask array) also
+        within half of their size. The decompositions of X are shared by all
+        chunks, and the result does not depend on the chunk size.
+    n_jobs : int or None, default=None
+        Number of joblib workers the chunks of targets are fitted in (None: one, unless a
+        ``joblib.parallel_config`` says otherwise; under
+        ``parallel_config(backend="dask")`` the chunks run on the dask
+        cluster). GPU computations stay in this process.
 
     Attributes
     ----------
@@ -115,6 +139,8 @@ class EncodingRegression(KeywordYMixin, BaseEstimator):
         random_projection: str | int | None = None,
         random_state: RandomState = None,
         device: Device = None,
+        target_chunk: int | None = None,
+        n_jobs: int | None = None,
     ):
         self.alphas = alphas
         self.cv = cv
@@ -123,6 +149,8 @@ class EncodingRegression(KeywordYMixin, BaseEstimator):
         self.random_projection = random_projection
         self.random_state = random_state
         self.device = device
+        self.target_chunk = target_chunk
+        self.n_jobs = n_jobs
 
     # -- parameters and inputs ---------------------------------------------------------
     def _check_params(self) -> np.ndarray:
@@ -134,8 +162,12 @@ class EncodingRegression(KeywordYMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None: y "
                 "holds the responses to predict, shape (n_stimuli, n_targets) or (n_stimuli,)."
             )
-        Y, one_target = as_columns(Y)
-        Y = check_representation(Y, "Y", min_samples=2 if reset else 1)
+        if is_out_of_core(Y):  # a memmap or dask array: read chunk by chunk, not here
+            one_target = len(Y.shape) == 1
+            Y = check_out_of_core_targets(Y, "Y", min_samples=2 if reset else 1)
+        else:
+            Y, one_target = as_columns(Y)
+            Y = check_representation(Y, "Y", min_samples=2 if reset else 1)
         if reset:
             self._one_target = one_target
             self.n_targets_ = Y.shape[1]
@@ -192,42 +224,21 @@ class EncodingRegression(KeywordYMixin, BaseEstimator):
         X_checked = check_representation(X, "X")
         Y = self._targets(Y, reset=True)
         check_paired_samples(X_checked, Y)
-        self.projection_ = None
-        n, p = X_checked.shape
-        target_dim = self.random_projection
-        if target_dim == "auto":
-            from sklearn.random_projection import johnson_lindenstrauss_min_dim
-
-            target_dim = int(johnson_lindenstrauss_min_dim(n, eps=0.1))
-        if target_dim is not None and target_dim < p:
-            from sklearn.random_projection import SparseRandomProjection
-
-            self.projection_ = SparseRandomProjection(
-                n_components=target_dim, random_state=self.random_state
-            ).fit(to_numpy(X_checked))
+        self.projection_ = fitted_projection(X_checked, self.random_projection, self.random_state)
         X = self._features(X, reset=True)
-        Y = move_to_device(convert_like(Y, X), self.device) if self.device else convert_like(Y, X)
         xp = get_namespace(X)
-        dtype = xp.float32 if X.dtype == Y.dtype == xp.float32 else xp.float64
-        X, Y = xp.astype(X, dtype, copy=False), xp.astype(Y, dtype, copy=False)
-        splits = None
-        if self.cv is not None:
-            splits = list(check_cv(self.cv).split(to_numpy(X)))
-            smallest = min(len(test) for _, test in splits)
-            if smallest < 2 and self.scoring != "neg_mse":
-                raise ValueError(
-                    f"cv={self.cv!r} has test folds of {smallest} stimulus, on which the "
-                    f"{self.scoring!r} score is undefined; use cv=None (efficient "
-                    "leave-one-out, scored over all held-out predictions together) or "
-                    "scoring='neg_mse'."
-                )
+        # float32 only when both are; Y is converted chunk by chunk as the fit reads it.
+        both_float32 = X.dtype == xp.float32 and str(Y.dtype).endswith("float32")
+        X = xp.astype(X, xp.float32 if both_float32 else xp.float64, copy=False)
         model = fit_ridge_model(
             X,
             Y,
             alphas,
-            splits=splits,
+            splits=cv_splits(self.cv, X, self.scoring),
             scoring=self.scoring,
             fit_intercept=bool(self.fit_intercept),
+            target_chunk=self.target_chunk,
+            n_jobs=self.n_jobs,
         )
         self._model, self._coef = model, None
         self.cv_scores_ = model.cv_scores
@@ -262,36 +273,64 @@ class EncodingRegression(KeywordYMixin, BaseEstimator):
 
     def _prediction(self, X: ArrayLike, *, rescaled: bool) -> Array:
         """Predictions in the fitted namespace (divided by the responses' scale if rescaled)."""
+        features = self._fitted_features(X)
+        prediction = ridge_model_predict(self._model, features, rescaled=rescaled)
+        return prediction[:, 0] if self._one_target else prediction
+
+    def _fitted_features(self, X: ArrayLike) -> Array:
+        """X checked, projected, in the fitted namespace, device and dtype."""
         check_is_fitted(self, "alpha_")
         X = self._features(X, reset=False)
         reference = self.intercept_
         X = convert_like(X, reference)  # the fitted namespace and device first
-        X = get_namespace(X).astype(X, reference.dtype, copy=False)
-        prediction = ridge_model_predict(self._model, X, rescaled=rescaled)
-        return prediction[:, 0] if self._one_target else prediction
+        return get_namespace(X).astype(X, reference.dtype, copy=False)
 
     def score_targets(self, X: ArrayLike, Y: ArrayLike) -> np.ndarray:
         """Pearson r between predicted and measured responses, per target.
+
+        Targets are predicted and scored in chunks (``target_chunk``), so Y
+        may be a ``numpy.memmap`` or a dask array larger than memory.
 
         Parameters
         ----------
         X : array-like or torch.Tensor of shape (n_stimuli, n_features)
             Model features of held-out stimuli.
-        Y : array-like or torch.Tensor of shape (n_stimuli, n_targets) or (n_stimuli,)
-            Their measured responses.
+        Y : array-like, torch.Tensor, numpy.memmap or dask array of shape (n_stimuli, n_targets)
+            Their measured responses ((n_stimuli,) for a model fitted on one target).
 
         Returns
         -------
         ndarray of shape (n_targets,)
             One r per target (0 where a target or its prediction is constant).
         """
-        prediction, Y = self._predicted_and_measured(X, Y)
-        if Y.shape[0] < 2:
+        check_is_fitted(self, "alpha_")
+        Y = self._targets(Y, reset=False)
+        features = self._fitted_features(X)
+        check_paired_samples(features, Y, names=("X", "Y"))
+        n, t = Y.shape
+        if n < 2:
             raise ValueError(
-                f"Y has {Y.shape[0]} stimulus; a Pearson r between predicted and measured "
+                f"Y has {n} stimulus; a Pearson r between predicted and measured "
                 "responses needs at least 2 stimuli."
             )
-        return score_predictions(Y, prediction, "pearson")
+        out_of_core = float(n) * t * np.dtype(Y.dtype).itemsize if is_out_of_core(Y) else None
+        slices = target_chunks(
+            n, t, 8, target_chunk=self.target_chunk, out_of_core_bytes=out_of_core
+        )
+        scores = np.empty(t)
+        predictions = predicted_chunks(self._model, features, slices, rescaled=True)
+        for columns, prediction in zip(slices, predictions, strict=True):
+            measured = self._measured(Y, columns)
+            scores[columns] = score_predictions(
+                measured, to_numpy(prediction).astype(np.float64), "pearson"
+            )
+        return scores
+
+    def _measured(self, Y: Array, columns: slice) -> np.ndarray:
+        """Responses of some targets, float64 numpy, divided by their training scale (exact)."""
+        measured = read_targets(Y, columns, np.empty(0))
+        y_scale = self._model.y_scale
+        return measured / (y_scale if np.ndim(y_scale) == 0 else y_scale[columns])
 
     def _predicted_and_measured(self, X: ArrayLike, Y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Predictions for X and the checked responses Y, both (n, n_targets) float64 numpy."""
@@ -299,11 +338,10 @@ class EncodingRegression(KeywordYMixin, BaseEstimator):
         Y = self._targets(Y, reset=False)
         # Both divided by the training responses' power-of-two scale (exact):
         # the scores are scale-invariant, and responses near 1e300 stay in range.
-        prediction = self._prediction(X, rescaled=True)
-        prediction = prediction[:, None] if self._one_target else prediction
-        check_paired_samples(prediction, Y, names=("X", "Y"))
-        Y = to_numpy(Y).astype(np.float64) / self._model.y_scale
-        return to_numpy(prediction).astype(np.float64), Y
+        features = self._fitted_features(X)
+        check_paired_samples(features, Y, names=("X", "Y"))
+        prediction = ridge_model_predict(self._model, features, rescaled=True)
+        return to_numpy(prediction).astype(np.float64), self._measured(Y, slice(0, Y.shape[1]))
 
     def score(self, X: ArrayLike, Y: ArrayLike) -> float:
         """Mean Pearson r over targets on (held-out) stimuli (not R^2).
@@ -359,6 +397,10 @@ class EncodingRSA(EncodingRegression):
         Seed of the random projection.
     device : None, str or torch.device, default=None
         Where to compute.
+    target_chunk : int or None, default=None
+        Targets fitted at once (see :class:`EncodingRegression`).
+    n_jobs : int or None, default=None
+        Number of joblib workers the chunks of targets are fitted in.
     rdm_method : str, default="correlation"
         RDM of the predicted and measured responses.
     compare_method : str, default="pearson"
@@ -390,6 +432,8 @@ class EncodingRSA(EncodingRegression):
         random_projection: str | int | None = None,
         random_state: RandomState = None,
         device: Device = None,
+        target_chunk: int | None = None,
+        n_jobs: int | None = None,
         rdm_method: str = "correlation",
         compare_method: str = "pearson",
         comparison: str = "deprecated",
@@ -402,6 +446,8 @@ class EncodingRSA(EncodingRegression):
             random_projection=random_projection,
             random_state=random_state,
             device=device,
+            target_chunk=target_chunk,
+            n_jobs=n_jobs,
         )
         self.rdm_method = rdm_method
         self.compare_method = compare_method
@@ -446,18 +492,4 @@ class EncodingRSA(EncodingRegression):
             )
         measured = self._rdm(Y, "Y (the measured responses)")  # Y's errors first
         predicted = self._rdm(prediction, "the responses predicted from X")
-        try:
-            return float(compare_rdms(predicted, measured, self._compare_method)[0, 0])
-        except UndefinedComparisonError as exc:
-            predicted_is_flat = "rdms_a" in str(exc)
-            which = "responses predicted from X" if predicted_is_flat else "measured Y"
-            why = (
-                " (the predictions are all equal when the alphas shrink the weights to zero)"
-                if predicted_is_flat
-                else ""
-            )
-            raise ValueError(
-                f"The {self.rdm_method!r} RDM of the {which} does not vary across pairs of "
-                f"stimuli{why}, so its {self._compare_method!r} comparison is undefined; "
-                f"expected responses that differ between stimuli. ({exc})"
-            ) from exc
+        return compared_rdms(predicted, measured, self._compare_method, self.rdm_method)
