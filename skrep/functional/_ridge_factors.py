@@ -171,6 +171,7 @@ def cv_factors(
     *,
     fit_intercept: bool,
     full_kernel: bool = False,
+    centered: bool = False,
 ) -> CVFactors:
     """Decompose the features of every fold once.
 
@@ -185,6 +186,8 @@ def cv_factors(
     full_kernel : bool, default=False
         Also decompose the kernel of all samples (for the dual weights), when
         the folds take the kernel form.
+    centered : bool, default=False
+        Whether X is already centered on its mean (no centered copy is made).
 
     Returns
     -------
@@ -193,7 +196,7 @@ def cv_factors(
     """
     xp = get_namespace(X)
     n_train_smallest = min(train.size for train, _ in splits)
-    if fit_intercept:
+    if fit_intercept and not centered:
         # Each fold centers on its own training mean, which a common shift does
         # not change; removing the overall mean first keeps float32 kernels of
         # offset features from cancelling.

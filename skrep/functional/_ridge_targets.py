@@ -139,7 +139,9 @@ def ridge_design(
         factors = loo_factors(Xc, fit_alphas, intercept=fit_intercept)
         eigenvalues, vectors = factors.eigenvalues, factors.vectors
     else:
-        factors = cv_factors(Xc, splits, fit_intercept=fit_intercept, full_kernel=kernel_form)
+        factors = cv_factors(
+            Xc, splits, fit_intercept=fit_intercept, full_kernel=kernel_form, centered=True
+        )
         if kernel_form:
             eigenvalues, vectors = factors.kernel_eigh
         else:
