@@ -21,7 +21,7 @@ from .functional.subspace import (
     pca_cross_variance,
     principal_angles,
 )
-from .layerwise import layer_similarity
+from .layerwise import activation_batches, layer_similarity, streaming_layer_similarity
 from .metrics import (
     RSA,
     BuresEstimator,
@@ -74,6 +74,8 @@ __all__ = [
     "PLSPredictivity",
     "LinearProbe",
     "layer_similarity",
+    "streaming_layer_similarity",
+    "activation_batches",
     "benchmark_models",
     "benchmark_layers",
     "best_layer_scores",

@@ -2,7 +2,13 @@
 
 import numpy as np
 
-__all__ = ["InvalidParameterError", "SingularCovarianceError", "CacheWarning", "RDMTargetWarning"]
+__all__ = [
+    "InvalidParameterError",
+    "SingularCovarianceError",
+    "CacheWarning",
+    "RDMTargetWarning",
+    "KernelMemoryWarning",
+]
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -40,4 +46,17 @@ class RDMTargetWarning(UserWarning):
     ``Y=skrep.metrics.DataRDMs(rdm)`` to compare with an RDM, or set
     ``target="responses"`` (or filter this class) when ``Y`` really holds
     responses. A UserWarning, so existing filters on those still apply.
+    """
+
+
+class KernelMemoryWarning(UserWarning):
+    """The n x n kernel matrices about to be formed exceed the memory budget.
+
+    Issued by RBF (and custom-kernel) CKA before it forms its Gram matrices,
+    when their float64 size (plus the copy the median bandwidth takes)
+    exceeds scikit-learn's ``working_memory`` or half the available memory,
+    whichever is smaller. The message points to the alternatives:
+    :meth:`skrep.CKAEstimator.partial_fit` over minibatches (Nguyen et al.
+    2021) or ``CKAEstimator(kernel="rbf", approximation="nystroem")``.
+    Raise ``working_memory`` with ``sklearn.config_context`` to allow more.
     """

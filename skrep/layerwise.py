@@ -10,13 +10,16 @@ with a progress bar, an optional cache and held-out layers.
 
 from __future__ import annotations
 
+import numbers
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from sklearn.base import clone
 
 from ._typing import Device
+from ._validation import _shape_str, check_representation
 from .engine import (
     EstimatorMeasure,
     FunctionMeasure,
@@ -25,6 +28,7 @@ from .engine import (
     compute_pairs,
 )
 from .exceptions import InvalidParameterError
+from .functional._streaming_hsic import LinearHSICStream
 from .metrics import (
     CCAEstimator,
     CKAEstimator,
@@ -35,7 +39,12 @@ from .metrics import (
     SVCCAEstimator,
 )
 
-__all__ = ["layer_similarity", "NAMED_MEASURES"]
+__all__ = [
+    "layer_similarity",
+    "streaming_layer_similarity",
+    "activation_batches",
+    "NAMED_MEASURES",
+]
 
 #: The measures :func:`layer_similarity` knows by name, as the estimators they stand for.
 NAMED_MEASURES = {
@@ -198,3 +207,229 @@ def layer_similarity(
         for matrix in matrices
     ]
     return wrapped[0] if len(wrapped) == 1 else tuple(wrapped)
+
+
+#: The measures :func:`streaming_layer_similarity` accumulates exactly, and their ``debiased``.
+STREAMING_MEASURES = {"linear_cka": False, "debiased_linear_cka": True}
+
+
+def _batch_layers(batch: Any, k: int, keys: list | None) -> tuple[list, list]:
+    """(keys, arrays) of one batch: a mapping's items, or a sequence's arrays."""
+    if isinstance(batch, Mapping):
+        return list(batch.keys()), list(batch.values())
+    if hasattr(batch, "ndim") or isinstance(batch, (str, bytes)):
+        raise TypeError(
+            f"batches[{k}] is a {type(batch).__name__}; expected a mapping of layer names to "
+            "(n_batch, n_features) arrays (e.g. a dict from skrep's extraction) or a list of "
+            "such arrays, one per layer."
+        )
+    try:
+        arrays = list(batch)
+    except TypeError as exc:
+        raise TypeError(
+            f"batches[{k}] is a {type(batch).__name__}; expected a mapping of layer names to "
+            "arrays or a list of arrays."
+        ) from exc
+    return (None if keys is None else keys), arrays
+
+
+def _layer_indices(selection: Sequence | None, keys: list, label: str) -> list[int]:
+    if selection is None:
+        return list(range(len(keys)))
+    missing = [name for name in selection if name not in keys]
+    if missing:
+        raise ValueError(
+            f"{label} names layers {missing} that the first batch lacks; it has {keys}."
+        )
+    return [keys.index(name) for name in selection]
+
+
+def streaming_layer_similarity(
+    batches: Iterable[Mapping[Any, Any] | Sequence[Any]],
+    measure: str = "linear_cka",
+    *,
+    rows: Sequence | None = None,
+    columns: Sequence | None = None,
+) -> MeasureMatrix:
+    """Linear CKA between every pair of layers, over stimuli that arrive in batches.
+
+    Each batch holds the activations of every layer to the same stimuli; the
+    feature-space statistics of every pair of layers are accumulated (each
+    batch centered on its own mean and merged with Chan et al.'s pairwise
+    update, see :meth:`skrep.CKAEstimator.partial_fit`), so the result equals
+    :func:`layer_similarity` on all stimuli at once (to rounding) while only
+    one batch of each layer is held. Memory: ``p_a p_b`` float64 per pair of
+    layers compared, ``sum_{a <= b} p_a p_b`` for all pairs (50 layers of 512
+    units: 2.6 GiB), independent of the number of stimuli.
+
+    Parameters
+    ----------
+    batches : iterable of mappings or sequences of arrays of shape (n_batch, n_features_k)
+        One item per batch of stimuli: a mapping of layer names to activations
+        (e.g. a dict of the layers of one batch from skrep's extraction) or
+        a list of arrays, one per layer, in the same order in every batch.
+        Any iterable, a generator included, is read once.
+    measure : {"linear_cka", "debiased_linear_cka"}, default="linear_cka"
+        Linear CKA, or its debiased form (Song et al. 2012), both exact.
+    rows, columns : sequence of layer names (or positions), default=None
+        Layers of the rows and the columns of the result (the mapping keys,
+        or positions for lists); None takes every layer. Only the pairs
+        compared are accumulated.
+
+    Returns
+    -------
+    MeasureMatrix of shape (len(rows), len(columns))
+        CKA over every stimulus of every batch (``kind="similarity"``, the
+        layer names as ``row_names`` and ``column_names`` for mappings).
+
+    Raises
+    ------
+    ValueError
+        No batch, fewer than 4 stimuli in all, a batch whose layers differ in
+        rows, a layer whose width changes, or a layer missing from a batch.
+
+    See Also
+    --------
+    layer_similarity : The same matrix from activations held in memory.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrep import layer_similarity, streaming_layer_similarity
+    >>> rng = np.random.default_rng(0)
+    >>> def batches():
+    ...     for seed in range(5):  # 5 batches of 100 stimuli, made on the fly
+    ...         z = np.random.default_rng(seed).standard_normal((100, 4))
+    ...         yield {"conv": z @ np.ones((4, 8)) + z[:, :1] ** 2, "fc": np.tanh(z)}
+    >>> cka = streaming_layer_similarity(batches())
+    >>> cka.shape, cka.row_names
+    ((2, 2), ['conv', 'fc'])
+    >>> full = {k: np.concatenate([b[k] for b in batches()]) for k in ("conv", "fc")}
+    >>> bool(np.allclose(cka, layer_similarity("linear_cka", full), atol=1e-12))
+    True
+    """
+    if measure not in STREAMING_MEASURES:
+        raise InvalidParameterError(
+            f"The 'measure' argument of streaming_layer_similarity must be one of "
+            f"{sorted(STREAMING_MEASURES)} (accumulated exactly over batches); got {measure!r}."
+        )
+    stream = keys = widths = None
+    for k, batch in enumerate(batches):
+        batch_keys, arrays = _batch_layers(batch, k, keys)
+        if stream is None:
+            mapping = isinstance(batch, Mapping)
+            keys = batch_keys if mapping else list(range(len(arrays)))
+            if not keys:
+                raise ValueError("batches[0] has no layers; expected at least one array.")
+            row_index = _layer_indices(rows, keys, "rows")
+            column_index = _layer_indices(columns, keys, "columns")
+        elif isinstance(batch, Mapping) != mapping or (mapping and batch_keys != keys):
+            raise ValueError(
+                f"batches[{k}] has the layers {batch_keys if mapping else len(arrays)}, but "
+                f"batches[0] had {keys}; expected the same layers, in the same order, in "
+                "every batch."
+            )
+        elif len(arrays) != len(keys):
+            raise ValueError(
+                f"batches[{k}] has {len(arrays)} layers, but batches[0] had {len(keys)}."
+            )
+        names = [f"batches[{k}][{key!r}]" for key in keys]
+        checked = [
+            check_representation(A, name, min_samples=1)
+            for A, name in zip(arrays, names, strict=True)
+        ]
+        lengths = {A.shape[0] for A in checked}
+        if len(lengths) > 1:
+            shapes = ", ".join(
+                f"{n}: {_shape_str(A.shape)}" for n, A in zip(names, checked, strict=True)
+            )
+            raise ValueError(
+                f"The layers of batches[{k}] have different numbers of rows ({shapes}); "
+                "expected the same stimuli in every layer of a batch."
+            )
+        if stream is None:
+            widths = [A.shape[1] for A in checked]
+            pairs = {(a, b) for a in row_index for b in column_index}
+            stream = LinearHSICStream(
+                widths,
+                sorted(pairs),
+                STREAMING_MEASURES[measure],
+                [f"layer {key!r}" for key in keys],
+            )
+        for A, name, width in zip(checked, names, widths, strict=True):
+            if A.shape[1] != width:
+                raise ValueError(
+                    f"{name} has {A.shape[1]} features, but batches[0] had {width}; expected "
+                    "the same width of each layer in every batch."
+                )
+        stream.update(checked)
+    if stream is None:
+        raise ValueError("batches yielded no batch; expected at least one batch of activations.")
+    values = stream.cka(row_index, column_index)
+    row_names = [keys[i] for i in row_index] if mapping else None
+    column_names = [keys[i] for i in column_index] if mapping else None
+    return MeasureMatrix(np.asarray(values), "similarity", measure, row_names, column_names)
+
+
+def activation_batches(
+    activations: Mapping[Any, Any], batch_size: int = 1000
+) -> Iterator[dict[Any, np.ndarray]]:
+    """Batches of rows of stored activations, one layer's rows at a time in memory.
+
+    Feeds :func:`streaming_layer_similarity` from activations that do not fit
+    in memory, such as the read-only memory-mapped ``.npy`` files that
+    :func:`skrep.extraction.extract_activations` writes with ``out_dir``: each
+    batch reads ``batch_size`` rows of every layer and nothing else.
+
+    Parameters
+    ----------
+    activations : mapping of layer names to arrays of shape (n_stimuli, n_features_k)
+        The layers (numpy arrays, memmaps, or anything sliced by rows).
+    batch_size : int, default=1000
+        Stimuli per batch (the last batch may be smaller).
+
+    Yields
+    ------
+    dict
+        The layer names mapped to ``batch_size`` rows of each (numpy arrays).
+
+    Raises
+    ------
+    ValueError
+        Layers with different numbers of rows, or an empty mapping.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrep import activation_batches, layer_similarity, streaming_layer_similarity
+    >>> rng = np.random.default_rng(0)
+    >>> layers = {"a": rng.standard_normal((250, 6)), "b": rng.standard_normal((250, 3))}
+    >>> [len(batch["a"]) for batch in activation_batches(layers, 100)]
+    [100, 100, 50]
+    >>> streamed = streaming_layer_similarity(activation_batches(layers, 100))
+    >>> bool(np.allclose(streamed, layer_similarity("linear_cka", layers), atol=1e-12))
+    True
+    """
+    if (
+        isinstance(batch_size, (bool, np.bool_))
+        or not isinstance(batch_size, numbers.Integral)
+        or batch_size < 1
+    ):
+        raise InvalidParameterError(f"batch_size must be an int >= 1; got {batch_size!r}.")
+    if not isinstance(activations, Mapping) or not activations:
+        raise ValueError(
+            "activations must be a non-empty mapping of layer names to arrays of shape "
+            f"(n_stimuli, n_features); got {type(activations).__name__}."
+        )
+    lengths = {name: len(layer) for name, layer in activations.items()}
+    if len(set(lengths.values())) != 1:
+        raise ValueError(
+            f"The layers of activations hold different numbers of stimuli {lengths}; "
+            "expected the same stimuli (rows) in every layer."
+        )
+    n = next(iter(lengths.values()))
+    for start in range(0, n, int(batch_size)):
+        yield {
+            name: np.asarray(layer[start : start + int(batch_size)])
+            for name, layer in activations.items()
+        }

@@ -362,6 +362,10 @@ ENTRIES: list[Entry] = [
     _pair_entry("CKAEstimator", _score(skrep.CKAEstimator)),
     _pair_entry("BuresEstimator", _score(skrep.BuresEstimator)),
     _pair_entry("CKAEstimator_rbf", _score(lambda: skrep.CKAEstimator(kernel="rbf"))),
+    _pair_entry(
+        "CKAEstimator_partial_fit",
+        lambda X, Y: skrep.CKAEstimator(debiased=True).partial_fit(X, Y).similarity_,
+    ),
     _pair_entry("CCAEstimator", _score(skrep.CCAEstimator)),
     _pair_entry("SVCCAEstimator", _score(skrep.SVCCAEstimator)),
     _pair_entry("PWCCAEstimator", _score(skrep.PWCCAEstimator)),
@@ -507,6 +511,16 @@ ENTRIES: list[Entry] = [
         aliases=LAYER_NAMES,
     ),
     Entry("cka_matrix", _listed(F.cka_matrix), _layers, LAYERS, aliases=LAYER_NAMES),
+    Entry(
+        "streaming_layer_similarity",
+        # one batch holding every layer, keyed by the names the errors give
+        _listed(
+            lambda Xs: skrep.streaming_layer_similarity([{f"Xs[{i}]": A for i, A in enumerate(Xs)}])
+        ),
+        _layers,
+        LAYERS,
+        aliases=LAYER_NAMES,
+    ),
     _pair_entry(
         "benchmark_layers",
         _benchmark,

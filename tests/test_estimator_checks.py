@@ -94,6 +94,7 @@ ESTIMATORS = [
     PLSPredictivity(n_components=2, ceiling=0.8),
     LinearProbe(),
     LinearProbe(C=0.5, standardize=False, cv=None),
+    CKAEstimator("rbf", approximation="nystroem", n_components=5, random_state=0),
 ]
 
 

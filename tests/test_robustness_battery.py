@@ -76,6 +76,8 @@ NOT_ARRAY_ENTRIES = {
     "stimulus_splits": "takes a splitter and a number of stimuli",
     "from_rsatoolbox": "takes an rsatoolbox RDMs object",
     "padding_rescale": "takes scalars",
+    "activation_batches": "slices rows of a mapping of layers; the values are checked by "
+    "streaming_layer_similarity, which reads the batches (tests/test_cka_streaming.py)",
     "soft_rank": "takes one 1-d vector, a role the battery has not (tests/test_soft_rank.py)",
     "soft_spearman": "takes two 1-d vectors, a role the battery has not (tests/test_soft_rank.py)",
     "shift_distances": "takes 4-D convolutional activations (tests/test_shift_distances.py)",

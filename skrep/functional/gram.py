@@ -11,19 +11,32 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import sys
+import warnings
 from collections.abc import Callable
+from pathlib import Path
 
 import array_api_compat
 import numpy as np
+from sklearn import get_config
 
 from .._array import convert_like, get_namespace, matrix_transpose
 from .._typing import Array, ArrayLike, Namespace
 from .._validation import _shape_str, check_representation
-from ..exceptions import InvalidParameterError
+from ..exceptions import InvalidParameterError, KernelMemoryWarning
 from ._extreme_scales import divide_by, range_scale
 from .centering import centered_features
 
-__all__ = ["check_kernel_params", "rbf_bandwidth", "gram_matrix"]
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+
+__all__ = [
+    "check_kernel_params",
+    "rbf_bandwidth",
+    "gram_matrix",
+    "kernel_memory_limit",
+    "warn_kernel_memory",
+]
 
 
 # -- parameters -------------------------------------------------------------------------------
@@ -66,6 +79,65 @@ def check_kernel_params(
     if not isinstance(debiased, (bool, np.bool_)):
         raise InvalidParameterError(
             f"The 'debiased' parameter of {owner} must be True or False; got {debiased!r}."
+        )
+
+
+# -- memory ---------------------------------------------------------------------------------
+def kernel_memory_limit() -> int:
+    """Bytes that CKA's n x n kernels may take before :class:`KernelMemoryWarning`.
+
+    The smaller of scikit-learn's ``working_memory`` (MiB; 1024 by default,
+    set with ``sklearn.config_context(working_memory=...)``) and half the
+    physical memory available now (Linux ``sysconf``; ignored where unknown).
+
+    Returns
+    -------
+    int
+        The limit in bytes.
+    """
+    limit = int(get_config()["working_memory"] * 2**20)
+    try:
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not POSIX, or unknown
+        available = 0
+    return min(limit, available // 2) if available > 0 else limit
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside skrep (as skrep.metrics.rsa finds it)."""
+    level, frame = 2, sys._getframe(2)
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(
+        _PACKAGE_DIR
+    ):
+        level, frame = level + 1, frame.f_back
+    return level
+
+
+def warn_kernel_memory(n: int, n_kernels: int, median: bool) -> None:
+    """Warn when ``n_kernels`` float64 n x n kernels exceed :func:`kernel_memory_limit`.
+
+    Parameters
+    ----------
+    n : int
+        Stimuli.
+    n_kernels : int
+        Kernel matrices held at once.
+    median : bool
+        The median bandwidth is computed (one more n x n copy, for the selection).
+    """
+    needed = (n_kernels + int(median)) * n * n * 8
+    limit = kernel_memory_limit()
+    if needed > limit:
+        warnings.warn(
+            f"Kernel CKA of {n} stimuli forms {n_kernels} n x n float64 kernel matrices "
+            f"({needed / 2**30:.3g} GiB with the median's copy), more than the limit of "
+            f"{limit / 2**30:.3g} GiB (scikit-learn's working_memory, or half the available "
+            "memory). Consider CKAEstimator(kernel='rbf').partial_fit over minibatches of "
+            "stimuli (the minibatch estimator of Nguyen et al. 2021), or "
+            "CKAEstimator(kernel='rbf', approximation='nystroem', n_components=...) (linear "
+            "CKA of Nystroem features); raise sklearn's working_memory to silence this.",
+            KernelMemoryWarning,
+            stacklevel=_caller_stacklevel(),
         )
 
 

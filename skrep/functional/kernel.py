@@ -40,7 +40,7 @@ from ._extreme_scales import divide_by, range_scale
 from ._linear_hsic import gram_traces, linear_corrections, linear_statistics
 from ._linear_pair import pair_statistics
 from .centering import center_and_scale
-from .gram import _gram, check_kernel_params, gram_matrix, rbf_bandwidth
+from .gram import _gram, check_kernel_params, gram_matrix, rbf_bandwidth, warn_kernel_memory
 from .hsic import MIN_CKA_SAMPLES, _gram_statistics, _hsic_from_statistics, hsic
 
 __all__ = [
@@ -117,6 +117,8 @@ def _statistics(
         return linear_corrections(traces, centered, debiased, xp, diagonal_in_traces=False)
     for X, name in zip(Xs, names, strict=True):
         center_and_scale(X, name, "CKA")  # a constant representation is an error
+    # Callable kernels are called on the data as given: no median copy here.
+    warn_kernel_memory(n, len(Xs), kernel == "rbf" and sigma is None)
     if kernel == "rbf" and sigma is None:
         # The median bandwidth scales with the data, so the kernel does not
         # change when X is divided by a power of two (exact): squared distances
