@@ -95,8 +95,10 @@ def run_case(n: int, p: int, t: int, cv: int, path: Path, tool: str = "skrep") -
         model = KernelRidgeCV(alphas=ALPHAS, kernel="linear", cv=KFold(cv)).fit(X, Y)
         best = np.asarray(model.best_alphas_, dtype=np.float64)
     else:
+        import skrep
         from skrep import EncodingRegression
 
+        assert skrep.__file__.startswith(os.environ.get("SKREP_BENCH_BEFORE", ""))
         # himalaya's conventions: alphas chosen by R^2, no intercept.
         model = EncodingRegression(ALPHAS, cv=KFold(cv), scoring="r2", fit_intercept=False)
         model.fit(X, Y)
@@ -117,10 +119,10 @@ def run_case(n: int, p: int, t: int, cv: int, path: Path, tool: str = "skrep") -
     }
 
 
-def _in_process(args: list[str], pythonpath: str | None = None) -> dict:
+def _in_process(args: list[str], before: str | None = None) -> dict:
     env = dict(os.environ)
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
+    if before:
+        env["SKREP_BENCH_BEFORE"] = before
     out = subprocess.run(
         [sys.executable, __file__, "--case", *args],
         env=env,
@@ -190,6 +192,11 @@ def measure(quick: bool = False, before: str | None = None) -> list[str]:
 
 
 if __name__ == "__main__":
+    if os.environ.get("SKREP_BENCH_BEFORE"):
+        # An editable install puts a finder on sys.meta_path that wins over
+        # sys.path (and PYTHONPATH): drop it so that the checkout is imported.
+        sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f)]
+        sys.path.insert(0, os.environ["SKREP_BENCH_BEFORE"])
     if len(sys.argv) > 1 and sys.argv[1] == "--case":
         n, p, t, cv, path, *tool = sys.argv[2:]
         figures = run_case(int(n), int(p), int(t), int(cv), Path(path), *tool)

@@ -213,24 +213,38 @@ def layer_similarity(
 STREAMING_MEASURES = {"linear_cka": False, "debiased_linear_cka": True}
 
 
-def _batch_layers(batch: Any, k: int, keys: list | None) -> tuple[list, list]:
-    """(keys, arrays) of one batch: a mapping's items, or a sequence's arrays."""
-    if isinstance(batch, Mapping):
-        return list(batch.keys()), list(batch.values())
-    if hasattr(batch, "ndim") or isinstance(batch, (str, bytes)):
+def _two_sided(batch: Any) -> bool:
+    """A batch ``(layers_a, layers_b)``: two mappings, or a tuple of two lists of arrays.
+
+    (A list of layers holds arrays, never mappings; a tuple of two lists of
+    arrays, or of a mapping and a list, is taken for two sides.)
+    """
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        return False
+    if all(isinstance(side, Mapping) for side in batch):
+        return True
+    return isinstance(batch, tuple) and all(
+        isinstance(side, Mapping)
+        or (isinstance(side, (list, tuple)) and side and all(hasattr(A, "ndim") for A in side))
+        for side in batch
+    )
+
+
+def _side_layers(layers: Any, label: str) -> tuple[list | None, list]:
+    """(keys or None, arrays) of one side of a batch: a mapping's items, or a sequence."""
+    if isinstance(layers, Mapping):
+        return list(layers.keys()), list(layers.values())
+    if (
+        hasattr(layers, "ndim")
+        or isinstance(layers, (str, bytes))
+        or not isinstance(layers, Iterable)
+    ):
         raise TypeError(
-            f"batches[{k}] is a {type(batch).__name__}; expected a mapping of layer names to "
-            "(n_batch, n_features) arrays (e.g. a dict from skrep's extraction) or a list of "
-            "such arrays, one per layer."
+            f"{label} is a {type(layers).__name__}; expected a mapping of layer names to "
+            "(n_batch, n_features) arrays (e.g. a dict from skrep's extraction), a list of "
+            "such arrays (one per layer), or a tuple (layers_a, layers_b) of two of them."
         )
-    try:
-        arrays = list(batch)
-    except TypeError as exc:
-        raise TypeError(
-            f"batches[{k}] is a {type(batch).__name__}; expected a mapping of layer names to "
-            "arrays or a list of arrays."
-        ) from exc
-    return (None if keys is None else keys), arrays
+    return None, list(layers)
 
 
 def _layer_indices(selection: Sequence | None, keys: list, label: str) -> list[int]:
@@ -244,8 +258,13 @@ def _layer_indices(selection: Sequence | None, keys: list, label: str) -> list[i
     return [keys.index(name) for name in selection]
 
 
+def _describe(layout: list) -> str:
+    sides = [repr(keys) if mapping else f"a list of {keys} arrays" for mapping, keys in layout]
+    return sides[0] if len(sides) == 1 else "(" + ", ".join(sides) + ")"
+
+
 def streaming_layer_similarity(
-    batches: Iterable[Mapping[Any, Any] | Sequence[Any]],
+    batches: Iterable[Any],
     measure: str = "linear_cka",
     *,
     rows: Sequence | None = None,
@@ -259,22 +278,29 @@ def streaming_layer_similarity(
     update, see :meth:`skrep.CKAEstimator.partial_fit`), so the result equals
     :func:`layer_similarity` on all stimuli at once (to rounding) while only
     one batch of each layer is held. Memory: ``p_a p_b`` float64 per pair of
-    layers compared, ``sum_{a <= b} p_a p_b`` for all pairs (50 layers of 512
-    units: 2.6 GiB), independent of the number of stimuli.
+    layers compared and ``p_a^2`` per layer: ``sum_{a <= b} p_a p_b`` for
+    every pair of one network's layers (50 layers of 512 units: 2.5 GiB),
+    independent of the number of stimuli.
 
     Parameters
     ----------
-    batches : iterable of mappings or sequences of arrays of shape (n_batch, n_features_k)
-        One item per batch of stimuli: a mapping of layer names to activations
-        (e.g. a dict of the layers of one batch from skrep's extraction) or
-        a list of arrays, one per layer, in the same order in every batch.
-        Any iterable, a generator included, is read once.
+    batches : iterable of batches
+        One item per batch of stimuli (any iterable, a generator included,
+        read once). A batch is a mapping of layer names to activations of
+        shape (n_batch, n_features_k) (e.g. the dict of one batch of a
+        PyTorch forward hook; numpy arrays or CPU tensors), or a list of
+        such arrays, one per layer: every layer against every layer. Or a
+        tuple ``(layers_a, layers_b)`` of two of them (e.g. two networks'
+        layers on the same stimuli): the ``layers_a x layers_b`` matrix, as
+        ``layer_similarity(measure, layers_a, layers_b)``. Every batch has
+        the form, the layers (in order) and the widths of the first.
     measure : {"linear_cka", "debiased_linear_cka"}, default="linear_cka"
         Linear CKA, or its debiased form (Song et al. 2012), both exact.
     rows, columns : sequence of layer names (or positions), default=None
         Layers of the rows and the columns of the result (the mapping keys,
-        or positions for lists); None takes every layer. Only the pairs
-        compared are accumulated.
+        or positions for lists; for ``(layers_a, layers_b)`` batches, rows
+        among ``layers_a`` and columns among ``layers_b``); None takes every
+        layer. Only the pairs compared are accumulated.
 
     Returns
     -------
@@ -286,11 +312,13 @@ def streaming_layer_similarity(
     ------
     ValueError
         No batch, fewer than 4 stimuli in all, a batch whose layers differ in
-        rows, a layer whose width changes, or a layer missing from a batch.
+        rows, a layer whose width changes, or a batch whose layers differ from
+        the first batch's.
 
     See Also
     --------
     layer_similarity : The same matrix from activations held in memory.
+    activation_batches : Batches of rows of stored (memory-mapped) activations.
 
     Examples
     --------
@@ -307,39 +335,45 @@ def streaming_layer_similarity(
     >>> full = {k: np.concatenate([b[k] for b in batches()]) for k in ("conv", "fc")}
     >>> bool(np.allclose(cka, layer_similarity("linear_cka", full), atol=1e-12))
     True
+    >>> pairs = ((b, {"logits": b["fc"][:, :2]}) for b in batches())  # two networks
+    >>> streaming_layer_similarity(pairs).shape
+    (2, 1)
     """
     if measure not in STREAMING_MEASURES:
         raise InvalidParameterError(
             f"The 'measure' argument of streaming_layer_similarity must be one of "
             f"{sorted(STREAMING_MEASURES)} (accumulated exactly over batches); got {measure!r}."
         )
-    stream = keys = widths = None
+    stream = first = None
     for k, batch in enumerate(batches):
-        batch_keys, arrays = _batch_layers(batch, k, keys)
-        if stream is None:
-            mapping = isinstance(batch, Mapping)
-            keys = batch_keys if mapping else list(range(len(arrays)))
-            if not keys:
-                raise ValueError("batches[0] has no layers; expected at least one array.")
-            row_index = _layer_indices(rows, keys, "rows")
-            column_index = _layer_indices(columns, keys, "columns")
-        elif isinstance(batch, Mapping) != mapping or (mapping and batch_keys != keys):
-            raise ValueError(
-                f"batches[{k}] has the layers {batch_keys if mapping else len(arrays)}, but "
-                f"batches[0] had {keys}; expected the same layers, in the same order, in "
-                "every batch."
-            )
-        elif len(arrays) != len(keys):
-            raise ValueError(
-                f"batches[{k}] has {len(arrays)} layers, but batches[0] had {len(keys)}."
-            )
-        names = [f"batches[{k}][{key!r}]" for key in keys]
-        checked = [
-            check_representation(A, name, min_samples=1)
-            for A, name in zip(arrays, names, strict=True)
+        parts = list(batch) if _two_sided(batch) else [batch]
+        labels = [
+            f"batches[{k}]" + (f"[{i}]" if len(parts) == 2 else "") for i in range(len(parts))
         ]
-        lengths = {A.shape[0] for A in checked}
-        if len(lengths) > 1:
+        sides = [_side_layers(part, label) for part, label in zip(parts, labels, strict=True)]
+        layout = [(names is not None, len(found) if names is None else names)
+                  for names, found in sides]  # fmt: skip
+        if first is None:
+            first = layout
+            keys = [list(range(len(found))) if names is None else names for names, found in sides]
+            for label, side in zip(labels, keys, strict=True):
+                if not side:
+                    raise ValueError(f"{label} has no layers; expected at least one array.")
+            offset = len(keys[0]) if len(keys) == 2 else 0
+            row_index = _layer_indices(rows, keys[0], "rows")
+            column_index = [offset + i for i in _layer_indices(columns, keys[-1], "columns")]
+        elif layout != first:
+            raise ValueError(
+                f"batches[{k}] has the layers {_describe(layout)}, but batches[0] had "
+                f"{_describe(first)}; expected the same layers, in the same order, in every batch."
+            )
+        names = [
+            f"{label}[{key!r}]" for label, side in zip(labels, keys, strict=True) for key in side
+        ]
+        arrays = [A for _, side in sides for A in side]
+        checked = [check_representation(A, name, min_samples=1)
+                   for A, name in zip(arrays, names, strict=True)]  # fmt: skip
+        if len({A.shape[0] for A in checked}) > 1:
             shapes = ", ".join(
                 f"{n}: {_shape_str(A.shape)}" for n, A in zip(names, checked, strict=True)
             )
@@ -349,13 +383,11 @@ def streaming_layer_similarity(
             )
         if stream is None:
             widths = [A.shape[1] for A in checked]
-            pairs = {(a, b) for a in row_index for b in column_index}
-            stream = LinearHSICStream(
-                widths,
-                sorted(pairs),
-                STREAMING_MEASURES[measure],
-                [f"layer {key!r}" for key in keys],
-            )
+            pairs = sorted({(a, b) for a in row_index for b in column_index})
+            sets = ["layers_a", "layers_b"] if len(keys) == 2 else [""]
+            layer_names = [f"layer {key!r}" + (f" of {s}" if s else "")
+                           for s, side in zip(sets, keys, strict=True) for key in side]  # fmt: skip
+            stream = LinearHSICStream(widths, pairs, STREAMING_MEASURES[measure], layer_names)
         for A, name, width in zip(checked, names, widths, strict=True):
             if A.shape[1] != width:
                 raise ValueError(
@@ -366,8 +398,8 @@ def streaming_layer_similarity(
     if stream is None:
         raise ValueError("batches yielded no batch; expected at least one batch of activations.")
     values = stream.cka(row_index, column_index)
-    row_names = [keys[i] for i in row_index] if mapping else None
-    column_names = [keys[i] for i in column_index] if mapping else None
+    row_names = [keys[0][i] for i in row_index] if first[0][0] else None
+    column_names = [keys[-1][i - offset] for i in column_index] if first[-1][0] else None
     return MeasureMatrix(np.asarray(values), "similarity", measure, row_names, column_names)
 
 

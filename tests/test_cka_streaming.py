@@ -228,6 +228,30 @@ def test_streaming_layer_similarity_equals_in_memory(measure):
     assert part.row_names is None
 
 
+def test_streaming_layer_similarity_of_two_networks():
+    full = _layers(700, seed=12)
+    other = {"conv1": full["conv1"][:, :5] ** 2, "head": np.tanh(full["fc"]) + 3.0}
+    splits = _splits(700, seed=13)
+    expected = layer_similarity("debiased_linear_cka", full, other)
+    result = streaming_layer_similarity(
+        (({k: v[r] for k, v in full.items()}, {k: v[r] for k, v in other.items()}) for r in splits),
+        "debiased_linear_cka",
+    )
+    np.testing.assert_allclose(result, expected, atol=1e-10, rtol=0)
+    assert result.row_names == list(full) and result.column_names == list(other)
+    lists = streaming_layer_similarity(
+        (([v[r] for v in full.values()], [v[r] for v in other.values()]) for r in splits),
+        "debiased_linear_cka",
+        rows=[2],
+        columns=[0, 1],
+    )
+    np.testing.assert_allclose(lists, np.asarray(expected)[[2]], atol=1e-10, rtol=0)
+    with pytest.raises(ValueError, match=r"batches\[1\] has the layers \['conv1'"):
+        streaming_layer_similarity([(full, other), full])
+    with pytest.raises(ValueError, match=r"batches\[0\]\[1\] has no layers"):
+        streaming_layer_similarity([(full, {})])
+
+
 def test_streaming_layer_similarity_errors():
     full = _layers(40)
     good = {k: v[:20] for k, v in full.items()}

@@ -242,3 +242,21 @@ def test_expected_failures_are_still_needed(check_name):
     results = check_estimator(LinearMetric(), on_fail=None, expected_failed_checks={})
     statuses = {r["status"] for r in results if r["check_name"] == check_name}
     assert statuses == {"failed"}
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        CKAEstimator(),
+        CKAEstimator(debiased=True),
+        CKAEstimator("rbf"),
+        CKAEstimator("rbf", approximation="nystroem", n_components=5, random_state=0),
+    ],
+    ids=repr,
+)
+def test_partial_fit_checks(estimator):
+    """scikit-learn yields its partial_fit check for classifiers, regressors and clusterers
+    only; CKAEstimator.partial_fit must pass it too (a width change is a ValueError)."""
+    from sklearn.utils.estimator_checks import check_estimators_partial_fit_n_features
+
+    check_estimators_partial_fit_n_features(type(estimator).__name__, estimator)

@@ -94,6 +94,9 @@ class LinearCKA(_cka.CKAEstimator):
     debiased = False
     preprocessor = None
     device = None
+    approximation = None
+    n_components = 100
+    random_state = None
 
     pairwise_kind = "distance"
 

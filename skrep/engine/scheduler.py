@@ -23,7 +23,10 @@
    then checked together (``pairwise_check``).
 5. **Per block, in parallel.** Tasks run through joblib under ``n_jobs`` and
    the backend of ``joblib.parallel_config`` (loky processes, threads, or
-   ``"dask"`` on a ``dask.distributed`` cluster). BLAS threads are limited
+   ``"dask"`` on a ``dask.distributed`` cluster). On dask, tasks go to the
+   cluster's client directly: each block's networks are scattered once and
+   reach a worker at most once, however many of its tasks need them
+   (``skrep.engine._dask_tasks``). BLAS threads are limited
    (threadpoolctl) so that workers x threads does not exceed the cores. With a
    cache, a task claims its block first; a block claimed by another run
    sharing the cache is left to it and read back when it is finished.
@@ -33,7 +36,8 @@
    (:mod:`skrep.engine.parallelism`).
 
 Memory: the validated and prepared networks (O(K n p)) plus, per worker, the
-networks of the blocks it is working on; nothing is copied K^2 times.
+networks of the blocks it is working on (on dask: of the blocks its remaining
+tasks need); nothing is copied K^2 times.
 """
 
 from __future__ import annotations
@@ -41,7 +45,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from contextlib import nullcontext
 from typing import Any, NamedTuple
 
 import joblib
@@ -49,10 +52,10 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn import get_config
 from sklearn.base import clone
-from threadpoolctl import threadpool_limits
 
-from .._array import to_numpy
 from ..exceptions import InvalidParameterError
+from ._dask_tasks import active_dask_backend, run_on_dask
+from ._tasks import blas_limit, run_task
 from .cache import BlockStore, BlockTask
 from .keys import CACHE_LAYOUT_WORKERS, job_key
 from .layout import layout_tasks
@@ -138,62 +141,6 @@ def check_block_size(block_size: object) -> None:
             f"block_size must be None or a positive integer (networks per block); got "
             f"{block_size!r}."
         )
-
-
-# -- running tasks ----------------------------------------------------------------------------
-def _blas_limit(threads: int | None) -> Any:
-    """A BLAS thread limit (threadpoolctl); nothing when ``threads`` is None."""
-    if threads is None:
-        return nullcontext()
-    return threadpool_limits(limits=threads, user_api="blas")
-
-
-def _compute(measure: Any, task: BlockTask, nets_a: list, nets_b: list) -> tuple:
-    train, test = measure.pairwise_block(
-        nets_a, nets_b, list(task.pairs), same_block=task.same_block
-    )
-    train = np.asarray(to_numpy(train), dtype=np.float64).reshape(-1)
-    if test is not None:
-        test = np.asarray(to_numpy(test), dtype=np.float64).reshape(-1)
-    return train, test
-
-
-def _run_task(
-    task: BlockTask,
-    measure: Any,
-    nets_a: list,
-    nets_b: list,
-    store: BlockStore | None,
-    blas_threads: int | None,
-    parent_pid: int,
-) -> tuple[BlockTask, Any]:
-    """One task: the block's values, read from the cache, computed, or deferred (None).
-
-    A block that another run has claimed is deferred: its values are None and
-    the caller waits for them.
-    """
-    in_worker_process = os.getpid() != parent_pid and blas_threads is not None
-    threads = blas_threads if in_worker_process else None  # the limit is entered only to compute
-    if store is None:
-        with _blas_limit(threads):
-            return task, _compute(measure, task, nets_a, nets_b)
-    stored = store.load(task)  # another run may have finished it meanwhile
-    if stored is not None:
-        return task, stored
-    claim = store.claim(task)
-    if claim is None:
-        return task, None
-    try:
-        # Another run may have finished and released it between the read and the claim.
-        stored = store.load(task)
-        if stored is not None:
-            return task, stored
-        with _blas_limit(threads):
-            values = _compute(measure, task, nets_a, nets_b)
-        store.save(task, *values)
-    finally:
-        claim.release()
-    return task, values
 
 
 def _held_out(
@@ -369,18 +316,25 @@ def compute_pairs(
             # n_jobs="auto": one pair, computed here and timed, says whether a pool pays.
             probe, pending = _probe(pending, store is None)
             started = time.perf_counter()
-            collect(*_run_task(*arguments(probe)))
+            collect(*run_task(*arguments(probe)))
             seconds_per_pair = (time.perf_counter() - started) / len(probe.pairs)
             remaining = seconds_per_pair * sum(len(task.pairs) for task in pending)
             if not parallel_pays(remaining, n_workers):
                 parallel_n_jobs, n_workers = 1, 1
         if n_workers > 1:
             blas_threads = max(1, joblib.cpu_count() // n_workers)
+        on_dask = active_dask_backend()
         if pending:
-            with _blas_limit(blas_threads):
-                for task, values in _parallel(parallel_n_jobs)(
-                    delayed(_run_task)(*arguments(t)) for t in pending
-                ):
+            with blas_limit(blas_threads):
+                if on_dask is not None:  # each block scattered once, tasks take futures
+                    finished = run_on_dask(
+                        on_dask, pending, networks, measure, store, blas_threads, os.getpid()
+                    )
+                else:
+                    finished = _parallel(parallel_n_jobs)(
+                        delayed(run_task)(*arguments(t)) for t in pending
+                    )
+                for task, values in finished:
                     collect(task, values)
         results.extend(_wait_for(deferred, store, arguments, progress))
 
@@ -447,7 +401,7 @@ def _wait_for(deferred: list, store: BlockStore | None, arguments: Any, progress
         for task in deferred:
             stored = store.load(task)
             if stored is None and not store.is_claimed(task):
-                _, stored = _run_task(*arguments(task))  # abandoned, or released unfinished
+                _, stored = run_task(*arguments(task))  # abandoned, or released unfinished
             if stored is None:
                 waiting.append(task)
                 continue

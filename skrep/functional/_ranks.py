@@ -42,6 +42,8 @@ HAS_COMPILED_COUNT = _kendall_dis is not None
 __all__ = [
     "average_ranks",
     "category_codes",
+    "distinct_values",
+    "packed_order",
     "dense_ranks",
     "few_categories",
     "kendall_s",
@@ -65,17 +67,118 @@ def _positions(n: int, dtype: type[np.number], offset: float) -> np.ndarray:
     return positions
 
 
+#: Values per step of the passes over long vectors: a few MiB of temporaries.
+CHUNK = 1 << 18
+
+
+def _quantised_keys(
+    values: np.ndarray, index_bits: int, tags: np.ndarray | None
+) -> np.ndarray | None:
+    """int64 keys: the value's place between min and max (leading bits), then its index or tag.
+
+    ``floor((v / 2 - min / 2) * scale)`` is non-decreasing in v (each step
+    rounds monotonically), so keys in increasing order put the values in
+    order, except among neighbours that share the leading bits. Spreading the
+    values' range over all of them (instead of taking a float's own bits, of
+    which the exponent and sign are mostly the same for an RDM) leaves few
+    such neighbours even at 10^8 values. Built a chunk at a time. None for a
+    constant vector.
+    """
+    low, high = float(values.min()), float(values.max())
+    half_span = high * 0.5 - low * 0.5  # no overflow at +-1e308
+    if not half_span > 0.0:
+        return None
+    top = float(2 ** (62 - index_bits) - 1)  # keys stay below 2^63
+    scale = top / half_span
+    key = np.empty(values.size, dtype=np.int64)
+    for c0 in range(0, values.size, CHUNK):
+        c1 = min(c0 + CHUNK, values.size)
+        place = values[c0:c1] * 0.5
+        place -= low * 0.5
+        place *= scale
+        np.minimum(place, top, out=place)
+        part = key[c0:c1]
+        part[...] = place  # truncation: floor of values >= 0
+        part <<= index_bits
+        part |= np.arange(c0, c1, dtype=np.int64) if tags is None else tags[c0:c1]
+    return key
+
+
+def packed_order(
+    values: np.ndarray,
+    tags: np.ndarray | None = None,
+    tagged: np.ndarray | None = None,
+    max_shared: int | None = None,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The packed sort of :func:`sort_order`: (order, shared), or None where it does not pay.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+        Finite float64 values, n >= 2048 and n <= 2^30.
+    tags, tagged : ndarray of shape (n,), default=None
+        As in :func:`sort_order`.
+    max_shared : int, default=n // 16
+        Give up (None) when more neighbours than this share their leading
+        bits (many ties): an argsort is then as fast.
+
+    Returns
+    -------
+    (order, shared) or None
+        ``order`` as in :func:`sort_order` (int64, tags when given); ``shared``
+        the sorted positions t whose neighbour t + 1 shares t's leading bits
+        (ties among them). None for a constant vector or too many shared.
+    """
+    n = values.size
+    max_shared = n // 16 if max_shared is None else max_shared
+    index_bits = max(1, (n - 1).bit_length())
+    key = _quantised_keys(values, index_bits, tags)
+    if key is None:
+        return None
+    key.sort()
+    index_mask = np.int64((1 << index_bits) - 1)
+    # Neighbours with the same leading bits: the only places where the packed
+    # order may differ from the values' order, or where values may be equal.
+    parts, found = [], 0
+    for c0 in range(0, n - 1, CHUNK):
+        c1 = min(c0 + CHUNK, n - 1)
+        part = np.flatnonzero((key[c0 + 1 : c1 + 1] ^ key[c0:c1]) <= index_mask) + c0
+        found += part.size
+        if found > max_shared:  # many ties (e.g. a categorical RDM)
+            return None
+        parts.append(part)
+    shared = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    key &= index_mask
+    order = key
+
+    def value_at(positions: np.ndarray) -> np.ndarray:
+        return values[order[positions] if tags is None else tagged[order[positions]]]
+
+    misplaced = shared[value_at(shared + 1) < value_at(shared)]
+    if misplaced.size:
+        # Runs of equal leading bits are the chains of consecutive positions in
+        # ``shared`` (found from it alone: no pass over all n keys).
+        breaks = np.flatnonzero(np.diff(shared) != 1)
+        run_starts = shared[np.r_[0, breaks + 1]]
+        run_ends = shared[np.r_[breaks, shared.size - 1]] + 2
+        for run in np.unique(np.searchsorted(run_starts, misplaced, side="right") - 1):
+            span = np.arange(run_starts[run], run_ends[run])
+            order[span] = order[span][np.argsort(value_at(span), kind="stable")]
+    return order, shared
+
+
 def sort_order(
     values: np.ndarray, tags: np.ndarray | None = None, tagged: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices that sort a finite float64 vector, and where its ties are.
 
     Why not ``np.argsort``: numpy sorts 64-bit integers with SIMD instructions
-    about five times faster than it argsorts, so the value's leading bits (as
-    an order-preserving integer) and its index are packed into one int64 and
-    sorted. Only neighbours that share those leading bits can be out of order
-    or tied: those few are looked up and their runs sorted by value, so the
-    order is exact.
+    about three times faster than it argsorts, so each value's place between
+    the minimum and the maximum (its leading bits, as an order-preserving
+    integer) and its index are packed into one int64 and sorted
+    (:func:`packed_order`). Only neighbours that share those leading bits can
+    be out of order or tied: those few are looked up and their runs sorted by
+    value, so the order is exact.
 
     Parameters
     ----------
@@ -89,7 +192,8 @@ def sort_order(
     Returns
     -------
     order : ndarray of shape (n,)
-        Indices (int64) with ``values[order]`` non-decreasing; ``tags[order]``
+        Indices (int64) with ``values[order]`` non-decreasing, equal values in
+        the order of their indices (as a stable argsort); ``tags[order]``
         when tags are given.
     ties : ndarray
         The positions t (in sorted order) with
@@ -97,39 +201,15 @@ def sort_order(
     """
     values = np.asarray(values, dtype=np.float64)
     n = values.size
-    index_bits = max(1, (n - 1).bit_length())
-    if n < 2048 or index_bits > 30:  # small (argsort is as fast) or no room for the index
+    packed = None
+    if 2048 <= n <= 2**30:  # small: argsort is as fast; large: no room for the index
+        packed = packed_order(values, tags, tagged)
+    if packed is None:
         return _argsort_with_ties(values, tags)
-    key = (values + 0.0).view(np.int64)  # + 0.0 makes -0.0 into 0.0 (and copies)
-    if values.min() < 0:
-        key ^= (key >> 63) & _SIGN_OFF  # negative floats: reverse their order
-    index_mask = np.int64((1 << index_bits) - 1)
-    key &= ~index_mask
-    key |= _positions(n, np.int64, 0) if tags is None else tags
-    key.sort()
-    order = key & index_mask
-    # Neighbours with the same leading bits: the only places where the packed
-    # order may differ from the values' order, or where values may be equal.
-    shared = np.flatnonzero((key[1:] ^ key[:-1]) <= index_mask)
-    if shared.size > n // 16:  # many ties (e.g. a categorical RDM): look everything up
-        return _argsort_with_ties(values, tags)
-
-    def value_at(positions: np.ndarray) -> np.ndarray:
-        return values[order[positions] if tags is None else tagged[order[positions]]]
-
-    left, right = value_at(shared), value_at(shared + 1)
-    misplaced = shared[right < left]
-    if misplaced.size:
-        # Runs of equal leading bits are the chains of consecutive positions in
-        # ``shared`` (found from it alone: no pass over all n keys).
-        breaks = np.flatnonzero(np.diff(shared) != 1)
-        run_starts = shared[np.r_[0, breaks + 1]]
-        run_ends = shared[np.r_[breaks, shared.size - 1]] + 2
-        for run in np.unique(np.searchsorted(run_starts, misplaced, side="right") - 1):
-            span = np.arange(run_starts[run], run_ends[run])
-            order[span] = order[span][np.argsort(value_at(span), kind="stable")]
-        left, right = value_at(shared), value_at(shared + 1)
-    return order, shared[left == right]
+    order, shared = packed
+    positions = order[shared] if tags is None else tagged[order[shared]]
+    following = order[shared + 1] if tags is None else tagged[order[shared + 1]]
+    return order, shared[values[positions] == values[following]]
 
 
 def _argsort_with_ties(
@@ -204,6 +284,36 @@ def average_ranks(
     return ranks
 
 
+def distinct_values(values: np.ndarray, most: int = MAX_CATEGORIES) -> np.ndarray | None:
+    """The sorted distinct values of a vector, or None if there are more than ``most``.
+
+    A chunk at a time, stopping at the first chunk that brings too many: no
+    sorted copy of the whole vector (``np.unique``'s), which at 10^8 values
+    is 800 MB.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+        Finite values.
+    most : int, default=MAX_CATEGORIES
+        The most distinct values wanted.
+
+    Returns
+    -------
+    ndarray or None
+        The distinct values, increasing.
+    """
+    distinct = np.unique(values[:CHUNK])
+    for c0 in range(CHUNK, values.size, CHUNK):
+        if distinct.size > most:
+            return None
+        chunk = values[c0 : c0 + CHUNK]
+        found = distinct[np.minimum(np.searchsorted(distinct, chunk), distinct.size - 1)] == chunk
+        if not np.all(found):
+            distinct = np.union1d(distinct, chunk[~found])
+    return None if distinct.size > most else distinct
+
+
 def category_codes(values: np.ndarray) -> np.ndarray | None:
     """Codes 0..k-1 of a vector's distinct values in increasing order, or None if k is large.
 
@@ -218,8 +328,13 @@ def category_codes(values: np.ndarray) -> np.ndarray | None:
         The uint8 codes, or None when there are more than ``MAX_CATEGORIES``
         distinct values.
     """
-    distinct, codes = np.unique(values, return_inverse=True)
-    return codes.reshape(-1).astype(np.uint8) if distinct.size <= MAX_CATEGORIES else None
+    distinct = distinct_values(values)
+    if distinct is None:
+        return None
+    codes = np.empty(values.size, dtype=np.uint8)
+    for c0 in range(0, values.size, CHUNK):
+        codes[c0 : c0 + CHUNK] = np.searchsorted(distinct, values[c0 : c0 + CHUNK])
+    return codes
 
 
 def dense_ranks(ties: np.ndarray, n: int) -> np.ndarray:

@@ -364,9 +364,24 @@ def check_positive_distances(rdm: Array) -> None:
     """
     xp = get_namespace(rdm)
     lowest = np.asarray(to_numpy(xp.min(rdm, axis=-1)), dtype=np.float64)
-    largest = host_max(rdm, 1)
-    eps = float(xp.finfo(rdm.dtype).eps)
-    if np.any(lowest < -64 * eps * rdm.shape[-1] ** 0.5 * largest):
+    check_lowest_distances(lowest, host_max(rdm, 1), rdm.shape[-1], float(xp.finfo(rdm.dtype).eps))
+
+
+def check_lowest_distances(
+    lowest: np.ndarray, largest: np.ndarray, n_pairs: int, eps: float
+) -> None:
+    """:func:`check_positive_distances` from each RDM's extremes (e.g. gathered block by block).
+
+    Parameters
+    ----------
+    lowest, largest : ndarray of shape (n_datasets,)
+        The smallest squared distance and the largest absolute one of each RDM.
+    n_pairs : int
+        The number of distances of each RDM.
+    eps : float
+        The machine epsilon of their floating type.
+    """
+    if np.any(lowest < -64 * eps * n_pairs**0.5 * largest):
         k = int(np.argmin(lowest / np.maximum(largest, np.finfo(np.float64).tiny)))
         raise ValueError(
             f"precision is not positive semi-definite: a squared Mahalanobis distance of "

@@ -26,31 +26,14 @@ from __future__ import annotations
 import array_api_compat
 import numpy as np
 
-from .._array import get_namespace, is_torch_array, matrix_transpose, to_numpy
+from .._array import get_namespace, is_torch_array, to_numpy
 from .._typing import Array, ArrayLike
 from .._validation import _shape_str, check_finite
 from ..exceptions import InvalidParameterError
-from ._duplicate_patterns import distinct_patterns
 from ._rdm_autograd import detached, graph_precision, needs_graph, rdm_surrogate, with_gradient
-from ._rdm_input import (
-    check_positive_distances,
-    check_square_rdms,
-    checked_precision,
-    host_max,
-    numpy_float,
-    power_of_two_scales,
-    real_array,
-    refuse_unsupported,
-    rescaled_distances,
-    times_per_dataset,
-)
-from ._rdm_pairs import (
-    condition_means,
-    crossnobis,
-    n_conditions_of,
-    pairwise,
-    upper_triangle,
-)
+from ._rdm_blocks import rdm_values
+from ._rdm_input import check_square_rdms, checked_precision, real_array, refuse_unsupported
+from ._rdm_pairs import n_conditions_of, upper_triangle
 
 __all__ = ["compute_rdm", "condensed_to_square", "square_to_condensed"]
 
@@ -208,6 +191,7 @@ def compute_rdm(
     precision: ArrayLike | None = None,
     per_channel: bool | None = None,
     square: bool = False,
+    out: Array | None = None,
 ) -> Array:
     """RDMs of response patterns, one per data set, as rsatoolbox's ``calc_rdm``.
 
@@ -239,12 +223,27 @@ def compute_rdm(
         distances, as rsatoolbox does.
     square : bool, default=False
         Return square matrices instead of condensed vectors.
+    out : array of shape (n_pairs,) or (n_datasets, n_pairs), default=None
+        Where to write the condensed RDMs, e.g. a :class:`numpy.memmap` for
+        RDMs larger than memory: the shape compute_rdm returns, its dtype
+        (float64, or float32 for float32 and float16 X), in X's namespace
+        (a numpy array for numpy X, a tensor on X's device for torch X),
+        writeable and not overlapping X. It is filled and returned. Not with
+        ``square=True``, nor for tensors that require grad. On an error its
+        contents are undefined.
 
     Returns
     -------
     array of shape (n_pairs,) or (n_datasets, n_pairs)
         Condensed RDMs (``n_pairs = n_conditions (n_conditions - 1) / 2``), or
         square ones with ``square=True``; in X's namespace, dtype and device.
+        They are computed block by block (:mod:`._rdm_blocks`): a block of
+        rows against all later rows as one matrix product, its upper triangle
+        copied into the output, so that the n x n matrix is never formed and
+        the memory beyond the output stays under the output's size. The
+        blocks follow ``sklearn.get_config()["working_memory"]`` (as
+        :func:`sklearn.metrics.pairwise_distances_chunked`), capped at a
+        quarter of the output.
         For a torch X (or a torch ``precision``, with torch X) that requires
         grad, the RDMs carry gradients: the values are those computed without
         grad (bit for bit), the gradient that of the same distances computed
@@ -295,7 +294,13 @@ def compute_rdm(
         if precision is None
         else checked_precision(detached(precision), values, single)
     )
-    rdm = _distances(values, method, conditions, order, runs, P, p_scales, divide)
+    target = None
+    if out is not None:
+        shape = (n_conditions * (n_conditions - 1) // 2,)
+        target = _check_out(out, values, shape if single else (X.shape[0], *shape), square, graph)
+    rdm = rdm_values(values, method, conditions, order, runs, P, p_scales, divide, target)
+    if out is not None:
+        return out
     if graph:
         P = graph_precision(precision, P, p_scales)
         surrogate = rdm_surrogate(X, method, conditions, order, runs, P, p_scales, divide)
@@ -305,77 +310,69 @@ def compute_rdm(
     return rdm[0, ...] if single else rdm
 
 
-def _distances(
-    X: Array,
-    method: str,
-    conditions: np.ndarray | None,
-    order: np.ndarray | None,
-    runs: np.ndarray | None,
-    P: Array | None,
-    p_scales: np.ndarray,
-    divide: bool,
-) -> Array:
-    """The condensed RDMs of validated (n_datasets, n_observations, n_channels) X (the value)."""
-    xp = get_namespace(X)
-    n_channels = X.shape[-1]
-    if method in ("correlation", "cosine"):
-        patterns, expand = distinct_patterns(condition_means(X, conditions, order, xp))
-        rdm = _angular(patterns, method)
-        if expand is not None:
-            rdm = expand(rdm)
-        return rdm / n_channels if divide else rdm
-    # Exact rescaling by powers of two (see _rdm_input): squares of data at
-    # 1e+-200 would overflow or underflow, their distances need not.
-    x_scales = power_of_two_scales(host_max(X, 2), numpy_float(X))
-    if not np.all(x_scales == 1.0):
-        X = times_per_dataset(X, x_scales)
-    if method == "crossnobis":
-        rdm = crossnobis(X, conditions, order, runs, P, xp)
-    else:
-        patterns, expand = distinct_patterns(condition_means(X, conditions, order, xp))
-        rdm = pairwise(patterns, patterns, P, xp)
-        if method == "mahalanobis":
-            check_positive_distances(rdm)
-        rdm = xp.clip(rdm, min=0.0)
-        if method == "euclidean":
-            rdm = xp.sqrt(rdm)
-        if expand is not None:
-            rdm = expand(rdm)
-    if divide:
-        rdm = rdm / n_channels
-    power = 1 if method == "euclidean" else 2
-    return rescaled_distances(rdm, [1.0 / x_scales] * power + [1.0 / p_scales], method)
+def _check_out(out: object, X: Array, shape: tuple[int, ...], square: bool, graph: bool) -> Array:
+    """``out`` as a (n_datasets, n_pairs) view, after checking it can hold compute_rdm's result.
 
+    Parameters
+    ----------
+    out : object
+        The ``out`` argument of compute_rdm (not None).
+    X : array of shape (n_datasets, n_observations, n_channels)
+        The validated responses: their namespace, dtype and device are the result's.
+    shape : tuple of int
+        The shape compute_rdm returns (condensed).
+    square : bool
+        compute_rdm's ``square``.
+    graph : bool
+        Whether the result carries gradients.
 
-def _angular(patterns: Array, method: str) -> Array:
-    """Correlation or cosine distances of (n_datasets, n_conditions, n_channels) patterns."""
-    xp = get_namespace(patterns)
-    if method == "correlation" and patterns.shape[-1] < 2:
+    Returns
+    -------
+    array of shape (n_datasets, n_pairs)
+        A view of ``out`` (``out[None]`` for one data set).
+    """
+    if square:
         raise ValueError(
-            f"method='correlation' needs at least 2 channels (1 - Pearson r of one value per "
-            f"pattern is undefined); X has {patterns.shape[-1]}."
+            "out is for condensed RDMs, but square=True was passed; leave out=None for square "
+            "RDMs (they are n x n: twice the memory of the condensed ones, which is what out "
+            "is for), or drop square=True and convert pieces with condensed_to_square."
         )
-    largest = host_max(patterns, 1)
-    if method == "correlation":
-        constant = to_numpy(xp.max(patterns, axis=-1) == xp.min(patterns, axis=-1))
-    else:
-        constant = largest == 0.0
-    flat = np.flatnonzero(np.asarray(constant).ravel())
-    if flat.size:
+    if graph:
         raise ValueError(
-            f"Condition {int(flat[0] % patterns.shape[1])} has a constant pattern in X "
-            f"({'all its values equal' if method == 'correlation' else 'all zero'}), so its "
-            f"{method} distance is undefined; expected patterns that vary across channels."
+            "out cannot hold RDMs that carry gradients (X or precision is a tensor that "
+            "requires grad); leave out=None, or compute under torch.no_grad()."
         )
-    # Scale-free distances: patterns far from unit scale are brought to it
-    # (exactly), so that their sums of squares neither overflow nor underflow.
-    scales = power_of_two_scales(largest, numpy_float(patterns))
-    if not np.all(scales == 1.0):
-        patterns = patterns * xp.asarray(
-            scales[..., None], dtype=patterns.dtype, device=array_api_compat.device(patterns)
+    if is_torch_array(X):
+        if not is_torch_array(out) or out.device != X.device:
+            raise TypeError(
+                f"out must be a torch tensor on X's device ({X.device}) for torch X; got "
+                f"{type(out).__name__}{' on ' + str(out.device) if is_torch_array(out) else ''}."
+            )
+        if out.requires_grad:
+            raise ValueError("out requires grad; pass a tensor that does not (out.detach()).")
+    elif not isinstance(X, np.ndarray):
+        raise TypeError(
+            f"out is for numpy and torch X (arrays that take assignments); X is a "
+            f"{type(X).__name__}. Leave out=None."
         )
-    if method == "correlation":
-        patterns = patterns - xp.mean(patterns, axis=-1, keepdims=True)
-    norms = xp.sqrt(xp.sum(patterns * patterns, axis=-1, keepdims=True))
-    unit = patterns / norms
-    return xp.clip(1.0 - upper_triangle(unit @ matrix_transpose(unit, xp)), min=0.0, max=2.0)
+    elif not isinstance(out, np.ndarray):
+        raise TypeError(
+            f"out must be a numpy array (e.g. a numpy.memmap) for numpy X; got "
+            f"{type(out).__name__}."
+        )
+    if tuple(out.shape) != tuple(shape):
+        raise ValueError(
+            f"out has shape {_shape_str(out.shape)}; expected {_shape_str(shape)}, the "
+            "condensed RDM(s) compute_rdm returns for this X and conditions."
+        )
+    if out.dtype != X.dtype:
+        raise TypeError(
+            f"out has dtype {out.dtype}; expected {X.dtype}, the dtype compute_rdm computes "
+            "X in (float64 for float64, integer and boolean X; float32 for float32 and float16)."
+        )
+    if isinstance(out, np.ndarray):
+        if not out.flags.writeable:
+            raise ValueError("out is read-only; expected a writeable array.")
+        if np.may_share_memory(out, X):
+            raise ValueError("out shares memory with X; expected a separate array.")
+    return out[None, ...] if len(shape) == 1 else out

@@ -21,25 +21,27 @@ does.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
-from typing import Any
-
 import numpy as np
 import scipy.stats
 
 from .._typing import Array, ArrayLike
 from .._validation import _shape_str, check_finite
 from ..exceptions import InvalidParameterError
+from ._rank_products import (
+    centred_rank_chunks,
+    in_threads,
+    products,
+    rank_rows,
+    value_chunks,
+    whitened_chunks,
+)
 from ._ranks import (
     HAS_COMPILED_COUNT,
-    average_ranks,
     dense_ranks,
     few_categories,
     kendall_s,
     kendall_s_from_ranks,
     sort_order,
-    sorted_ranks,
     tied_pairs,
 )
 from ._rdm_autograd import comparison_result
@@ -159,82 +161,52 @@ def _as_vectors(rdms: ArrayLike, name: str) -> np.ndarray:
     return rdm_stack(rdms, name)[0]
 
 
-# Fewest values (items x values per item) worth a thread pool: starting one
-# costs milliseconds, which small RDMs (bootstrap and permutation loops over
-# 100 stimuli) would pay on every call.
-_THREADED_VALUES = 1 << 20
-
-
-def _in_threads(
-    function: Callable[[Any], Any], items: Iterable[Any], values_per_item: int
-) -> list[Any]:
-    """``[function(item) for item in items]``, on all cores when the work is large.
-
-    The rank helpers spend their time in numpy sorts and ufuncs, which release
-    the GIL, so threads share the rows without copying them. BLAS is held to
-    one thread meanwhile: its own threads, started from each of ours, would
-    fight for the same cores (twice as slow on two cores).
-    """
-    items = list(items)
-    if len(items) < 2 or len(items) * values_per_item < _THREADED_VALUES:
-        return [function(item) for item in items]
-    from joblib import Parallel, delayed
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1, user_api="blas"):
-        return Parallel(n_jobs=-1, prefer="threads")(delayed(function)(item) for item in items)
-
-
 def _centered_ranks(rdms: np.ndarray) -> np.ndarray:
-    """Average ranks of each row, minus their mean, in one new array."""
-    ranks = np.empty_like(rdms)
-
-    def rank_row(i: int) -> None:
-        average_ranks(rdms[i], out=ranks[i], centered=True)
-
-    _in_threads(rank_row, range(rdms.shape[0]), rdms.shape[1])
+    """Average ranks of each row, minus their mean (half-integers), float64."""
+    ranks = rank_rows(rdms).astype(np.float64)
+    ranks -= rdms.shape[1] + 1
+    ranks *= 0.5
     return ranks
 
 
-def _spearman_against_one(
-    single: np.ndarray, rdms: np.ndarray
-) -> tuple[np.ndarray, float, np.ndarray]:
-    """Spearman correlations of one RDM with each row of a stack, shape (n_rdms,).
+def _normalised(
+    products_: tuple[np.ndarray, np.ndarray, np.ndarray], names: tuple[str, str]
+) -> np.ndarray:
+    """``dots / (norm_a norm_b)`` of :func:`._rank_products.products`, zero norms refused."""
+    dots, squares_a, squares_b = products_
+    norm_a, norm_b = np.sqrt(squares_a), np.sqrt(squares_b)
+    _check_norms(norm_a, names[0])
+    _check_norms(norm_b, names[1])
+    return dots / np.outer(norm_a, norm_b)
 
-    Each row of the stack is sorted with the single RDM's ranks packed in
-    place of its indices (:func:`sort_order`'s tags), so both rank vectors come
-    out in the row's sorted order: no random-access scatter of ranks (the
-    slow step of ranking 500 000 values) and no stack of rank vectors.
-    """
-    m = single.size
-    order, ties = sort_order(single)
-    ordinal = np.empty(m, dtype=np.int64)
-    ordinal[order] = np.arange(m)
-    single_ranks = sorted_ranks(ties, m, centered=True)  # by ordinal
 
-    def correlate(row: np.ndarray) -> tuple[float, float]:
-        tags, row_ties = sort_order(row, ordinal, order)
-        row_ranks = sorted_ranks(row_ties, m, centered=True)
-        if ties.size == 0:  # the single RDM's rank at ordinal k is k - (m - 1) / 2
-            paired = tags - (m - 1) / 2.0
-        else:
-            paired = single_ranks[tags]
-        return paired @ row_ranks, np.sqrt(row_ranks @ row_ranks)
-
-    results = np.array(_in_threads(correlate, rdms, m))
-    return results[:, 0], np.sqrt(single_ranks @ single_ranks), results[:, 1]
+def _rank_products(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Products of the centred ranks: each RDM ranked once (int32), products by chunks."""
+    n_rows = a.shape[0] + b.shape[0]
+    ranks_a, ranks_b = rank_rows(a), rank_rows(b)
+    return products(
+        centred_rank_chunks(ranks_a, n_rows),
+        centred_rank_chunks(ranks_b, n_rows),
+        a.shape[0],
+        b.shape[0],
+    )
 
 
 def _spearman(a: np.ndarray, b: np.ndarray, names: tuple[str, str]) -> np.ndarray:
-    if a.shape[0] > 1 and b.shape[0] > 1:
-        return _cosine(_centered_ranks(a), _centered_ranks(b), names)
-    one_row_side = 0 if a.shape[0] == 1 else 1
-    single, rdms = (a, b) if one_row_side == 0 else (b, a)
-    dots, norm_single, norms = _spearman_against_one(single[0], rdms)
-    for side, side_norms in ((one_row_side, [norm_single]), (1 - one_row_side, norms)):
-        _check_norms(np.asarray(side_norms), names[side])
-    result = (dots / (norm_single * norms))[None, :]
-    return result if one_row_side == 0 else result.T
+    return _normalised(_rank_products(a, b), names)
+
+
+def _chunked_cosine(
+    a: np.ndarray, b: np.ndarray, method: str, names: tuple[str, str]
+) -> np.ndarray:
+    """pearson, corr_cov and cosine_cov: a transform made and multiplied a chunk at a time."""
+    n_rows = a.shape[0] + b.shape[0]
+    centred = method in ("pearson", "corr_cov")
+    chunks = value_chunks if method == "pearson" else whitened_chunks
+    return _normalised(
+        products(chunks(a, centred, n_rows), chunks(b, centred, n_rows), a.shape[0], b.shape[0]),
+        names,
+    )
 
 
 def _row_norms(v: np.ndarray) -> np.ndarray:
@@ -296,33 +268,10 @@ def _dot_form(v: np.ndarray, method: str, name: str) -> tuple[np.ndarray, np.nda
     return w, norms
 
 
-@functools.lru_cache(maxsize=4)
-def _pair_indices(n_pairs: int) -> tuple[int, np.ndarray, np.ndarray]:
-    n = n_conditions_of(n_pairs)
-    rows, columns = np.triu_indices(n, 1)
-    return n, rows, columns
-
-
-def _whitened(v: np.ndarray) -> np.ndarray:
-    """RDM vectors in coordinates where ``V^-1`` is the plain inner product, up to scale.
-
-    For i.i.d. noise on the patterns, ``V = (C C') o (C C')`` (C the pairwise
-    contrasts), and ``a' V^-1 b`` is proportional to the Frobenius product of
-    the double-centered matrices ``G = -1/2 H D H`` (Diedrichsen et al. 2020;
-    rsatoolbox computes it this way). The coordinates are G's upper triangle
-    times sqrt(2) (each off-diagonal entry appears twice) and its diagonal:
-    O(n_pairs) per RDM, where a whitening matrix over pairs would be
-    n_pairs x n_pairs (10^11 entries at 1000 conditions).
-    """
-    n, rows, columns = _pair_indices(v.shape[1])
-    out = np.empty((v.shape[0], v.shape[1] + n))
-    for i, row in enumerate(v):
-        row_means = (np.bincount(rows, row, n) + np.bincount(columns, row, n)) / n
-        grand_mean = row_means.sum() / n
-        upper = row - row_means[rows] - row_means[columns] + grand_mean
-        out[i, : v.shape[1]] = -0.5 * np.sqrt(2.0) * upper
-        out[i, v.shape[1] :] = -0.5 * (grand_mean - 2.0 * row_means)
-    return out
+def _category_ties(codes: np.ndarray) -> int:
+    """Tied pairs of a categorical vector, from its category counts."""
+    counts = np.bincount(codes).astype(np.int64)
+    return int(np.sum(counts * (counts - 1) // 2))
 
 
 def _kendall_statistics(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -339,15 +288,23 @@ def _kendall_statistics(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.nd
     pairs = m * (m - 1) // 2
     codes_a = [few_categories(u) for u in a]
     codes_b = [few_categories(v) for v in b]
-    sorted_a = _in_threads(sort_order, a, m)  # for the tie counts and kendall_s
-    tied_a = [tied_pairs(ties, m) for _, ties in sorted_a]
+    # The many-valued rows of a are sorted (categorical ones count their ties).
+    sorted_a = in_threads(
+        lambda i: None if codes_a[i] is not None else sort_order(a[i]), range(a.shape[0]), m
+    )
+    tied_a = [
+        tied_pairs(sorted_i[1], m) if codes is None else _category_ties(codes)
+        for codes, sorted_i in zip(codes_a, sorted_a, strict=True)
+    ]
     # Many-valued rows of a: their dense ranks, element by element, read in the
     # order of each row of b (so b's rows need only their sort, no scatter).
     ranks_a = [None] * a.shape[0]
-    for i, (codes, (order, ties)) in enumerate(zip(codes_a, sorted_a, strict=True)):
-        if codes is None:
+    for i, sorted_i in enumerate(sorted_a):
+        if sorted_i is not None:
             ranks_a[i] = np.empty(m, dtype=np.intp)
-            ranks_a[i][order] = dense_ranks(ties, m)
+            ranks_a[i][sorted_i[0]] = dense_ranks(sorted_i[1], m)
+    if all(codes is None for codes in codes_b):  # the sorts are used by kendall_s only
+        sorted_a = [None] * a.shape[0]
 
     def column(j: int) -> tuple[np.ndarray, int]:
         sorted_v = sort_order(b[j])
@@ -371,7 +328,7 @@ def _kendall_statistics(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.nd
                 s[i] = 0.0 if scale == 0.0 else np.round(tau_b * scale)
         return s, tied_v
 
-    columns = _in_threads(column, range(b.shape[0]), m * a.shape[0])
+    columns = in_threads(column, range(b.shape[0]), m * a.shape[0])
     s = np.stack([column_s for column_s, _ in columns], axis=1)
     tied_b = np.array([tied_v for _, tied_v in columns], dtype=np.float64)
     return s, np.array(tied_a, dtype=np.float64), tied_b
@@ -430,24 +387,14 @@ def _compare_vectors(
     """
     if method == "cosine":
         return _cosine(a, b, names)
-    if method == "pearson":
-        return _cosine(_centered(a), _centered(b), names)
+    if method in ("pearson", "corr_cov", "cosine_cov"):
+        return _chunked_cosine(a, b, method, names)
     if method == "spearman":
         return _spearman(a, b, names)
-    if method == "cosine_cov":
-        return _cosine(_whitened(a), _whitened(b), names)
-    if method == "corr_cov":
-        return _cosine(_whitened(_centered(a)), _whitened(_centered(b)), names)
     n = a.shape[1]
     if method == "rho-a":
         # On centered ranks r - (n + 1) / 2 the formula's constant term cancels.
-        if a.shape[0] == 1:
-            result = _spearman_against_one(a[0], b)[0][None, :]
-        elif b.shape[0] == 1:
-            result = _spearman_against_one(b[0], a)[0][:, None]
-        else:
-            result = _centered_ranks(a) @ _centered_ranks(b).T
-        result = 12.0 * result / (n**3 - n)
+        result = 12.0 * _rank_products(a, b)[0] / (n**3 - n)
     else:
         s, tied_a, tied_b = _kendall_statistics(a, b)
         pairs = n * (n - 1) / 2
