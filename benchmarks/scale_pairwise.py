@@ -65,16 +65,19 @@ def _status_kib(field: str) -> int:
 
 
 class _AnonPeak(threading.Thread):
-    """Samples this process's anonymous resident memory until stopped."""
+    """Samples this process's anonymous resident memory, and a worker's data, until stopped."""
 
-    def __init__(self):
+    def __init__(self, worker_state=None):
         super().__init__(daemon=True)
         self.start_kib = self.peak = _status_kib("RssAnon")
+        self.state, self.data_peak = worker_state, 0
         self.running = True
 
     def run(self):
         while self.running:
             self.peak = max(self.peak, _status_kib("RssAnon"))
+            if self.state is not None:  # the bytes of the keys the worker holds
+                self.data_peak = max(self.data_peak, self.state.nbytes)
             time.sleep(0.01)
 
 
@@ -94,7 +97,7 @@ def _start_counting(dask_worker=None) -> int:
     import skrep.metrics  # noqa: F401  (imported before the baseline is read)
 
     gc.collect()
-    tcp._skrep_bench_sampler = _AnonPeak()
+    tcp._skrep_bench_sampler = _AnonPeak(dask_worker.state)
     tcp._skrep_bench_sampler.start()
     tcp._skrep_bench_start = (tcp._skrep_bench_bytes[0], len(dask_worker.transfer_incoming_log))
     return tcp._skrep_bench_bytes[0]
@@ -114,6 +117,7 @@ def _stop_counting(dask_worker=None) -> dict:
         "transfers": sum(entry["total"] for entry in log),
         "keys_fetched": sum(len(entry["keys"]) for entry in log),
         "anon_peak": (sampler.peak - sampler.start_kib) * 1024,
+        "data_peak": sampler.data_peak,
     }
 
 
@@ -234,6 +238,7 @@ def _on_cluster(name: str, Xs: list, block_size: int | None, how: str, n_workers
         "received": [w["received"] for w in per_worker],
         "transfers": [w["transfers"] for w in per_worker],
         "peak": [w["anon_peak"] for w in per_worker],
+        "held": [w["data_peak"] for w in per_worker],
     }
 
 
@@ -322,8 +327,9 @@ def measure(quick: bool = False) -> list[str]:
     lines += [
         f"{name}, block_size={small_block} ({n_blocks} blocks, {n_tasks} tasks):",
         f"  after:  {after['seconds']:.2f} s; received per worker {_mb(after['received'])} MB "
-        f"({max(after['received']) / data:.2f} x the data); RssAnon peak "
-        f"{_mb(after['peak'])} MB",
+        f"({max(after['received']) / data:.2f} x the data); held at once (peak of the "
+        f"worker's data) {_mb(after['held'])} MB ({max(after['held']) / data:.2f} x the data); "
+        f"RssAnon peak {_mb(after['peak'])} MB",
         f"  before: {before['seconds']:.2f} s; received per worker {_mb(before['received'])} MB "
         f"({sum(before['received']) / data:.1f} x the data in all, blocks = {n_blocks}); "
         f"RssAnon peak {_mb(before['peak'])} MB; before/after "
@@ -331,6 +337,7 @@ def measure(quick: bool = False) -> list[str]:
     ]
     held.append(max(after["received"]) / data)
     overhead.append(max(after["peak"]) - max(after["received"]))
+    held_at_once = max(after["held"]) / data
     # The time model: the Procrustes job at three sizes on 2 workers.
     points = []
     for size in (k // 4, k // 2, k):
@@ -345,17 +352,20 @@ def measure(quick: bool = False) -> list[str]:
         + ")",
         f"  shipped per worker (after) = {held_factor:.2f} x the K networks at most (a block "
         f"reaches a worker once); before ~ blocks x K networks in all; naive 2 networks a pair",
-        f"  memory per worker = the networks it holds (<= K x {NETWORK_BYTES / 1e3:.0f} kB) + "
-        f"working set and dask's own (RssAnon peak less data received: "
-        f"{max(overhead) / MB:.0f} MB at most here)",
+        f"  memory per worker = the networks it holds at once: its bands of rows (K / workers) "
+        f"+ the blocks of its 2 submitted tasks per thread ({held_at_once:.2f} x the K networks "
+        f"here, block_size={small_block}, 2 workers) + working set and dask's own (RssAnon peak "
+        f"less data received: {max(overhead) / MB:.0f} MB at most here)",
     ]
     for big in (1000, 10000):
         pairs = _pairs(name, big)
-        gib = big * NETWORK_BYTES * held_factor / 2**30
         for workers in (2, 32):
+            # Bands of K / workers networks, and 2 tasks' blocks of ~working_memory each.
+            gib = (big / workers + 4 * small_block) * NETWORK_BYTES / 2**30
             lines.append(
                 f"  extrapolated, K = {big:,}, {workers} workers: {a + b * pairs / workers:,.0f} s;"
-                f" networks held per worker <= {gib:.2f} GiB, + the working set of a block"
+                f" shipped per worker <= {big * NETWORK_BYTES * held_factor / 2**30:.2f} GiB, "
+                f"held at once ~{gib:.2f} GiB (block_size={small_block}), + a block's working set"
             )
     return lines
 

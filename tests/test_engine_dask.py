@@ -174,3 +174,55 @@ def test_other_backends_do_not_need_dask(networks, monkeypatch):
         assert active_dask_backend() is None
         D, _ = pairwise_distances(LinearMetric(alpha=1.0), Xs, n_jobs=2, block_size=3)
     np.testing.assert_allclose(D, pairwise_distances(LinearMetric(alpha=1.0), Xs)[0], atol=1e-13)
+
+
+#: network name -> live copies in this process; tag -> the most live at once.
+LIVE, PEAK_LIVE = Counter(), Counter()
+
+
+class Tracked:
+    """A prepared network that counts its live copies in each process (unpickled, not yet freed)."""
+
+    def __init__(self, tag, X):
+        self.tag, self.X = tag, X
+
+    def __getstate__(self):
+        return self.tag, self.X
+
+    def __setstate__(self, state):
+        self.tag, self.X = state
+        LIVE[self.tag] += 1
+        PEAK_LIVE[self.tag] = max(PEAK_LIVE[self.tag], LIVE[self.tag])
+
+    def __del__(self):
+        if "X" in self.__dict__ and self.tag in LIVE:
+            LIVE[self.tag] -= 1
+
+
+class TrackedDistance(FrobeniusDistance):
+    """:class:`FrobeniusDistance` over :class:`Tracked` networks."""
+
+    def pairwise_prepare(self, X, X_test, name, test_name):
+        return Tracked(self.tag, np.asarray(X))
+
+
+def peak_live(tag):
+    """The most copies of the job ``tag``'s networks this process held at once."""
+    return PEAK_LIVE[tag]
+
+
+def test_a_worker_holds_its_band_not_every_network(dask_client):
+    # 40 networks in 20 blocks of 2: a worker runs the tasks of its bands of rows,
+    # column block by column block, two submitted at a time, and drops a fetched
+    # column block when its stretch of tasks is done. It holds its bands (about
+    # half of the networks) and a few column blocks. When all 210 tasks were
+    # submitted at once, each worker held nearly all 40 networks by the end.
+    rng = np.random.default_rng(5)
+    Xs = [rng.standard_normal((4, 3)) for _ in range(40)]
+    tag = "bands"
+    with joblib.parallel_config("dask"):
+        result = compute_pairs(TrackedDistance(tag), Xs, block_size=2)
+    expected = squareform(pdist(np.stack([X.ravel() for X in Xs])))
+    np.testing.assert_allclose(result.train, expected, rtol=1e-12)
+    peaks = dask_client.run(peak_live, tag)
+    assert all(0 < peak <= 30 for peak in peaks.values()), peaks
