@@ -21,9 +21,11 @@ from .functional.subspace import (
     pca_cross_variance,
     principal_angles,
 )
+from .functional.variance_partitioning import variance_partitioning
 from .layerwise import activation_batches, layer_similarity, streaming_layer_similarity
 from .metrics import (
     RSA,
+    BandedEncodingRegression,
     BuresEstimator,
     CCAEstimator,
     CKAEstimator,
@@ -71,6 +73,8 @@ __all__ = [
     "RSA",
     "EncodingRegression",
     "EncodingRSA",
+    "BandedEncodingRegression",
+    "variance_partitioning",
     "PLSPredictivity",
     "LinearProbe",
     "layer_similarity",

@@ -23,7 +23,8 @@ import numpy as np
 from ._typing import ArrayLike
 from ._validation import check_finite, check_real_array
 from .functional._rdm_input import check_square_rdms
-from .functional.noise import noise_covariance, noise_precision
+from .functional.model_tests import noise_ceiling_tests, pairwise_model_tests, zero_tests
+from .functional.noise import noise_covariance, noise_precision, noise_precision_stack
 from .functional.rdm import (
     compute_rdm,
     condensed_to_square,
@@ -43,6 +44,7 @@ __all__ = [
     "compute_rdm",
     "noise_covariance",
     "noise_precision",
+    "noise_precision_stack",
     "square_to_condensed",
     "condensed_to_square",
     "compare_rdms",
@@ -50,6 +52,9 @@ __all__ = [
     "noise_ceiling",
     "bootstrap_comparisons",
     "permutation_test",
+    "pairwise_model_tests",
+    "zero_tests",
+    "noise_ceiling_tests",
     "to_rsatoolbox",
     "from_rsatoolbox",
 ]

@@ -342,6 +342,14 @@ def _rdm_pair(d: Data) -> dict[str, Any]:
 RDM_PAIR = {"model_rdms": "rdms", "data_rdms": "rdms"}
 
 
+def _evaluations(d: Data) -> dict[str, Any]:
+    """Each model's comparison with each subject's RDM: (n_models, n_subjects)."""
+    return {"evaluations": F.compare_rdms(d.model_rdms, d.data_rdms, "pearson")}
+
+
+EVALUATIONS = {"evaluations": "matrix"}
+
+
 def _benchmark(X: Any, Y: Any) -> Any:
     table = skrep.benchmark_layers({"a": X}, {"v": Y}, {"cka": metrics.CKAEstimator()}, cv=2)
     return table[["train_score", "test_score"]]
@@ -382,6 +390,50 @@ ENTRIES: list[Entry] = [
         "EncodingRSA",
         _score(lambda: skrep.EncodingRSA(alphas=(0.1, 10.0), cv=2)),
         aliases=CV,
+    ),
+    _pair_entry(
+        "BandedEncodingRegression",
+        _score(
+            lambda: skrep.BandedEncodingRegression(
+                [[0, 1], [2, 3, 4]], alphas=(0.1, 10.0), n_iter=3, cv=2, random_state=0
+            )
+        ),
+        aliases={None: ("cv", "bands")},
+    ),
+    _pair_entry(
+        "fit_banded_ridge",
+        lambda X, Y: (
+            F.fit_banded_ridge(
+                X, Y, [[0, 1], [2, 3, 4]], alphas=(0.1, 10.0), n_iter=3, cv=2, random_state=0
+            ).cv_scores
+        ),
+        aliases={None: ("cv", "bands")},
+    ),
+    _pair_entry(
+        "banded_ridge_predict",
+        lambda X, Y: F.banded_ridge_predict(
+            F.fit_banded_ridge(
+                X, Y, [[0, 1], [2, 3, 4]], alphas=(0.1, 10.0), n_iter=3, cv=2, random_state=0
+            ),
+            X,
+        ),
+        aliases={None: ("cv", "bands")},
+    ),
+    _pair_entry(
+        "variance_partitioning",
+        lambda X, Y: (
+            F.variance_partitioning(
+                X,
+                Y,
+                [[0, 1], [2, 3, 4]],
+                alphas=(0.1, 10.0),
+                n_iter=3,
+                cv=2,
+                inner_cv=2,
+                random_state=0,
+            ).partition
+        ),
+        aliases={None: ("cv", "bands")},
     ),
     _pair_entry(
         "PLSPredictivity",
@@ -725,6 +777,18 @@ ENTRIES: list[Entry] = [
     Entry("noise_covariance", rdm.noise_covariance, _residuals, RESIDUALS),
     Entry("noise_precision", rdm.noise_precision, _residuals, RESIDUALS),
     Entry(
+        "noise_precision_stack",
+        rdm.noise_precision_stack,
+        lambda d: {"residuals": d.trials, "conditions": d.labels, "runs": d.binary},
+        {"residuals": "trials", "conditions": "labels", "runs": "labels"},
+    ),
+    Entry(
+        "noise_precision_stack_residuals",
+        rdm.noise_precision_stack,
+        lambda d: {"residuals": d.trials},
+        {"residuals": "trials"},
+    ),
+    Entry(
         "condensed_to_square",
         F.condensed_to_square,
         lambda d: {"vectors": d.data_rdms},
@@ -776,6 +840,14 @@ ENTRIES: list[Entry] = [
         ),
         _rdm_pair,
         RDM_PAIR,
+    ),
+    Entry("pairwise_model_tests", F.pairwise_model_tests, _evaluations, EVALUATIONS),
+    Entry("zero_tests", F.zero_tests, _evaluations, EVALUATIONS),
+    Entry(
+        "noise_ceiling_tests",
+        lambda evaluations: F.noise_ceiling_tests(evaluations, (0.5, 0.9)),
+        _evaluations,
+        EVALUATIONS,
     ),
     # -- sparsity
     _one_entry("l0_sparsity", F.l0_sparsity, build=_positive),

@@ -76,6 +76,11 @@ NOT_ARRAY_ENTRIES = {
     "stimulus_splits": "takes a splitter and a number of stimuli",
     "from_rsatoolbox": "takes an rsatoolbox RDMs object",
     "padding_rescale": "takes scalars",
+    "band_weight_candidates": "takes a number of bands and Dirichlet parameters "
+    "(tests/test_banded_ridge.py)",
+    "banded_ridge_coefficients": "takes a fitted banded ridge model (tests/test_banded_ridge.py)",
+    "partition_explained_variance": "takes a dict of R^2 per subset of bands "
+    "(tests/test_variance_partitioning.py)",
     "activation_batches": "slices rows of a mapping of layers; the values are checked by "
     "streaming_layer_similarity, which reads the batches (tests/test_cka_streaming.py)",
     "soft_rank": "takes one 1-d vector, a role the battery has not (tests/test_soft_rank.py)",

@@ -4,6 +4,12 @@ One module per family of measures; the estimators in :mod:`skrep.metrics`
 are thin shells over these functions.
 """
 
+from .banded_ridge import (
+    band_weight_candidates,
+    banded_ridge_coefficients,
+    banded_ridge_predict,
+    fit_banded_ridge,
+)
 from .bures import (
     BuresComparison,
     CKABounds,
@@ -28,8 +34,9 @@ from .linear import (
     rotations_between,
     whiten_representation,
 )
+from .model_tests import noise_ceiling_tests, pairwise_model_tests, zero_tests
 from .neighbors import jaccard_knn, mutual_knn, nearest_neighbors
-from .noise import noise_covariance, noise_precision
+from .noise import noise_covariance, noise_precision, noise_precision_stack
 from .permutation import (
     PermutationAlignment,
     apply_permutation,
@@ -55,6 +62,7 @@ from .subspace import (
     principal_angles,
     principal_components,
 )
+from .variance_partitioning import partition_explained_variance, variance_partitioning
 
 __all__ = [
     "column_means",
@@ -111,6 +119,7 @@ __all__ = [
     "compute_rdm",
     "noise_covariance",
     "noise_precision",
+    "noise_precision_stack",
     "square_to_condensed",
     "condensed_to_square",
     "compare_rdms",
@@ -118,6 +127,15 @@ __all__ = [
     "noise_ceiling",
     "bootstrap_comparisons",
     "permutation_test",
+    "pairwise_model_tests",
+    "zero_tests",
+    "noise_ceiling_tests",
+    "fit_banded_ridge",
+    "banded_ridge_predict",
+    "banded_ridge_coefficients",
+    "band_weight_candidates",
+    "variance_partitioning",
+    "partition_explained_variance",
     "l0_sparsity",
     "hoyer_sparsity",
     "lifetime_sparseness",

@@ -200,7 +200,10 @@ def compute_rdm(
     X : array-like or torch.Tensor of shape ([n_datasets,] n_observations, n_channels)
         Responses: one row per observation (a stimulus presentation), one
         column per channel (unit, voxel). A 3-D array gives one RDM per data
-        set (e.g. per subject), computed together. float64 and float32 are
+        set (e.g. per subject, or per time point: MEG/EEG epochs of shape
+        (n_trials, n_channels, n_times) as ``np.moveaxis(epochs, -1, 0)``, an
+        RDM movie as rsatoolbox's ``calc_rdm_movie``), computed together.
+        float64 and float32 are
         computed in their own precision, float16 in float32, integers and
         booleans in float64.
     method : str, default="correlation"
@@ -214,7 +217,9 @@ def compute_rdm(
         leaves one run out at a time.
     precision : array of shape ([n_datasets,] n_channels, n_channels), default=None
         Noise precision (inverse noise covariance) for "mahalanobis" and
-        "crossnobis" (only); None is the identity. Symmetric positive
+        "crossnobis" (only); None is the identity. A 3-D X takes one
+        precision for all its data sets or one per data set (per time point:
+        :func:`skrep.functional.noise_precision_stack`). Symmetric positive
         semi-definite: from the residuals with
         :func:`skrep.functional.noise_precision` (rsatoolbox's estimators), or
         the inverse of a :mod:`sklearn.covariance` fit.

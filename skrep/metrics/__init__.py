@@ -15,6 +15,7 @@ from ._base import BaseMetric
 from ._paired import PairedEstimator
 from ._similarity import SimilarityEstimator
 from .alignment import AlignmentMetric
+from .banded import BandedEncodingRegression
 from .bures import BuresEstimator
 from .cca import CCAEstimator, PWCCAEstimator, SVCCAEstimator
 from .cka import CKAEstimator
@@ -58,6 +59,7 @@ __all__ = [
     "RSA",
     "EncodingRegression",
     "EncodingRSA",
+    "BandedEncodingRegression",
     "PLSPredictivity",
     "LinearProbe",
 ]
