@@ -46,6 +46,7 @@ from .metrics import (
     SoftMatchingMetric,
     SubspaceOverlap,
     SVCCAEstimator,
+    WeightedRDMModel,
 )
 from .metrics.shifts import shift_distances
 from .model_selection import benchmark_layers, best_layer_scores
@@ -71,6 +72,7 @@ __all__ = [
     "JaccardKNNEstimator",
     "RegressionR2Estimator",
     "RSA",
+    "WeightedRDMModel",
     "EncodingRegression",
     "EncodingRSA",
     "BandedEncodingRegression",

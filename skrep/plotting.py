@@ -5,6 +5,8 @@
   returns, a DataFrame, or an array);
 - :func:`plot_rdm`: a representational dissimilarity matrix with its
   conditions and their groups;
+- :func:`plot_model_comparison`: models' RSA performance as bars with error
+  bars, the noise ceiling and the significant pairwise differences;
 - :func:`plot_distance_matrix`: distances between many networks, clustered,
   with their 2-D embedding;
 - :func:`plot_layer_scores`, :func:`plot_best_layer_heatmap` and
@@ -17,11 +19,13 @@ layout and room for long labels, so that nothing is cut off when it is saved.
 
 from .plotting_benchmark import plot_best_layer_heatmap, plot_checkpoint_scores, plot_layer_scores
 from .plotting_matrices import plot_distance_matrix, plot_similarity_matrix
+from .plotting_models import plot_model_comparison
 from .plotting_rdm import plot_rdm
 
 __all__ = [
     "plot_similarity_matrix",
     "plot_rdm",
+    "plot_model_comparison",
     "plot_distance_matrix",
     "plot_layer_scores",
     "plot_best_layer_heatmap",

@@ -4,8 +4,12 @@ The RSA toolkit in one namespace (``import skrep.rdm``), with rsatoolbox's
 definitions and numbers. The functions live in :mod:`skrep.functional`; see
 :func:`compute_rdm`, :func:`compare_rdms`, :func:`noise_ceiling`,
 :func:`bootstrap_comparisons`, :func:`permutation_test` and
-:func:`noise_precision` (for Mahalanobis and crossnobis RDMs), and
-:class:`skrep.RSA` for the estimator.
+:func:`noise_precision` (for Mahalanobis and crossnobis RDMs), the model
+tests (:func:`pairwise_model_tests`, :func:`zero_tests`,
+:func:`noise_ceiling_tests`), weighted models (:func:`fit_rdm_weights`,
+:func:`crossvalidate_rdm_model`), the searchlight (:func:`volume_searchlight`,
+:func:`searchlight_rdms`, :func:`evaluate_searchlight`, :func:`searchlight_map`),
+and :class:`skrep.RSA` and :class:`skrep.WeightedRDMModel` for the estimators.
 
 :func:`to_rsatoolbox` and :func:`from_rsatoolbox` move RDMs, with their
 descriptors, to and from rsatoolbox's ``RDMs`` objects (rsatoolbox is an
@@ -32,11 +36,18 @@ from .functional.rdm import (
     square_to_condensed,
 )
 from .functional.rdm_compare import compare_rdms
+from .functional.rdm_weights import crossvalidate_rdm_model, fit_rdm_weights, rdm_model_folds
 from .functional.rsa_inference import (
     bootstrap_comparisons,
     noise_ceiling,
     permutation_test,
     pool_rdms,
+)
+from .functional.searchlight import (
+    evaluate_searchlight,
+    searchlight_map,
+    searchlight_rdms,
+    volume_searchlight,
 )
 from .metrics import DataRDMs
 
@@ -55,6 +66,13 @@ __all__ = [
     "pairwise_model_tests",
     "zero_tests",
     "noise_ceiling_tests",
+    "fit_rdm_weights",
+    "crossvalidate_rdm_model",
+    "rdm_model_folds",
+    "volume_searchlight",
+    "searchlight_rdms",
+    "evaluate_searchlight",
+    "searchlight_map",
     "to_rsatoolbox",
     "from_rsatoolbox",
 ]

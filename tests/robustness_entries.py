@@ -350,6 +350,17 @@ def _evaluations(d: Data) -> dict[str, Any]:
 EVALUATIONS = {"evaluations": "matrix"}
 
 
+def _components(d: Data) -> dict[str, Any]:
+    """Model RDMs as the components of a weighted model, and data RDMs to fit."""
+    return {"components": d.model_rdms, "rdms": d.data_rdms}
+
+
+COMPONENTS = {"components": "rdms", "rdms": "rdms"}
+
+#: Searchlights along a line of five voxels: the columns of ``Data().X``.
+_LINE = F.volume_searchlight(np.ones((5, 1, 1), bool), 2.5)
+
+
 def _benchmark(X: Any, Y: Any) -> Any:
     table = skrep.benchmark_layers({"a": X}, {"v": Y}, {"cka": metrics.CKAEstimator()}, cv=2)
     return table[["train_score", "test_score"]]
@@ -841,6 +852,34 @@ ENTRIES: list[Entry] = [
         _rdm_pair,
         RDM_PAIR,
     ),
+    Entry(
+        "bootstrap_comparisons_dual",
+        lambda model_rdms, data_rdms: F.bootstrap_comparisons(
+            model_rdms,
+            data_rdms,
+            "pearson",
+            n_bootstrap=10,
+            over="dual",
+            return_noise_ceiling=True,
+            random_state=0,
+        ),
+        _rdm_pair,
+        RDM_PAIR,
+    ),
+    Entry(
+        "bootstrap_comparisons_subjects",
+        lambda model_rdms, data_rdms: F.bootstrap_comparisons(
+            model_rdms,
+            data_rdms,
+            "spearman",
+            n_bootstrap=10,
+            over="subjects",
+            return_noise_ceiling=True,
+            random_state=0,
+        ),
+        _rdm_pair,
+        RDM_PAIR,
+    ),
     Entry("pairwise_model_tests", F.pairwise_model_tests, _evaluations, EVALUATIONS),
     Entry("zero_tests", F.zero_tests, _evaluations, EVALUATIONS),
     Entry(
@@ -848,6 +887,39 @@ ENTRIES: list[Entry] = [
         lambda evaluations: F.noise_ceiling_tests(evaluations, (0.5, 0.9)),
         _evaluations,
         EVALUATIONS,
+    ),
+    Entry("fit_rdm_weights", F.fit_rdm_weights, _components, COMPONENTS),
+    Entry(
+        "fit_rdm_weights_corr_cov",
+        lambda components, rdms: F.fit_rdm_weights(components, rdms, "corr_cov", nonnegative=False),
+        _components,
+        COMPONENTS,
+    ),
+    Entry(
+        "crossvalidate_rdm_model",
+        lambda components, rdms: F.crossvalidate_rdm_model(
+            components, rdms, [(None, None, None, None)], "corr"
+        ),
+        _components,
+        COMPONENTS,
+    ),
+    Entry(
+        "WeightedRDMModel",
+        _score(lambda: metrics.WeightedRDMModel("corr")),
+        _components,
+        COMPONENTS,
+    ),
+    Entry(
+        "searchlight_rdms",
+        lambda data: F.searchlight_rdms(data, *_LINE),
+        lambda d: {"data": d.X},
+        {"data": "data"},
+    ),
+    Entry(
+        "evaluate_searchlight",
+        F.evaluate_searchlight,
+        lambda d: {"rdms": d.data_rdms, "model_rdms": d.model_rdms},
+        {"rdms": "rdms", "model_rdms": "rdms"},
     ),
     # -- sparsity
     _one_entry("l0_sparsity", F.l0_sparsity, build=_positive),

@@ -107,6 +107,9 @@ NOT_COMMANDS = {
     "SimilarityEstimator": "base class",
     "DataRDMs": "a target (RDMs of a region), not an estimator",
     "LinearProbe": "scores features against stimulus labels, not against another network",
+    "BandedEncodingRegression": "needs the feature bands of the row network, which a pair of "
+    "arrays does not say",
+    "WeightedRDMModel": "fits weights of model RDMs to data RDMs, not one network to another",
 }
 
 

@@ -81,6 +81,10 @@ NOT_ARRAY_ENTRIES = {
     "banded_ridge_coefficients": "takes a fitted banded ridge model (tests/test_banded_ridge.py)",
     "partition_explained_variance": "takes a dict of R^2 per subset of bands "
     "(tests/test_variance_partitioning.py)",
+    "rdm_model_folds": "takes numbers of subjects and stimuli (tests/test_rdm_weights.py)",
+    "volume_searchlight": "takes a boolean mask and a radius (tests/test_searchlight.py)",
+    "searchlight_map": "takes values per centre and the centres' indices "
+    "(tests/test_searchlight.py)",
     "activation_batches": "slices rows of a mapping of layers; the values are checked by "
     "streaming_layer_similarity, which reads the batches (tests/test_cka_streaming.py)",
     "soft_rank": "takes one 1-d vector, a role the battery has not (tests/test_soft_rank.py)",

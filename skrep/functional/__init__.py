@@ -45,8 +45,15 @@ from .permutation import (
 from .predictivity import neuroid_correlations, split_half_ceiling
 from .rdm import compute_rdm, condensed_to_square, square_to_condensed
 from .rdm_compare import compare_rdms
+from .rdm_weights import crossvalidate_rdm_model, fit_rdm_weights, rdm_model_folds
 from .regression import linear_regression_r2
 from .rsa_inference import bootstrap_comparisons, noise_ceiling, permutation_test, pool_rdms
+from .searchlight import (
+    evaluate_searchlight,
+    searchlight_map,
+    searchlight_rdms,
+    volume_searchlight,
+)
 from .soft_matching import SoftMatching, fit_soft_matching, soft_matching_distance
 from .soft_rank import soft_rank, soft_spearman
 from .sparsity import (
@@ -128,6 +135,13 @@ __all__ = [
     "bootstrap_comparisons",
     "permutation_test",
     "pairwise_model_tests",
+    "fit_rdm_weights",
+    "crossvalidate_rdm_model",
+    "rdm_model_folds",
+    "volume_searchlight",
+    "searchlight_rdms",
+    "evaluate_searchlight",
+    "searchlight_map",
     "zero_tests",
     "noise_ceiling_tests",
     "fit_banded_ridge",

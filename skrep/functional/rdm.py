@@ -182,6 +182,32 @@ def _labels(labels: ArrayLike | None, n: int, name: str) -> np.ndarray | None:
     return labels
 
 
+def condition_labels(
+    conditions: ArrayLike | None,
+    runs: ArrayLike | None,
+    n_observations: int,
+    name: str,
+    shape: tuple[int, ...],
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None, int]:
+    """Checked condition and run labels of the observations, the conditions in order.
+
+    Returns ``(conditions, runs, order, n_conditions)``: ``order`` is the
+    sorted distinct conditions (None without labels: each observation is its
+    own condition). Raises if there are fewer than two conditions, naming
+    ``name`` (the data argument) and its ``shape``.
+    """
+    conditions = _labels(conditions, n_observations, "conditions")
+    runs = _labels(runs, n_observations, "runs")
+    order = None if conditions is None else np.unique(conditions)
+    n_conditions = n_observations if order is None else order.size
+    if n_conditions < 2:
+        raise ValueError(
+            f"An RDM needs at least 2 conditions; {name} has {n_conditions} (shape "
+            f"{_shape_str(shape)})."
+        )
+    return conditions, runs, order, n_conditions
+
+
 def compute_rdm(
     X: ArrayLike,
     method: str = "correlation",
@@ -271,15 +297,9 @@ def compute_rdm(
     _check_method(method, per_channel)
     X, single = _as_batch(X)
     n_observations = X.shape[1]
-    conditions = _labels(conditions, n_observations, "conditions")
-    runs = _labels(runs, n_observations, "runs")
-    order = None if conditions is None else np.unique(conditions)
-    n_conditions = n_observations if order is None else order.size
-    if n_conditions < 2:
-        raise ValueError(
-            f"An RDM needs at least 2 conditions; X has {n_conditions} (shape "
-            f"{_shape_str(X.shape)})."
-        )
+    conditions, runs, order, n_conditions = condition_labels(
+        conditions, runs, n_observations, "X", X.shape
+    )
     if precision is not None and method not in ("mahalanobis", "crossnobis"):
         raise ValueError(
             f"precision is used by method='mahalanobis' and 'crossnobis' only; got "

@@ -366,15 +366,26 @@ def compare_rdms(rdms_a: ArrayLike, rdms_b: ArrayLike, method: str = "spearman")
         gradient; for a differentiable rank correlation use
         :func:`skrep.functional.soft_spearman`.
     """
-    method = check_comparison(method)
-    a = _as_vectors(rdms_a, "rdms_a")
-    b = _as_vectors(rdms_b, "rdms_b")
+    return compare_named(rdms_a, rdms_b, method)
+
+
+def compare_named(
+    rdms_a: ArrayLike,
+    rdms_b: ArrayLike,
+    method: str,
+    names: tuple[str, str] = ("rdms_a", "rdms_b"),
+    owner: str = "compare_rdms",
+) -> Array:
+    """:func:`compare_rdms` for a caller whose arguments have other ``names``, for messages."""
+    method = check_comparison(method, owner)
+    a = _as_vectors(rdms_a, names[0])
+    b = _as_vectors(rdms_b, names[1])
     if a.shape[1] != b.shape[1]:
         raise ValueError(
-            f"rdms_a has {a.shape[1]} dissimilarities per RDM but rdms_b has {b.shape[1]}; "
-            "expected RDMs over the same conditions."
+            f"{names[0]} has {a.shape[1]} dissimilarities per RDM but {names[1]} has "
+            f"{b.shape[1]}; expected RDMs over the same conditions."
         )
-    return comparison_result(_compare_vectors(a, b, method), rdms_a, rdms_b, method)
+    return comparison_result(_compare_vectors(a, b, method, names), rdms_a, rdms_b, method)
 
 
 def _compare_vectors(

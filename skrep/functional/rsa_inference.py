@@ -10,23 +10,32 @@ a group of data RDMs (one per subject) under a comparison method:
 Pooling follows the comparison, as in rsatoolbox's ``pool_rdm``: mean of
 RMS-normalised RDMs for cosine, of z-scored RDMs for Pearson, of ranks for the
 rank-based methods.
+
+:func:`bootstrap_comparisons` resamples the stimuli, the subjects, both, or
+all three ways at once (rsatoolbox's dual bootstrap), optionally with the
+noise ceiling of each resample; its machinery is in ``_rsa_bootstrap``.
 """
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-import scipy.stats
 
 from .._typing import ArrayLike, RandomState
 from .._validation import _shape_str, check_positive_int
+from ..exceptions import InvalidParameterError
+from ._model_tests_input import check_choice
+from ._rsa_bootstrap import (
+    OVER,
+    _models_and_data,
+    _pooling_transform,
+    _subsampled_vectors,
+    evaluate_resamples,
+    report_undefined,
+)
 from .rdm import condensed_to_square
 from .rdm_compare import (
     DOT_FORM_METHODS,
-    UndefinedComparisonError,
     _as_vectors,
-    _centered,
     _compare_vectors,
     _dot_form,
     check_comparison,
@@ -55,21 +64,14 @@ def pool_rdms(rdms: ArrayLike, method: str = "spearman") -> np.ndarray:
     """
     method = check_comparison(method, "pool_rdms")
     vectors, square = rdm_stack(rdms, "rdms")
-    if method in ("cosine", "cosine_cov", "pearson", "corr_cov"):
-        # Cosine: RMS-normalised; correlation: z-scored.
-        if method in ("pearson", "corr_cov"):
-            vectors = _centered(vectors)
-        spread = np.sqrt(np.mean(vectors**2, axis=1, keepdims=True))
-        flat = np.flatnonzero(spread == 0.0)
-        if flat.size:
-            raise ValueError(
-                f"RDM {int(flat[0])} of rdms has no variation (all its dissimilarities are "
-                f"equal{', or zero' if 'cosine' in method else ''}), so it cannot be pooled for "
-                f"the {method} comparison; expected RDMs whose dissimilarities vary."
-            )
-        vectors = vectors / spread
-    else:  # rank-based: spearman, rho-a, tau-a, tau-b
-        vectors = scipy.stats.rankdata(vectors, axis=1)
+    vectors, flat = _pooling_transform(vectors, method)
+    if flat.any():
+        raise ValueError(
+            f"RDM {int(np.flatnonzero(flat)[0])} of rdms has no variation (all its "
+            f"dissimilarities are equal{', or zero' if 'cosine' in method else ''}), so it "
+            f"cannot be pooled for the {method} comparison; expected RDMs whose "
+            "dissimilarities vary."
+        )
     pooled = vectors.mean(axis=0)
     return condensed_to_square(pooled) if square else pooled
 
@@ -120,52 +122,44 @@ def noise_ceiling(rdms: ArrayLike, method: str = "spearman") -> tuple[float, flo
     return lower, upper
 
 
-def _square_stack(rdms: ArrayLike, name: str) -> np.ndarray:
-    """(k, n, n) float64 square RDMs (each at unit scale) from condensed or square ones.
-
-    A 2-D array is always a stack of condensed RDMs; pass square RDMs as a
-    3-D stack (``rdm[None]`` for one), so that the two never get confused.
-    """
-    return condensed_to_square(rdm_stack(rdms, name)[0])
-
-
-def _models_and_data(
-    model_rdms: ArrayLike, data_rdms: ArrayLike, method: str, owner: str
-) -> tuple[str, np.ndarray, np.ndarray]:
-    """Checked method and square model and data RDMs over the same stimuli."""
-    method = check_comparison(method, owner)
-    models = _square_stack(model_rdms, "model_rdms")
-    data = _square_stack(data_rdms, "data_rdms")
-    if models.shape[1] != data.shape[1]:
-        raise ValueError(
-            f"model_rdms are over {models.shape[1]} stimuli but data_rdms over "
-            f"{data.shape[1]}; expected RDMs over the same stimuli."
-        )
-    return method, models, data
-
-
-def _subsampled_vectors(square: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Condensed RDMs over the stimuli ``index`` (repeats allowed; self-pairs dropped)."""
-    first, second = np.triu_indices(index.size, 1)
-    keep = index[first] != index[second]
-    return square[:, index[first][keep], index[second][keep]]
-
-
 def bootstrap_comparisons(
     model_rdms: ArrayLike,
     data_rdms: ArrayLike,
     method: str = "spearman",
     *,
     n_bootstrap: int = 1000,
+    over: str = "stimuli",
+    return_noise_ceiling: bool = False,
     random_state: RandomState = None,
-) -> np.ndarray:
-    """Bootstrap distribution, over stimuli, of each model's mean comparison with the data.
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Bootstrap distribution of each model's mean comparison with the data.
 
-    Stimuli are resampled with replacement; each resample's RDMs keep the
-    pairs of distinct stimuli (pairs of a stimulus with its own copy are
-    dropped, as in rsatoolbox, which also leaves out resamples of fewer than
-    3 distinct stimuli: NaN here). The statistic is the mean over data RDMs
-    (subjects) of the comparison with each model.
+    Resamples the stimuli, the subjects (data RDMs) or both, with
+    replacement, as rsatoolbox 0.3.2's ``eval_bootstrap_pattern``,
+    ``eval_bootstrap_rdm``, ``eval_bootstrap`` and ``eval_dual_bootstrap``
+    do for fixed models. The statistic of a resample is the mean over the
+    drawn data RDMs (each copy counted) of their comparison with each model.
+
+    - ``over="stimuli"``: each resample's RDMs keep the pairs of distinct
+      stimuli (pairs of a stimulus with its own copy are dropped, as in
+      rsatoolbox, which also leaves out resamples of fewer than 3 distinct
+      stimuli: NaN here). Generalises to new stimuli, not to new subjects.
+    - ``over="subjects"``: the data RDMs are drawn, all stimuli kept.
+      Generalises to new subjects, not to new stimuli.
+    - ``over="both"``: the subjects, then the stimuli of each draw, applied
+      together: both generalisations, with a variance that over-estimates
+      the true one (Schütt et al. 2023).
+    - ``over="dual"``: each draw applied three ways, to both factors, to the
+      subjects only and to the stimuli only (the same indices), whose
+      variances :func:`~skrep.functional.model_tests.pairwise_model_tests`
+      with ``bootstrap="dual"`` combines into rsatoolbox's corrected estimate.
+      Its first set equals ``over="both"`` with the same ``random_state``; a
+      resample of fewer than 3 distinct stimuli is NaN in all three sets, as
+      in rsatoolbox.
+
+    The samples (and ceilings) go to the tests of
+    :mod:`skrep.functional.model_tests` as they are, with ``bootstrap=over``,
+    ``n_subjects`` and ``n_stimuli``.
 
     Parameters
     ----------
@@ -173,100 +167,125 @@ def bootstrap_comparisons(
         Model RDMs, condensed or square (a 2-D array is a stack of condensed
         RDMs).
     data_rdms : array-like of shape (n_subjects, n_pairs) or (n_subjects, n, n)
-        Data RDMs over the same stimuli.
+        Data RDMs over the same stimuli, one per subject (at least 2 when
+        subjects are resampled or a noise ceiling is asked for).
     method : str, default="spearman"
-        Comparison method (see :func:`compare_rdms`).
+        Comparison method (see :func:`compare_rdms`). "corr_cov" and
+        "cosine_cov" only with ``over="subjects"`` (their whitening needs
+        all pairs of stimuli).
     n_bootstrap : int, default=1000
         Number of resamples.
+    over : {"stimuli", "subjects", "both", "dual"}, default="stimuli"
+        What is resampled (see above).
+    return_noise_ceiling : bool, default=False
+        Also return the noise ceiling of each resample, rsatoolbox's
+        ``boot_noise_ceiling`` of the resampled data RDMs (as in the
+        ``noise_ceiling`` of its bootstrap results): the pools weight each
+        subject by its copies, the leave-one-out runs over the distinct
+        subjects drawn. With a single distinct subject drawn, the lower bound
+        equals the upper one, as in rsatoolbox. The form
+        :func:`~skrep.functional.model_tests.noise_ceiling_tests` takes.
     random_state : int, numpy Generator or None, default=None
         Seed of the resampling.
 
     Returns
     -------
-    ndarray of shape (n_bootstrap, n_models)
-        The mean comparison of each model in each resample; percentiles of
-        it give confidence intervals, e.g.
+    samples : ndarray of shape (n_bootstrap, n_models), or (3, n_bootstrap, n_models)
+        The mean comparison of each model in each resample; for
+        ``over="dual"``, the resamples of both, of the subjects only and of
+        the stimuli only. Percentiles give confidence intervals, e.g.
         ``np.percentile(samples, [2.5, 97.5], axis=0)``. Where a resample
         leaves a model's RDM (or a data RDM) without variation, that model's
         comparison is undefined: its entry alone is NaN, and a
         RuntimeWarning counts these resamples per model (use
         ``np.nanpercentile``).
+    noise_ceiling : ndarray of shape (n_bootstrap, 2), or (3, n_bootstrap, 2)
+        Only with ``return_noise_ceiling=True``: the (lower, upper) bounds in
+        each resample. NaN where undefined: a resample of fewer than 3
+        distinct stimuli, or a data RDM or a pool of them without variation
+        over the stimuli drawn, where rsatoolbox counts the comparison as 0
+        (a RuntimeWarning counts the resamples where only the ceiling is NaN).
 
     Raises
     ------
     ValueError
         If a model's comparison is undefined in more than half of the
-        resamples.
+        resamples, or fewer than 2 data RDMs are given where subjects are
+        resampled or a noise ceiling is asked for.
+    InvalidParameterError
+        An unknown ``over``, or ``return_noise_ceiling`` not a bool.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrep.functional.rsa_inference import bootstrap_comparisons
+    >>> rng = np.random.default_rng(0)
+    >>> models, data = rng.random((2, 45)), rng.random((4, 45))  # 10 stimuli
+    >>> bootstrap_comparisons(models, data, n_bootstrap=50, random_state=0).shape
+    (50, 2)
+    >>> samples, ceiling = bootstrap_comparisons(
+    ...     models, data, n_bootstrap=50, over="dual", return_noise_ceiling=True,
+    ...     random_state=0)
+    >>> samples.shape, ceiling.shape
+    ((3, 50, 2), (3, 50, 2))
     """
-    check_positive_int(n_bootstrap, "n_bootstrap", "bootstrap_comparisons")
-    method, models, data = _models_and_data(model_rdms, data_rdms, method, "bootstrap_comparisons")
-    if method in ("corr_cov", "cosine_cov"):
+    owner = "bootstrap_comparisons"
+    check_positive_int(n_bootstrap, "n_bootstrap", owner)
+    check_choice(over, "over", owner, OVER)
+    if not isinstance(return_noise_ceiling, (bool, np.bool_)):
+        raise InvalidParameterError(
+            f"The 'return_noise_ceiling' parameter of {owner} must be a bool; got "
+            f"{return_noise_ceiling!r}."
+        )
+    method, models, data = _models_and_data(model_rdms, data_rdms, method, owner)
+    if method in ("corr_cov", "cosine_cov") and over != "subjects":
         raise ValueError(
             f"method={method!r} whitens by the covariance of all pairs of conditions, but a "
             "bootstrap resample repeats stimuli and drops their self-pairs; bootstrap with "
-            "'pearson' or 'cosine' instead."
+            f"'pearson' or 'cosine' instead (over={over!r}; over='subjects' keeps all pairs)."
+        )
+    n_subjects = data.shape[0]
+    if n_subjects < 2 and (over != "stimuli" or return_noise_ceiling):
+        need = (
+            f"over={over!r} resamples the subjects"
+            if over != "stimuli"
+            else ("return_noise_ceiling=True needs a noise ceiling")
+        )
+        raise ValueError(
+            f"{owner}: {need}, but data_rdms holds {n_subjects} RDM (shape "
+            f"{_shape_str(np.shape(data_rdms))}); expected at least 2 data RDMs, one per "
+            "subject. With one subject, resample the stimuli (over='stimuli')."
         )
     rng = np.random.default_rng(random_state)
     n = models.shape[1]
-    samples = np.empty((n_bootstrap, models.shape[0]))
-    for b in range(n_bootstrap):
-        index = rng.integers(0, n, size=n)
-        if np.unique(index).size < 3:  # fewer than 3 pairs of distinct stimuli: nothing to rank
-            samples[b] = np.nan
-            continue
-        samples[b] = _resample_means(
-            _subsampled_vectors(models, index), _subsampled_vectors(data, index), method
+    subjects = stimuli = None
+    if over == "stimuli":
+        stimuli = np.stack([rng.integers(0, n, size=n) for _ in range(n_bootstrap)])
+    elif over == "subjects":
+        subjects = np.stack(
+            [rng.integers(0, n_subjects, size=n_subjects) for _ in range(n_bootstrap)]
         )
-    _report_undefined(np.isnan(samples).sum(axis=0), n_bootstrap)
-    return samples
-
-
-def _resample_means(models: np.ndarray, data: np.ndarray, method: str) -> np.ndarray:
-    """Mean comparison of each model with the data; NaN for a model where it is undefined.
-
-    A resample can leave one model without variation (e.g. the stimuli drawn
-    from one category of a categorical model): that model's comparison is
-    undefined there, the others' are not (rsatoolbox's ``eval_bootstrap``
-    compares the models one at a time for this reason).
-    """
-    try:
-        return _compare_vectors(models, data, method, _NAMES).mean(axis=1)
-    except UndefinedComparisonError:
-        pass
-    means = np.full(models.shape[0], np.nan)
-    for k in range(models.shape[0]):
-        try:
-            means[k] = _compare_vectors(models[k : k + 1], data, method, _NAMES).mean()
-        except UndefinedComparisonError:
-            continue  # this model (or a data RDM) has no variation in the resample
-    return means
-
-
-def _report_undefined(undefined: np.ndarray, n_bootstrap: int) -> None:
-    """Warn with the count of undefined resamples per model; raise when most are."""
-    worst = int(np.argmax(undefined))
-    if undefined[worst] > n_bootstrap / 2:
-        raise ValueError(
-            f"bootstrap_comparisons: the comparison of model_rdms RDM {worst} with data_rdms "
-            f"is undefined in {int(undefined[worst])} of {n_bootstrap} resamples (fewer than 3 "
-            "distinct stimuli drawn, or a model or data RDM without variation over them). "
-            "Percentiles of the few others would not describe its sampling distribution; "
-            "expected RDMs that vary over most subsets of the stimuli (more stimuli, or "
-            "method='tau-a', which is defined for constant RDMs)."
-        )
-    if undefined.any():
-        counts = ", ".join(
-            f"model {k}: {int(count)} of {n_bootstrap}"
-            for k, count in enumerate(undefined)
-            if count
-        )
-        warnings.warn(
-            "Some bootstrap resamples gave an RDM without variation (or fewer than 3 distinct "
-            "stimuli), so a comparison is undefined there: NaN for the model concerned only "
-            f"({counts} resamples), the other models keep their values. Use np.nanpercentile.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+    else:  # as rsatoolbox's bootstrap_sample: the subjects, then the stimuli
+        draws = [
+            (rng.integers(0, n_subjects, size=n_subjects), rng.integers(0, n, size=n))
+            for _ in range(n_bootstrap)
+        ]
+        subjects = np.stack([draw[0] for draw in draws])
+        stimuli = np.stack([draw[1] for draw in draws])
+    samples, ceilings = evaluate_resamples(
+        models,
+        data,
+        method,
+        subjects,
+        stimuli,
+        dual=over == "dual",
+        noise_ceiling=bool(return_noise_ceiling),
+    )
+    report_undefined(samples, ceilings, over, stacklevel=3)
+    if over != "dual":
+        samples = samples[0]
+        ceilings = None if ceilings is None else ceilings[0]
+    return (samples, ceilings) if return_noise_ceiling else samples
 
 
 def permutation_test(

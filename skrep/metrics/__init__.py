@@ -28,6 +28,7 @@ from .neighbors import JaccardKNNEstimator, MutualKNNEstimator
 from .permutation import PermutationMetric
 from .predictivity import PLSPredictivity
 from .probe import LinearProbe
+from .rdm_model import WeightedRDMModel
 from .regression import RegressionR2Estimator
 from .rsa import RSA
 from .soft_matching import SoftMatchingMetric
@@ -57,6 +58,7 @@ __all__ = [
     "JaccardKNNEstimator",
     "RegressionR2Estimator",
     "RSA",
+    "WeightedRDMModel",
     "EncodingRegression",
     "EncodingRSA",
     "BandedEncodingRegression",
