@@ -43,7 +43,9 @@ autodoc_default_options = {
     "inherited-members": True,
     # Inherited from scikit-learn; their docstrings link into scikit-learn's own
     # user guide, which is not part of this documentation.
-    "exclude-members": ("get_metadata_routing, set_fit_request, set_score_request, set_output"),
+    "exclude-members": (
+        "get_metadata_routing, set_fit_request, set_predict_request, set_score_request, set_output"
+    ),
 }
 autodoc_typehints = "none"  # types are in the numpydoc docstrings
 

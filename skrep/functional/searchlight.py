@@ -406,7 +406,7 @@ def searchlight_map(
 
     Returns
     -------
-    ndarray or torch.Tensor of shape (*shape) or (*shape, n_maps)
+    ndarray or torch.Tensor of shape ``shape`` or ``(*shape, n_maps)``
         In the values' namespace and device; their floating dtype (float64
         for integers and booleans).
 
