@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .encoding import EncodingRegression
 
 __all__ = [
+    "check_ridge_parameters",
     "check_encoding_parameters",
     "as_columns",
     "check_out_of_core_targets",
@@ -30,14 +31,14 @@ __all__ = [
 ]
 
 
-def check_encoding_parameters(estimator: EncodingRegression) -> np.ndarray:
-    """Check an encoding model's parameters; return its alphas as a float64 array.
+def check_ridge_parameters(estimator: object) -> np.ndarray:
+    """Check the parameters every ridge encoding model has; return its alphas as float64.
 
     Parameters
     ----------
-    estimator : EncodingRegression
-        The estimator whose parameters (alphas, scoring, random_projection,
-        fit_intercept, device) are checked.
+    estimator : EncodingRegression or BandedEncodingRegression
+        The estimator whose ``alphas``, ``scoring``, ``fit_intercept`` and, where it
+        has them, ``target_chunk`` and ``n_jobs`` are checked.
 
     Returns
     -------
@@ -60,22 +61,11 @@ def check_encoding_parameters(estimator: EncodingRegression) -> np.ndarray:
             f"numbers; got {estimator.alphas!r}."
         )
     check_scoring(estimator.scoring, name)
-    rp = estimator.random_projection
-    if not (
-        rp is None
-        or rp == "auto"
-        or (isinstance(rp, numbers.Integral) and not isinstance(rp, bool) and rp >= 1)
-    ):
-        raise InvalidParameterError(
-            f"The 'random_projection' parameter of {name} must be None, 'auto' or an int "
-            f">= 1; got {rp!r}."
-        )
     if not isinstance(estimator.fit_intercept, (bool, np.bool_)):
         raise InvalidParameterError(
             f"The 'fit_intercept' parameter of {name} must be True or False; got "
             f"{estimator.fit_intercept!r}."
         )
-    check_device(estimator.device, name)
     for parameter, least in (("target_chunk", 1), ("n_jobs", None)):
         value = getattr(estimator, parameter, None)
         if value is None:
@@ -86,6 +76,36 @@ def check_encoding_parameters(estimator: EncodingRegression) -> np.ndarray:
             raise InvalidParameterError(
                 f"The {parameter!r} parameter of {name} must be None or {expected}; got {value!r}."
             )
+    return alphas
+
+
+def check_encoding_parameters(estimator: EncodingRegression) -> np.ndarray:
+    """Check an encoding model's parameters; return its alphas as a float64 array.
+
+    Parameters
+    ----------
+    estimator : EncodingRegression
+        The estimator whose parameters (those of :func:`check_ridge_parameters`,
+        random_projection, device) are checked.
+
+    Returns
+    -------
+    ndarray of shape (n_alphas,)
+        The alphas.
+    """
+    alphas = check_ridge_parameters(estimator)
+    name = type(estimator).__name__
+    rp = estimator.random_projection
+    if not (
+        rp is None
+        or rp == "auto"
+        or (isinstance(rp, numbers.Integral) and not isinstance(rp, bool) and rp >= 1)
+    ):
+        raise InvalidParameterError(
+            f"The 'random_projection' parameter of {name} must be None, 'auto' or an int "
+            f">= 1; got {rp!r}."
+        )
+    check_device(estimator.device, name)
     return alphas
 
 

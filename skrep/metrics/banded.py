@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,14 +12,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._array import convert_like, to_numpy
 from .._typing import Array, ArrayLike, RandomState
 from .._validation import check_n_features, check_paired_samples, check_representation
-from ..exceptions import InvalidParameterError
 from ..functional.banded_ridge import (
     banded_ridge_coefficients,
     banded_ridge_predict,
     fit_banded_ridge,
 )
-from ..functional.ridge import check_scoring, score_predictions
-from ._encoding_inputs import as_columns
+from ..functional.ridge import score_predictions
+from ._encoding_inputs import as_columns, check_ridge_parameters
 from ._keyword_y import KeywordYMixin
 from .encoding import DEEPJUICE_ALPHAS
 
@@ -148,36 +146,7 @@ class BandedEncodingRegression(KeywordYMixin, BaseEstimator):
         self.target_chunk = target_chunk
 
     def _check_params(self) -> np.ndarray:
-        name = type(self).__name__
-        try:
-            alphas = np.asarray(self.alphas, dtype=np.float64)
-        except (TypeError, ValueError):
-            alphas = np.empty(0)
-        if (
-            alphas.ndim != 1
-            or alphas.size == 0
-            or not np.all(np.isfinite(alphas))
-            or np.any(alphas <= 0)
-        ):
-            raise InvalidParameterError(
-                f"The 'alphas' parameter of {name} must be a non-empty sequence of positive "
-                f"numbers; got {self.alphas!r}."
-            )
-        check_scoring(self.scoring, name)
-        if not isinstance(self.fit_intercept, (bool, np.bool_)):
-            raise InvalidParameterError(
-                f"The 'fit_intercept' parameter of {name} must be True or False; got "
-                f"{self.fit_intercept!r}."
-            )
-        chunk = self.target_chunk
-        if chunk is not None and (
-            not isinstance(chunk, numbers.Integral) or isinstance(chunk, bool) or chunk < 1
-        ):
-            raise InvalidParameterError(
-                f"The 'target_chunk' parameter of {name} must be None or an int >= 1; "
-                f"got {chunk!r}."
-            )
-        return alphas
+        return check_ridge_parameters(self)
 
     def _targets(self, Y: ArrayLike | None, *, reset: bool) -> np.ndarray:
         if Y is None:
